@@ -1,0 +1,43 @@
+# Two commands: `make serve` runs the product, `make test` passes the tests (CI runs it).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: serve test test-fast ingest install browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch first, pinned: it is the local CPU build; a bare requirement pulls a multi-GB CUDA one.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+ingest: $(STAMP)
+	$(BIN)/qa ingest seeds/
+
+# Ingests seeds/ when the index is missing or stale (unchanged files cost nothing), then serves.
+serve: $(STAMP)
+	$(BIN)/qa ingest seeds/
+	$(BIN)/python app.py
+
+# Debian's chromium for the browser test (Playwright's own browser download fails offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "warning: could not install chromium; browser tests will be skipped"
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest tests
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not slow"
+
+clean:
+	rm -rf $(VENV) vectorstore/CURRENT vectorstore/gen-* vectorstore/staging-*

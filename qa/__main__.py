@@ -1,0 +1,4 @@
+"""`python -m qa` runs the CLI."""
+from qa.cli import main
+
+main()

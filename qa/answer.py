@@ -1,0 +1,213 @@
+"""Extractive answers: the best sentences of the retrieved passages, each cited exactly."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.condense import names
+from qa.embedding import Embedder
+from qa.lexical import terms
+from qa.sentences import split_sentences
+from qa.store import Store
+from qa.types import Answer, Citation, Hit
+
+DENSE_SHARE = 0.6  # relevance = 0.6 * cosine + 0.4 * idf-weighted coverage of the question's words
+ACCOUNT_RATIO = 0.87  # another article's best sentence joins the answer above this share of the best
+EXTRA_RATIO = 0.85  # a second sentence of the same article joins above this share
+MIN_WORDS = 5
+HEADING_WORDS = 12  # a line this short without end punctuation is a headline or caption, not a claim
+_CAUSE = re.compile(r"\b(because|due to|since|as a result|reason|rather than|in order to|so that|"
+                    r"owing to|protocols?|requirements?|refus\w*)\b", re.I)
+_DATE = re.compile(r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|"
+                   r"September|October|November|December|Monday|Tuesday|Wednesday|Thursday|"
+                   r"Friday|Saturday|Sunday|yesterday|today)\b")
+_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million)\b",
+                     re.I)
+
+
+@dataclass
+class Sentence:
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    chunk_rank: int
+    relevance: float = 0.0
+
+
+def abstention_text(question: str) -> str:
+    return ("The corpus does not say. No passage answers this question closely enough; "
+            "the closest passages are listed below.")
+
+
+class ExtractiveAnswerer:
+    """Scores the sentences of retrieved passages against the question and cites the best."""
+
+    def __init__(self, store: Store, embedder: Embedder, threshold: float, max_sentences: int):
+        self.store = store
+        self.embedder = embedder
+        self.threshold = threshold
+        self.max_sentences = max_sentences
+        self._idf = _idf_table(store)
+
+    def answer(self, question: str, scoring_question: str, hits: list[Hit]) -> Answer:
+        sentences = self.scored_sentences(scoring_question, hits)
+        chosen = self._select(sentences)
+        if not chosen:
+            return Answer(question, abstention_text(question), True, [], hits, scoring_question)
+        chosen = [self._complete(s, scoring_question) for s in chosen]
+        return self._compose(question, scoring_question, chosen, hits)
+
+    def scored_sentences(self, question: str, hits: list[Hit]) -> list[Sentence]:
+        sentences = _sentences_of(hits)
+        if not sentences:
+            return []
+        vectors = self.embedder.embed([question] + [s.text for s in sentences])
+        cosines = vectors[1:] @ vectors[0]
+        question_terms = set(terms(question))
+        asked = _answer_type(question)
+        known_names = {n.lower() for n in names(question)}
+        for sentence, cosine in zip(sentences, cosines):
+            coverage = self._coverage(question_terms, set(terms(sentence.text)))
+            bonus = _bonus(asked) if _has_answer_type(asked, sentence.text, known_names) else 0.0
+            sentence.relevance = DENSE_SHARE * float(cosine) + (1 - DENSE_SHARE) * coverage + bonus
+        return sorted(sentences, key=lambda s: -s.relevance)
+
+    def _coverage(self, question_terms: set[str], sentence_terms: set[str]) -> float:
+        if not question_terms:
+            return 0.0
+        weights = {t: self._idf(t) for t in question_terms}
+        return sum(w for t, w in weights.items() if t in sentence_terms) / sum(weights.values())
+
+    def _select(self, ranked: list[Sentence]) -> list[Sentence]:
+        if not ranked or ranked[0].relevance < self.threshold:
+            return []
+        best = ranked[0].relevance
+        chosen: list[Sentence] = []
+        for sentence in ranked:  # each article's best sentence first: every account gets heard
+            if sentence.doc_id not in {c.doc_id for c in chosen} and sentence.relevance >= ACCOUNT_RATIO * best:
+                chosen.append(sentence)
+        for sentence in ranked:
+            if len(chosen) >= self.max_sentences or sentence.relevance < EXTRA_RATIO * best:
+                break
+            if sentence not in chosen and not any(_redundant(sentence, c) for c in chosen):
+                chosen.append(sentence)
+        return chosen[:self.max_sentences]
+
+    def _complete(self, sentence: Sentence, question: str) -> Sentence:
+        """Extend a sentence that lacks what the question asks for (a name, a date, a number)
+        by the next sentence of its paragraph when that one has it: 'Qalibaf delivered the letter
+        to his Russian counterpart. ... the meeting with Vyacheslav Volodin ...'."""
+        kind = _answer_type(question)
+        known = {n.lower() for n in names(question)}
+        if kind in (None, "cause", "definition") or _has_answer_type(kind, sentence.text, known):
+            return sentence
+        doc = self.store.document(sentence.doc_id)
+        following = split_sentences(doc.text, sentence.end, min(len(doc.text), sentence.end + 1000))
+        if not following or "\n" in doc.text[sentence.end:following[0].start]:
+            return sentence
+        nxt = following[0]
+        if not _has_answer_type(kind, doc.text[nxt.start:nxt.end], known):
+            return sentence
+        return Sentence(sentence.doc_id, sentence.start, nxt.end, doc.text[sentence.start:nxt.end],
+                        sentence.chunk_rank, sentence.relevance)
+
+    def _compose(self, question: str, condensed: str, chosen: list[Sentence], hits: list[Hit]) -> Answer:
+        docs = self.store.doc_fields(sorted({s.doc_id for s in chosen}))
+        order = list(dict.fromkeys(s.doc_id for s in chosen))  # articles by their best sentence
+        citations, paragraphs = [], []
+        for doc_id in order:
+            doc = docs[doc_id]
+            parts = []
+            for sentence in sorted((s for s in chosen if s.doc_id == doc_id), key=lambda s: s.start):
+                n = len(citations) + 1
+                citations.append(Citation(n, doc_id, doc["title"], doc["source"], doc["outlet"], doc["date"],
+                                          sentence.start, sentence.end, sentence.text, sentence.relevance))
+                parts.append(f"{sentence.text} [{n}]")
+            prefix = f"According to {_attribution(doc)}: " if len(order) > 1 else ""
+            paragraphs.append(prefix + " ".join(parts))
+        return Answer(question, "\n\n".join(paragraphs), False, citations, hits, condensed)
+
+
+def _attribution(doc: dict) -> str:
+    name = doc["outlet"] or f"“{doc['title']}”"
+    return f"{name} ({doc['date']})" if doc["date"] else name
+
+
+def _sentences_of(hits: list[Hit]) -> list[Sentence]:
+    """Sentences of the passages in document offsets, each once, remembering the best passage rank."""
+    seen: dict[tuple[str, int], Sentence] = {}
+    for hit in hits:
+        for span in split_sentences(hit.text):
+            text = hit.text[span.start:span.end]
+            key = (hit.doc_id, hit.start + span.start)
+            if key not in seen and _is_claim(text):
+                seen[key] = Sentence(hit.doc_id, hit.start + span.start, hit.start + span.end, text, hit.rank)
+    return list(seen.values())
+
+
+def _is_claim(text: str) -> bool:
+    words = text.split()
+    if len(words) < MIN_WORDS:
+        return False
+    return len(words) >= HEADING_WORDS or text.rstrip("”’\"')").endswith((".", "!", "?", ":"))
+
+
+def _answer_type(question: str) -> str | None:
+    first = question.strip().lower()
+    if re.match(r"(who|what) (is|was|are|were) [A-Z]", question.strip()[:1].lower() + question.strip()[1:]) \
+            and names(question):
+        return "definition"
+    for cue, kind in (("how many", "number"), ("how much", "number"), ("how long", "number"), ("why", "cause"),
+                      ("who", "name"), ("whom", "name"), ("when", "date"), ("what year", "date")):
+        if first.startswith(cue):
+            return kind
+    return None
+
+
+def _has_answer_type(kind: str | None, text: str, known_names: set[str]) -> bool:
+    if kind == "cause":
+        return bool(_CAUSE.search(text))
+    if kind == "date":
+        return bool(_DATE.search(text))
+    if kind == "number":
+        return bool(_NUMBER.search(text))
+    if kind == "name":
+        return any(n.lower() not in known_names and " " in n for n in names(text))
+    if kind == "definition":  # "Qalibaf, a conservative politician" / "Tavangar, the representative"
+        return any(re.search(rf"{re.escape(n.split()[-1])}[’']?s?,\s+(a|an|the|who)\b", text, re.I)
+                   for n in known_names)
+    return False
+
+
+def _redundant(a: Sentence, b: Sentence) -> bool:
+    if a.text == b.text:
+        return True
+    ta, tb = set(terms(a.text)), set(terms(b.text))
+    return bool(ta and tb) and len(ta & tb) / len(ta | tb) > 0.6
+
+
+def _idf_table(store: Store):
+    """IDF from the BM25 index's document frequencies; words the corpus lacks weigh most."""
+    bm25 = store.bm25
+    if bm25 is None:
+        return lambda term: 1.0
+    indptr = np.asarray(bm25.scores["indptr"])
+    frequencies = np.diff(indptr)
+    total = max(len(store.bm25_ids), 1)
+    vocab = bm25.vocab_dict
+
+    def idf(term: str) -> float:
+        df = int(frequencies[vocab[term]]) if term in vocab and vocab[term] < len(frequencies) else 0
+        return math.log(1 + (total - df + 0.5) / (df + 0.5))
+
+    return idf
+
+
+def _bonus(kind: str | None) -> float:
+    # An appositive ("X, a conservative politician") is the answer to "who is X" far more
+    # often than a sentence that merely names X; the other cues are weaker evidence.
+    return 0.1 if kind == "definition" else 0.04

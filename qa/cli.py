@@ -1,0 +1,230 @@
+"""The `qa` command: ingest, search, ask, chat, verify, show, serve."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from qa.errors import QAError, InputError
+from qa.settings import Settings, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Question answering over a corpus of articles, with checkable cited extracts.")
+
+StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Store folder (default vectorstore/).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (see DESIGN.md).")]
+BatchOpt = Annotated[Optional[Path], typer.Option("--batch", help="JSONL file: one request per line.")]
+
+
+def _settings(store: Path | None, **extra) -> Settings:
+    return load_settings(store_dir=store, **extra)
+
+
+def _engine(store: Path | None, **extra):
+    from qa.engine import Engine
+
+    return Engine(_settings(store, **extra))
+
+
+def _print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path, required: str) -> list[dict]:
+    """All lines, validated before anything runs: a bad line stops the batch with its number."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    requests = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or not isinstance(item.get(required), str):
+            raise InputError(f"{path}:{number}: expected an object with a string {required!r}")
+        requests.append(item)
+    return requests
+
+
+@app.command()
+def ingest(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default seeds/).")] = None,
+    store: StoreOpt = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Ignore the old index and build anew.")] = False,
+    as_json: JsonOpt = False,
+):
+    """Add, update and remove documents so the store matches the files."""
+    from rich.progress import Progress
+
+    from qa.render import ingest_text
+
+    engine = _engine(store)
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("embedding", total=None)
+        report = engine.ingest(paths or [engine.settings.seeds_dir], rebuild=rebuild,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+    for path, reason in report.skipped:
+        typer.echo(f"warning: skipped {path!r}: {reason}", err=True)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        typer.echo(ingest_text(report, str(engine.settings.store_dir)))
+
+
+@app.command()
+def search(
+    query: Annotated[Optional[str], typer.Argument(help="What to look for.")] = None,
+    k: Annotated[Optional[int], typer.Option("-k", help="Number of results (1-50).")] = None,
+    batch: BatchOpt = None, store: StoreOpt = None, as_json: JsonOpt = False,
+):
+    """Retrieval only: the passages that best match QUERY."""
+    from qa.render import hits_text
+
+    engine = _engine(store)
+    if batch:
+        for item in _read_jsonl(batch, "query"):
+            hits = engine.search(item["query"], item.get("k"))
+            _print_json({"query": item["query"], "results": [h.to_json() for h in hits]})
+        return
+    if query is None:
+        raise InputError("give a QUERY or --batch FILE.jsonl")
+    hits = engine.search(query, k)
+    if as_json:
+        _print_json({"query": query, "results": [h.to_json() for h in hits]})
+    else:
+        typer.echo(hits_text(query, hits))
+
+
+def _history(item: dict) -> list:
+    from qa.types import Turn
+
+    raw = item.get("history") or []
+    if not isinstance(raw, list) or not all(
+            isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+            for t in raw):
+        raise InputError("history must be a list of {\"role\": \"user\"|\"assistant\", \"content\": str}")
+    return [Turn(t["role"], t["content"]) for t in raw]
+
+
+@app.command()
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="A question about the corpus.")] = None,
+    batch: BatchOpt = None, store: StoreOpt = None, as_json: JsonOpt = False,
+):
+    """An answer with numbered, cited extracts."""
+    from qa.render import answer_text
+
+    engine = _engine(store)
+    if batch:
+        items = _read_jsonl(batch, "question")
+        histories = [_history(item) for item in items]
+        for item, history in zip(items, histories):
+            _print_json(engine.ask(item["question"], history, item.get("k")).to_json())
+        return
+    if question is None:
+        raise InputError("give a QUESTION or --batch FILE.jsonl")
+    answer = engine.ask(question)
+    if as_json:
+        _print_json(answer.to_json())
+    else:
+        typer.echo(answer_text(answer))
+
+
+@app.command()
+def chat(store: StoreOpt = None):
+    """An interactive chat: follow-up questions use the conversation. Ctrl-D or 'exit' ends it."""
+    from qa.render import answer_text
+    from qa.types import Turn
+
+    engine = _engine(store)
+    history: list[Turn] = []
+    typer.echo("Ask about the corpus (Ctrl-D or 'exit' to leave).")
+    while True:
+        try:
+            question = input("\nyou> ")
+        except EOFError:
+            typer.echo()
+            return
+        if question.strip().lower() in {"exit", "quit"}:
+            return
+        try:
+            answer = engine.ask(question, history)
+        except InputError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            continue
+        typer.echo(answer_text(answer))
+        history += [Turn("user", question), Turn("assistant", answer.answer)]
+
+
+@app.command()
+def verify(
+    file: Annotated[str, typer.Argument(help="An ask result as JSON, or - for standard input.")],
+    store: StoreOpt = None, as_json: JsonOpt = False,
+):
+    """Check every citation against the source text; exit 1 if any fails."""
+    try:
+        raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {file}: {exc}") from None
+    try:
+        result = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{file} is not JSON ({exc.msg} at line {exc.lineno})") from None
+    all_valid, verdicts = _engine(store).verify(result)
+    if as_json:
+        _print_json({"all_valid": all_valid, "citations": [v.to_json() for v in verdicts]})
+    else:
+        for v in verdicts:
+            typer.echo(f"[{v.n}] {'ok' if v.valid else 'FAIL'}: {v.reason}")
+        typer.echo("all citations verify" if all_valid else "some citations do not verify")
+    raise typer.Exit(0 if all_valid else 1)
+
+
+@app.command()
+def show(
+    doc_id: Annotated[str, typer.Argument(help="A document id, e.g. 001_fef7cdd3c9f4f1a3.")],
+    start: Annotated[Optional[int], typer.Option("--start", help="Start of the span to mark.")] = None,
+    end: Annotated[Optional[int], typer.Option("--end", help="End of the span to mark.")] = None,
+    store: StoreOpt = None, as_json: JsonOpt = False,
+):
+    """Print a document with a span marked."""
+    from qa.render import marked_document
+
+    doc = _engine(store).document(doc_id)
+    if (start is None) != (end is None) or (start is not None and not 0 <= start <= end <= len(doc.text)):
+        raise InputError(f"--start and --end must be given together, with 0 <= start <= end <= {len(doc.text)}")
+    if as_json:
+        _print_json({"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "text": doc.text})
+        return
+    typer.echo(f"{doc.title}\n{doc.source}\n")
+    typer.echo(marked_document(doc.text, start, end, colour=sys.stdout.isatty()))
+
+
+def main() -> None:
+    """Entry point: domain errors become one line and exit code 2, never a traceback."""
+    try:
+        code = app(standalone_mode=False)  # returns typer.Exit's code when not standalone
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except QAError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            typer.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(2)
+        raise

@@ -1,0 +1,150 @@
+"""The engine behind every face: one store and one model per process, shared by all requests."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.answer import ExtractiveAnswerer
+from qa.citations import Location, Verdict, check_span, locate
+from qa.condense import condense
+from qa.embedding import Embedder, load_embedder
+from qa.errors import InputError, NotFoundError
+from qa.ingest import IngestReport, Ingestor, Progress
+from qa.retrieve import Retriever
+from qa.settings import Settings
+from qa.store import Store, current_generation
+from qa.types import Answer, Document, Hit, Turn
+
+MAX_K = 50
+LOCATE_CANDIDATES = 20  # documents searched for an approximate quote: the ones BM25 ranks highest
+
+
+@dataclass
+class _Loaded:
+    store: Store
+    retriever: Retriever
+    answerer: ExtractiveAnswerer
+
+
+class Engine:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self._embedder = embedder
+        self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()
+
+    # -- the pieces, loaded once and lazily ---------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(self.settings.embedding_model, self.settings.embed_batch_size)
+            return self._embedder
+
+    def _current(self) -> _Loaded:
+        """The live store; a newer generation written by an ingest is picked up here, without a restart."""
+        generation = current_generation(self.settings.store_dir)
+        loaded = self._loaded
+        if loaded is None or (generation is not None and generation != loaded.store.generation):
+            store = Store.open(self.settings.store_dir, self.settings.embedding_model)
+            embedder = self.embedder
+            s = self.settings
+            loaded = _Loaded(store, Retriever(store, embedder, s.rrf_k, s.dense_weight, s.bm25_weight),
+                             ExtractiveAnswerer(store, embedder, s.abstain_threshold, s.max_answer_sentences))
+            self._loaded = loaded
+        return loaded
+
+    @property
+    def store(self) -> Store:
+        return self._current().store
+
+    # -- ingestion -----------------------------------------------------------------------------
+    def ingest(self, paths: list[Path], rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
+        ingestor = Ingestor(self.settings, lambda: self.embedder, progress)
+        return ingestor.run(paths, rebuild=rebuild)
+
+    # -- questions -----------------------------------------------------------------------------
+    def search(self, query: str, k: int | None = None) -> list[Hit]:
+        query = self._valid_text(query, "query")
+        return self._current().retriever.search(query, self._valid_k(k, self.settings.search_k))
+
+    def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None) -> Answer:
+        question = self._valid_text(question, "question")
+        history = [t for t in (history or []) if t.content.strip()][-10:]
+        condensed = condense(question, history)
+        loaded = self._current()
+        hits = loaded.retriever.search(condensed, self._valid_k(k, self.settings.answer_k))
+        return loaded.answerer.answer(question, condensed, hits)
+
+    def _valid_text(self, text, what: str) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"the {what} is empty")
+        if len(text) > self.settings.max_question_chars:
+            raise InputError(f"the {what} is {len(text):,} characters long; "
+                             f"the limit is {self.settings.max_question_chars:,}")
+        return text.strip()
+
+    @staticmethod
+    def _valid_k(k, default: int) -> int:
+        if k is None:
+            return default
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise InputError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
+        return k
+
+    # -- sources and citations -----------------------------------------------------------------
+    def document(self, doc_id: str) -> Document:
+        doc = self.store.document(doc_id)
+        if doc is None:
+            raise NotFoundError(f"no document {doc_id!r} in {self.settings.store_dir}/")
+        return doc
+
+    def verify(self, result: dict) -> tuple[bool, list[Verdict]]:
+        """Check each citation of an ask result; say where a failing quote really is, if anywhere."""
+        citations = result.get("citations") if isinstance(result, dict) else None
+        if not isinstance(citations, list):
+            raise InputError("expected an object with a \"citations\" list")
+        verdicts = [self._verify_one(i, c) for i, c in enumerate(citations, start=1)]
+        return all(v.valid for v in verdicts), verdicts
+
+    def _verify_one(self, position: int, citation) -> Verdict:
+        if not isinstance(citation, dict):
+            return Verdict(position, False, "not a citation object")
+        n = citation.get("n", position)
+        n = n if isinstance(n, int) else position
+        doc_id, quote = citation.get("doc_id"), citation.get("quote")
+        doc = self.store.document(doc_id) if isinstance(doc_id, str) else None
+        valid, reason = check_span(doc.text if doc else None, citation.get("start"), citation.get("end"), quote)
+        if valid or not isinstance(quote, str) or not quote.strip():
+            return Verdict(n, valid, reason)
+        found = self.locate_quote(quote, doc_id if doc else None)
+        if found is None:
+            return Verdict(n, False, f"{reason}; the quote is not in the corpus")
+        how = "exactly" if found.exact else f"approximately ({found.similarity:.0f}% similar)"
+        return Verdict(n, False, f"{reason}; it appears {how} in {found.doc_id} at {found.start}-{found.end}",
+                       found)
+
+    def locate_quote(self, quote: str, doc_id: str | None = None) -> Location | None:
+        """Where a quote appears: in the named document first, then anywhere in the corpus."""
+        quote = self._valid_text(quote, "quote")
+        store = self.store
+        if doc_id is not None:
+            doc = self.document(doc_id)
+            found = locate(quote, [(doc.doc_id, doc.text)])
+            if found:
+                return found
+        candidates = self._documents_like(quote)
+        return locate(quote, [(d.doc_id, d.text) for d in candidates if d])
+
+    def _documents_like(self, quote: str) -> list[Document]:
+        store = self.store
+        if store.count_documents <= LOCATE_CANDIDATES:
+            return list(store.iter_documents())
+        hits = self._current().retriever.search(quote, LOCATE_CANDIDATES)
+        return [store.document(d) for d in dict.fromkeys(h.doc_id for h in hits)]
+
+    def stats(self) -> dict:
+        store = self.store
+        return {"documents": store.count_documents, "chunks": store.count_chunks,
+                "model": store.manifest["model"], "generation": store.generation}

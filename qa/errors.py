@@ -1,0 +1,25 @@
+"""Domain errors: the library raises these; the CLI, API and UI turn them into one line."""
+
+
+class QAError(Exception):
+    """Base class: every message is one line a person can act on."""
+
+
+class InputError(QAError):
+    """The user's input (question, k, file, JSON) is not acceptable."""
+
+
+class StoreMissingError(QAError):
+    """No index exists where one was expected."""
+
+
+class StoreMismatchError(QAError):
+    """The index was built with another model or chunking, or is inconsistent."""
+
+
+class StoreLockedError(QAError):
+    """Another process is writing the store."""
+
+
+class NotFoundError(QAError):
+    """A document or chunk id that the store does not hold."""

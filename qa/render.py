@@ -1,0 +1,47 @@
+"""Plain-text renderings of results for the terminal."""
+from __future__ import annotations
+
+import textwrap
+
+from qa.ingest import IngestReport
+from qa.types import Answer, Hit
+
+
+def hits_text(query: str, hits: list[Hit]) -> str:
+    if not hits:
+        return f"No passages for “{query}”."
+    lines = []
+    for hit in hits:
+        lines.append(f"{hit.rank}. {hit.title}  [{hit.doc_id} {hit.start}-{hit.end}, score {hit.score:.4f}]")
+        lines.append(textwrap.indent(textwrap.fill(" ".join(hit.text.split()), 96), "   "))
+    return "\n".join(lines)
+
+
+def answer_text(answer: Answer) -> str:
+    lines = [answer.answer, ""]
+    if answer.condensed_question and answer.condensed_question != answer.question:
+        lines.insert(0, f"(understood as: {answer.condensed_question})\n")
+    for c in answer.citations:
+        where = ", ".join(x for x in (c.outlet, c.date) if x)
+        lines.append(f"[{c.n}] {c.title}" + (f" — {where}" if where else ""))
+        lines.append(f"    {c.doc_id} {c.start}-{c.end}, score {c.score:.3f}")
+        lines.append(textwrap.indent(textwrap.fill(f"“{c.quote}”", 96), "    "))
+    if answer.abstained:
+        lines.append("Closest passages:")
+        lines.append(hits_text(answer.question, answer.passages[:3]))
+    return "\n".join(lines).rstrip()
+
+
+def ingest_text(report: IngestReport, store: str) -> str:
+    lines = [f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+             f"{report.removed} removed, {len(report.skipped)} skipped",
+             f"store {store}/: {report.documents} documents, {report.chunks} chunks "
+             f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"]
+    return "\n".join(lines)
+
+
+def marked_document(text: str, start: int | None, end: int | None, colour: bool) -> str:
+    if start is None or end is None:
+        return text
+    open_mark, close_mark = ("\x1b[7m", "\x1b[0m") if colour else ("⟦", "⟧")
+    return text[:start] + open_mark + text[start:end] + close_mark + text[end:]

@@ -1,0 +1,49 @@
+"""Hybrid retrieval: dense FAISS search fused with BM25 by reciprocal rank fusion."""
+from __future__ import annotations
+
+from qa.embedding import Embedder
+from qa.lexical import terms
+from qa.store import Store
+from qa.types import Hit
+
+CANDIDATES = 50  # per ranking: deep enough that RRF can lift a passage only one side finds
+
+
+def rrf(rankings: list[tuple[list[int], float]], rrf_k: int) -> dict[int, float]:
+    """Reciprocal rank fusion of ranked id lists, each with a weight."""
+    fused: dict[int, float] = {}
+    for ids, weight in rankings:
+        for rank, chunk_id in enumerate(ids, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (rrf_k + rank)
+    return fused
+
+
+class Retriever:
+    def __init__(self, store: Store, embedder: Embedder, rrf_k: int = 60,
+                 dense_weight: float = 1.0, bm25_weight: float = 1.0):
+        self.store = store
+        self.embedder = embedder
+        self.rrf_k = rrf_k
+        self.dense_weight = dense_weight
+        self.bm25_weight = bm25_weight
+
+    def search(self, query: str, k: int) -> list[Hit]:
+        depth = max(CANDIDATES, 2 * k)
+        dense = [i for i, _ in self.store.dense_search(self.embedder.embed([query])[0], depth)]
+        lexical = [i for i, _ in self.store.bm25_search(terms(query), depth)]
+        fused = rrf([(dense, self.dense_weight), (lexical, self.bm25_weight)], self.rrf_k)
+        top = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+        return self._hits(top, fused, dense, lexical)
+
+    def _hits(self, ids: list[int], fused: dict[int, float], dense: list[int], lexical: list[int]) -> list[Hit]:
+        rows = self.store.chunks(ids)
+        docs = self.store.doc_fields(sorted({r.doc_id for r in rows.values()}))
+        dense_rank = {i: r for r, i in enumerate(dense, start=1)}
+        bm25_rank = {i: r for r, i in enumerate(lexical, start=1)}
+        hits = []
+        for rank, chunk_id in enumerate(ids, start=1):
+            row = rows[chunk_id]
+            doc = docs[row.doc_id]
+            hits.append(Hit(rank, row.chunk_id, row.doc_id, doc["title"], doc["source"], row.start, row.end,
+                            row.text, fused[chunk_id], dense_rank.get(chunk_id), bm25_rank.get(chunk_id)))
+        return hits

@@ -1,0 +1,79 @@
+"""One validated settings object: defaults < settings file (qa.toml) < QA_* environment < CLI flags."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from qa.errors import InputError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def _settings_file() -> Path:
+    return Path(os.environ.get("QA_SETTINGS_FILE", "qa.toml"))
+
+
+class Settings(BaseSettings):
+    """Every knob of the product, documented field by field."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore", validate_assignment=True)
+
+    store_dir: Path = Field(Path("vectorstore"), description="Folder holding the built index.")
+    seeds_dir: Path = Field(Path("seeds"), description="Corpus ingested by default and by `serve`.")
+    embedding_model: str = Field(
+        DEFAULT_MODEL,
+        description="all-MiniLM-L6-v2 (shipped offline), 'hash' (tiny test embedder), "
+        "or any sentence-transformers model name or path.",
+    )
+    chunk_tokens: int = Field(200, ge=16, le=2048, description="Target chunk size in cl100k tokens.")
+    chunk_overlap: int = Field(40, ge=0, le=1024, description="Tokens of trailing sentences repeated.")
+    search_k: int = Field(5, ge=1, le=50, description="Results returned by search by default.")
+    answer_k: int = Field(8, ge=1, le=50, description="Chunks read to compose an answer.")
+    max_answer_sentences: int = Field(4, ge=1, le=10, description="Most cited extracts per answer.")
+    abstain_threshold: float = Field(
+        0.35, ge=0.0, le=1.0,
+        description="Below this relevance of the best sentence the answer abstains.",
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in RRF.")
+    bm25_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in RRF.")
+    max_question_chars: int = Field(2000, ge=1, description="Longer questions are refused.")
+    max_file_bytes: int = Field(50_000_000, ge=1, description="Larger files are skipped at ingest.")
+    embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch.")
+    host: str = Field("127.0.0.1", description="Address the server binds.")
+    port: int = Field(7860, ge=0, le=65535, description="Port the server listens on.")
+    api_key: str | None = Field(None, description="When set, the REST API requires this bearer token.")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> "Settings":
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError("chunk_overlap must be smaller than chunk_tokens")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_settings_file())
+        return (init_settings, env_settings, toml)
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings with CLI overrides (None means 'not given'); invalid values are an InputError."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise InputError(f"invalid setting {where}: {first['msg']}") from None

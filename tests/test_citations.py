@@ -1,0 +1,34 @@
+"""Citation checks as pure functions: given text, offsets and a quote, the verdict."""
+import pytest
+
+from qa.citations import check_span, locate
+
+TEXT = "Putin is a notable germo-phobe.  He meets others only after quarantine."
+
+
+@pytest.mark.parametrize("start, end, quote, valid, reason", [
+    (0, 31, "Putin is a notable germo-phobe.", True, "matches"),
+    (1, 31, "Putin is a notable germo-phobe.", False, "differs"),
+    (None, 31, "Putin", False, "missing offsets"),
+    (0, 999, "Putin", False, "outside the document"),
+    (5, 2, "x", False, "outside the document"),
+    (0, 5, "", False, "no quote"),
+    (True, 5, "Putin", False, "missing offsets"),
+])
+def test_check_span(start, end, quote, valid, reason):
+    ok, why = check_span(TEXT, start, end, quote)
+    assert ok is valid and reason in why
+
+
+def test_unknown_document():
+    assert check_span(None, 0, 1, "x") == (False, "unknown document")
+
+
+def test_locate_exact_and_approximate():
+    docs = [("a", "nothing here"), ("b", TEXT)]
+    exact = locate("He meets others only after quarantine.", docs)
+    assert (exact.doc_id, exact.exact, TEXT[exact.start:exact.end]) == ("b", True, "He meets others only after quarantine.")
+    fuzzy = locate("He meets others only  after a quarantine", docs)
+    assert fuzzy.doc_id == "b" and not fuzzy.exact and fuzzy.similarity >= 80
+    assert "quarantine" in TEXT[fuzzy.start:fuzzy.end]
+    assert locate("Completely unrelated words about baking bread", docs) is None

@@ -1,0 +1,122 @@
+"""Incremental ingestion into a store, with the tiny embedder."""
+import sqlite3
+import threading
+
+import pytest
+
+from qa.engine import Engine
+from qa.errors import InputError, StoreLockedError, StoreMismatchError, StoreMissingError
+from qa.ingest import store_lock
+from qa.settings import Settings
+from qa.store import Store, current_generation
+
+
+def _engine(store, model="hash", **extra) -> Engine:
+    return Engine(Settings(store_dir=store, embedding_model=model, **extra))
+
+
+def test_first_ingest_then_nothing_to_do(corpus, tmp_path):
+    engine = _engine(tmp_path / "s")
+    first = engine.ingest([corpus])
+    assert (first.added, first.documents, first.embedded) == (2, 2, first.chunks)
+    again = engine.ingest([corpus])
+    assert (again.added, again.unchanged, again.embedded, again.generation) == (0, 2, 0, first.generation)
+
+
+def test_changed_file_replaces_its_chunks_and_reuses_unchanged_text(corpus, tmp_path):
+    engine = _engine(tmp_path / "s")
+    engine.ingest([corpus])
+    path = corpus / "001_fef7cdd3c9f4f1a3.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA brand new closing sentence about Volodin.\n",
+                    encoding="utf-8")
+    report = engine.ingest([corpus])
+    assert (report.updated, report.unchanged) == (1, 1)
+    assert 0 < report.embedded < report.chunks and report.reused > 0
+    doc = engine.document("001_fef7cdd3c9f4f1a3")
+    assert doc.text.endswith("about Volodin.\n")
+    hits = engine.search("brand new closing sentence", k=1)
+    assert hits[0].doc_id == "001_fef7cdd3c9f4f1a3" and "brand new" in hits[0].text
+
+
+def test_deleted_file_is_removed(corpus, tmp_path):
+    engine = _engine(tmp_path / "s")
+    engine.ingest([corpus])
+    (corpus / "000_782ea98495621ebe.txt").unlink()
+    report = engine.ingest([corpus])
+    assert (report.removed, report.documents) == (1, 1)
+    assert {h.doc_id for h in engine.search("Qalibaf Khamenei", k=10)} == {"001_fef7cdd3c9f4f1a3"}
+
+
+def test_bad_files_are_skipped_with_their_names(corpus, tmp_path):
+    (corpus / "image.txt").write_bytes(b"\x89PNG\x00\x00\x01")
+    (corpus / "empty.md").write_text("")
+    (corpus / "latin1.txt").write_bytes(b"caf\xe9")
+    report = _engine(tmp_path / "s").ingest([corpus])
+    assert report.added == 2
+    assert {p.rsplit("/", 1)[-1] for p, _ in report.skipped} == {"image.txt", "empty.md", "latin1.txt"}
+
+
+def test_html_documents_are_ingested_as_visible_text(tmp_path):
+    folder = tmp_path / "web"
+    folder.mkdir()
+    (folder / "page.html").write_text("<html><head><script>var secret=1;</script></head><body>"
+                                      "<h1>Harbour reopens after storm</h1><p>The harbour reopened on Monday.</p>"
+                                      "</body></html>")
+    engine = _engine(tmp_path / "s")
+    engine.ingest([folder])
+    doc = engine.document("page")
+    assert doc.title == "Harbour reopens after storm" and "secret" not in doc.text
+
+
+def test_empty_folder_is_an_error_and_creates_nothing(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no .txt, .md or .html files"):
+        _engine(tmp_path / "s").ingest([tmp_path / "empty"])
+    assert current_generation(tmp_path / "s") is None
+
+
+def test_store_from_another_model_is_refused(corpus, tmp_path):
+    _engine(tmp_path / "s").ingest([corpus])
+    with pytest.raises(StoreMismatchError, match="built with embedding model 'hash'"):
+        Store.open(tmp_path / "s", model="all-MiniLM-L6-v2")
+
+
+def test_missing_store_names_the_command_that_builds_it(tmp_path):
+    with pytest.raises(StoreMissingError, match="qa ingest"):
+        _engine(tmp_path / "nothing").search("anything")
+
+
+def test_a_second_writer_is_refused(corpus, tmp_path):
+    store = tmp_path / "s"
+    with store_lock(store):
+        with pytest.raises(StoreLockedError, match="being written"):
+            _engine(store).ingest([corpus])
+
+
+def test_inconsistent_store_is_detected(corpus, tmp_path):
+    store = tmp_path / "s"
+    _engine(store).ingest([corpus])
+    generation = store / current_generation(store)
+    with sqlite3.connect(generation / "meta.sqlite") as db:
+        db.execute("DELETE FROM chunks WHERE id = (SELECT MAX(id) FROM chunks)")
+    with pytest.raises(StoreMismatchError, match="inconsistent.*--rebuild"):
+        Store.open(store, model="hash")
+
+
+def test_chunking_change_rechunks_everything(corpus, tmp_path):
+    store = tmp_path / "s"
+    before = _engine(store).ingest([corpus])
+    after = _engine(store, chunk_tokens=80, chunk_overlap=10).ingest([corpus])
+    assert after.updated == 2 and after.chunks > before.chunks
+    assert Store.open(store, "hash").manifest["chunk_tokens"] == 80
+
+
+def test_server_picks_up_a_new_generation(corpus, tmp_path):
+    reader = _engine(tmp_path / "s")
+    reader.ingest([corpus])
+    assert reader.stats()["documents"] == 2
+    extra = tmp_path / "more"
+    extra.mkdir()
+    (extra / "note.txt").write_text("Volodin chairs the State Duma of Russia.\n")
+    _engine(tmp_path / "s").ingest([extra])  # another process, in effect
+    assert reader.stats()["documents"] == 3
