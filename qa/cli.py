@@ -207,6 +207,33 @@ def show(
     typer.echo(marked_document(doc.text, start, end, colour=sys.stdout.isatty()))
 
 
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option("--host", help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help="Port (default 7860).")] = None,
+    store: StoreOpt = None,
+    no_ingest: Annotated[bool, typer.Option("--no-ingest", help="Serve the store as it is.")] = False,
+):
+    """Start the web chat and the REST API (one server); ingests seeds/ first if needed."""
+    from qa.server import serve as run_server
+
+    settings = _settings(store, host=host, port=port)
+    if not no_ingest:
+        ensure_index(settings)
+    typer.echo(f"serving on http://{settings.host}:{settings.port}/  (API docs at /docs)", err=True)
+    run_server(settings)
+
+
+def ensure_index(settings: Settings) -> None:
+    """Bring the store up to date with seeds/: nothing is embedded when nothing changed."""
+    from qa.engine import Engine
+    from qa.render import ingest_text
+
+    report = Engine(settings).ingest([settings.seeds_dir])
+    if report.added or report.updated or report.removed:
+        typer.echo(ingest_text(report, str(settings.store_dir)), err=True)
+
+
 def main() -> None:
     """Entry point: domain errors become one line and exit code 2, never a traceback."""
     try:

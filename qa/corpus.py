@@ -85,6 +85,14 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
+def display_path(path: Path) -> str:
+    """Relative to the working folder when inside it: no server paths leak into citations."""
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
@@ -126,7 +134,7 @@ def load_document(candidate: Candidate, data: bytes) -> Document:
         raise SkipFile("binary (mostly unprintable characters)")
     title, outlet, published = extract_metadata(text, fallback_title=candidate.path.stem)
     return Document(
-        doc_id=candidate.doc_id, source=str(candidate.path), text=text,
+        doc_id=candidate.doc_id, source=display_path(candidate.path), text=text,
         title=meta.get("title") or meta.get("og_title") or meta.get("page_title") or title, outlet=meta.get("outlet") or outlet,
         date=parse_date(meta.get("date", "")) or published,
         sha256=file_hash(data), root=str(candidate.root),

@@ -33,6 +33,7 @@ class Engine:
         self._embedder = embedder
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
+        self._reload_lock = threading.Lock()  # one thread loads a new generation; others keep serving
 
     # -- the pieces, loaded once and lazily ---------------------------------------------------
     @property
@@ -46,14 +47,19 @@ class Engine:
         """The live store; a newer generation written by an ingest is picked up here, without a restart."""
         generation = current_generation(self.settings.store_dir)
         loaded = self._loaded
-        if loaded is None or (generation is not None and generation != loaded.store.generation):
-            store = Store.open(self.settings.store_dir, self.settings.embedding_model)
-            embedder = self.embedder
-            s = self.settings
-            loaded = _Loaded(store, Retriever(store, embedder, s.rrf_k, s.dense_weight, s.bm25_weight),
-                             ExtractiveAnswerer(store, embedder, s.abstain_threshold, s.max_answer_sentences))
-            self._loaded = loaded
-        return loaded
+        if loaded is not None and (generation is None or generation == loaded.store.generation):
+            return loaded
+        with self._reload_lock:
+            if self._loaded is None or self._loaded.store.generation != generation:
+                self._loaded = self._load()
+            return self._loaded
+
+    def _load(self) -> _Loaded:
+        store = Store.open(self.settings.store_dir, self.settings.embedding_model)
+        embedder = self.embedder
+        s = self.settings
+        return _Loaded(store, Retriever(store, embedder, s.rrf_k, s.dense_weight, s.bm25_weight),
+                       ExtractiveAnswerer(store, embedder, s.abstain_threshold, s.max_answer_sentences))
 
     @property
     def store(self) -> Store:

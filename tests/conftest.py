@@ -81,3 +81,14 @@ def real_engine(tmp_path_factory):
     engine = Engine(Settings(store_dir=store, embedding_model="all-MiniLM-L6-v2"))
     engine.ingest([SEEDS])
     return engine
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """`python app.py` on a free port, building its index from seeds/ as a user's first run does."""
+    from server_fixture import start_server, stop_server
+
+    folder = tmp_path_factory.mktemp("server")
+    process, url = start_server(folder / "store", folder / "server.log")
+    yield url
+    stop_server(process)

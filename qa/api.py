@@ -1,0 +1,179 @@
+"""The REST API (FastAPI): search, ask, verify, documents, health — as DESIGN.md specifies."""
+from __future__ import annotations
+
+import hmac
+from typing import Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from qa import __version__
+from qa.engine import MAX_K, Engine
+from qa.errors import InputError, NotFoundError, QAError
+from qa.types import Turn
+
+MAX_QUESTION = 2000
+
+
+class Message(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20_000)
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    q: str = Field(min_length=1, max_length=MAX_QUESTION, alias="query", description="What to look for.")
+    k: int = Field(5, ge=1, le=MAX_K)
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION)
+    history: list[Message] = Field(default_factory=list, max_length=50)
+    k: int | None = Field(None, ge=1, le=MAX_K, description="Passages read to compose the answer.")
+
+
+class SearchResult(BaseModel):
+    rank: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[SearchResult]
+
+
+class CitationOut(BaseModel):
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    outlet: str | None
+    date: str | None
+    start: int
+    end: int
+    quote: str
+    score: float
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[CitationOut]
+    condensed_question: str | None = None
+    passages: list[SearchResult] = []
+
+
+class VerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    citations: list[dict] = Field(max_length=200)
+
+
+class VerdictOut(BaseModel):
+    n: int
+    valid: bool
+    reason: str
+    found_at: dict | None = None
+
+
+class VerifyResponse(BaseModel):
+    all_valid: bool
+    citations: list[VerdictOut]
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    text: str
+
+
+_STATUS = {InputError: 422, NotFoundError: 404}
+
+
+def status_for(error: QAError) -> int:
+    """Bad input is the caller's to fix (4xx); a missing or mismatched index is the server's (503)."""
+    return next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 503)
+
+
+def create_api(engine: Engine) -> FastAPI:
+    app = FastAPI(title="corpus QA", version=__version__, docs_url="/docs",
+                  description="Retrieval and answers over the corpus, every citation checkable.")
+    auth = _bearer(engine.settings.api_key)
+
+    @app.exception_handler(QAError)
+    async def _domain_error(request: Request, exc: QAError):
+        return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        """One readable line in `detail`; the structured list stays in `errors`."""
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"] if p != "body") or "request"
+        return JSONResponse({"detail": f"{where}: {first['msg']}", "errors": errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):  # never a traceback to a client
+        return JSONResponse({"detail": "internal error; see the server log"}, status_code=500)
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        try:
+            return {"status": "ok", **engine.stats()}
+        except QAError as exc:
+            raise HTTPException(503, str(exc)) from None
+
+    @app.get("/api/search", response_model=SearchResponse, dependencies=[Depends(auth)])
+    def search_get(q: str = Query(min_length=1, max_length=MAX_QUESTION),
+                   k: int = Query(5, ge=1, le=MAX_K)) -> dict:
+        return _search(engine, q, k)
+
+    @app.post("/api/search", response_model=SearchResponse, dependencies=[Depends(auth)])
+    def search_post(body: SearchRequest) -> dict:
+        return _search(engine, body.q, body.k)
+
+    @app.post("/api/ask", response_model=AskResponse, dependencies=[Depends(auth)])
+    def ask(body: AskRequest) -> dict:
+        history = [Turn(m.role, m.content) for m in body.history]
+        return engine.ask(body.question, history, body.k).to_json()
+
+    @app.post("/api/verify", response_model=VerifyResponse, dependencies=[Depends(auth)])
+    def verify(body: VerifyRequest) -> dict:
+        all_valid, verdicts = engine.verify({"citations": body.citations})
+        return {"all_valid": all_valid, "citations": [v.to_json() for v in verdicts]}
+
+    @app.get("/api/documents/{doc_id:path}", response_model=DocumentOut, dependencies=[Depends(auth)])
+    def document(doc_id: str) -> dict:
+        doc = engine.document(doc_id)
+        return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "text": doc.text}
+
+    return app
+
+
+def _search(engine: Engine, query: str, k: int) -> dict:
+    return {"query": query, "results": [h.to_json() for h in engine.search(query, k)]}
+
+
+def _bearer(api_key: str | None):
+    """With QA_API_KEY set, /api/* requires `Authorization: Bearer <key>` (compared in constant time)."""
+
+    def check(request: Request) -> None:
+        if not api_key:
+            return
+        given = request.headers.get("authorization", "")
+        scheme, _, token = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), api_key.encode()):
+            raise HTTPException(401, "missing or wrong API key: send Authorization: Bearer <key>",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    return check

@@ -1,0 +1,43 @@
+"""One server: the REST API and the source pages (FastAPI) with the Gradio chat mounted at /."""
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI, Query
+from fastapi.responses import HTMLResponse
+
+from qa.api import create_api
+from qa.engine import Engine
+from qa.settings import Settings
+
+# The model is CPU-bound and the machine has few cores: four chats run at once and the rest
+# wait in Gradio's queue (bounded, so a flood is refused quickly instead of piling up memory).
+CHAT_CONCURRENCY = 4
+QUEUE_SIZE = 64
+
+
+def build_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from an offline server
+    import gradio as gr
+
+    from qa.ui import CSS, build_ui
+    from qa.web import source_page
+
+    engine = engine or Engine(settings)
+    engine.store  # load the index and the model once, before the first request
+    app = create_api(engine)
+
+    @app.get("/source/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)
+    def source(doc_id: str, start: int | None = Query(None, ge=0), end: int | None = Query(None, ge=0)):
+        return source_page(engine.document(doc_id), start, end)
+
+    demo = build_ui(engine).queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
+    # No allowed_paths: the UI serves only Gradio's own assets, never files from disk.
+    return gr.mount_gradio_app(app, demo, path="/", css=CSS)
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    app = build_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")

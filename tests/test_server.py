@@ -1,0 +1,43 @@
+"""The real server, driven by gradio_client as another program would."""
+import json
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client(live_server):
+    from gradio_client import Client
+
+    return Client(live_server + "/", verbose=False)
+
+
+def test_search_endpoint(client):
+    result = client.predict("Tavangar Twitter", 2, api_name="/search")
+    assert result["query"] == "Tavangar Twitter" and len(result["results"]) == 2
+    assert "Tavangar" in result["results"][0]["text"]
+
+
+def test_ask_endpoint_with_history(client):
+    result = client.predict("Why did he go to Moscow?", [{"role": "user", "content": "Who is Qalibaf?"}],
+                            api_name="/ask")
+    assert result["condensed_question"] == "Why did Qalibaf go to Moscow?"
+    assert result["citations"] and not result["abstained"]
+
+
+def test_chat_endpoint_answers_with_markers(client):
+    outputs = client.predict("Why didn't Putin meet Qalibaf?", [], [], api_name="/chat")
+    history = outputs[0]
+    text = json.dumps(history[-1]["content"])
+    assert history[-1]["role"] == "assistant" and "[1]" in text
+    assert "class='citation'" in outputs[2]
+
+
+def test_rest_api_is_served_alongside(live_server):
+    body = json.dumps({"question": "Who received the letter instead?"}).encode()
+    request = urllib.request.Request(live_server + "/api/ask", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        answer = json.loads(response.read())
+    assert any("Volodin" in c["quote"] for c in answer["citations"])
