@@ -1,6 +1,7 @@
 """HTML renderings shared by the chat UI and the source page; everything from users or the corpus is escaped."""
 from __future__ import annotations
 
+import re
 from html import escape
 from urllib.parse import quote as urlquote
 
@@ -54,12 +55,17 @@ def answer_markdown(answer: Answer) -> str:
                 "the closest passages are in the sources panel.")
     paragraphs = []
     for paragraph in answer.answer.split("\n\n"):
-        head, sep, rest = paragraph.partition(": ")
-        if paragraph.startswith("According to ") and sep:
+        attribution = _ATTRIBUTION.match(paragraph)
+        if attribution:
+            head, rest = attribution.group(0)[:-2], paragraph[attribution.end():]
             paragraphs.append(f"**{_md_escape(head)}:** {_md_escape(rest)}")
         else:
             paragraphs.append(_md_escape(paragraph))
     return "\n\n".join(paragraphs)
+
+
+# "According to Iran Times (2021-02-26): " or "According to “A title: with colons”: "
+_ATTRIBUTION = re.compile(r"^According to (“[^”]*”|[^:“]+?)( \(\d{4}-\d{2}-\d{2}\))?: ")
 
 
 def _md_escape(text: str) -> str:
