@@ -1,20 +1,17 @@
 """Extractive answers: the best sentences of the retrieved passages, each cited exactly."""
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-
-import numpy as np
 
 from qa.condense import names
 from qa.embedding import Embedder
 from qa.lexical import terms
+from qa.relevance import RelevanceScorer
 from qa.sentences import split_sentences
 from qa.store import Store
 from qa.types import Answer, Citation, Hit
 
-DENSE_SHARE = 0.6  # relevance = 0.6 * cosine + 0.4 * idf-weighted coverage of the question's words
 ACCOUNT_RATIO = 0.87  # another article's best sentence joins the answer above this share of the best
 EXTRA_RATIO = 0.85  # a second sentence of the same article joins above this share
 MIN_WORDS = 5
@@ -51,7 +48,7 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.threshold = threshold
         self.max_sentences = max_sentences
-        self._idf = _idf_table(store)
+        self.scorer = RelevanceScorer(store, embedder)
 
     def answer(self, question: str, scoring_question: str, hits: list[Hit]) -> Answer:
         sentences = self.scored_sentences(scoring_question, hits)
@@ -63,24 +60,13 @@ class ExtractiveAnswerer:
 
     def scored_sentences(self, question: str, hits: list[Hit]) -> list[Sentence]:
         sentences = _sentences_of(hits)
-        if not sentences:
-            return []
-        vectors = self.embedder.embed([question] + [s.text for s in sentences])
-        cosines = vectors[1:] @ vectors[0]
-        question_terms = set(terms(question))
         asked = _answer_type(question)
         known_names = {n.lower() for n in names(question)}
-        for sentence, cosine in zip(sentences, cosines):
-            coverage = self._coverage(question_terms, set(terms(sentence.text)))
+        scores = self.scorer.score(question, [s.text for s in sentences])
+        for sentence, score in zip(sentences, scores):
             bonus = _bonus(asked) if _has_answer_type(asked, sentence.text, known_names) else 0.0
-            sentence.relevance = DENSE_SHARE * float(cosine) + (1 - DENSE_SHARE) * coverage + bonus
+            sentence.relevance = score + bonus
         return sorted(sentences, key=lambda s: -s.relevance)
-
-    def _coverage(self, question_terms: set[str], sentence_terms: set[str]) -> float:
-        if not question_terms:
-            return 0.0
-        weights = {t: self._idf(t) for t in question_terms}
-        return sum(w for t, w in weights.items() if t in sentence_terms) / sum(weights.values())
 
     def _select(self, ranked: list[Sentence]) -> list[Sentence]:
         if not ranked or ranked[0].relevance < self.threshold:
@@ -188,23 +174,6 @@ def _redundant(a: Sentence, b: Sentence) -> bool:
         return True
     ta, tb = set(terms(a.text)), set(terms(b.text))
     return bool(ta and tb) and len(ta & tb) / len(ta | tb) > 0.6
-
-
-def _idf_table(store: Store):
-    """IDF from the BM25 index's document frequencies; words the corpus lacks weigh most."""
-    bm25 = store.bm25
-    if bm25 is None:
-        return lambda term: 1.0
-    indptr = np.asarray(bm25.scores["indptr"])
-    frequencies = np.diff(indptr)
-    total = max(len(store.bm25_ids), 1)
-    vocab = bm25.vocab_dict
-
-    def idf(term: str) -> float:
-        df = int(frequencies[vocab[term]]) if term in vocab and vocab[term] < len(frequencies) else 0
-        return math.log(1 + (total - df + 0.5) / (df + 0.5))
-
-    return idf
 
 
 def _bonus(kind: str | None) -> float:

@@ -224,6 +224,22 @@ def serve(
     run_server(settings)
 
 
+@app.command("eval")
+def evaluate(
+    datasets: Annotated[list[str], typer.Argument(help="Sets under ../shared/bench/data: xquad-en, covid-qa.")],
+    config: Annotated[Optional[list[str]], typer.Option("--config", help="bm25, dense, hybrid, hybrid+rerank.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Questions per set (dev + test).")] = 300,
+    out: Annotated[Path, typer.Option("--out", help="Where the report goes.")] = Path("bench/results"),
+):
+    """Measure answer quality on evaluation sets (the same as python -m bench.quality)."""
+    try:
+        from bench.quality import main as quality_main
+    except ImportError:
+        raise InputError("qa eval runs from the repository root (it needs bench/)") from None
+    args = ["--sets", *datasets, "--limit", str(limit), "--out", str(out)]
+    quality_main(args + (["--configs", *config] if config else []))
+
+
 def ensure_index(settings: Settings) -> None:
     """Bring the store up to date with seeds/: nothing is embedded when nothing changed."""
     from qa.engine import Engine

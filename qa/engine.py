@@ -11,6 +11,8 @@ from qa.condense import condense
 from qa.embedding import Embedder, load_embedder
 from qa.errors import InputError, NotFoundError
 from qa.ingest import IngestReport, Ingestor, Progress
+from qa.relevance import RelevanceScorer
+from qa.rerank import SentenceReranker
 from qa.retrieve import Retriever
 from qa.settings import Settings
 from qa.store import Store, current_generation
@@ -58,7 +60,9 @@ class Engine:
         store = Store.open(self.settings.store_dir, self.settings.embedding_model)
         embedder = self.embedder
         s = self.settings
-        return _Loaded(store, Retriever(store, embedder, s.rrf_k, s.dense_weight, s.bm25_weight),
+        reranker = SentenceReranker(RelevanceScorer(store, embedder)) if s.rerank_candidates else None
+        retriever = Retriever(store, embedder, s.rrf_k, s.dense_weight, s.bm25_weight, reranker, s.rerank_candidates)
+        return _Loaded(store, retriever,
                        ExtractiveAnswerer(store, embedder, s.abstain_threshold, s.max_answer_sentences))
 
     @property

@@ -20,20 +20,27 @@ def rrf(rankings: list[tuple[list[int], float]], rrf_k: int) -> dict[int, float]
 
 class Retriever:
     def __init__(self, store: Store, embedder: Embedder, rrf_k: int = 60,
-                 dense_weight: float = 1.0, bm25_weight: float = 1.0):
+                 dense_weight: float = 1.0, bm25_weight: float = 1.0,
+                 reranker=None, rerank_candidates: int = 0):
         self.store = store
         self.embedder = embedder
         self.rrf_k = rrf_k
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
+        self.reranker = reranker
+        self.rerank_candidates = rerank_candidates
 
     def search(self, query: str, k: int) -> list[Hit]:
         depth = max(CANDIDATES, 2 * k)
         dense = [i for i, _ in self.store.dense_search(self.embedder.embed([query])[0], depth)]
         lexical = [i for i, _ in self.store.bm25_search(terms(query), depth)]
         fused = rrf([(dense, self.dense_weight), (lexical, self.bm25_weight)], self.rrf_k)
-        top = sorted(fused, key=lambda i: (-fused[i], i))[:k]
-        return self._hits(top, fused, dense, lexical)
+        pool = max(k, self.rerank_candidates) if self.reranker else k
+        top = sorted(fused, key=lambda i: (-fused[i], i))[:pool]
+        hits = self._hits(top, fused, dense, lexical)
+        if self.reranker:
+            hits = self.reranker.rerank(query, hits)
+        return hits[:k]
 
     def _hits(self, ids: list[int], fused: dict[int, float], dense: list[int], lexical: list[int]) -> list[Hit]:
         rows = self.store.chunks(ids)

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         0.35, ge=0.0, le=1.0,
         description="Below this relevance of the best sentence the answer abstains.",
     )
+    rerank_candidates: int = Field(
+        0, ge=0, le=200,
+        description="Fused candidates re-scored by their best sentence (0 = off; see bench/results/quality.md).")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in RRF.")
     bm25_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in RRF.")

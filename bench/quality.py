@@ -1,0 +1,127 @@
+"""Quality report: every configuration on every evaluation set, dev and test splits.
+
+    .venv/bin/python -m bench.quality                 # full run -> bench/results/quality.md + .png + .json
+    .venv/bin/python -m bench.quality --limit 40 --sets xquad-en --out /tmp/q   # a slice
+
+Stores are built under bench/.cache/ through the normal ingest path (reused when unchanged).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from qa.embedding import load_embedder
+from qa.engine import Engine
+from qa.evaluate import (CONFIGS, DEV_SHARE, SPLIT_SEED, build_store, evaluate_abstention, evaluate_config,
+                         load_dataset, split)
+from qa.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "bench" / "data"
+METRICS = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "contained", "first_contained", "f1",
+           "citation_valid", "abstained", "p50_s", "p95_s", "total_s"]
+
+
+def run(sets: list[str], configs: list[str], limit: int, work: Path) -> dict:
+    base = Settings()
+    embedder = load_embedder(base.embedding_model, base.embed_batch_size)
+    results: dict = {"meta": {"split_seed": SPLIT_SEED, "dev_share": DEV_SHARE, "limit": limit,
+                              "model": base.embedding_model, "python": platform.python_version(),
+                              "machine": platform.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}}
+    for name in sets:
+        dataset = load_dataset(DATA, name)
+        dev, test = split(dataset.questions, limit)
+        started = time.perf_counter()
+        settings = build_store(dataset, work, base)
+        entry = {"documents": len(dataset.documents), "questions_total": len(dataset.questions),
+                 "dev": {}, "test": {}, "ingest_s": time.perf_counter() - started}
+        for config in configs:
+            tuned = settings.model_copy(update=CONFIGS[config])
+            engine = Engine(tuned, embedder)
+            for split_name, questions in (("dev", dev), ("test", test)):
+                entry[split_name][config] = evaluate_config(engine, questions)
+                print(f"{name} {config} {split_name}: "
+                      f"ndcg@10 {entry[split_name][config]['ndcg@10']:.3f} "
+                      f"contained {entry[split_name][config]['contained']:.3f}", file=sys.stderr)
+        default = settings.model_copy(update=CONFIGS["hybrid"])
+        entry["abstention"] = evaluate_abstention(default, embedder, dataset, test)
+        results[name] = entry
+    return results
+
+
+def table(rows: dict[str, dict]) -> str:
+    head = "| config | " + " | ".join(METRICS) + " |\n|---|" + "---|" * len(METRICS) + "\n"
+    body = ""
+    for config, m in rows.items():
+        body += f"| {config} | " + " | ".join(f"{m.get(k, 0):.3f}" for k in METRICS) + " |\n"
+    return head + body
+
+
+def chart(results: dict, path: Path, sets: list[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = ["ndcg@10", "recall@5", "contained", "first_contained"]
+    fig, axes = plt.subplots(1, len(sets), figsize=(6 * len(sets), 4), squeeze=False)
+    for ax, name in zip(axes[0], sets):
+        rows = results[name]["test"]
+        width = 0.8 / len(rows)
+        for i, (config, m) in enumerate(rows.items()):
+            ax.bar([x + i * width for x in range(len(shown))], [m[k] for k in shown], width, label=config)
+        ax.set_xticks([x + 0.4 - width / 2 for x in range(len(shown))], shown)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{name} (test split)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def report(results: dict, sets: list[str], command: str) -> str:
+    meta = results["meta"]
+    out = [f"# Answer quality\n\nCommand: `{command}`  \nRun: {meta['started']}, model {meta['model']}, "
+           f"Python {meta['python']} on {meta['machine']}. Split: questions shuffled with seed "
+           f"{meta['split_seed']}, first {meta['limit']} taken, {int(meta['dev_share'] * 100)}% dev / rest test.\n",
+           "Metrics: retrieval at document level (the gold paragraph/article among the documents of the top 10 "
+           "passages); `contained` = the SQuAD-normalized gold answer appears in the cited extracts; "
+           "`first_contained` = in the first citation; `f1` = token F1 of the answer prose; `citation_valid` = "
+           "share of citations with `text[start:end] == quote`; latency per question (search + ask), seconds.\n",
+           "![main metrics per configuration](quality.png)\n"]
+    for name in sets:
+        entry = results[name]
+        out.append(f"## {name}\n\n{entry['documents']} documents, {entry['questions_total']} questions in the set; "
+                   f"store built in {entry['ingest_s']:.0f} s.\n")
+        for split_name in ("test", "dev"):
+            n = next(iter(entry[split_name].values()))["questions"]
+            out.append(f"### {split_name} split ({n} questions)\n\n" + table(entry[split_name]))
+        a = entry["abstention"]
+        out.append(f"Abstention (hybrid, test split, {a['hidden_documents']} documents hidden): "
+                   f"precision {a['abstain_precision']:.3f}, recall {a['abstain_recall']:.3f}, "
+                   f"F1 {a['abstain_f1']:.3f} over {a['questions']} questions.\n")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", nargs="+", default=["xquad-en", "covid-qa"])
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--limit", type=int, default=300, help="questions per set (dev + test)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".cache")
+    args = parser.parse_args(argv)
+    results = run(args.sets, args.configs, args.limit, args.work)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "quality.json").write_text(json.dumps(results, indent=2))
+    chart(results, args.out / "quality.png", args.sets)
+    command = "python -m bench.quality " + " ".join(sys.argv[1:] if argv is None else argv)
+    (args.out / "quality.md").write_text(report(results, args.sets, command.strip()))
+    print(f"wrote {args.out / 'quality.md'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

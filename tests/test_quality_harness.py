@@ -1,0 +1,46 @@
+"""The quality harness on a small slice, so it cannot rot (the full run is a benchmark)."""
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.evaluate import normalize, ranking_metrics, split, token_f1, Question
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "data"
+
+
+def test_squad_normalization_and_f1():
+    assert normalize("The  Denver Broncos!") == "denver broncos"
+    assert token_f1("the Denver Broncos won", "Denver Broncos") == pytest.approx(0.8)
+    assert token_f1("nothing", "Denver") == 0.0
+
+
+def test_ranking_metrics():
+    assert ranking_metrics(["a", "b", "c"], "a")["ndcg@10"] == 1.0
+    second = ranking_metrics(["x", "a"], "a")
+    assert second["recall@1"] == 0.0 and second["mrr@10"] == 0.5 and second["recall@5"] == 1.0
+    assert ranking_metrics(["x"], "a")["ndcg@10"] == 0.0
+
+
+def test_split_is_fixed_by_the_seed():
+    questions = [Question(str(i), f"q{i}", "a", "d") for i in range(100)]
+    dev, test = split(questions, 50)
+    assert (len(dev), len(test)) == (15, 35)
+    assert split(list(reversed(questions)), 50) == (dev, test)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DATA / "xquad-en").exists(), reason="shared/bench data not beside the repo")
+def test_harness_runs_end_to_end_on_a_slice(tmp_path):
+    from bench.quality import main
+
+    main(["--sets", "xquad-en", "--configs", "bm25", "hybrid", "--limit", "24",
+          "--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")])
+    results = json.loads((tmp_path / "out" / "quality.json").read_text())
+    test = results["xquad-en"]["test"]
+    assert set(test) == {"bm25", "hybrid"}
+    assert test["hybrid"]["citation_valid"] == 1.0
+    assert test["hybrid"]["recall@10"] >= 0.8  # clean Wikipedia paragraphs: retrieval must work
+    assert (tmp_path / "out" / "quality.png").stat().st_size > 1000
+    assert "## xquad-en" in (tmp_path / "out" / "quality.md").read_text()
+    assert 0.0 <= results["xquad-en"]["abstention"]["abstain_recall"] <= 1.0
