@@ -15,6 +15,10 @@ from qa.errors import InputError, NotFoundError, QAError
 from qa.types import Turn
 
 MAX_QUESTION = 2000
+# At most this many /api requests are handled or waiting at once; more get 503 + Retry-After
+# at once, so a flood is shed instead of piling up threads and memory (the CPU-bound model can
+# only do a couple of answers at a time on a small machine anyway).
+MAX_IN_FLIGHT = 48
 
 
 class Message(BaseModel):
@@ -109,6 +113,20 @@ def create_api(engine: Engine) -> FastAPI:
     app = FastAPI(title="corpus QA", version=__version__, docs_url="/docs",
                   description="Retrieval and answers over the corpus, every citation checkable.")
     auth = _bearer(engine.settings.api_key)
+    in_flight = {"n": 0}
+
+    @app.middleware("http")
+    async def _shed_load(request: Request, call_next):
+        if not request.url.path.startswith("/api/"):
+            return await call_next(request)
+        if in_flight["n"] >= MAX_IN_FLIGHT:
+            return JSONResponse({"detail": "server busy; retry shortly"}, status_code=503,
+                                headers={"Retry-After": "1"})
+        in_flight["n"] += 1  # single event loop thread: no lock needed
+        try:
+            return await call_next(request)
+        finally:
+            in_flight["n"] -= 1
 
     @app.exception_handler(QAError)
     async def _domain_error(request: Request, exc: QAError):

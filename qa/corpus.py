@@ -71,7 +71,10 @@ def _walk(root: Path) -> tuple[list[Candidate], list[tuple[str, str]]]:
             if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
                 continue
             if path.is_symlink() and not _inside(path, root):
-                skipped.append((str(path), "link points outside the ingested folder"))
+                skipped.append((str(path), "link is broken, loops, or points outside the ingested folder"))
+                continue
+            if not path.is_symlink() and not path.is_file():
+                skipped.append((str(path), "not a regular file"))
                 continue
             found.append(Candidate(root, path))
     return found, skipped
@@ -81,7 +84,7 @@ def _inside(path: Path, root: Path) -> bool:
     try:
         path.resolve(strict=True).relative_to(root)
         return True
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop
         return False
 
 

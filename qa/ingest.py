@@ -51,16 +51,22 @@ class IngestReport:
 
 
 def crash_point(name: str) -> None:
-    """Test hook: QA_TEST_KILL_AT=name makes the process SIGKILL itself here."""
+    """Test hooks: QA_TEST_KILL_AT=name makes the process SIGKILL itself here;
+    QA_TEST_PAUSE_AT=name stops it here (SIGSTOP) until it is sent SIGCONT."""
     if os.environ.get("QA_TEST_KILL_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get("QA_TEST_PAUSE_AT") == name:
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 @contextmanager
 def store_lock(store_dir: Path) -> Iterator[None]:
     """One writer per store: a second ingest is refused at once with who holds it."""
-    store_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(store_dir / ".lock", "a+")
+    try:
+        store_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(store_dir / ".lock", "a+")
+    except OSError as exc:
+        raise QAError(f"cannot write {store_dir}/ ({exc.strerror}); nothing changed") from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -169,7 +175,10 @@ class Ingestor:
 
         store_dir = self.settings.store_dir
         staging = store_dir / f"staging-{os.getpid()}-{time.time_ns()}"
-        staging.mkdir()
+        try:
+            staging.mkdir()
+        except OSError as exc:
+            raise QAError(f"cannot write {store_dir}/ ({exc.strerror}); the previous index is unchanged") from None
         try:
             db = sqlite3.connect(staging / "meta.sqlite")
             if previous:
@@ -190,10 +199,13 @@ class Ingestor:
             publish(store_dir, staging, generation)
             crash_point("after-publish")
             report.generation = generation
-        except BaseException:
+        except BaseException as exc:
             import shutil
 
             shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise QAError(f"cannot write {store_dir}/ ({exc.strerror or exc}); "
+                              "the previous index is unchanged") from None
             raise
         remove_stale(store_dir, keep=generation)
 
