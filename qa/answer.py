@@ -13,7 +13,7 @@ from qa.store import Store
 from qa.types import Answer, Citation, Hit
 
 ACCOUNT_RATIO = 0.87  # another article's best sentence joins the answer above this share of the best
-EXTRA_RATIO = 0.85  # a second sentence of the same article joins above this share
+EXTRA_RATIO = 0.7  # more sentences join above this share of the best (tuned on the dev splits, see bench/results/quality.md)
 MIN_WORDS = 5
 HEADING_WORDS = 12  # a line this short without end punctuation is a headline or caption, not a claim
 _CAUSE = re.compile(r"\b(because|due to|since|as a result|reason|rather than|in order to|so that|"

@@ -37,9 +37,9 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(40, ge=0, le=1024, description="Tokens of trailing sentences repeated.")
     search_k: int = Field(5, ge=1, le=50, description="Results returned by search by default.")
     answer_k: int = Field(8, ge=1, le=50, description="Chunks read to compose an answer.")
-    max_answer_sentences: int = Field(4, ge=1, le=10, description="Most cited extracts per answer.")
+    max_answer_sentences: int = Field(3, ge=1, le=10, description="Most cited extracts per answer.")
     abstain_threshold: float = Field(
-        0.35, ge=0.0, le=1.0,
+        0.40, ge=0.0, le=1.0,
         description="Below this relevance of the best sentence the answer abstains.",
     )
     rerank_candidates: int = Field(

@@ -127,4 +127,4 @@ def test_read_only_store_folder(corpus, tmp_path):
         assert "Traceback" not in result.stderr
         assert _state(store) == before
     finally:
-        subprocess.run(["umount", str(store)])
+        subprocess.run(["umount", "-l", str(store)])  # lazy: open sqlite handles must not keep it
