@@ -22,8 +22,8 @@ from qa.embedding import Embedder
 from qa.lexical import LEXICAL_VERSION
 from qa.errors import InputError, StoreLockedError, QAError
 from qa.settings import Settings
-from qa.store import (FORMAT, SCHEMA, check_model, current_generation, next_generation, publish,
-                      read_manifest, remove_stale)
+from qa.store import (FORMAT, SCHEMA, approximate_index, check_model, current_generation,
+                      describe_index, flat_index, next_generation, publish, read_manifest, remove_stale)
 from qa.types import Chunk, Document
 
 Progress = Callable[[int, int], None]  # (documents done, documents to process)
@@ -43,6 +43,7 @@ class IngestReport:
     reused: int = 0
     seconds: float = 0.0
     generation: str | None = None
+    index: str = ""
 
     def to_json(self) -> dict:
         data = dict(self.__dict__)
@@ -187,7 +188,7 @@ class Ingestor:
                 index = faiss.read_index(str(store_dir / previous / "index.faiss"))
             else:
                 db.executescript(SCHEMA)
-                index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.embedder.dim))
+                index = flat_index(self.embedder.dim)
             crash_point("after-copy")
             reusable = self._drop_documents(db, index, replaced)
             self._add_documents(db, index, todo, reusable, report)
@@ -270,6 +271,9 @@ class Ingestor:
         db.commit()
         if index.ntotal != len(ids):
             raise QAError(f"internal error: {index.ntotal} vectors for {len(ids)} chunks; nothing changed")
+        if hasattr(index, "id_map") and index.ntotal > self.settings.exact_search_max:
+            index = approximate_index(index)
+        report.index = describe_index(index)
         faiss.write_index(index, str(staging / "index.faiss"))
         report.documents = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         report.chunks = len(ids)
@@ -283,7 +287,7 @@ class Ingestor:
             "format": FORMAT, "model": self.settings.embedding_model, "dim": self.embedder.dim,
             "model_max_tokens": self.embedder.max_tokens, "encoding": ENCODING, "lexical": LEXICAL_VERSION,
             "chunk_tokens": self.settings.chunk_tokens, "chunk_overlap": self.settings.chunk_overlap,
-            "documents": report.documents, "chunks": report.chunks, "index": "IndexIDMap2(IndexFlatIP)",
+            "documents": report.documents, "chunks": report.chunks, "index": report.index,
             "versions": {"qa": __version__, "faiss": faiss.__version__, "bm25s": bm25s.__version__},
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }

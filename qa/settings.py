@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     bm25_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in RRF.")
     max_question_chars: int = Field(2000, ge=1, description="Longer questions are refused.")
     max_file_bytes: int = Field(50_000_000, ge=1, description="Larger files are skipped at ingest.")
+    exact_search_max: int = Field(
+        200_000, ge=1, description="Up to this many chunks search is exact; above, an IVF index (fp16).")
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch.")
     host: str = Field("127.0.0.1", description="Address the server binds.")
     port: int = Field(7860, ge=0, le=65535, description="Port the server listens on.")

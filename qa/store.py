@@ -13,16 +13,19 @@ import re
 import shutil
 import sqlite3
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from qa.errors import StoreMismatchError, StoreMissingError
-from qa.types import Document
+from qa.types import Chunk, Document
 
 FORMAT = 1
 CURRENT = "CURRENT"
+# Above Settings.exact_search_max chunks the index becomes IVF with fp16 codes: half the memory
+# per vector and sub-linear search; nprobe keeps recall@10 against exact search >= 0.95
+# (measured in bench/results/perf.md).
+DEFAULT_NPROBE = 48
 _GEN = re.compile(r"^gen-(\d{8})$")
 
 SCHEMA = """
@@ -38,18 +41,53 @@ CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(text_hash);
 """
 
 
-@dataclass(frozen=True)
-class ChunkRow:
-    id: int
-    doc_id: str
-    ordinal: int
-    start: int
-    end: int
-    text: str
+def flat_index(dim: int):
+    import faiss
 
-    @property
-    def chunk_id(self) -> str:
-        return f"{self.doc_id}#{self.ordinal}"
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+
+def approximate_index(flat, nprobe: int = DEFAULT_NPROBE):
+    """IVF over fp16 codes built from a flat IDMap2 index; keeps ids, removal and reconstruction."""
+    import faiss
+
+    n, dim = flat.ntotal, flat.d
+    vectors = faiss.rev_swig_ptr(faiss.downcast_index(flat.index).get_xb(), n * dim).reshape(n, dim)
+    ids = faiss.vector_to_array(flat.id_map)
+    nlist = 1 << max(4, int(np.log2(4 * np.sqrt(n))))  # ~4 sqrt(n) lists, a power of two
+    ivf = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_fp16,
+                                        faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(0).choice(n, size=min(n, 64 * nlist), replace=False)
+    ivf.train(np.ascontiguousarray(vectors[np.sort(sample)]))
+    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+    for first in range(0, n, 100_000):
+        ivf.add_with_ids(np.ascontiguousarray(vectors[first:first + 100_000]), ids[first:first + 100_000])
+    ivf.nprobe = nprobe
+    return ivf
+
+
+def index_ids(index) -> np.ndarray:
+    """Every id an index holds, whatever its type."""
+    import faiss
+
+    if not index.ntotal:
+        return np.array([], dtype=np.int64)
+    if hasattr(index, "id_map"):
+        return faiss.vector_to_array(index.id_map)
+    ivf = faiss.extract_index_ivf(index)
+    lists = ivf.invlists
+    parts = [faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+             for i in range(ivf.nlist) if lists.list_size(i)]
+    return np.concatenate(parts).astype(np.int64)
+
+
+def describe_index(index) -> str:
+    import faiss
+
+    if hasattr(index, "id_map"):
+        return "IndexIDMap2(IndexFlatIP) exact"
+    ivf = faiss.extract_index_ivf(index)
+    return f"IndexIVFScalarQuantizer(fp16, nlist={ivf.nlist}, nprobe={ivf.nprobe})"
 
 
 def current_generation(store_dir: Path) -> str | None:
@@ -109,6 +147,8 @@ class Store:
             if model is not None:
                 check_model(manifest, model, store_dir)
             index = faiss.read_index(str(gen_dir / "index.faiss"))
+            if not hasattr(index, "id_map"):
+                faiss.extract_index_ivf(index).nprobe = int(manifest.get("nprobe", DEFAULT_NPROBE))
             bm25 = bm25s.BM25.load(str(gen_dir / "bm25")) if manifest["chunks"] else None
             bm25_ids = np.load(gen_dir / "bm25_ids.npy", allow_pickle=False)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
@@ -123,7 +163,7 @@ class Store:
         """FAISS, BM25 and SQLite must hold exactly the same chunk ids."""
         import faiss
 
-        faiss_ids = np.sort(faiss.vector_to_array(self.index.id_map)) if self.index.ntotal else np.array([], np.int64)
+        faiss_ids = np.sort(index_ids(self.index))
         sql_ids = np.array([r[0] for r in self._query("SELECT id FROM chunks ORDER BY id")], dtype=np.int64)
         bm25_ids = np.sort(self.bm25_ids)
         if not (np.array_equal(faiss_ids, sql_ids) and np.array_equal(bm25_ids, sql_ids)):
@@ -160,13 +200,14 @@ class Store:
                                                show_progress=False, n_threads=1)
         return [(int(self.bm25_ids[p]), float(s)) for p, s in zip(positions[0], scores[0]) if s > 0]
 
-    def chunks(self, ids: list[int]) -> dict[int, ChunkRow]:
+    def chunks(self, ids: list[int]) -> dict[int, Chunk]:
+        """Chunks by their index id."""
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self._query(f'SELECT id, doc_id, ordinal, start, "end", text FROM chunks WHERE id IN ({marks})',
                            tuple(ids))
-        return {r[0]: ChunkRow(*r) for r in rows}
+        return {r[0]: Chunk(*r[1:]) for r in rows}
 
     def document(self, doc_id: str) -> Document | None:
         rows = self._query("SELECT doc_id, source, text, title, outlet, date, sha256, root "

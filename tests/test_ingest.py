@@ -120,3 +120,22 @@ def test_server_picks_up_a_new_generation(corpus, tmp_path):
     (extra / "note.txt").write_text("Volodin chairs the State Duma of Russia.\n")
     _engine(tmp_path / "s").ingest([extra])  # another process, in effect
     assert reader.stats()["documents"] == 3
+
+
+def test_large_store_switches_to_ivf_and_stays_editable(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(120):
+        (folder / f"doc{i:03d}.txt").write_text(f"Article {i} about topic{i % 7} and city{i % 11}. "
+                                                f"It mentions keyword{i} twice: keyword{i}.\n")
+    engine = _engine(tmp_path / "s", exact_search_max=50)
+    engine.ingest([folder])
+    manifest = engine.store.manifest
+    assert manifest["index"].startswith("IndexIVFScalarQuantizer")
+    assert engine.search("keyword42", k=1)[0].doc_id == "doc042"
+    (folder / "doc042.txt").write_text("Rewritten article about harbours.\n")
+    (folder / "doc007.txt").unlink()
+    report = engine.ingest([folder])
+    assert (report.updated, report.removed) == (1, 1)
+    store = Store.open(tmp_path / "s", "hash")  # consistency checked on open
+    assert store.count_chunks == 119 and engine.search("Rewritten harbours", k=1)[0].doc_id == "doc042"
