@@ -77,7 +77,8 @@ class Engine:
     # -- questions -----------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         query = self._valid_text(query, "query")
-        return self._current().retriever.search(query, self._valid_k(k, self.settings.search_k))
+        k = self._valid_k(k, self.settings.search_k)
+        return self._current().retriever.search(query, k, rerank=self.settings.rerank_search)
 
     def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None) -> Answer:
         question = self._valid_text(question, "question")
@@ -151,7 +152,7 @@ class Engine:
         store = self.store
         if store.count_documents <= LOCATE_CANDIDATES:
             return list(store.iter_documents())
-        hits = self._current().retriever.search(quote, LOCATE_CANDIDATES)
+        hits = self._current().retriever.search(quote, LOCATE_CANDIDATES, rerank=False)
         return [store.document(d) for d in dict.fromkeys(h.doc_id for h in hits)]
 
     def stats(self) -> dict:

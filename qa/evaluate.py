@@ -24,7 +24,7 @@ CONFIGS = {
     "bm25": {"dense_weight": 0.0, "bm25_weight": 1.0, "rerank_candidates": 0},
     "dense": {"dense_weight": 1.0, "bm25_weight": 0.0, "rerank_candidates": 0},
     "hybrid": {"dense_weight": 1.0, "bm25_weight": 1.0, "rerank_candidates": 0},
-    "hybrid+rerank": {"dense_weight": 1.0, "bm25_weight": 1.0, "rerank_candidates": 20},
+    "hybrid+rerank": {"dense_weight": 1.0, "bm25_weight": 1.0, "rerank_candidates": 20, "rerank_search": True},
 }
 
 

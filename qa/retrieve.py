@@ -30,15 +30,16 @@ class Retriever:
         self.reranker = reranker
         self.rerank_candidates = rerank_candidates
 
-    def search(self, query: str, k: int) -> list[Hit]:
+    def search(self, query: str, k: int, rerank: bool = True) -> list[Hit]:
         depth = max(CANDIDATES, 2 * k)
         dense = [i for i, _ in self.store.dense_search(self.embedder.embed([query])[0], depth)]
         lexical = [i for i, _ in self.store.bm25_search(terms(query), depth)]
         fused = rrf([(dense, self.dense_weight), (lexical, self.bm25_weight)], self.rrf_k)
-        pool = max(k, self.rerank_candidates) if self.reranker else k
+        rerank = rerank and self.reranker is not None
+        pool = max(k, self.rerank_candidates) if rerank else k
         top = sorted(fused, key=lambda i: (-fused[i], i))[:pool]
         hits = self._hits(top, fused, dense, lexical)
-        if self.reranker:
+        if rerank:
             hits = self.reranker.rerank(query, hits)
         return hits[:k]
 
