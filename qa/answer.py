@@ -55,7 +55,7 @@ class ExtractiveAnswerer:
         chosen = self._select(sentences)
         if not chosen:
             return Answer(question, abstention_text(question), True, [], hits, scoring_question)
-        chosen = [self._complete(s, scoring_question) for s in chosen]
+        chosen[0] = self._complete(chosen[0], scoring_question)  # the best sentence must carry the answer
         return self._compose(question, scoring_question, chosen, hits)
 
     def scored_sentences(self, question: str, hits: list[Hit]) -> list[Sentence]:
@@ -108,7 +108,7 @@ class ExtractiveAnswerer:
         for doc_id in order:
             doc = docs[doc_id]
             parts = []
-            for sentence in sorted((s for s in chosen if s.doc_id == doc_id), key=lambda s: s.start):
+            for sentence in sorted((s for s in chosen if s.doc_id == doc_id), key=lambda s: -s.relevance):
                 n = len(citations) + 1
                 citations.append(Citation(n, doc_id, doc["title"], doc["source"], doc["outlet"], doc["date"],
                                           sentence.start, sentence.end, sentence.text, sentence.relevance))
