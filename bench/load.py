@@ -129,14 +129,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.md")
     args = parser.parse_args(argv)
     steady_s, burst_s = (10, 5) if args.quick else (60, 30)
-    work = Path(tempfile.mkdtemp(prefix="qa-load-"))
-    process, url = start_server(work / "store", work / "server.log")
-    try:
-        steady = asyncio.run(phase(url, 32, steady_s, process.pid))
-        burst = asyncio.run(phase(url, 200, burst_s, process.pid))
-        ok_after = recovered(url) and process.poll() is None
-    finally:
-        stop_server(process)
+    with tempfile.TemporaryDirectory(prefix="qa-load-") as scratch:
+        work = Path(scratch)
+        process, url = start_server(work / "store", work / "server.log")
+        try:
+            steady = asyncio.run(phase(url, 32, steady_s, process.pid))
+            burst = asyncio.run(phase(url, 200, burst_s, process.pid))
+            ok_after = recovered(url) and process.poll() is None
+        finally:
+            stop_server(process)
     command = "python -m bench.load" + (" --quick" if args.quick else "")
     text = render(steady, burst, ok_after, command)
     args.out.parent.mkdir(parents=True, exist_ok=True)

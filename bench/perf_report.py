@@ -46,9 +46,10 @@ def render(results: dict, command: str, out: Path, name: str) -> str:
         f"{t['documents']} real news articles (the held-out set's search results, timing only), {t['chunks']} chunks. "
         "End to end = files → chunks → vectors → BM25 → FAISS → SQLite → published generation, model already "
         "loaded; ceiling = `embed()` on the very same chunk texts, same process, right after.", "",
-        "| | seconds | chunks/s |", "|---|---|---|",
-        f"| qa ingest, end to end | {t['ingest_s']:.1f} | {t['e2e_chunks_per_s']:.1f} |",
-        f"| model.encode ceiling | {t['ceiling_s']:.1f} | {t['ceiling_chunks_per_s']:.1f} |", "",
+        "| | chunks | seconds | chunks/s |", "|---|---|---|---|",
+        f"| qa ingest, end to end | {t['chunks']} | {t['ingest_s']:.1f} | {t['e2e_chunks_per_s']:.1f} |",
+        f"| model.encode ceiling (seeded sample of the same chunks) | {t['ceiling_chunks']} | {t['ceiling_s']:.1f} | "
+        f"{t['ceiling_chunks_per_s']:.1f} |", "",
         f"**End to end / ceiling = {t['ratio']:.2f}** (target ≥ 0.85). Peak RSS of the ingest process: "
         f"{t['peak_rss_mb']:.0f} MB.", "",
         "## 2. ONNX Runtime int8 embedding", "",

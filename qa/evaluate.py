@@ -157,13 +157,13 @@ class Scores:
 
 
 def build_store(dataset: Dataset, work_dir: Path, base: Settings) -> Settings:
-    corpus = work_dir / dataset.name / "corpus"
+    corpus = work_dir / dataset.name / "corpus"  # shared by every model
     corpus.mkdir(parents=True, exist_ok=True)
     for doc_id, text in dataset.documents.items():
         path = corpus / f"{doc_id}.txt"
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
-    settings = base.model_copy(update={"store_dir": work_dir / dataset.name / "store"})
+    settings = base.model_copy(update={"store_dir": work_dir / dataset.name / f"store-{base.embedding_model}"})
     Engine(settings).ingest([corpus])
     return settings
 

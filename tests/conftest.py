@@ -78,7 +78,7 @@ def real_engine(tmp_path_factory):
     from qa.settings import Settings
 
     store = tmp_path_factory.mktemp("real") / "store"
-    engine = Engine(Settings(store_dir=store, embedding_model="all-MiniLM-L6-v2"))
+    engine = Engine(Settings(store_dir=store))  # the default model, as users get it
     engine.ingest([SEEDS])
     return engine
 

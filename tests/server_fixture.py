@@ -20,7 +20,8 @@ def free_port() -> int:
 
 def start_server(store: Path, log: Path, timeout: float = 180.0) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "QA_STORE_DIR": str(store), "QA_EMBEDDING_MODEL": "all-MiniLM-L6-v2"}
+    env = {**os.environ, "QA_STORE_DIR": str(store)}
+    env.pop("QA_EMBEDDING_MODEL", None)  # the default model, as users get it
     env.pop("QA_API_KEY", None)
     process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=log.open("w"), stderr=subprocess.STDOUT)
