@@ -128,6 +128,7 @@ class Store:
         self.index = index
         self.bm25 = bm25
         self.bm25_ids = bm25_ids
+        self._postings = tuple(np.asarray(bm25.scores[key]) for key in ("data", "indices", "indptr")) if bm25 else ()
         gen_dir = store_dir / generation
         self._db = sqlite3.connect(f"file:{gen_dir / 'meta.sqlite'}?mode=ro", uri=True,
                                    check_same_thread=False)
@@ -194,11 +195,24 @@ class Store:
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def bm25_search(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
-        if self.bm25 is None or not query_tokens:
+        """BM25 scores summed over the query's postings only (bm25s keeps per-term scores in a
+        sparse matrix). Scoring the postings directly is ~20x faster than bm25s.retrieve at 10^6
+        chunks (bench/results/perf.md) and gives the same scores."""
+        if self.bm25 is None:
             return []
-        positions, scores = self.bm25.retrieve([query_tokens], k=min(k, len(self.bm25_ids)),
-                                               show_progress=False, n_threads=1)
-        return [(int(self.bm25_ids[p]), float(s)) for p, s in zip(positions[0], scores[0]) if s > 0]
+        term_ids = [self.bm25.vocab_dict[t] for t in query_tokens if t in self.bm25.vocab_dict]
+        if not term_ids:
+            return []
+        data, indices, indptr = self._postings
+        spans = [slice(indptr[t], indptr[t + 1]) for t in term_ids]
+        scores = np.bincount(np.concatenate([indices[s] for s in spans]),
+                             weights=np.concatenate([data[s] for s in spans]), minlength=len(self.bm25_ids))
+        k = min(k, int(np.count_nonzero(scores)))
+        if k == 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((top, -scores[top]))]  # by score, ties by position: deterministic
+        return [(int(self.bm25_ids[p]), float(scores[p])) for p in top]
 
     def chunks(self, ids: list[int]) -> dict[int, Chunk]:
         """Chunks by their index id."""
