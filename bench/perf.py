@@ -254,16 +254,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--child")
     parser.add_argument("--params", default="{}")
+    parser.add_argument("--render-only", action="store_true", help="rewrite the report from the saved JSON")
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(TASKS[args.child](**json.loads(args.params))))
         return
     from bench.perf_report import render
 
-    results = run(args.quick)  # its scratch folders go with the temporary directory below
-    args.out.mkdir(parents=True, exist_ok=True)
     name = "perf-quick" if args.quick else "perf"
-    (args.out / f"{name}.json").write_text(json.dumps(results, indent=2))
+    if args.render_only:
+        results = json.loads((args.out / f"{name}.json").read_text())
+    else:
+        results = run(args.quick)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / f"{name}.json").write_text(json.dumps(results, indent=2))
     text = render(results, "python -m bench.perf" + (" --quick" if args.quick else ""), args.out, name)
     (args.out / f"{name}.md").write_text(text)
     print(text)
