@@ -139,7 +139,6 @@ class Engine:
     def locate_quote(self, quote: str, doc_id: str | None = None) -> Location | None:
         """Where a quote appears: in the named document first, then anywhere in the corpus."""
         quote = self._valid_text(quote, "quote")
-        store = self.store
         if doc_id is not None:
             doc = self.document(doc_id)
             found = locate(quote, [(doc.doc_id, doc.text)])
