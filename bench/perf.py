@@ -225,7 +225,7 @@ def run(quick: bool) -> dict:
 
 def _run(quick: bool, work: Path) -> dict:
     sizes = [1_000, 5_000] if quick else [1_000, 100_000, 1_000_000]
-    articles = 12 if quick else 500
+    articles = 8 if quick else 500
     results: dict = {"quick": quick, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                      "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                  "platform": platform.platform()}}
@@ -235,16 +235,16 @@ def _run(quick: bool, work: Path) -> dict:
     results["ingest_small_torch"] = child("ingest", corpus=str(small), store=str(work / "s-small-t"), model=MODEL)
     results["ingest_small_onnx"] = child("ingest", corpus=str(small), store=str(work / "s-small-o"),
                                          model=MODEL + "-onnx-int8")
-    limit = 60 if quick else None
+    limit = 30 if quick else None
     results["quality_torch"] = child("quality", model=MODEL, work=str(work / "q-torch"), limit=limit)
     results["quality_onnx"] = child("quality", model=MODEL + "-onnx-int8", work=str(work / "q-onnx"), limit=limit)
     results["latency"] = [child("synthetic", size=n, store=str(work / f"syn-{n}"), source_store=str(work / "s-torch"),
-                                questions=30 if quick else 200) for n in sizes]
+                                questions=20 if quick else 200) for n in sizes]
     seeds_store = work / "seeds-store"
     subprocess.run([sys.executable, "-m", "qa", "ingest", "seeds", "--store", str(seeds_store)], cwd=ROOT,
                    check=True, capture_output=True)
     results["cold_start"] = child("cold_start", store=str(seeds_store))
-    results["peer"] = child("peer", corpus=str(small), store=str(work / "peer"), questions=40 if quick else 300)
+    results["peer"] = child("peer", corpus=str(small), store=str(work / "peer"), questions=20 if quick else 300)
     return results
 
 
