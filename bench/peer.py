@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from qa.embedding import SentenceTransformerEmbedder, _model_location
-from qa.evaluate import build_store, load_dataset, ranking_metrics
+from qa.evaluate import build_store, load_dataset, ranking_metrics, subset
 from qa.ingest import Ingestor
 from qa.settings import Settings
 
@@ -58,6 +58,8 @@ def compare(news: Path, work: Path, data_dir: Path, questions_limit: int = QUEST
     ours_s, ours_chunks = _ours_ingest(news, work / "ours-news", embedder)
     _, peer_s, peer_chunks = _langchain_ingest(news)
     dataset = load_dataset(data_dir, "xquad-en")
+    if questions_limit < QUESTIONS:  # quick runs: fewer paragraphs to embed
+        dataset = subset(dataset, 40)
     questions = dataset.questions[:questions_limit]
     settings = build_store(dataset, work / "xquad", Settings(embedding_model=MODEL))
     engine = Engine(settings, embedder)

@@ -116,10 +116,12 @@ def task_quality(model: str, work: str, limit: int | None = None) -> dict:
     """nDCG@10 and recall@10 of dense-only search on XQuAD (all questions unless limited) with this model."""
     from qa.embedding import load_embedder
     from qa.engine import Engine
-    from qa.evaluate import build_store, load_dataset, ranking_metrics
+    from qa.evaluate import build_store, load_dataset, ranking_metrics, subset
     from qa.settings import Settings
 
     dataset = load_dataset(SHARED / "data", "xquad-en")
+    if limit:  # quick runs: fewer paragraphs to embed, the questions about them
+        dataset = subset(dataset, 40)
     settings = build_store(dataset, Path(work), Settings(embedding_model=model))
     engine = Engine(settings.model_copy(update={"bm25_weight": 0.0}), load_embedder(model))
     scores = [ranking_metrics(list(dict.fromkeys(h.doc_id for h in engine.search(q.question, 10))), q.gold_doc)

@@ -83,6 +83,12 @@ def load_dataset(data_dir: Path, name: str) -> Dataset:
     return loader(data_dir / name / filename, name)
 
 
+def subset(dataset: Dataset, documents: int) -> Dataset:
+    """The first `documents` documents and the questions about them (for quick runs)."""
+    keep = dict(list(dataset.documents.items())[:documents])
+    return Dataset(dataset.name, keep, [q for q in dataset.questions if q.gold_doc in keep])
+
+
 def split(questions: list[Question], limit: int | None) -> tuple[list[Question], list[Question]]:
     """A fixed, seeded dev/test split (then at most `limit` questions in all)."""
     shuffled = sorted(questions, key=lambda q: q.qid)
