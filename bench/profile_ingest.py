@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.profile_ingest   -> bench/results/ingest-profile.txt
 """
-import sys, tempfile
+import tempfile
 from pathlib import Path
 
 from pyinstrument import Profiler

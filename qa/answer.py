@@ -35,9 +35,8 @@ class Sentence:
     relevance: float = 0.0
 
 
-def abstention_text(question: str) -> str:
-    return ("The corpus does not say. No passage answers this question closely enough; "
-            "the closest passages are listed below.")
+ABSTENTION = ("The corpus does not say. No passage answers this question closely enough; "
+              "the closest passages are listed below.")
 
 
 class ExtractiveAnswerer:
@@ -54,7 +53,7 @@ class ExtractiveAnswerer:
         sentences = self.scored_sentences(scoring_question, hits)
         chosen = self._select(sentences)
         if not chosen:
-            return Answer(question, abstention_text(question), True, [], hits, scoring_question)
+            return Answer(question, ABSTENTION, True, [], hits, scoring_question)
         chosen[0] = self._complete(chosen[0], scoring_question)  # the best sentence must carry the answer
         return self._compose(question, scoring_question, chosen, hits)
 

@@ -5,7 +5,6 @@ import codecs
 import hashlib
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -194,11 +193,3 @@ def html_to_text(html: str) -> tuple[str, dict[str, str]]:
     parser.close()
     lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
     return "\n\n".join(line for line in lines if line), parser.meta
-
-
-def iter_documents(candidates: list[Candidate], max_bytes: int) -> Iterator[tuple[Candidate, Document | SkipFile]]:
-    for candidate in candidates:
-        try:
-            yield candidate, load_document(candidate, read_bytes(candidate.path, max_bytes))
-        except SkipFile as skip:
-            yield candidate, skip

@@ -98,8 +98,3 @@ def load_embedder(name: str, batch_size: int = 32) -> Embedder:
 
         return OnnxEmbedder(name, batch_size)
     return SentenceTransformerEmbedder(name, batch_size)
-
-
-def embedder_dim(name: str) -> int | None:
-    """The dimension without loading weights, where known (to check a store cheaply)."""
-    return {"hash": 256, DEFAULT_MODEL: 384, DEFAULT_MODEL + "-onnx-int8": 384}.get(name)

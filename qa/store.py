@@ -162,8 +162,6 @@ class Store:
 
     def check_consistency(self) -> None:
         """FAISS, BM25 and SQLite must hold exactly the same chunk ids."""
-        import faiss
-
         faiss_ids = np.sort(index_ids(self.index))
         sql_ids = np.array([r[0] for r in self._query("SELECT id FROM chunks ORDER BY id")], dtype=np.int64)
         bm25_ids = np.sort(self.bm25_ids)

@@ -98,7 +98,7 @@ def build_ui(engine: Engine) -> gr.Blocks:
 
     with gr.Blocks(title="corpus QA", analytics_enabled=False) as demo:
         gr.Markdown("# corpus QA\nAnswers from the articles, every claim with a cited extract you can check.")
-        corpus = gr.Markdown(corpus_line, elem_id="corpus-line")
+        gr.Markdown(corpus_line, elem_id="corpus-line")
         asked = gr.State([])
         cites = gr.State([])
         with gr.Tab("Chat"):

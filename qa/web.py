@@ -93,7 +93,7 @@ def document_html(doc: Document, start: int | None, end: int | None, label: str 
 
 def location_html(quote: str, found: Location | None, doc: Document | None) -> str:
     if found is None or doc is None:
-        return f"<p class='verdict not-found'>Not found: this quote does not appear in the corpus.</p>"
+        return "<p class='verdict not-found'>Not found: this quote does not appear in the corpus.</p>"
     how = "Exact match" if found.exact else f"Approximate match ({found.similarity:.0f}% similar)"
     return (f"<p class='verdict {'exact' if found.exact else 'approximate'}'>{how} in "
             f"<b>{escape(doc.title)}</b> at characters {found.start}-{found.end}.</p>"
