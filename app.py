@@ -5,7 +5,7 @@ qa.toml and QA_* variables (QA_HOST, QA_PORT, QA_STORE_DIR, QA_API_KEY, ...).
 """
 import sys
 
-from qa.cli import main
+from qa.faces.cli import main
 
 if __name__ == "__main__":
     sys.argv = ["qa", "serve", *sys.argv[1:]]

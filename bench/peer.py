@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from qa.embedding import SentenceTransformerEmbedder, _model_location
-from qa.evaluate import build_store, load_dataset, ranking_metrics, subset
-from qa.ingest import Ingestor
+from bench.evaluate import build_store, load_dataset, ranking_metrics, subset
+from qa.ingest.ingestor import Ingestor
 from qa.settings import Settings
 
 MODEL = "all-MiniLM-L6-v2"

@@ -88,7 +88,7 @@ def child(task: str, **params) -> dict:
 def task_ingest(corpus: str, store: str, model: str) -> dict:
     """End-to-end ingest with the model already loaded, then the raw encode ceiling on the same chunks."""
     from qa.embedding import load_embedder
-    from qa.ingest import Ingestor
+    from qa.ingest.ingestor import Ingestor
     from qa.settings import Settings
 
     embedder = load_embedder(model)
@@ -116,7 +116,7 @@ def task_quality(model: str, work: str, limit: int | None = None) -> dict:
     """nDCG@10 and recall@10 of dense-only search on XQuAD (all questions unless limited) with this model."""
     from qa.embedding import load_embedder
     from qa.engine import Engine
-    from qa.evaluate import build_store, load_dataset, ranking_metrics, subset
+    from bench.evaluate import build_store, load_dataset, ranking_metrics, subset
     from qa.settings import Settings
 
     dataset = load_dataset(SHARED / "data", "xquad-en")
@@ -139,7 +139,7 @@ def task_synthetic(size: int, store: str, source_store: str, questions: int = 20
     from qa.embedding import load_embedder
     from qa.engine import Engine
     from qa.settings import Settings
-    from qa.store import Store
+    from qa.store.local import Store
 
     embedder = load_embedder(MODEL)
     after_model = rss_mb()
@@ -159,7 +159,7 @@ def task_synthetic(size: int, store: str, source_store: str, questions: int = 20
 
 
 def _questions() -> list[str]:
-    from qa.evaluate import load_dataset
+    from bench.evaluate import load_dataset
 
     return [q.question for q in load_dataset(SHARED / "data", "xquad-en").questions[:200]]
 
@@ -190,7 +190,7 @@ def _ivf_recall(engine, questions) -> float:
 def task_cold_start(store: str) -> dict:
     """Process start to first answer, split into its parts (this child is a fresh interpreter)."""
     started = time.perf_counter()
-    import qa.cli  # noqa: F401
+    import qa.faces.cli  # noqa: F401
 
     imported = time.perf_counter()
     from qa.engine import Engine

@@ -8,7 +8,7 @@ from pathlib import Path
 from pyinstrument import Profiler
 from bench.perf import news_articles, write_corpus
 from qa.embedding import load_embedder
-from qa.ingest import Ingestor
+from qa.ingest.ingestor import Ingestor
 from qa.settings import Settings
 work = Path(tempfile.mkdtemp())
 corpus = write_corpus(news_articles(40), work / "news")

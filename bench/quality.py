@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qa.embedding import load_embedder
 from qa.engine import Engine
-from qa.evaluate import (CONFIGS, DEV_SHARE, SPLIT_SEED, build_store, evaluate_abstention, evaluate_config,
+from bench.evaluate import (CONFIGS, DEV_SHARE, SPLIT_SEED, build_store, evaluate_abstention, evaluate_config,
                          load_dataset, split)
 from qa.settings import Settings
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.ingest import build_bm25
-from qa.sentences import split_sentences
-from qa.store import (FORMAT, SCHEMA, approximate_index, current_generation, describe_index, flat_index,
+from qa.ingest.ingestor import build_bm25
+from qa.text.sentences import split_sentences
+from qa.store.local import (FORMAT, SCHEMA, approximate_index, current_generation, describe_index, flat_index,
                       publish)
 
 CHUNKS_PER_DOC = 10

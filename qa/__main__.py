@@ -1,4 +1,4 @@
 """`python -m qa` runs the CLI."""
-from qa.cli import main
+from qa.faces.cli import main
 
 main()

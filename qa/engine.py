@@ -1,21 +1,22 @@
-"""The engine behind every face: one store and one model per process, shared by all requests."""
+"""The engine behind every face: one store version and one model per process, shared by all
+requests; a newer version written by an ingest is picked up on the next request."""
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.answer import ExtractiveAnswerer
-from qa.citations import Location, Verdict, check_span, locate
-from qa.condense import condense
+from qa.answering.base import Answerer
+from qa.answering.citations import Location, Verdict, check_span, locate
 from qa.embedding import Embedder, load_embedder
 from qa.errors import InputError, NotFoundError
-from qa.ingest import IngestReport, Ingestor, Progress
-from qa.relevance import RelevanceScorer
-from qa.rerank import SentenceReranker
-from qa.retrieve import Retriever
+from qa.ingest.ingestor import IngestReport, Ingestor, Progress
+from qa.retrieval.condense import condense
+from qa.retrieval.relevance import RelevanceScorer
+from qa.retrieval.rerank import SentenceReranker
+from qa.retrieval.retrieve import Retriever
 from qa.settings import Settings
-from qa.store import Store, current_generation
+from qa.store import StoreBackend, StoreReader, open_backend
 from qa.types import Answer, Document, Hit, Turn
 
 MAX_K = 50
@@ -24,18 +25,26 @@ LOCATE_CANDIDATES = 20  # documents searched for an approximate quote: the ones 
 
 @dataclass
 class _Loaded:
-    store: Store
+    store: StoreReader
     retriever: Retriever
-    answerer: ExtractiveAnswerer
+    answerer: Answerer
+
+
+def make_answerer(settings: Settings, store: StoreReader) -> Answerer:
+    """The answerer the settings name (QA_ANSWERER)."""
+    from qa.answering.extractive import ExtractiveAnswerer
+
+    return ExtractiveAnswerer(store, settings.abstain_threshold, settings.max_answer_sentences)
 
 
 class Engine:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, backend: StoreBackend | None = None):
         self.settings = settings
+        self.backend = backend or open_backend(settings)
         self._embedder = embedder
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
-        self._reload_lock = threading.Lock()  # one thread loads a new generation; others keep serving
+        self._reload_lock = threading.Lock()  # one thread loads a new version; others keep serving
 
     # -- the pieces, loaded once and lazily ---------------------------------------------------
     @property
@@ -46,47 +55,49 @@ class Engine:
             return self._embedder
 
     def _current(self) -> _Loaded:
-        """The live store; a newer generation written by an ingest is picked up here, without a restart."""
-        generation = current_generation(self.settings.store_dir)
+        version = self.backend.current_version()
         loaded = self._loaded
-        if loaded is not None and (generation is None or generation == loaded.store.generation):
+        if loaded is not None and (version is None or version == loaded.store.version):
             return loaded
         with self._reload_lock:
-            if self._loaded is None or self._loaded.store.generation != generation:
+            if self._loaded is None or self._loaded.store.version != version:
                 self._loaded = self._load()
             return self._loaded
 
     def _load(self) -> _Loaded:
-        store = Store.open(self.settings.store_dir, self.settings.embedding_model)
-        embedder = self.embedder
+        store = self.backend.open_reader(self.settings.embedding_model)
         s = self.settings
-        reranker = SentenceReranker(RelevanceScorer(store, embedder)) if s.rerank_candidates else None
-        retriever = Retriever(store, embedder, s.rrf_k, s.dense_weight, s.bm25_weight, reranker, s.rerank_candidates)
-        return _Loaded(store, retriever,
-                       ExtractiveAnswerer(store, embedder, s.abstain_threshold, s.max_answer_sentences))
+        reranker = SentenceReranker(RelevanceScorer(store)) if s.rerank_candidates else None
+        retriever = Retriever(store, s.rrf_k, s.dense_weight, s.bm25_weight, reranker, s.rerank_candidates)
+        return _Loaded(store, retriever, make_answerer(s, store))
 
     @property
-    def store(self) -> Store:
+    def store(self) -> StoreReader:
         return self._current().store
 
     # -- ingestion -----------------------------------------------------------------------------
     def ingest(self, paths: list[Path], rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
-        ingestor = Ingestor(self.settings, lambda: self.embedder, progress)
+        ingestor = Ingestor(self.settings, lambda: self.embedder, progress, self.backend)
         return ingestor.run(paths, rebuild=rebuild)
 
     # -- questions -----------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         query = self._valid_text(query, "query")
         k = self._valid_k(k, self.settings.search_k)
-        return self._current().retriever.search(query, k, rerank=self.settings.rerank_search)
+        loaded = self._current()
+        return loaded.retriever.search(query, self._embed_query(query), k, rerank=self.settings.rerank_search)
 
     def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None) -> Answer:
         question = self._valid_text(question, "question")
         history = [t for t in (history or []) if t.content.strip()][-10:]
         condensed = condense(question, history)
         loaded = self._current()
-        hits = loaded.retriever.search(condensed, self._valid_k(k, self.settings.answer_k))
-        return loaded.answerer.answer(question, condensed, hits)
+        vector = self._embed_query(condensed)
+        hits = loaded.retriever.search(condensed, vector, self._valid_k(k, self.settings.answer_k))
+        return loaded.answerer.answer(question, condensed, vector, hits)
+
+    def _embed_query(self, text: str):
+        return self.embedder.embed([text])[0]
 
     def _valid_text(self, text, what: str) -> str:
         if not isinstance(text, str) or not text.strip():
@@ -108,7 +119,7 @@ class Engine:
     def document(self, doc_id: str) -> Document:
         doc = self.store.document(doc_id)
         if doc is None:
-            raise NotFoundError(f"no document {doc_id!r} in {self.settings.store_dir}/")
+            raise NotFoundError(f"no document {doc_id!r} in the index")
         return doc
 
     def verify(self, result: dict) -> tuple[bool, list[Verdict]]:
@@ -150,11 +161,17 @@ class Engine:
     def _documents_like(self, quote: str) -> list[Document]:
         store = self.store
         if store.count_documents <= LOCATE_CANDIDATES:
-            return list(store.iter_documents())
-        hits = self._current().retriever.search(quote, LOCATE_CANDIDATES, rerank=False)
-        return [store.document(d) for d in dict.fromkeys(h.doc_id for h in hits)]
+            doc_ids = [d.doc_id for d in store.documents()]
+        else:
+            hits = self.search(quote, LOCATE_CANDIDATES) if len(quote) <= self.settings.max_question_chars else []
+            doc_ids = list(dict.fromkeys(h.doc_id for h in hits))
+        return [store.document(d) for d in doc_ids]
+
+    def check(self) -> list[str]:
+        """A full integrity check of the live version (beyond what opening it checks)."""
+        return self.store.check()
 
     def stats(self) -> dict:
         store = self.store
         return {"documents": store.count_documents, "chunks": store.count_chunks,
-                "model": store.manifest["model"], "generation": store.generation}
+                "model": store.manifest["model"], "generation": store.version}

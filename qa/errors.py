@@ -23,3 +23,7 @@ class StoreLockedError(QAError):
 
 class NotFoundError(QAError):
     """A document or chunk id that the store does not hold."""
+
+
+class StoreDamagedError(StoreMismatchError):
+    """A file of the index is missing, unreadable or garbage; the message names the repair."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import (
@@ -14,10 +15,7 @@ from pydantic_settings import (
 
 from qa.errors import InputError
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# The same model through ONNX Runtime with int8 weights, made offline from the shipped package on
-# first use: 1.87x faster end to end with nDCG@10 within 0.3 points (bench/results/perf.md).
-DEFAULT_EMBEDDING = DEFAULT_MODEL + "-onnx-int8"
+from qa.embedding import DEFAULT_EMBEDDING
 
 
 def _settings_file() -> Path:
@@ -27,7 +25,7 @@ def _settings_file() -> Path:
 class Settings(BaseSettings):
     """Every knob of the product, documented field by field."""
 
-    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore", validate_assignment=True)
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="forbid", validate_assignment=True)
 
     store_dir: Path = Field(Path("vectorstore"), description="Folder holding the built index.")
     seeds_dir: Path = Field(Path("seeds"), description="Corpus ingested by default and by `serve`.")
@@ -36,6 +34,11 @@ class Settings(BaseSettings):
         description="all-MiniLM-L6-v2-onnx-int8 (default), all-MiniLM-L6-v2 (torch; both shipped offline), "
         "'hash' (tiny test embedder), or any sentence-transformers model name or path.",
     )
+    sentence_vectors: Literal["pooled", "separate"] = Field(
+        "pooled", description="How sentence vectors are made at ingest: 'pooled' from the chunk's own pass "
+        "(no extra model runs) or 'separate' (each sentence embedded alone; slower ingest).")
+    answerer: Literal["extractive"] = Field(
+        "extractive", description="What writes answers: 'extractive' (cited sentences of the corpus).")
     chunk_tokens: int = Field(200, ge=16, le=2048, description="Target chunk size in cl100k tokens.")
     chunk_overlap: int = Field(40, ge=0, le=1024, description="Tokens of trailing sentences repeated.")
     search_k: int = Field(5, ge=1, le=50, description="Results returned by search by default.")

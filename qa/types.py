@@ -16,6 +16,7 @@ class Document:
     date: str | None = None  # YYYY-MM-DD
     sha256: str = ""
     root: str = ""  # the folder it was ingested from (deletions are tracked per root)
+    origin: str = "text"  # how `text` came from the file: "text" (decoded unchanged), "html", "pdf", ...
 
 
 @dataclass(frozen=True)
@@ -88,16 +89,48 @@ class Citation:
         }
 
 
+@dataclass(frozen=True)
+class Part:
+    """A sentence of an answer and the citations that support it."""
+
+    text: str
+    cites: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One paragraph of an answer: a source's account (with its attribution when several
+    sources speak) or, from an LLM, a paragraph of prose."""
+
+    attribution: str | None
+    parts: tuple[Part, ...]
+
+    def prose(self) -> str:
+        body = " ".join(f"{p.text} " + "".join(f"[{n}]" for n in p.cites) if p.cites else p.text
+                        for p in self.parts)
+        return f"{self.attribution}: {body}" if self.attribution else body
+
+
 @dataclass
 class Answer:
-    """The answer prose with [n] markers, its citations, and the passages it came from."""
+    """An answer with its structure: segments of cited parts, the citations, the passages read."""
 
     question: str
-    answer: str
     abstained: bool
     citations: list[Citation]
+    segments: list[Segment] = field(default_factory=list)
     passages: list[Hit] = field(default_factory=list)
     condensed_question: str | None = None
+    answerer: str = "extractive"
+    warnings: list[str] = field(default_factory=list)
+    abstention: str = ""  # what to say instead of an answer
+
+    @property
+    def answer(self) -> str:
+        """The prose with [n] markers (DESIGN.md's "answer" field), rendered from the segments."""
+        if self.abstained:
+            return self.abstention
+        return "\n\n".join(segment.prose() for segment in self.segments)
 
     def to_json(self) -> dict:
         return {
@@ -106,6 +139,8 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
             "condensed_question": self.condensed_question,
+            "answerer": self.answerer,
+            "warnings": list(self.warnings),
             "passages": [h.to_json() for h in self.passages],
         }
 

@@ -44,7 +44,7 @@ class CliResult:
 @pytest.fixture
 def cli(capsys, monkeypatch):
     """Runs the `qa` entry point in-process and returns exit code, stdout and stderr."""
-    from qa.cli import main
+    from qa.faces.cli import main
 
     def run(*args: str, stdin: str | None = None) -> CliResult:
         monkeypatch.setattr(sys, "argv", ["qa", *map(str, args)])

@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 
 from conftest import SEEDS
 from qa.engine import Engine
-from qa.server import build_app
+from qa.faces.server import build_app
 from qa.settings import Settings
 
 
@@ -100,7 +100,7 @@ def test_api_key_is_required_when_set(settings):
 
 def test_missing_store_is_reported_with_the_command(tmp_path):
     engine = Engine(Settings(store_dir=tmp_path / "none", embedding_model="hash"))
-    from qa.api import create_api
+    from qa.faces.api import create_api
 
     client = TestClient(create_api(engine))
     response = client.get("/api/search", params={"q": "x"})

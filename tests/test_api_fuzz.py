@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, settings
 
 from conftest import SEEDS
 from qa.engine import Engine
-from qa.server import build_app
+from qa.faces.server import build_app
 from qa.settings import Settings
 
 

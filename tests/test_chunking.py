@@ -1,8 +1,8 @@
 """Chunking: offsets into the text, whole sentences, overlap, size limits."""
 from hypothesis import given, settings, strategies as st
 
-from qa.chunking import Chunker, encoding
-from qa.sentences import split_sentences
+from qa.ingest.chunking import Chunker, encoding
+from qa.text.sentences import split_sentences
 
 
 def _tokens(text: str) -> int:

@@ -1,7 +1,7 @@
 """Citation checks as pure functions: given text, offsets and a quote, the verdict."""
 import pytest
 
-from qa.citations import check_span, locate
+from qa.answering.citations import check_span, locate
 
 TEXT = "Putin is a notable germo-phobe.  He meets others only after quarantine."
 

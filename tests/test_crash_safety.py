@@ -12,7 +12,7 @@ import pytest
 from qa.engine import Engine
 from qa.errors import QAError
 from qa.settings import Settings
-from qa.store import Store
+from qa.store.local import LocalReader as Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +29,7 @@ def _ingest(folder: Path, store: Path, **extra) -> subprocess.CompletedProcess:
 def _state(store: Path) -> tuple:
     """What a user sees: the documents and the answer to a fixed search."""
     engine = Engine(Settings(store_dir=store, embedding_model="hash"))
-    docs = tuple(d for d, _ in engine.store.documents_brief())
+    docs = tuple(d.doc_id for d in engine.store.documents())
     hits = tuple((h.doc_id, h.start, h.end) for h in engine.search("Volodin quarantine Moscow letter", 5))
     return docs, hits
 

@@ -46,7 +46,7 @@ def test_hostile_corpus(hostile, tmp_path):
     assert "binary" in reasons["zeros.txt"]
     assert "too large" in reasons["huge.txt"]
     assert "outside" in reasons["escape.txt"] and "loop" in reasons["loop-a.txt"]
-    ids = {d for d, _ in engine.store.documents_brief()}
+    ids = {d.doc_id for d in engine.store.documents()}
     assert {"good", "utf16", "new\nline", "ünïcödé – 新闻", "page", "/".join(f"d{i}" for i in range(60)) + "/deep"} == ids
     assert engine.document("utf16").text == "Die Zeitung berichtet über Moskau.\n"
     page = engine.document("page")

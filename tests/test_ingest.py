@@ -6,9 +6,10 @@ import pytest
 
 from qa.engine import Engine
 from qa.errors import InputError, StoreLockedError, StoreMismatchError, StoreMissingError
-from qa.ingest import store_lock
+from qa.store.generations import store_lock
 from qa.settings import Settings
-from qa.store import Store, current_generation
+from qa.store.generations import current_generation
+from qa.store.local import LocalReader as Store
 
 
 def _engine(store, model="hash", **extra) -> Engine:
@@ -70,7 +71,7 @@ def test_html_documents_are_ingested_as_visible_text(tmp_path):
 
 def test_empty_folder_is_an_error_and_creates_nothing(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match="no .txt, .md or .html files"):
+    with pytest.raises(InputError, match="no supported files"):
         _engine(tmp_path / "s").ingest([tmp_path / "empty"])
     assert current_generation(tmp_path / "s") is None
 

@@ -4,7 +4,7 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from qa.chunking import Chunker
+from qa.ingest.chunking import Chunker
 from qa.types import Turn
 from conftest import SEEDS
 

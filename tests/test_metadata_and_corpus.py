@@ -3,8 +3,9 @@ import codecs
 
 import pytest
 
-from qa.corpus import Candidate, SkipFile, decode, html_to_text, load_document
-from qa.metadata import extract_metadata, parse_date
+from qa.ingest.corpus import Candidate, load_document
+from qa.ingest.readers import SkipFile, decode, html_to_text
+from qa.ingest.metadata import extract_metadata, parse_date
 
 
 def test_seed_metadata(corpus):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.evaluate import normalize, ranking_metrics, split, token_f1, Question
+from bench.evaluate import normalize, ranking_metrics, split, token_f1, Question
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "data"
 

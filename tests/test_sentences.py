@@ -1,7 +1,7 @@
 """Sentence spans: exact offsets, abbreviations, quotes, lines."""
 import pytest
 
-from qa.sentences import split_sentences
+from qa.text.sentences import split_sentences
 
 
 @pytest.mark.parametrize("text, expected", [

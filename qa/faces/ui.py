@@ -8,7 +8,7 @@ import gradio as gr
 from qa.engine import Engine
 from qa.errors import QAError
 from qa.types import Turn
-from qa.web import (answer_markdown, citations_html, document_html, location_html, passages_html)
+from qa.faces.web import (answer_markdown, citations_html, document_html, location_html, passages_html)
 
 EXAMPLES = ["Why didn't Putin meet Qalibaf?", "Who received the letter instead?",
             "What did Qalibaf tweet after the visit?", "Who is Mojtaba Tavangar?"]
@@ -89,7 +89,7 @@ def build_ui(engine: Engine) -> gr.Blocks:
 
     def article_choices() -> list[str]:
         try:
-            return [ANY_ARTICLE] + [f"{d} — {t}" for d, t in engine.store.documents_brief()]
+            return [ANY_ARTICLE] + [f"{d} — {t}" for d, t in ((x.doc_id, x.title) for x in engine.store.documents())]
         except QAError:
             return [ANY_ARTICLE]
 

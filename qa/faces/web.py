@@ -1,11 +1,10 @@
 """HTML renderings shared by the chat UI and the source page; everything from users or the corpus is escaped."""
 from __future__ import annotations
 
-import re
 from html import escape
 from urllib.parse import quote as urlquote
 
-from qa.citations import Location
+from qa.answering.citations import Location
 from qa.types import Answer, Citation, Document, Hit
 
 
@@ -54,18 +53,10 @@ def answer_markdown(answer: Answer) -> str:
         return ("**The corpus does not say.** No passage answers this closely enough; "
                 "the closest passages are in the sources panel.")
     paragraphs = []
-    for paragraph in answer.answer.split("\n\n"):
-        attribution = _ATTRIBUTION.match(paragraph)
-        if attribution:
-            head, rest = attribution.group(0)[:-2], paragraph[attribution.end():]
-            paragraphs.append(f"**{_md_escape(head)}:** {_md_escape(rest)}")
-        else:
-            paragraphs.append(_md_escape(paragraph))
+    for segment in answer.segments:
+        body = " ".join(_md_escape(part.text) + "".join(f" [{n}]" for n in part.cites) for part in segment.parts)
+        paragraphs.append(f"**{_md_escape(segment.attribution)}:** {body}" if segment.attribution else body)
     return "\n\n".join(paragraphs)
-
-
-# "According to Iran Times (2021-02-26): " or "According to “A title: with colons”: "
-_ATTRIBUTION = re.compile(r"^According to (“[^”]*”|[^:“]+?)( \(\d{4}-\d{2}-\d{2}\))?: ")
 
 
 def _md_escape(text: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.sentences import split_sentences
+from qa.text.sentences import split_sentences
 from qa.types import Chunk, Span
 
 ENCODING = "cl100k_base"

@@ -1,25 +1,17 @@
-"""Finding and reading article files: .txt/.md as UTF-8 unchanged, .html as visible text."""
+"""Finding article files and reading them into Documents through the reader table."""
 from __future__ import annotations
 
-import codecs
 import hashlib
 import os
-import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 from qa.errors import InputError
-from qa.metadata import extract_metadata, parse_date
+from qa.ingest.metadata import extract_metadata, parse_date
+from qa.ingest.readers import READERS, SkipFile, reader_for
 from qa.types import Document
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
-HTML_SUFFIXES = {".html", ".htm"}
-SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
-
-
-class SkipFile(Exception):
-    """A file that is not ingested; the message says why."""
+__all__ = ["Candidate", "Discovery", "SkipFile", "discover", "load_document", "read_bytes", "file_hash"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +35,10 @@ class Discovery:
     skipped: list[tuple[str, str]]
 
 
+def supported() -> str:
+    return ", ".join(sorted(READERS))
+
+
 def discover(paths: list[Path]) -> Discovery:
     candidates, roots, skipped = [], [], []
     for given in paths:
@@ -53,7 +49,11 @@ def discover(paths: list[Path]) -> Discovery:
             candidates += found
             skipped += passed
         elif given.is_file():
-            candidates.append(Candidate(given.resolve().parent, given.resolve()))
+            if reader_for(given.suffix) is None:
+                skipped.append((str(given), f"unsupported file type {given.suffix or '(none)'!r}; "
+                                            f"supported: {supported()}"))
+            else:
+                candidates.append(Candidate(given.resolve().parent, given.resolve()))
         else:
             raise InputError(f"no such file or folder: {given}")
     return Discovery(candidates, roots, skipped)
@@ -67,7 +67,10 @@ def _walk(root: Path) -> tuple[list[Candidate], list[tuple[str, str]]]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(folder) / name
-            if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+            if name.startswith("."):
+                continue
+            if reader_for(path.suffix) is None:
+                skipped.append((str(path), f"unsupported file type {path.suffix or '(none)'!r}"))
                 continue
             if path.is_symlink() and not _inside(path, root):
                 skipped.append((str(path), "link is broken, loops, or points outside the ingested folder"))
@@ -109,27 +112,13 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 unchanged (a BOM stays as U+FEFF); UTF-16 when it says so with a BOM."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise SkipFile("invalid UTF-16") from None
-    if b"\x00" in data:
-        raise SkipFile("binary (contains NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SkipFile(f"not valid UTF-8 (byte {exc.start})") from None
-
-
 def load_document(candidate: Candidate, data: bytes) -> Document:
     """A Document from a file's bytes; SkipFile when there is nothing to ingest."""
-    text = decode(data)
-    meta: dict[str, str] = {}
-    if candidate.path.suffix.lower() in HTML_SUFFIXES:
-        text, meta = html_to_text(text)
+    reader = reader_for(candidate.path.suffix)
+    if reader is None:
+        raise SkipFile(f"unsupported file type {candidate.path.suffix!r}")
+    extracted = reader(data)
+    text, meta = extracted.text, extracted.meta
     if not text.strip():
         raise SkipFile("empty")
     if sum(ch.isprintable() or ch.isspace() for ch in text[:4096]) < 0.9 * min(len(text), 4096):
@@ -137,59 +126,7 @@ def load_document(candidate: Candidate, data: bytes) -> Document:
     title, outlet, published = extract_metadata(text, fallback_title=candidate.path.stem)
     return Document(
         doc_id=candidate.doc_id, source=display_path(candidate.path), text=text,
-        title=meta.get("title") or meta.get("og_title") or meta.get("page_title") or title, outlet=meta.get("outlet") or outlet,
+        title=meta.get("title") or title, outlet=meta.get("outlet") or outlet,
         date=parse_date(meta.get("date", "")) or published,
-        sha256=file_hash(data), root=str(candidate.root),
+        sha256=file_hash(data), root=str(candidate.root), origin=extracted.origin,
     )
-
-
-class _VisibleText(HTMLParser):
-    """Collects the text a browser shows, one block per line, and the page's metadata."""
-
-    _HIDDEN = {"script", "style", "noscript", "template", "head", "svg"}
-    _BLOCKS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
-               "article", "header", "footer", "blockquote", "pre", "title"}
-    _META = {"og:site_name": "outlet", "og:title": "og_title",
-             "article:published_time": "date", "date": "date"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.meta: dict[str, str] = {}
-        self._hidden = 0
-        self._in_title = False
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "meta":
-            key = self._META.get((attributes.get("property") or attributes.get("name") or "").lower())
-            if key and attributes.get("content"):
-                self.meta.setdefault(key, attributes["content"])
-        self._in_title = tag in ("title", "h1")
-        if tag in self._HIDDEN:
-            self._hidden += 1
-        elif tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in self._HIDDEN and self._hidden:
-            self._hidden -= 1
-        if tag in self._BLOCKS:
-            self.parts.append("\n")
-        self._in_title = False
-
-    def handle_data(self, data):
-        if self._in_title and data.strip():
-            # the first <h1> is the headline; <title> often carries " | Outlet" and comes earlier
-            key = "title" if self.lasttag == "h1" else "page_title"
-            self.meta[key] = self.meta.get(key) or data.strip()
-        if not self._hidden:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> tuple[str, dict[str, str]]:
-    parser = _VisibleText()
-    parser.feed(html)
-    parser.close()
-    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
-    return "\n\n".join(line for line in lines if line), parser.meta

@@ -1,9 +1,9 @@
-"""Hybrid retrieval: dense FAISS search fused with BM25 by reciprocal rank fusion."""
+"""Hybrid retrieval: dense search fused with lexical (BM25) search by reciprocal rank fusion."""
 from __future__ import annotations
 
-from qa.embedding import Embedder
-from qa.lexical import terms
-from qa.store import Store
+import numpy as np
+
+from qa.store.base import StoreReader
 from qa.types import Hit
 
 CANDIDATES = 50  # per ranking: deep enough that RRF can lift a passage only one side finds
@@ -19,28 +19,26 @@ def rrf(rankings: list[tuple[list[int], float]], rrf_k: int) -> dict[int, float]
 
 
 class Retriever:
-    def __init__(self, store: Store, embedder: Embedder, rrf_k: int = 60,
-                 dense_weight: float = 1.0, bm25_weight: float = 1.0,
+    def __init__(self, store: StoreReader, rrf_k: int = 60, dense_weight: float = 1.0, bm25_weight: float = 1.0,
                  reranker=None, rerank_candidates: int = 0):
         self.store = store
-        self.embedder = embedder
         self.rrf_k = rrf_k
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
         self.reranker = reranker
         self.rerank_candidates = rerank_candidates
 
-    def search(self, query: str, k: int, rerank: bool = True) -> list[Hit]:
+    def search(self, query: str, query_vector: np.ndarray, k: int, rerank: bool = True) -> list[Hit]:
         depth = max(CANDIDATES, 2 * k)
-        dense = [i for i, _ in self.store.dense_search(self.embedder.embed([query])[0], depth)]
-        lexical = [i for i, _ in self.store.bm25_search(terms(query), depth)]
+        dense = [i for i, _ in self.store.dense_search(query_vector, depth)] if self.dense_weight else []
+        lexical = [i for i, _ in self.store.lexical_search(query, depth)] if self.bm25_weight else []
         fused = rrf([(dense, self.dense_weight), (lexical, self.bm25_weight)], self.rrf_k)
         rerank = rerank and self.reranker is not None
         pool = max(k, self.rerank_candidates) if rerank else k
         top = sorted(fused, key=lambda i: (-fused[i], i))[:pool]
         hits = self._hits(top, fused, dense, lexical)
         if rerank:
-            hits = self.reranker.rerank(query, hits)
+            hits = self.reranker.rerank(query, query_vector, hits)
         return hits[:k]
 
     def _hits(self, ids: list[int], fused: dict[int, float], dense: list[int], lexical: list[int]) -> list[Hit]:
@@ -52,6 +50,6 @@ class Retriever:
         for rank, chunk_id in enumerate(ids, start=1):
             row = rows[chunk_id]
             doc = docs[row.doc_id]
-            hits.append(Hit(rank, row.chunk_id, row.doc_id, doc["title"], doc["source"], row.start, row.end,
+            hits.append(Hit(rank, row.chunk_id, row.doc_id, doc.title, doc.source, row.start, row.end,
                             row.text, fused[chunk_id], dense_rank.get(chunk_id), bm25_rank.get(chunk_id)))
         return hits

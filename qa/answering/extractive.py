@@ -2,22 +2,24 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from qa.condense import names
-from qa.embedding import Embedder
-from qa.lexical import terms
-from qa.relevance import RelevanceScorer
-from qa.sentences import split_sentences
-from qa.store import Store
-from qa.types import Answer, Citation, Hit
+import numpy as np
+
+from qa.answering.base import ABSTENTION, ground
+from qa.retrieval.condense import names
+from qa.retrieval.relevance import PassageSentence, RelevanceScorer, passage_sentences
+from qa.store.base import DocFields, StoreReader
+from qa.text.lexical import terms
+from qa.text.sentences import split_sentences
+from qa.types import Answer, Citation, Hit, Part, Segment
 
 ACCOUNT_RATIO = 0.87  # another article's best sentence joins the answer above this share of the best
 EXTRA_RATIO = 0.7  # more sentences join above this share of the best (tuned on the dev splits, see bench/results/quality.md)
 MIN_WORDS = 5
 HEADING_WORDS = 12  # a line this short without end punctuation is a headline or caption, not a claim
-_CAUSE = re.compile(r"\b(because|due to|since|as a result|reason|rather than|in order to|so that|"
-                    r"owing to|protocols?|requirements?|refus\w*)\b", re.I)
+# Words that mark a cause or reason in English news text, whatever the story.
+_CAUSE = re.compile(r"\b(because|due to|since|as a result|reasons?|rather than|in order to|so that|"
+                    r"owing to)\b", re.I)
 _DATE = re.compile(r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|"
                    r"September|October|November|December|Monday|Tuesday|Wednesday|Thursday|"
                    r"Friday|Saturday|Sunday|yesterday|today)\b")
@@ -25,53 +27,40 @@ _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hu
                      re.I)
 
 
-@dataclass
-class Sentence:
-    doc_id: str
-    start: int
-    end: int
-    text: str
-    chunk_rank: int
-    relevance: float = 0.0
-
-
-ABSTENTION = ("The corpus does not say. No passage answers this question closely enough; "
-              "the closest passages are listed below.")
-
-
 class ExtractiveAnswerer:
     """Scores the sentences of retrieved passages against the question and cites the best."""
 
-    def __init__(self, store: Store, embedder: Embedder, threshold: float, max_sentences: int):
+    name = "extractive"
+
+    def __init__(self, store: StoreReader, threshold: float, max_sentences: int):
         self.store = store
-        self.embedder = embedder
         self.threshold = threshold
         self.max_sentences = max_sentences
-        self.scorer = RelevanceScorer(store, embedder)
+        self.scorer = RelevanceScorer(store)
 
-    def answer(self, question: str, scoring_question: str, hits: list[Hit]) -> Answer:
-        sentences = self.scored_sentences(scoring_question, hits)
+    def answer(self, question: str, condensed: str, question_vector: np.ndarray, hits: list[Hit]) -> Answer:
+        sentences = self.scored_sentences(condensed, question_vector, hits)
         chosen = self._select(sentences)
         if not chosen:
-            return Answer(question, ABSTENTION, True, [], hits, scoring_question)
-        chosen[0] = self._complete(chosen[0], scoring_question)  # the best sentence must carry the answer
-        return self._compose(question, scoring_question, chosen, hits)
+            return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
+        chosen[0] = self._complete(chosen[0], condensed)  # the best sentence must carry the answer
+        return ground(self._compose(question, condensed, chosen, hits), self.store)
 
-    def scored_sentences(self, question: str, hits: list[Hit]) -> list[Sentence]:
-        sentences = _sentences_of(hits)
+    def scored_sentences(self, question: str, question_vector: np.ndarray, hits: list[Hit]) -> list[PassageSentence]:
+        sentences = _unique_claims(passage_sentences(self.store, hits))
         asked = _answer_type(question)
         known_names = {n.lower() for n in names(question)}
-        scores = self.scorer.score(question, [s.text for s in sentences])
+        scores = self.scorer.score(question, question_vector, sentences)
         for sentence, score in zip(sentences, scores):
             bonus = _bonus(asked) if _has_answer_type(asked, sentence.text, known_names) else 0.0
             sentence.relevance = score + bonus
-        return sorted(sentences, key=lambda s: -s.relevance)
+        return sorted(sentences, key=lambda s: (-s.relevance, s.chunk_rank, s.doc_id, s.start))
 
-    def _select(self, ranked: list[Sentence]) -> list[Sentence]:
+    def _select(self, ranked: list[PassageSentence]) -> list[PassageSentence]:
         if not ranked or ranked[0].relevance < self.threshold:
             return []
         best = ranked[0].relevance
-        chosen: list[Sentence] = []
+        chosen: list[PassageSentence] = []
         for sentence in ranked:  # each article's best sentence first: every account gets heard
             if sentence.doc_id not in {c.doc_id for c in chosen} and sentence.relevance >= ACCOUNT_RATIO * best:
                 chosen.append(sentence)
@@ -82,10 +71,10 @@ class ExtractiveAnswerer:
                 chosen.append(sentence)
         return chosen[:self.max_sentences]
 
-    def _complete(self, sentence: Sentence, question: str) -> Sentence:
+    def _complete(self, sentence: PassageSentence, question: str) -> PassageSentence:
         """Extend a sentence that lacks what the question asks for (a name, a date, a number)
-        by the next sentence of its paragraph when that one has it: 'Qalibaf delivered the letter
-        to his Russian counterpart. ... the meeting with Vyacheslav Volodin ...'."""
+        by the next sentence of its paragraph when that one has it: 'X delivered the letter
+        to his counterpart. ... the meeting with <name> ...'."""
         kind = _answer_type(question)
         known = {n.lower() for n in names(question)}
         if kind in (None, "cause", "definition") or _has_answer_type(kind, sentence.text, known):
@@ -97,41 +86,39 @@ class ExtractiveAnswerer:
         nxt = following[0]
         if not _has_answer_type(kind, doc.text[nxt.start:nxt.end], known):
             return sentence
-        return Sentence(sentence.doc_id, sentence.start, nxt.end, doc.text[sentence.start:nxt.end],
-                        sentence.chunk_rank, sentence.relevance)
+        return PassageSentence(sentence.doc_id, sentence.start, nxt.end, doc.text[sentence.start:nxt.end],
+                               sentence.chunk_rank, sentence.row, sentence.relevance)
 
-    def _compose(self, question: str, condensed: str, chosen: list[Sentence], hits: list[Hit]) -> Answer:
+    def _compose(self, question: str, condensed: str, chosen: list[PassageSentence], hits: list[Hit]) -> Answer:
         docs = self.store.doc_fields(sorted({s.doc_id for s in chosen}))
         order = list(dict.fromkeys(s.doc_id for s in chosen))  # articles by their best sentence
-        citations, paragraphs = [], []
+        citations, segments = [], []
         for doc_id in order:
             doc = docs[doc_id]
             parts = []
             for sentence in sorted((s for s in chosen if s.doc_id == doc_id), key=lambda s: -s.relevance):
                 n = len(citations) + 1
-                citations.append(Citation(n, doc_id, doc["title"], doc["source"], doc["outlet"], doc["date"],
+                citations.append(Citation(n, doc_id, doc.title, doc.source, doc.outlet, doc.date,
                                           sentence.start, sentence.end, sentence.text, sentence.relevance))
-                parts.append(f"{sentence.text} [{n}]")
-            prefix = f"According to {_attribution(doc)}: " if len(order) > 1 else ""
-            paragraphs.append(prefix + " ".join(parts))
-        return Answer(question, "\n\n".join(paragraphs), False, citations, hits, condensed)
+                parts.append(Part(sentence.text, (n,)))
+            attribution = f"According to {_attribution(doc)}" if len(order) > 1 else None
+            segments.append(Segment(attribution, tuple(parts)))
+        return Answer(question, False, citations, segments, hits, condensed, self.name)
 
 
-def _attribution(doc: dict) -> str:
-    name = doc["outlet"] or f"“{doc['title']}”"
-    return f"{name} ({doc['date']})" if doc["date"] else name
-
-
-def _sentences_of(hits: list[Hit]) -> list[Sentence]:
-    """Sentences of the passages in document offsets, each once, remembering the best passage rank."""
-    seen: dict[tuple[str, int], Sentence] = {}
-    for hit in hits:
-        for span in split_sentences(hit.text):
-            text = hit.text[span.start:span.end]
-            key = (hit.doc_id, hit.start + span.start)
-            if key not in seen and _is_claim(text):
-                seen[key] = Sentence(hit.doc_id, hit.start + span.start, hit.start + span.end, text, hit.rank)
+def _unique_claims(per_hit: list[list[PassageSentence]]) -> list[PassageSentence]:
+    """Each sentence once (overlapping passages share some), keeping its best passage rank."""
+    seen: dict[tuple[str, int], PassageSentence] = {}
+    for sentences in per_hit:
+        for sentence in sentences:
+            if (sentence.doc_id, sentence.start) not in seen and _is_claim(sentence.text):
+                seen[(sentence.doc_id, sentence.start)] = sentence
     return list(seen.values())
+
+
+def _attribution(doc: DocFields) -> str:
+    name = doc.outlet or f"“{doc.title}”"
+    return f"{name} ({doc.date})" if doc.date else name
 
 
 def _is_claim(text: str) -> bool:
@@ -168,7 +155,7 @@ def _has_answer_type(kind: str | None, text: str, known_names: set[str]) -> bool
     return False
 
 
-def _redundant(a: Sentence, b: Sentence) -> bool:
+def _redundant(a: PassageSentence, b: PassageSentence) -> bool:
     if a.text == b.text:
         return True
     ta, tb = set(terms(a.text)), set(terms(b.text))

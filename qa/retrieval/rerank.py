@@ -2,14 +2,15 @@
 
 No cross-encoder ships its weights in a package here (see shared/MODELS.md), so the offline
 alternative re-scores each candidate at sentence level with the same relevance the answerer
-uses: a passage is as good as its best sentence.
+uses, from the sentence vectors stored at ingest: a passage is as good as its best sentence.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
-from qa.relevance import RelevanceScorer
-from qa.sentences import split_sentences
+import numpy as np
+
+from qa.retrieval.relevance import RelevanceScorer, passage_sentences
 from qa.types import Hit
 
 
@@ -17,14 +18,10 @@ class SentenceReranker:
     def __init__(self, scorer: RelevanceScorer):
         self.scorer = scorer
 
-    def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
-        owners, texts = [], []
-        for index, hit in enumerate(hits):
-            for span in split_sentences(hit.text):
-                owners.append(index)
-                texts.append(hit.text[span.start:span.end])
-        best = [0.0] * len(hits)
-        for owner, score in zip(owners, self.scorer.score(query, texts)):
-            best[owner] = max(best[owner], score)
+    def rerank(self, query: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Hit]:
+        per_hit = passage_sentences(self.scorer.store, hits)
+        flat = [s for sentences in per_hit for s in sentences]
+        scores = iter(self.scorer.score(query, query_vector, flat))
+        best = [max((next(scores) for _ in sentences), default=0.0) for sentences in per_hit]
         order = sorted(range(len(hits)), key=lambda i: (-best[i], hits[i].rank))
         return [replace(hits[i], rank=rank, score=best[i]) for rank, i in enumerate(order, start=1)]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import textwrap
 
-from qa.ingest import IngestReport
+from qa.ingest.ingestor import IngestReport
 from qa.types import Answer, Hit
 
 

@@ -63,7 +63,7 @@ def ingest(
     """Add, update and remove documents so the store matches the files."""
     from rich.progress import Progress
 
-    from qa.render import ingest_text
+    from qa.faces.render import ingest_text
 
     engine = _engine(store)
     with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
@@ -85,7 +85,7 @@ def search(
     batch: BatchOpt = None, store: StoreOpt = None, as_json: JsonOpt = False,
 ):
     """Retrieval only: the passages that best match QUERY."""
-    from qa.render import hits_text
+    from qa.faces.render import hits_text
 
     engine = _engine(store)
     if batch:
@@ -119,7 +119,7 @@ def ask(
     batch: BatchOpt = None, store: StoreOpt = None, as_json: JsonOpt = False,
 ):
     """An answer with numbered, cited extracts."""
-    from qa.render import answer_text
+    from qa.faces.render import answer_text
 
     engine = _engine(store)
     if batch:
@@ -140,7 +140,7 @@ def ask(
 @app.command()
 def chat(store: StoreOpt = None):
     """An interactive chat: follow-up questions use the conversation. Ctrl-D or 'exit' ends it."""
-    from qa.render import answer_text
+    from qa.faces.render import answer_text
     from qa.types import Turn
 
     engine = _engine(store)
@@ -195,7 +195,7 @@ def show(
     store: StoreOpt = None, as_json: JsonOpt = False,
 ):
     """Print a document with a span marked."""
-    from qa.render import marked_document
+    from qa.faces.render import marked_document
 
     doc = _engine(store).document(doc_id)
     if (start is None) != (end is None) or (start is not None and not 0 <= start <= end <= len(doc.text)):
@@ -215,7 +215,7 @@ def serve(
     no_ingest: Annotated[bool, typer.Option("--no-ingest", help="Serve the store as it is.")] = False,
 ):
     """Start the web chat and the REST API (one server); ingests seeds/ first if needed."""
-    from qa.server import serve as run_server
+    from qa.faces.server import serve as run_server
 
     settings = _settings(store, host=host, port=port)
     if not no_ingest:
@@ -243,7 +243,7 @@ def evaluate(
 def ensure_index(settings: Settings) -> None:
     """Bring the store up to date with seeds/: nothing is embedded when nothing changed."""
     from qa.engine import Engine
-    from qa.render import ingest_text
+    from qa.faces.render import ingest_text
 
     report = Engine(settings).ingest([settings.seeds_dir])
     if report.added or report.updated or report.removed:

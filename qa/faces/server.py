@@ -6,7 +6,7 @@ import os
 from fastapi import FastAPI, Query
 from fastapi.responses import HTMLResponse
 
-from qa.api import create_api
+from qa.faces.api import create_api
 from qa.engine import Engine
 from qa.settings import Settings
 
@@ -20,8 +20,8 @@ def build_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from an offline server
     import gradio as gr
 
-    from qa.ui import CSS, build_ui
-    from qa.web import source_page
+    from qa.faces.ui import CSS, build_ui
+    from qa.faces.web import source_page
 
     engine = engine or Engine(settings)
     engine.store  # load the index and the model once, before the first request

@@ -1,0 +1,86 @@
+"""The answerer interface and the grounding every answer passes before any face shows it.
+
+An answerer turns a question and retrieved passages into an Answer with structure (segments of
+parts, each part citing numbered extracts). Whatever wrote it, `ground` then enforces the
+invariant that makes citations checkable: document_text[start:end] == quote. A citation whose
+quote is not at its offsets is moved to where the quote really is in its document, or dropped
+with the parts that relied on it only; what is dropped is said in `warnings`.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Protocol
+
+import numpy as np
+
+from qa.store.base import StoreReader
+from qa.types import Answer, Citation, Hit, Part, Segment
+
+ABSTENTION = ("The corpus does not say. No passage answers this question closely enough; "
+              "the closest passages are listed below.")
+
+
+class Answerer(Protocol):
+    name: str
+
+    def answer(self, question: str, condensed: str, question_vector: np.ndarray, hits: list[Hit]) -> Answer:
+        """An answer to `condensed` (the question as understood) from `hits`; `question` as asked."""
+
+
+def ground(answer: Answer, store: StoreReader) -> Answer:
+    """Every citation verbatim at its offsets, or relocated, or dropped (and said so)."""
+    if answer.abstained:
+        return answer
+    texts: dict[str, str | None] = {}
+    kept: dict[int, Citation] = {}
+    warnings = list(answer.warnings)
+    for citation in answer.citations:
+        if citation.doc_id not in texts:
+            doc = store.document(citation.doc_id)
+            texts[citation.doc_id] = doc.text if doc else None
+        fixed = _grounded(citation, texts[citation.doc_id])
+        if fixed is None:
+            warnings.append(f"citation [{citation.n}] dropped: its quote is not in {citation.doc_id}")
+        else:
+            kept[citation.n] = fixed
+    segments = _renumber(answer.segments, kept)
+    if not any(segment.parts for segment in segments):
+        return replace(answer, abstained=True, citations=[], segments=[], warnings=warnings,
+                       abstention=answer.abstention or ABSTENTION)
+    order = list(_order(segments))  # old numbers as the reader meets them
+    numbers = {old: new for new, old in enumerate(order, start=1)}
+    citations = [replace(kept[old], n=numbers[old]) for old in order]
+    segments = [Segment(s.attribution, tuple(Part(p.text, tuple(numbers[n] for n in p.cites)) for p in s.parts))
+                for s in segments]
+    return replace(answer, citations=citations, segments=segments, warnings=warnings)
+
+
+def _grounded(citation: Citation, text: str | None) -> Citation | None:
+    if text is None or not citation.quote:
+        return None
+    if 0 <= citation.start <= citation.end <= len(text) and text[citation.start:citation.end] == citation.quote:
+        return citation
+    found = text.find(citation.quote)
+    if found < 0:
+        return None
+    return replace(citation, start=found, end=found + len(citation.quote))
+
+
+def _renumber(segments: list[Segment], kept: dict[int, Citation]) -> list[Segment]:
+    """Drop markers of dropped citations, and parts left with none (they are unsupported)."""
+    out = []
+    for segment in segments:
+        parts = []
+        for part in segment.parts:
+            cites = tuple(n for n in part.cites if n in kept)
+            if part.cites and not cites:
+                continue
+            parts.append(Part(part.text, cites))
+        if parts:
+            out.append(Segment(segment.attribution, tuple(parts)))
+    return out
+
+
+def _order(segments: list[Segment]):
+    """Citation numbers in the order the reader meets them, each once."""
+    return dict.fromkeys(n for s in segments for p in s.parts for n in p.cites)

@@ -1,0 +1,131 @@
+"""all-MiniLM-L6-v2 through ONNX Runtime with int8 weights, made offline from the shipped
+weights once (sentence-transformers 6 cannot use backend="onnx" here).
+
+At run time this imports neither torch nor transformers: the tokenizer is the model's own
+tokenizer.json read by `tokenizers`, pooling and normalization are numpy. torch is needed only
+the first time, to export the model (the first ingest does it).
+
+Dynamic int8 quantization computes activation scales per *batch*, so a text embedded beside
+others would get a slightly different vector than alone (cosine about 0.99), and a score near a
+threshold could depend on what else was asked. Each text is therefore run as its own batch:
+its vector depends on nothing else, and with no padding it costs no more (bench/results/perf.md).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from qa.embedding import ONNX_SUFFIX, normalized
+from qa.errors import QAError
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("QA_CACHE_DIR", Path.home() / ".cache" / "corpus-qa"))
+
+
+def onnx_path(base_name: str) -> Path:
+    return cache_dir() / f"{base_name}{ONNX_SUFFIX}.onnx"
+
+
+def build_quantized(base_name: str, target: Path) -> None:
+    """Export the transformer to ONNX, then quantize its weights to int8 per channel."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from qa.embedding.transformer import load_sentence_transformer
+
+    model = load_sentence_transformer(base_name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fp32 = target.with_name(f"{target.stem}-{os.getpid()}-fp32.onnx")
+
+    class ByName(torch.nn.Module):
+        """Calls the transformer with keyword inputs: its positional order changes between versions."""
+
+        def __init__(self, inner, names):
+            super().__init__()
+            self.inner, self.names = inner, names
+
+        def forward(self, *inputs):
+            return self.inner(**dict(zip(self.names, inputs))).last_hidden_state
+
+    sample = model.tokenizer(["a sample sentence"], return_tensors="pt")
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
+    transformer = ByName(model[0].auto_model.eval(), names)
+    axes = {n: {0: "batch", 1: "sequence"} for n in [*names, "last_hidden_state"]}
+    with torch.no_grad():
+        torch.onnx.export(transformer, tuple(sample[n] for n in names), str(fp32), input_names=names,
+                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    quantize_dynamic(str(fp32), str(partial), per_channel=True, weight_type=QuantType.QInt8)
+    os.replace(partial, target)  # atomic: a half-written model is never loaded
+    fp32.unlink(missing_ok=True)
+
+
+def ensure_model(base_name: str) -> Path:
+    target = onnx_path(base_name)
+    if not target.exists():
+        try:
+            build_quantized(base_name, target)
+        except QAError:
+            raise
+        except Exception as exc:  # export failures come in many kinds; one line for the user
+            raise QAError(f"cannot build the ONNX model for {base_name!r}: {str(exc).splitlines()[0]}") from None
+    return target
+
+
+class OnnxEmbedder:
+    """Same tokenizer, pooling and normalization as the torch model, one text per run."""
+
+    def __init__(self, name: str, batch_size: int = 32, threads: int | None = None):
+        import onnxruntime as ort
+
+        from qa.embedding.transformer import model_dir
+
+        base_name = name.removesuffix(ONNX_SUFFIX)
+        folder = model_dir(base_name)
+        target = ensure_model(base_name)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or int(os.environ.get("QA_EMBED_THREADS", 0)) or os.cpu_count() or 1
+        self.session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.max_tokens = _max_tokens(folder)
+        self.dim = int(json.loads((folder / "config.json").read_text())["hidden_size"])
+        self._tokenizer = _tokenizer(folder, self.max_tokens)
+        self._counter = _tokenizer(folder, None)
+        self.name, self.batch_size = name, batch_size
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, encoding in enumerate(self._tokenizer.encode_batch(texts)):
+            out[row] = self._embed_one(encoding)
+        return normalized(out)
+
+    def _embed_one(self, encoding) -> np.ndarray:
+        feed = {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask,
+                "token_type_ids": encoding.type_ids}
+        feed = {k: np.asarray([v], dtype=np.int64) for k, v in feed.items() if k in self.inputs}
+        hidden = self.session.run(None, feed)[0][0]
+        return hidden.mean(axis=0)  # no padding: every token counts
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._counter.encode(text).ids)
+
+
+def _max_tokens(folder: Path) -> int:
+    config = folder / "sentence_bert_config.json"
+    return int(json.loads(config.read_text())["max_seq_length"]) if config.exists() else 512
+
+
+def _tokenizer(folder: Path, max_tokens: int | None):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    if max_tokens:
+        tokenizer.enable_truncation(max_tokens)
+    else:
+        tokenizer.no_truncation()
+    return tokenizer

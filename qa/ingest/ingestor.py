@@ -1,0 +1,208 @@
+"""Ingestion: files -> plan (content hashes) -> documents -> chunks and sentences -> vectors ->
+one new store version, embedding only text the store has not seen."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa import __version__
+from qa.embedding import Embedder, embed_passages
+from qa.errors import InputError
+from qa.ingest.chunking import ENCODING, Chunker
+from qa.ingest.corpus import Candidate, SkipFile, discover, file_hash, load_document, read_bytes, supported
+from qa.ingest.plan import FileState, Plan, plan_changes
+from qa.settings import Settings
+from qa.store import StoreBackend, open_backend
+from qa.store.base import Batch, StoreWriter
+from qa.store.local import check_manifest, text_hash
+from qa.text.lexical import LEXICAL_VERSION
+from qa.text.sentences import split_sentences
+from qa.types import Chunk, Document
+
+Progress = Callable[[int, int], None]  # (documents done, documents to process)
+DOC_BATCH = 64  # documents chunked and embedded together: big enough for full batches
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    sentences: int = 0
+    documents: int = 0
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    generation: str | None = None
+    index: str = ""
+
+    def to_json(self) -> dict:
+        data = dict(self.__dict__)
+        data["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
+        return data
+
+
+class Ingestor:
+    """Brings a store in line with a set of files."""
+
+    def __init__(self, settings: Settings, embedder: Callable[[], Embedder], progress: Progress | None = None,
+                 backend: StoreBackend | None = None):
+        self.settings = settings
+        self._embedder_factory = embedder
+        self._embedder: Embedder | None = None
+        self.progress = progress or (lambda done, total: None)
+        self.backend = backend or open_backend(settings)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:  # loaded only when something must be embedded
+            self._embedder = self._embedder_factory()
+        return self._embedder
+
+    def run(self, paths: list[Path], rebuild: bool = False) -> IngestReport:
+        started = time.perf_counter()
+        found = discover(paths)
+        if not found.candidates:
+            where = ", ".join(str(p) for p in paths)
+            detail = "; ".join(f"{p}: {r}" for p, r in found.skipped[:3])
+            raise InputError(f"no supported files ({supported()}) in {where}"
+                             f"{' (' + detail + ')' if detail else ''}; nothing changed")
+        with self.backend.lock():
+            report = self._run_locked(found, rebuild)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def _run_locked(self, found, rebuild: bool) -> IngestReport:
+        manifest = None if rebuild else self.backend.current_manifest()
+        if manifest:
+            check_manifest(manifest, self.settings.embedding_model, self.settings.store_dir)
+        known = self.backend.known_documents() if manifest else {}
+        report = IngestReport(skipped=list(found.skipped))
+        states, unreadable = self._hash_files(found.candidates, report)
+        plan = plan_changes(states, known, {str(r) for r in found.roots},
+                            rechunk_all=manifest is not None and self._chunking(manifest) != self._chunking(self._manifest_base(False)),
+                            unreadable=frozenset(unreadable))
+        report.added, report.updated, report.unchanged, report.removed = plan.added, plan.updated, plan.unchanged, plan.removed
+        report.skipped += [(s.path, f"document id {s.doc_id!r} already taken by another file") for s in plan.duplicates]
+        if not manifest and not plan.to_index:
+            reasons = "; ".join(f"{p}: {r}" for p, r in report.skipped[:3])
+            raise InputError(f"no readable documents ({reasons}); nothing changed")
+        if manifest and not plan.changes:
+            report.documents, report.chunks = manifest["documents"], manifest["chunks"]
+            report.sentences, report.generation = manifest.get("sentences", 0), self.backend.current_version()
+            return report
+        with self.backend.writer(self._manifest_base(True), rebuild) as writer:
+            self._apply(writer, plan, set(known), report)
+            report.generation = writer.commit()
+        counts = writer.counts
+        report.documents, report.chunks, report.sentences, report.index = (
+            counts["documents"], counts["chunks"], counts["sentences"], counts["index"])
+        return report
+
+    def _hash_files(self, candidates: list[Candidate], report: IngestReport) -> tuple[list[FileState], list[str]]:
+        states, unreadable = [], []
+        for candidate in candidates:
+            try:
+                data = read_bytes(candidate.path, self.settings.max_file_bytes)
+            except SkipFile as skip:
+                report.skipped.append((str(candidate.path), str(skip)))
+                unreadable.append(candidate.doc_id)
+                continue
+            states.append(FileState(candidate.doc_id, file_hash(data), str(candidate.root), str(candidate.path)))
+        return states, unreadable
+
+    def _apply(self, writer: StoreWriter, plan: Plan, known: set[str], report: IngestReport) -> None:
+        reusable = writer.remove(plan.to_remove)
+        total = len(plan.to_index)
+        for first in range(0, total, DOC_BATCH):
+            documents = self._load(plan.to_index[first:first + DOC_BATCH], known, report)
+            reusable.update(writer.remove([d.doc_id for d in documents if d.doc_id in known]))
+            writer.add(self._batch(documents, reusable, report))
+            self.progress(min(first + DOC_BATCH, total), total)
+
+    def _load(self, states: list[FileState], known: set[str], report: IngestReport) -> list[Document]:
+        """The planned documents that really load; a file that cannot be read keeps its old version."""
+        documents = []
+        for state in states:
+            path = Path(state.path)
+            try:
+                data = read_bytes(path, self.settings.max_file_bytes)
+                documents.append(load_document(Candidate(Path(state.root), path), data))
+            except SkipFile as skip:
+                report.skipped.append((state.path, str(skip)))
+                if state.doc_id in known:
+                    report.updated -= 1
+                else:
+                    report.added -= 1
+        return documents
+
+    def _batch(self, documents: list[Document], reusable: dict[str, np.ndarray], report: IngestReport) -> Batch:
+        chunker = self._chunker()
+        chunks = [c for doc in documents for c in chunker.chunk(doc.doc_id, doc.text)]
+        texts = {d.doc_id: d.text for d in documents}
+        spans = [sentence_spans(c, texts[c.doc_id]) for c in chunks]
+        chunk_vectors, sentence_vectors = self._vectors(chunks, spans, reusable, report)
+        sentences, rows, seen = [], [], set()
+        for chunk, chunk_spans, vectors in zip(chunks, spans, sentence_vectors):
+            key_base = text_hash(chunk.text)
+            for span, vector in zip(chunk_spans, vectors):
+                if (chunk.doc_id, span.start) in seen:  # overlapping chunks share sentences: keep the first
+                    continue
+                seen.add((chunk.doc_id, span.start))
+                sentences.append((chunk.doc_id, span, f"{key_base}:{span.start - chunk.start}:{span.end - chunk.start}"))
+                rows.append(vector)
+        dim = chunk_vectors.shape[1] if len(chunk_vectors) else self.embedder.dim
+        return Batch(documents, chunks, chunk_vectors, sentences,
+                     np.vstack(rows) if rows else np.zeros((0, dim), dtype=np.float32))
+
+    def _vectors(self, chunks: list[Chunk], spans: list[list], reusable: dict, report: IngestReport):
+        """Chunk and sentence vectors, reused when the chunk's text was embedded before."""
+        keys = [text_hash(c.text) for c in chunks]
+        sentence_keys = [[f"{k}:{s.start - c.start}:{s.end - c.start}" for s in ss]
+                         for k, c, ss in zip(keys, chunks, spans)]
+        missing = [i for i, (k, sk) in enumerate(zip(keys, sentence_keys))
+                   if k not in reusable or any(x not in reusable for x in sk)]
+        fresh, fresh_spans = embed_passages(
+            self.embedder, [chunks[i].text for i in missing],
+            [[(s.start - chunks[i].start, s.end - chunks[i].start) for s in spans[i]] for i in missing],
+            self.settings.sentence_vectors)
+        for i, vector, span_vectors in zip(missing, fresh, fresh_spans):
+            reusable[keys[i]] = vector
+            reusable.update(zip(sentence_keys[i], span_vectors))
+        report.embedded += len(missing)
+        report.reused += len(chunks) - len(missing)
+        dim = self.embedder.dim if not chunks else len(reusable[keys[0]])
+        chunk_vectors = np.array([reusable[k] for k in keys], dtype=np.float32).reshape(len(chunks), dim)
+        return chunk_vectors, [[reusable[x] for x in sk] for sk in sentence_keys]
+
+    def _chunker(self) -> Chunker:
+        embedder = self.embedder
+        return Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap,
+                       model_tokens=embedder.count_tokens if embedder.max_tokens else None,
+                       model_limit=embedder.max_tokens)
+
+    @staticmethod
+    def _chunking(manifest: dict) -> tuple:
+        return manifest.get("chunk_tokens"), manifest.get("chunk_overlap"), manifest.get("sentence_vectors")
+
+    def _manifest_base(self, with_model: bool) -> dict:
+        """What built the store: a store opened with anything else is refused or re-chunked."""
+        s = self.settings
+        manifest = {"model": s.embedding_model, "encoding": ENCODING, "lexical": LEXICAL_VERSION,
+                    "chunk_tokens": s.chunk_tokens, "chunk_overlap": s.chunk_overlap,
+                    "sentence_vectors": s.sentence_vectors, "versions": {"qa": __version__}}
+        if with_model:
+            manifest.update({"dim": self.embedder.dim, "model_max_tokens": self.embedder.max_tokens})
+        return manifest
+
+
+def sentence_spans(chunk: Chunk, text: str) -> list:
+    """The sentences of a chunk, in document offsets: what answers are made of."""
+    return split_sentences(text, chunk.start, chunk.end)

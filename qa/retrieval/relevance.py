@@ -1,0 +1,55 @@
+"""How well a sentence answers a question: meaning (cosine to its stored vector) plus the
+question's rare words. Sentence vectors were computed at ingest; only the question is embedded."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.store.base import StoreReader
+from qa.text.lexical import terms
+from qa.types import Hit
+
+DENSE_SHARE = 0.6  # relevance = 0.6 * cosine + 0.4 * idf-weighted coverage of the question's words
+
+
+@dataclass
+class PassageSentence:
+    """A sentence of a retrieved passage, in document offsets."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    chunk_rank: int
+    row: int  # of its stored vector
+    relevance: float = 0.0
+
+
+def passage_sentences(store: StoreReader, hits: list[Hit]) -> list[list[PassageSentence]]:
+    """The stored sentences of each passage (a sentence in two overlapping passages appears in both)."""
+    out = []
+    for hit in hits:
+        out.append([PassageSentence(s.doc_id, s.start, s.end, hit.text[s.start - hit.start:s.end - hit.start],
+                                    hit.rank, s.row)
+                    for s in store.sentences_in(hit.doc_id, hit.start, hit.end)])
+    return out
+
+
+class RelevanceScorer:
+    def __init__(self, store: StoreReader):
+        self.store = store
+
+    def score(self, question: str, question_vector: np.ndarray, sentences: list[PassageSentence]) -> list[float]:
+        if not sentences:
+            return []
+        cosines = self.store.sentence_vectors([s.row for s in sentences]) @ question_vector
+        question_terms = set(terms(question))
+        return [DENSE_SHARE * float(c) + (1 - DENSE_SHARE) * self.coverage(question_terms, set(terms(s.text)))
+                for c, s in zip(cosines, sentences)]
+
+    def coverage(self, question_terms: set[str], text_terms: set[str]) -> float:
+        if not question_terms:
+            return 0.0
+        weights = {t: self.store.idf(t) for t in question_terms}
+        return sum(w for t, w in weights.items() if t in text_terms) / sum(weights.values())

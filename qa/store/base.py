@@ -1,0 +1,120 @@
+"""The store interface: what ingest, retrieval and answering need of an index, whatever holds it.
+
+A backend keeps *versions*: an ingest writes a whole change set into a new version and makes it
+live in one atomic step; readers keep the version they opened until they ask for the newer one.
+The local folder (FAISS + SQLite + bm25s) is one backend; no module outside a backend touches
+its SQL, FAISS or BM25 internals.
+"""
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from qa.types import Chunk, Document, Span
+
+
+@dataclass(frozen=True)
+class KnownDocument:
+    """What a version records of a document's origin: enough to plan the next ingest."""
+
+    doc_id: str
+    sha256: str  # of the file's bytes
+    root: str
+
+
+@dataclass(frozen=True)
+class DocFields:
+    """A document's fields without its text."""
+
+    doc_id: str
+    title: str
+    source: str
+    outlet: str | None
+    date: str | None
+    origin: str = "text"
+    chunks: int = 0
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A stored sentence of a document: its span and the row of its vector."""
+
+    row: int
+    doc_id: str
+    start: int
+    end: int
+
+
+@dataclass
+class Batch:
+    """Documents to add, with their chunks, sentences and vectors (rows aligned)."""
+
+    documents: list[Document]
+    chunks: list[Chunk]
+    chunk_vectors: np.ndarray
+    sentences: list[tuple[str, Span, str]]  # (doc_id, span in the document, vector key for reuse)
+    sentence_vectors: np.ndarray
+
+
+class StoreReader(Protocol):
+    """One version of the index, safe to share between threads."""
+
+    version: str
+    manifest: dict
+
+    @property
+    def count_documents(self) -> int: ...
+
+    @property
+    def count_chunks(self) -> int: ...
+
+    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]: ...
+
+    def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]: ...
+
+    def idf(self, term: str) -> float: ...
+
+    def chunks(self, ids: list[int]) -> dict[int, Chunk]: ...
+
+    def sentences_in(self, doc_id: str, start: int, end: int) -> list[Sentence]: ...
+
+    def sentence_vectors(self, rows: list[int]) -> np.ndarray: ...
+
+    def document(self, doc_id: str) -> Document | None: ...
+
+    def doc_fields(self, doc_ids: list[str]) -> dict[str, DocFields]: ...
+
+    def documents(self, limit: int | None = None, offset: int = 0) -> list[DocFields]: ...
+
+    def check(self) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+
+class StoreWriter(Protocol):
+    """One change set, applied as one new version on commit (or not at all)."""
+
+    def remove(self, doc_ids: list[str]) -> dict[str, np.ndarray]:
+        """Drop documents; return their chunk and sentence vectors by key for reuse."""
+
+    def add(self, batch: Batch) -> None: ...
+
+    def commit(self) -> str:
+        """Publish the new version atomically; return its name."""
+
+
+class StoreBackend(Protocol):
+    def current_version(self) -> str | None: ...
+
+    def current_manifest(self) -> dict | None: ...
+
+    def known_documents(self) -> dict[str, KnownDocument]: ...
+
+    def open_reader(self, model: str | None) -> StoreReader: ...
+
+    def lock(self) -> AbstractContextManager[None]: ...
+
+    def writer(self, manifest: dict, rebuild: bool) -> AbstractContextManager[StoreWriter]: ...

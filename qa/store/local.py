@@ -1,0 +1,396 @@
+"""The local store backend: one generation folder per version, holding FAISS (chunk vectors),
+SQLite (documents, chunks, sentences), bm25s (lexical index) and a float16 array of sentence
+vectors, memory-mapped. See qa/store/generations.py for how versions are published atomically."""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import QAError, StoreMismatchError, StoreMissingError
+from qa.store.base import Batch, DocFields, KnownDocument, Sentence
+from qa.store.bm25 import Bm25Index, build_bm25
+from qa.store.generations import (crash_point, current_generation, damaged, next_generation, publish,
+                                  remove_stale, repair_command, store_lock)
+from qa.store.vectors import DEFAULT_NPROBE, approximate_index, describe_index, flat_index, index_ids, set_nprobe
+from qa.types import Chunk, Document
+
+FORMAT = 2
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, root TEXT NOT NULL, title TEXT NOT NULL,
+    outlet TEXT, date TEXT, sha256 TEXT NOT NULL, origin TEXT NOT NULL, text_sha256 TEXT NOT NULL,
+    text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    text TEXT NOT NULL, text_hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sentences (
+    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    vector_key TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS sentences_doc ON sentences(doc_id, start);
+"""
+DOC_FIELDS = "doc_id, title, source, outlet, date, origin"
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def missing_store_message(store_dir: Path) -> str:
+    return f"no index in {store_dir}/; build it with: qa ingest seeds/ --store {store_dir}"
+
+
+def check_manifest(manifest: dict, model: str, store_dir: Path) -> None:
+    if manifest.get("format") != FORMAT:
+        raise StoreMismatchError(
+            f"{store_dir}/ has store format {manifest.get('format')}, this version reads {FORMAT}; "
+            f"rebuild it: {repair_command(store_dir)}")
+    if manifest["model"] != model:
+        raise StoreMismatchError(
+            f"{store_dir}/ was built with embedding model {manifest['model']!r} "
+            f"(dim {manifest['dim']}), not {model!r}; use QA_EMBEDDING_MODEL={manifest['model']} "
+            f"or rebuild it: {repair_command(store_dir)}")
+
+
+def read_manifest(store_dir: Path, generation: str) -> dict:
+    try:
+        manifest = json.loads((store_dir / generation / "manifest.json").read_text())
+        manifest["model"], manifest["chunks"], manifest["documents"]  # noqa: B018 - required keys
+        return manifest
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise damaged(store_dir, f"manifest.json: {type(exc).__name__}") from None
+
+
+class LocalBackend:
+    """A store folder (`vectorstore/` by default)."""
+
+    def __init__(self, store_dir: Path, exact_search_max: int = 200_000):
+        self.store_dir = Path(store_dir)
+        self.exact_search_max = exact_search_max
+
+    def current_version(self) -> str | None:
+        return current_generation(self.store_dir)
+
+    def open_reader(self, model: str | None) -> "LocalReader":
+        return LocalReader.open(self.store_dir, model)
+
+    def lock(self):
+        """Held by an ingest from planning to publishing: one writer per store."""
+        return store_lock(self.store_dir)
+
+    def current_manifest(self) -> dict | None:
+        version = self.current_version()
+        return read_manifest(self.store_dir, version) if version else None
+
+    def known_documents(self) -> dict[str, KnownDocument]:
+        """Documents of the live version and where they came from (empty for a new store)."""
+        version = self.current_version()
+        if version is None:
+            return {}
+        try:
+            with sqlite3.connect(f"file:{self.store_dir / version / 'meta.sqlite'}?mode=ro", uri=True) as db:
+                return {r[0]: KnownDocument(*r) for r in db.execute("SELECT doc_id, sha256, root FROM documents")}
+        except sqlite3.DatabaseError as exc:
+            raise damaged(self.store_dir, f"meta.sqlite: {exc}") from None
+
+    @contextmanager
+    def writer(self, manifest: dict, rebuild: bool) -> Iterator["LocalWriter"]:
+        """Call under lock(): a staging folder that becomes the next version on commit."""
+        writer = LocalWriter(self.store_dir, manifest, rebuild, self.exact_search_max)
+        try:
+            yield writer
+        finally:
+            writer.discard()
+
+
+class LocalReader:
+    """One generation, loaded into memory once (sentence vectors memory-mapped), safe to share."""
+
+    def __init__(self, store_dir: Path, version: str, manifest: dict, index, bm25: Bm25Index, sentence_vectors):
+        self.store_dir = store_dir
+        self.version = version
+        self.manifest = manifest
+        self.index = index
+        self.bm25 = bm25
+        self._sentence_vectors = sentence_vectors
+        self._db = sqlite3.connect(f"file:{store_dir / version / 'meta.sqlite'}?mode=ro", uri=True,
+                                   check_same_thread=False)
+        self._lock = threading.Lock()  # one sqlite connection shared by the server's threads
+
+    @classmethod
+    def open(cls, store_dir: Path, model: str | None = None) -> "LocalReader":
+        import faiss
+
+        generation = current_generation(store_dir)
+        if generation is None:
+            raise StoreMissingError(missing_store_message(store_dir))
+        manifest = read_manifest(store_dir, generation)
+        if model is not None:
+            check_manifest(manifest, model, store_dir)
+        gen_dir = store_dir / generation
+        try:
+            index = faiss.read_index(str(gen_dir / "index.faiss"))
+            set_nprobe(index, int(manifest.get("nprobe", DEFAULT_NPROBE)))
+            bm25 = Bm25Index.load(gen_dir / "bm25", np.load(gen_dir / "bm25_ids.npy", allow_pickle=False))
+            sentence_vectors = np.load(gen_dir / "sentences.npy", mmap_mode="r", allow_pickle=False)
+        except QAError:
+            raise
+        except Exception as exc:  # numpy, faiss and bm25s each fail their own way on garbage
+            raise damaged(store_dir, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}") from None
+        reader = cls(store_dir, generation, manifest, index, bm25, sentence_vectors)
+        reader.check_consistency()
+        return reader
+
+    def check_consistency(self) -> None:
+        """FAISS, BM25, SQLite and the sentence vectors must describe the same chunks and sentences."""
+        faiss_ids = np.sort(index_ids(self.index))
+        sql_ids = np.array([r[0] for r in self._query("SELECT id FROM chunks ORDER BY id")], dtype=np.int64)
+        sentences = self._query("SELECT COUNT(*), COALESCE(MAX(id), -1) FROM sentences")[0]
+        if not (np.array_equal(faiss_ids, sql_ids) and np.array_equal(np.sort(self.bm25.ids), sql_ids)):
+            raise damaged(self.store_dir, f"the vector index holds {len(faiss_ids)} chunks, the metadata "
+                                          f"{len(sql_ids)}, the lexical index {len(self.bm25.ids)}")
+        if sentences[0] != len(self._sentence_vectors) or sentences[1] != sentences[0] - 1 \
+                or (len(self._sentence_vectors) and self._sentence_vectors.shape[1] != self.index.d):
+            raise damaged(self.store_dir, f"{sentences[0]} sentences but {len(self._sentence_vectors)} sentence vectors")
+
+    def check(self) -> list[str]:
+        """A full check: every document's stored text against its recorded hash."""
+        problems = []
+        for doc_id, recorded, text in self._query("SELECT doc_id, text_sha256, text FROM documents ORDER BY doc_id"):
+            if hashlib.sha256(text.encode()).hexdigest() != recorded:
+                problems.append(f"document {doc_id!r}: stored text does not match its recorded hash")
+        return problems
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        try:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise damaged(self.store_dir, f"meta.sqlite: {exc}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @property
+    def count_documents(self) -> int:
+        return int(self.manifest["documents"])
+
+    @property
+    def count_chunks(self) -> int:
+        return int(self.manifest["chunks"])
+
+    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if not self.index.ntotal:
+            return []
+        scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), min(k, self.index.ntotal))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        return self.bm25.search(query, k)
+
+    def idf(self, term: str) -> float:
+        return self.bm25.idf(term)
+
+    def chunks(self, ids: list[int]) -> dict[int, Chunk]:
+        """Chunks by their index id."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._query(f'SELECT id, doc_id, ordinal, start, "end", text FROM chunks WHERE id IN ({marks})',
+                           tuple(ids))
+        return {r[0]: Chunk(*r[1:]) for r in rows}
+
+    def sentences_in(self, doc_id: str, start: int, end: int) -> list[Sentence]:
+        rows = self._query('SELECT id, doc_id, start, "end" FROM sentences WHERE doc_id = ? AND start >= ? '
+                           'AND start < ? AND "end" <= ? ORDER BY start', (doc_id, start, end, end))
+        return [Sentence(*r) for r in rows]
+
+    def sentence_vectors(self, rows: list[int]) -> np.ndarray:
+        return np.asarray(self._sentence_vectors[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+
+    def document(self, doc_id: str) -> Document | None:
+        rows = self._query("SELECT doc_id, source, text, title, outlet, date, sha256, root, origin "
+                           "FROM documents WHERE doc_id = ?", (doc_id,))
+        return Document(*rows[0]) if rows else None
+
+    def doc_fields(self, doc_ids: list[str]) -> dict[str, DocFields]:
+        """title, source, outlet and date of documents, without their text."""
+        if not doc_ids:
+            return {}
+        marks = ",".join("?" * len(doc_ids))
+        rows = self._query(f"SELECT {DOC_FIELDS} FROM documents WHERE doc_id IN ({marks})", tuple(doc_ids))
+        return {r[0]: DocFields(*r) for r in rows}
+
+    def documents(self, limit: int | None = None, offset: int = 0) -> list[DocFields]:
+        """Documents in id order, with their chunk counts."""
+        rows = self._query(
+            f"SELECT {', '.join('d.' + f.strip() for f in DOC_FIELDS.split(','))}, COUNT(c.id) FROM documents d "
+            "LEFT JOIN chunks c ON c.doc_id = d.doc_id GROUP BY d.doc_id ORDER BY d.doc_id LIMIT ? OFFSET ?",
+            (-1 if limit is None else limit, offset))
+        return [DocFields(*r) for r in rows]
+
+
+class LocalWriter:
+    """A staging folder that becomes the next generation on commit; discarded otherwise."""
+
+    def __init__(self, store_dir: Path, manifest: dict, rebuild: bool, exact_search_max: int):
+        import faiss
+
+        self.store_dir, self.manifest, self.exact_search_max = store_dir, dict(manifest), exact_search_max
+        self.previous = None if rebuild else current_generation(store_dir)
+        self.staging = store_dir / f"staging-{time.time_ns()}"
+        self._committed = False
+        try:
+            self.staging.mkdir()
+            self.db = sqlite3.connect(self.staging / "meta.sqlite")
+        except OSError as exc:
+            raise QAError(f"cannot write {store_dir}/ ({exc.strerror}); the previous index is unchanged") from None
+        try:
+            if self.previous:
+                with sqlite3.connect(f"file:{store_dir / self.previous / 'meta.sqlite'}?mode=ro", uri=True) as old:
+                    old.backup(self.db)
+                self.index = faiss.read_index(str(store_dir / self.previous / "index.faiss"))
+                self.old_sentences = np.load(store_dir / self.previous / "sentences.npy", mmap_mode="r")
+                self.db.execute("SELECT COUNT(*) FROM documents").fetchone()
+            else:
+                self.db.executescript(SCHEMA)
+                self.index = flat_index(manifest["dim"])
+                self.old_sentences = np.zeros((0, manifest["dim"]), dtype=np.float16)
+        except (sqlite3.DatabaseError, RuntimeError, ValueError) as exc:
+            self.discard()
+            raise damaged(store_dir, f"{type(exc).__name__}: {exc}") from None
+        self.new_sentences: list[np.ndarray] = []
+        self.next_chunk = self.db.execute("SELECT COALESCE(MAX(id), -1) FROM chunks").fetchone()[0] + 1
+        self.next_sentence = max(self.db.execute("SELECT COALESCE(MAX(id), -1) FROM sentences").fetchone()[0] + 1,
+                                 len(self.old_sentences))
+        crash_point("after-copy")
+
+    def remove(self, doc_ids: list[str]) -> dict[str, np.ndarray]:
+        """Remove documents; return their vectors by key so unchanged text is not re-embedded."""
+        reusable: dict[str, np.ndarray] = {}
+        for doc_id in doc_ids:
+            rows = self.db.execute("SELECT id, text_hash FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall()
+            for chunk_id, key in rows:
+                reusable[key] = self.index.reconstruct(int(chunk_id))
+            if rows:
+                self.index.remove_ids(np.array([r[0] for r in rows], dtype=np.int64))
+            for row, key in self.db.execute("SELECT id, vector_key FROM sentences WHERE doc_id = ?", (doc_id,)):
+                reusable[key] = self._sentence_vector(row)
+            for table in ("chunks", "sentences", "documents"):
+                self.db.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+        return reusable
+
+    def _sentence_vector(self, row: int) -> np.ndarray:
+        if row < len(self.old_sentences):
+            return np.asarray(self.old_sentences[row], dtype=np.float32)
+        offset = row - len(self.old_sentences)
+        for block in self.new_sentences:
+            if offset < len(block):
+                return block[offset].astype(np.float32)
+            offset -= len(block)
+        raise KeyError(row)
+
+    def add(self, batch: Batch) -> None:
+        self.db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)", [
+            (d.doc_id, d.source, d.root, d.title, d.outlet, d.date, d.sha256, d.origin,
+             hashlib.sha256(d.text.encode()).hexdigest(), d.text) for d in batch.documents])
+        ids = np.arange(self.next_chunk, self.next_chunk + len(batch.chunks), dtype=np.int64)
+        self.next_chunk += len(batch.chunks)
+        self.db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?)", [
+            (int(i), c.doc_id, c.ordinal, c.start, c.end, c.text, text_hash(c.text))
+            for i, c in zip(ids, batch.chunks)])
+        if len(ids):
+            self.index.add_with_ids(np.ascontiguousarray(batch.chunk_vectors, dtype=np.float32), ids)
+        rows = range(self.next_sentence, self.next_sentence + len(batch.sentences))
+        self.next_sentence += len(batch.sentences)
+        self.db.executemany('INSERT INTO sentences VALUES (?,?,?,?,?)', [
+            (row, doc_id, span.start, span.end, key) for row, (doc_id, span, key) in zip(rows, batch.sentences)])
+        self.new_sentences.append(np.asarray(batch.sentence_vectors, dtype=np.float16))
+
+    def commit(self) -> str:
+        crash_point("after-embed")
+        try:
+            counts = self._finish()
+            self.db.close()
+            crash_point("before-publish")
+            generation = next_generation(self.store_dir)
+            publish(self.store_dir, self.staging, generation)
+        except OSError as exc:
+            raise QAError(f"cannot write {self.store_dir}/ ({exc.strerror or exc}); "
+                          "the previous index is unchanged") from None
+        self._committed = True
+        self.version, self.counts = generation, counts
+        crash_point("after-publish")
+        remove_stale(self.store_dir, keep=generation)
+        return generation
+
+    def _finish(self) -> dict:
+        import bm25s
+        import faiss
+
+        rows = self.db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        if rows:
+            build_bm25([r[1] for r in rows]).save(str(self.staging / "bm25"))
+        np.save(self.staging / "bm25_ids.npy", ids, allow_pickle=False)
+        sentences = self._compact_sentences()
+        self.db.commit()
+        if self.index.ntotal != len(ids):
+            raise QAError(f"internal error: {self.index.ntotal} vectors for {len(ids)} chunks; nothing changed")
+        index = self.index
+        if hasattr(index, "id_map") and index.ntotal > self.exact_search_max:
+            index = approximate_index(index)
+        faiss.write_index(index, str(self.staging / "index.faiss"))
+        documents = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        self.manifest.update({
+            "format": FORMAT, "documents": documents, "chunks": len(ids), "sentences": sentences,
+            "index": describe_index(index), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "versions": {**self.manifest.get("versions", {}), "faiss": faiss.__version__, "bm25s": bm25s.__version__}})
+        (self.staging / "manifest.json").write_text(json.dumps(self.manifest, indent=2))
+        return {"documents": documents, "chunks": len(ids), "sentences": sentences, "index": self.manifest["index"]}
+
+    def _compact_sentences(self) -> int:
+        """Renumber the surviving sentences 0..n-1 and write their vectors in that order."""
+        rows = np.array([r[0] for r in self.db.execute("SELECT id FROM sentences ORDER BY id")], dtype=np.int64)
+        out = np.lib.format.open_memmap(self.staging / "sentences.npy", mode="w+", dtype=np.float16,
+                                        shape=(len(rows), self.manifest["dim"]))
+        new_block = np.concatenate(self.new_sentences) if self.new_sentences else np.zeros_like(out[:0])
+        split = len(self.old_sentences)
+        for first in range(0, len(rows), 100_000):  # in blocks: the old vectors stay on disk
+            part = rows[first:first + 100_000]
+            old = part < split
+            block = np.empty((len(part), out.shape[1]), dtype=np.float16)
+            block[old] = self.old_sentences[part[old]]
+            block[~old] = new_block[part[~old] - split]
+            out[first:first + len(part)] = block
+        out.flush()
+        del out
+        if len(rows) and rows[-1] != len(rows) - 1:  # holes left by removed documents
+            self.db.executescript("""
+                CREATE TABLE sentences_new (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL,
+                    start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector_key TEXT NOT NULL);
+                INSERT INTO sentences_new SELECT ROW_NUMBER() OVER (ORDER BY id) - 1, doc_id, start, "end",
+                    vector_key FROM sentences;
+                DROP TABLE sentences;
+                ALTER TABLE sentences_new RENAME TO sentences;
+                CREATE INDEX sentences_doc ON sentences(doc_id, start);""")
+        return len(rows)
+
+    def discard(self) -> None:
+        if not self._committed:
+            try:
+                self.db.close()
+            except Exception:  # already closed or never opened: the folder goes anyway
+                pass
+            shutil.rmtree(self.staging, ignore_errors=True)
