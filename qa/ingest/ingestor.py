@@ -92,14 +92,15 @@ class Ingestor:
         report.added, report.updated, report.unchanged, report.removed = plan.added, plan.updated, plan.unchanged, plan.removed
         report.skipped += [(s.path, f"document id {s.doc_id!r} already taken by another file") for s in plan.duplicates]
         if not manifest and not plan.to_index:
-            reasons = "; ".join(f"{p}: {r}" for p, r in report.skipped[:3])
-            raise InputError(f"no readable documents ({reasons}); nothing changed")
+            raise _nothing_readable(report)
         if manifest and not plan.changes:
             report.documents, report.chunks = manifest["documents"], manifest["chunks"]
             report.sentences, report.generation = manifest.get("sentences", 0), self.backend.current_version()
             return report
         with self.backend.writer(self._manifest_base(True), rebuild) as writer:
             self._apply(writer, plan, set(known), report)
+            if not manifest and not report.added:
+                raise _nothing_readable(report)
             report.generation = writer.commit()
         counts = writer.counts
         report.documents, report.chunks, report.sentences, report.index = (
@@ -201,6 +202,11 @@ class Ingestor:
         if with_model:
             manifest.update({"dim": self.embedder.dim, "model_max_tokens": self.embedder.max_tokens})
         return manifest
+
+
+def _nothing_readable(report: IngestReport) -> InputError:
+    reasons = "; ".join(f"{p}: {r}" for p, r in report.skipped[:3])
+    return InputError(f"no readable documents ({reasons}); nothing changed")
 
 
 def sentence_spans(chunk: Chunk, text: str) -> list:
