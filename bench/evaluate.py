@@ -136,9 +136,9 @@ def ranking_metrics(ranked_docs: list[str], gold: str) -> dict[str, float]:
     }
 
 
-def _answer_prose(answer_text: str) -> str:
-    text = re.sub(r"\[\d+\]", " ", answer_text)
-    return re.sub(r"According to [^:]*?(\(\d{4}-\d{2}-\d{2}\))?: ", " ", text)
+def _answer_prose(answer) -> str:
+    """The answer's own words, without markers or attributions (read from its structure)."""
+    return " ".join(part.text for segment in answer.segments for part in segment.parts)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -189,7 +189,7 @@ def evaluate_config(engine: Engine, questions: list[Question], hidden: set[str] 
         cited = [normalize(c.quote) for c in answer.citations]
         scores.add(contained=float(any(gold in c for c in cited) or gold in " ".join(cited)),
                    first_contained=float(bool(cited) and gold in cited[0]),
-                   f1=token_f1(_answer_prose(answer.answer), q.answer),
+                   f1=token_f1(_answer_prose(answer), q.answer),
                    abstained=float(answer.abstained))
         for c in answer.citations:
             text = texts.setdefault(c.doc_id, engine.document(c.doc_id).text)
@@ -215,8 +215,8 @@ class HidingEngine(Engine):
             search = loaded.retriever.search
             hidden = self.hidden
 
-            def filtered(query: str, k: int):
-                hits = [h for h in search(query, min(50, k + 40)) if h.doc_id not in hidden][:k]
+            def filtered(query: str, vector, k: int, rerank: bool = True):
+                hits = [h for h in search(query, vector, min(50, k + 40), rerank) if h.doc_id not in hidden][:k]
                 return [replace(h, rank=i) for i, h in enumerate(hits, start=1)]
 
             loaded.retriever.search = filtered

@@ -6,7 +6,7 @@ import statistics
 import time
 from pathlib import Path
 
-from qa.embedding import SentenceTransformerEmbedder, _model_location
+from qa.embedding.transformer import SentenceTransformerEmbedder, model_location as _model_location
 from bench.evaluate import build_store, load_dataset, ranking_metrics, subset
 from qa.ingest.ingestor import Ingestor
 from qa.settings import Settings

@@ -139,11 +139,11 @@ def task_synthetic(size: int, store: str, source_store: str, questions: int = 20
     from qa.embedding import load_embedder
     from qa.engine import Engine
     from qa.settings import Settings
-    from qa.store.local import Store
+    from qa.store.local import LocalReader
 
     embedder = load_embedder(MODEL)
     after_model = rss_mb()
-    store_obj = Store.open(Path(store), MODEL)
+    store_obj = LocalReader.open(Path(store), MODEL)
     after_store = rss_mb()
     del store_obj
     engine = Engine(Settings(store_dir=Path(store), embedding_model=MODEL), embedder)

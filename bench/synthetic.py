@@ -1,77 +1,71 @@
 """Synthetic stores of any size for latency and memory measurements: vectors are real chunk
 vectors plus noise (so they cluster like real data), texts are real chunk sentences (so BM25
-postings look real). Written as a normal store generation."""
+postings look real). Written through the store's own writer, as an ingest would."""
 from __future__ import annotations
 
-import json
-import sqlite3
 import time
 from pathlib import Path
 
 import numpy as np
 
-from qa.ingest.ingestor import build_bm25
+from qa.store.base import Batch
+from qa.store.local import LocalBackend, LocalReader
 from qa.text.sentences import split_sentences
-from qa.store.local import (FORMAT, SCHEMA, approximate_index, current_generation, describe_index, flat_index,
-                      publish)
+from qa.types import Chunk, Document
 
 CHUNKS_PER_DOC = 10
+DOCS_PER_BATCH = 5_000
 EXACT_MAX = 200_000  # the product's default Settings.exact_search_max
 
 
-def _source(source_store: Path) -> tuple[np.ndarray, list[str]]:
-    import faiss
-
-    generation = source_store / current_generation(source_store)
-    index = faiss.read_index(str(generation / "index.faiss"))
-    vectors = np.vstack([index.reconstruct(int(i)) for i in faiss.vector_to_array(index.id_map)])
-    with sqlite3.connect(generation / "meta.sqlite") as db:
-        texts = [r[0] for r in db.execute("SELECT text FROM chunks ORDER BY id")]
+def _source(source_store: Path) -> tuple[np.ndarray, list[str], str]:
+    reader = LocalReader.open(source_store)
+    ids = list(range(reader.count_chunks))
+    chunks = reader.chunks(ids)
+    vectors = np.vstack([reader.index.reconstruct(i) for i in ids])
     snippets = []
-    for text in texts:  # two sentences per synthetic chunk keep the SQLite file small
+    for i in ids:  # two sentences per synthetic chunk keep the SQLite file small
+        text = chunks[i].text
         spans = split_sentences(text)[:2]
         snippets.append(text[spans[0].start:spans[-1].end] if spans else text[:300])
-    return vectors, snippets
+    return vectors, snippets, reader.manifest["model"]
+
+
+def _noisy(vectors: np.ndarray, rng) -> np.ndarray:
+    block = vectors + rng.normal(0, 0.04, vectors.shape)
+    return (block / np.linalg.norm(block, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _batch(first_doc: int, docs: int, texts: list[str], vectors: np.ndarray, rng) -> Batch:
+    documents, chunks, sentences, owners = [], [], [], []
+    for d in range(first_doc, first_doc + docs):
+        doc_id = f"syn{d:07d}"
+        parts = texts[(d - first_doc) * CHUNKS_PER_DOC:(d - first_doc + 1) * CHUNKS_PER_DOC]
+        text, cursor = "\n\n".join(parts), 0
+        for j, part in enumerate(parts):
+            chunks.append(Chunk(doc_id, j, cursor, cursor + len(part), part))
+            for span in split_sentences(text, cursor, cursor + len(part)):
+                sentences.append((doc_id, span, f"{doc_id}:{span.start}"))
+                owners.append(len(chunks) - 1)
+            cursor += len(part) + 2
+        documents.append(Document(doc_id, f"synthetic/{doc_id}.txt", text, f"Synthetic article {doc_id}",
+                                  root="synthetic"))
+    return Batch(documents, chunks, vectors, sentences, _noisy(vectors[owners], rng))
 
 
 def build_synthetic_store(size: int, store_dir: Path, source_store: Path) -> float:
     started = time.perf_counter()
-    vectors, snippets = _source(source_store)
+    vectors, snippets, model = _source(source_store)
     rng = np.random.default_rng(size)
     picks = rng.integers(len(snippets), size=size)
-    staging = store_dir / "staging-synthetic"
-    staging.mkdir(parents=True)
-    db = sqlite3.connect(staging / "meta.sqlite")
-    db.executescript(SCHEMA)
     texts = [f"{snippets[p]} [synthetic {i}]" for i, p in enumerate(picks)]
-    for first in range(0, size, CHUNKS_PER_DOC):
-        doc_id = f"syn{first // CHUNKS_PER_DOC:07d}"
-        parts = texts[first:first + CHUNKS_PER_DOC]
-        doc_text = "\n\n".join(parts)
-        offsets, cursor = [], 0
-        for part in parts:
-            offsets.append((cursor, cursor + len(part)))
-            cursor += len(part) + 2
-        db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
-                   (doc_id, f"synthetic/{doc_id}.txt", "synthetic", f"Synthetic article {doc_id}", None, None, "", doc_text))
-        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
-                       [(first + j, doc_id, j, s, e, parts[j], "") for j, (s, e) in enumerate(offsets)])
-    db.commit()
-    index = flat_index(vectors.shape[1])
-    for first in range(0, size, 100_000):
-        block = vectors[picks[first:first + 100_000]] + rng.normal(0, 0.04, (len(picks[first:first + 100_000]), vectors.shape[1]))
-        block = (block / np.linalg.norm(block, axis=1, keepdims=True)).astype(np.float32)
-        index.add_with_ids(block, np.arange(first, first + len(block), dtype=np.int64))
-    if size > EXACT_MAX:
-        index = approximate_index(index)
-    import faiss
-
-    faiss.write_index(index, str(staging / "index.faiss"))
-    build_bm25(texts).save(str(staging / "bm25"))
-    np.save(staging / "bm25_ids.npy", np.arange(size, dtype=np.int64), allow_pickle=False)
-    manifest = {"format": FORMAT, "model": "all-MiniLM-L6-v2", "dim": vectors.shape[1], "documents":
-                -(-size // CHUNKS_PER_DOC), "chunks": size, "index": describe_index(index), "synthetic": True}
-    (staging / "manifest.json").write_text(json.dumps(manifest))
-    db.close()
-    publish(store_dir, staging, "gen-00000001")
+    backend = LocalBackend(store_dir, EXACT_MAX)
+    manifest = {"model": model, "dim": vectors.shape[1], "synthetic": True}
+    with backend.lock(), backend.writer(manifest, rebuild=True) as writer:
+        docs = -(-size // CHUNKS_PER_DOC)
+        for first in range(0, docs, DOCS_PER_BATCH):
+            count = min(DOCS_PER_BATCH, docs - first)
+            lo, hi = first * CHUNKS_PER_DOC, min(size, (first + count) * CHUNKS_PER_DOC)
+            writer.add(_batch(first, count, texts[lo:hi], _noisy(vectors[picks[lo:hi]], rng), rng))
+        writer.commit()
     return time.perf_counter() - started
