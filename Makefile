@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+STAMP  := $(VENV)/.installed-test
+SERVE_STAMP := $(VENV)/.installed-serve
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
@@ -13,18 +14,24 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # torch first, pinned: it is the local CPU build; a bare requirement pulls a multi-GB CUDA one.
+# Serving needs only the package; the tests add their tools and the benchmarks' peers.
+$(SERVE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e .
+	touch $(SERVE_STAMP)
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(STAMP) $(SERVE_STAMP)
 
-install: $(STAMP)
+install: $(SERVE_STAMP)
 
-ingest: $(STAMP)
+ingest: $(SERVE_STAMP)
 	$(BIN)/qa ingest seeds/
 
 # Ingests seeds/ when the index is missing or stale (unchanged files cost nothing), then serves.
-serve: $(STAMP)
+serve: $(SERVE_STAMP)
 	$(BIN)/qa ingest seeds/
 	$(BIN)/python app.py
 

@@ -136,3 +136,15 @@ def test_invalid_setting_from_environment(hash_env, cli, monkeypatch):
     monkeypatch.setenv("QA_CHUNK_TOKENS", "3")
     result = cli("search", "x")
     assert result.code == 2 and "chunk_tokens" in result.err
+
+
+@pytest.mark.parametrize("command", ["ingest", "search", "ask", "chat", "verify", "show", "check", "serve"])
+def test_every_command_refuses_an_unknown_option_in_one_line(hash_env, cli, command):
+    result = cli(command, "--no-such-option", "x")
+    assert result.code == 2
+    assert result.err.strip().count("\n") == 0 and "No such option" in result.err and "Traceback" not in result.err
+
+
+def test_an_unknown_command_is_one_line(hash_env, cli):
+    result = cli("nosuchcommand")
+    assert result.code == 2 and "No such command" in result.err and result.err.strip().count("\n") == 0

@@ -103,12 +103,32 @@ class OnnxEmbedder:
             out[row] = self._embed_one(encoding)
         return normalized(out)
 
+    def embed_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors and, from the same pass, a vector per character span of each passage:
+        the mean of the token vectors inside the span (with the passage's [CLS]/[SEP], as a text
+        embedded alone has them). A sentence's vector then costs no model run of its own."""
+        passages = np.zeros((len(texts), self.dim), dtype=np.float32)
+        pooled = []
+        for row, (encoding, text_spans) in enumerate(zip(self._tokenizer.encode_batch(texts), spans)):
+            hidden = self._hidden(encoding)
+            passages[row] = hidden.mean(axis=0)
+            offsets = np.asarray(encoding.offsets).reshape(-1, 2)
+            special = np.asarray(encoding.special_tokens_mask, dtype=bool)
+            vectors = np.zeros((len(text_spans), self.dim), dtype=np.float32)
+            for i, (start, end) in enumerate(text_spans):
+                inside = ~special & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+                vectors[i] = hidden[inside | special].mean(axis=0) if inside.any() else hidden.mean(axis=0)
+            pooled.append(normalized(vectors))
+        return normalized(passages), pooled
+
     def _embed_one(self, encoding) -> np.ndarray:
+        return self._hidden(encoding).mean(axis=0)  # no padding: every token counts
+
+    def _hidden(self, encoding) -> np.ndarray:
         feed = {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask,
                 "token_type_ids": encoding.type_ids}
         feed = {k: np.asarray([v], dtype=np.int64) for k, v in feed.items() if k in self.inputs}
-        hidden = self.session.run(None, feed)[0][0]
-        return hidden.mean(axis=0)  # no padding: every token counts
+        return self.session.run(None, feed)[0][0]
 
     def count_tokens(self, text: str) -> int:
         return len(self._counter.encode(text).ids)

@@ -1,4 +1,4 @@
-"""The `qa` command: ingest, search, ask, chat, verify, show, serve."""
+"""The `qa` command: ingest, search, ask, chat, verify, show, check, serve."""
 from __future__ import annotations
 
 import json
@@ -224,20 +224,18 @@ def serve(
     run_server(settings)
 
 
-@app.command("eval")
-def evaluate(
-    datasets: Annotated[list[str], typer.Argument(help="Sets under ../shared/bench/data: xquad-en, covid-qa.")],
-    config: Annotated[Optional[list[str]], typer.Option("--config", help="bm25, dense, hybrid, hybrid+rerank.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Questions per set (dev + test).")] = 300,
-    out: Annotated[Path, typer.Option("--out", help="Where the report goes.")] = Path("bench/results"),
-):
-    """Measure answer quality on evaluation sets (the same as python -m bench.quality)."""
-    try:
-        from bench.quality import main as quality_main
-    except ImportError:
-        raise InputError("qa eval runs from the repository root (it needs bench/)") from None
-    args = ["--sets", *datasets, "--limit", str(limit), "--out", str(out)]
-    quality_main(args + (["--configs", *config] if config else []))
+@app.command()
+def check(store: StoreOpt = None):
+    """Check the index in full: files consistent, every document's text matching its recorded hash."""
+    engine = _engine(store)
+    problems = engine.check()
+    stats = engine.stats()
+    for problem in problems:
+        typer.echo(f"problem: {problem}", err=True)
+    if problems:
+        raise QAError(f"{len(problems)} problem(s) in {engine.settings.store_dir}/; repair it: "
+                      f"qa ingest --rebuild <folders> --store {engine.settings.store_dir}")
+    typer.echo(f"ok: {stats['documents']} documents, {stats['chunks']} chunks, {stats['generation']}")
 
 
 def ensure_index(settings: Settings) -> None:
@@ -250,8 +248,26 @@ def ensure_index(settings: Settings) -> None:
         typer.echo(ingest_text(report, str(settings.store_dir)), err=True)
 
 
+def _usage_error_types() -> tuple[type, ...]:
+    """Click's exceptions, from typer's vendored copy and from click itself when installed."""
+    kinds: list[type] = []
+    try:
+        from typer._click.exceptions import ClickException as Vendored
+
+        kinds.append(Vendored)
+    except ImportError:
+        pass
+    try:
+        from click import ClickException
+
+        kinds.append(ClickException)
+    except ImportError:
+        pass
+    return tuple(kinds)
+
+
 def main() -> None:
-    """Entry point: domain errors become one line and exit code 2, never a traceback."""
+    """Entry point: domain and usage errors become one line and exit code 2, never a traceback."""
     try:
         code = app(standalone_mode=False)  # returns typer.Exit's code when not standalone
         if isinstance(code, int) and code:
@@ -264,10 +280,7 @@ def main() -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            typer.echo(f"error: {exc.format_message()}", err=True)
-            sys.exit(2)
-        raise
+    except _usage_error_types() as exc:
+        hint = " (see qa --help)" if getattr(exc, "ctx", None) is None else f" (see {exc.ctx.command_path} --help)"
+        typer.echo(f"error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)

@@ -100,7 +100,7 @@ class LocalBackend:
         try:
             with sqlite3.connect(f"file:{self.store_dir / version / 'meta.sqlite'}?mode=ro", uri=True) as db:
                 return {r[0]: KnownDocument(*r) for r in db.execute("SELECT doc_id, sha256, root FROM documents")}
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             raise damaged(self.store_dir, f"meta.sqlite: {exc}") from None
 
     @contextmanager
@@ -123,8 +123,11 @@ class LocalReader:
         self.index = index
         self.bm25 = bm25
         self._sentence_vectors = sentence_vectors
-        self._db = sqlite3.connect(f"file:{store_dir / version / 'meta.sqlite'}?mode=ro", uri=True,
-                                   check_same_thread=False)
+        try:
+            self._db = sqlite3.connect(f"file:{store_dir / version / 'meta.sqlite'}?mode=ro", uri=True,
+                                       check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise damaged(store_dir, f"meta.sqlite: {exc}") from None
         self._lock = threading.Lock()  # one sqlite connection shared by the server's threads
 
     @classmethod
@@ -175,7 +178,7 @@ class LocalReader:
         try:
             with self._lock:
                 return self._db.execute(sql, params).fetchall()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             raise damaged(self.store_dir, f"meta.sqlite: {exc}") from None
 
     def close(self) -> None:
@@ -267,7 +270,7 @@ class LocalWriter:
                 self.db.executescript(SCHEMA)
                 self.index = flat_index(manifest["dim"])
                 self.old_sentences = np.zeros((0, manifest["dim"]), dtype=np.float16)
-        except (sqlite3.DatabaseError, RuntimeError, ValueError) as exc:
+        except (sqlite3.Error, RuntimeError, ValueError, OSError) as exc:
             self.discard()
             raise damaged(store_dir, f"{type(exc).__name__}: {exc}") from None
         self.new_sentences: list[np.ndarray] = []
