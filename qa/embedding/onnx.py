@@ -65,10 +65,17 @@ def build_quantized(base_name: str, target: Path) -> None:
 
 
 def ensure_model(base_name: str) -> Path:
+    """The int8 model, built on first need (the first ingest); a question never waits for it twice."""
     target = onnx_path(base_name)
     if not target.exists():
+        import logging
+        import warnings
+
         try:
-            build_quantized(base_name, target)
+            with warnings.catch_warnings():  # the exporter's tracing notes mean nothing to a user
+                warnings.simplefilter("ignore")
+                logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
+                build_quantized(base_name, target)
         except QAError:
             raise
         except Exception as exc:  # export failures come in many kinds; one line for the user
