@@ -8,6 +8,7 @@ from pathlib import Path
 
 from qa.embedding.transformer import SentenceTransformerEmbedder, model_location as _model_location
 from bench.evaluate import build_store, load_dataset, ranking_metrics, subset
+from qa.embedding import DEFAULT_EMBEDDING, load_embedder
 from qa.ingest.ingestor import Ingestor
 from qa.settings import Settings
 
@@ -64,10 +65,17 @@ def compare(news: Path, work: Path, data_dir: Path, questions_limit: int = QUEST
     settings = build_store(dataset, work / "xquad", Settings(embedding_model=MODEL))
     engine = Engine(settings, embedder)
     ours_quality, ours_p50 = _search_quality(lambda q: [h.doc_id for h in engine.search(q, 10)], questions)
+    default = load_embedder(DEFAULT_EMBEDDING)
+    default_settings = build_store(dataset, work / "xquad", Settings(embedding_model=DEFAULT_EMBEDDING))
+    default_engine = Engine(default_settings, default)
+    default_engine.search("warm up", 10)
+    default_quality, default_p50 = _search_quality(lambda q: [h.doc_id for h in default_engine.search(q, 10)],
+                                                   questions)
     peer_store, _, _ = _langchain_ingest(work / "xquad" / "xquad-en" / "corpus")
     peer_quality, peer_p50 = _search_quality(
         lambda q: [d.metadata["doc_id"] for d in peer_store.similarity_search(q, k=10)], questions)
     return {"news_documents": len(list(news.glob('*.txt'))),
             "ours": {"ingest_s": ours_s, "chunks": ours_chunks, "search_p50_ms": ours_p50, **ours_quality},
+            "ours_default": {"search_p50_ms": default_p50, **default_quality},
             "langchain": {"ingest_s": peer_s, "chunks": peer_chunks, "search_p50_ms": peer_p50, **peer_quality},
             "questions": len(questions)}

@@ -85,7 +85,7 @@ def child(task: str, **params) -> dict:
 
 # -- child tasks --------------------------------------------------------------------------------
 
-def task_ingest(corpus: str, store: str, model: str) -> dict:
+def task_ingest(corpus: str, store: str, model: str, sentence_vectors: str = "pooled") -> dict:
     """End-to-end ingest with the model already loaded, then the raw encode ceiling on the same chunks."""
     from qa.embedding import load_embedder
     from qa.ingest.ingestor import Ingestor
@@ -93,7 +93,7 @@ def task_ingest(corpus: str, store: str, model: str) -> dict:
 
     embedder = load_embedder(model)
     embedder.embed(["warm up the model"] * 8)
-    settings = Settings(store_dir=Path(store), embedding_model=model)
+    settings = Settings(store_dir=Path(store), embedding_model=model, sentence_vectors=sentence_vectors)
     started = time.perf_counter()
     report = Ingestor(settings, lambda: embedder).run([Path(corpus)])
     ingest_s = time.perf_counter() - started
@@ -105,7 +105,8 @@ def task_ingest(corpus: str, store: str, model: str) -> dict:
     started = time.perf_counter()
     embedder.embed(texts)
     ceiling_s = time.perf_counter() - started
-    return {"model": model, "documents": report.documents, "chunks": report.chunks, "ingest_s": ingest_s,
+    return {"model": model, "sentence_vectors": sentence_vectors, "sentences": report.sentences,
+            "documents": report.documents, "chunks": report.chunks, "ingest_s": ingest_s,
             "ceiling_s": ceiling_s, "ceiling_chunks": len(texts), "e2e_chunks_per_s": report.chunks / ingest_s,
             "ceiling_chunks_per_s": len(texts) / ceiling_s,
             "ratio": (report.chunks / ingest_s) / (len(texts) / ceiling_s),
@@ -207,6 +208,45 @@ def task_cold_start(store: str) -> dict:
             "store_open_s": store_loaded - model_loaded, "first_ask_s": answered - store_loaded}
 
 
+def batch_cost(store: Path, questions: list[str], work: Path, repeats: int = 3) -> dict:
+    """Per-question cost of `qa ask --batch` and `qa search --batch` on the same store, as
+    (T(101 requests) - T(1 request)) / 100 so that start-up cancels; medians of `repeats` runs."""
+    files = {}
+    for kind, key in (("ask", "question"), ("search", "query")):
+        for n in (1, 101):
+            path = work / f"{kind}-{n}.jsonl"
+            path.write_text("\n".join(json.dumps({key: q}) for q in questions[:n]) + "\n")
+            files[kind, n] = path
+    env = {**os.environ, "QA_READER": "none", "HF_HUB_OFFLINE": "1"}
+    times: dict = {}
+    for _ in range(repeats):
+        for (kind, n), path in files.items():
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "qa", kind, "--batch", str(path), "--store", str(store)], cwd=ROOT,
+                           env=env, check=True, capture_output=True)
+            times.setdefault((kind, n), []).append(time.perf_counter() - started)
+    per = {kind: (statistics.median(times[kind, 101]) - statistics.median(times[kind, 1])) / 100
+           for kind in ("ask", "search")}
+    return {"ask_ms": per["ask"] * 1000, "search_ms": per["search"] * 1000, "ratio": per["ask"] / per["search"],
+            "questions": min(101, len(questions)), "repeats": repeats}
+
+
+def news_questions(limit: int) -> list[str]:
+    """Questions a reader of the news corpus would ask: built from its article titles (timing only)."""
+    titles, seen = [], set()
+    for path in sorted((SHARED / "heldout" / "realtimeqa-2022" / "gcs").glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                for result in json.loads(line)["search_result"]:
+                    title = (result.get("title") or "").split(" - ")[0].split(" | ")[0].strip()
+                    if len(title.split()) >= 4 and title not in seen:
+                        seen.add(title)
+                        titles.append(f"What happened: {title}?")
+                        if len(titles) >= limit:
+                            return titles
+    return titles
+
+
 def task_peer(corpus: str, store: str, questions: int = 300) -> dict:
     """LangChain (RecursiveCharacterTextSplitter + HuggingFaceEmbeddings + FAISS) vs us, same docs, same model."""
     from bench.peer import compare
@@ -237,6 +277,9 @@ def _run(quick: bool, work: Path) -> dict:
     results["ingest_small_torch"] = child("ingest", corpus=str(small), store=str(work / "s-small-t"), model=MODEL)
     results["ingest_small_onnx"] = child("ingest", corpus=str(small), store=str(work / "s-small-o"),
                                          model=MODEL + "-onnx-int8")
+    results["ingest_small_onnx_separate"] = child("ingest", corpus=str(small), store=str(work / "s-small-sep"),
+                                                  model=MODEL + "-onnx-int8", sentence_vectors="separate")
+    results["batch_cost"] = batch_cost(work / "s-small-o", news_questions(101), work)
     limit = 30 if quick else None
     results["quality_torch"] = child("quality", model=MODEL, work=str(work / "q-torch"), limit=limit)
     results["quality_onnx"] = child("quality", model=MODEL + "-onnx-int8", work=str(work / "q-onnx"), limit=limit)

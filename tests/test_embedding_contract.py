@@ -59,7 +59,14 @@ def test_onnx_agrees_with_the_torch_reference(embedders):
         assert onnx.count_tokens(text) == torch_model.count_tokens(text)
 
 
-@pytest.mark.parametrize("name", EMBEDDERS[:2])
+@pytest.mark.slow
+def test_the_torch_embedder_matches_sentence_transformers_encode(embedders):
+    embedder = embedders("all-MiniLM-L6-v2")
+    reference = embedder.model.encode(SEED_TEXTS[:16], normalize_embeddings=True, convert_to_numpy=True)
+    assert np.sum(embedder.embed(SEED_TEXTS[:16]) * reference, axis=1).min() >= 0.9999
+
+
+@pytest.mark.parametrize("name", EMBEDDERS)
 def test_sentence_vectors_from_a_passage_pass_are_unit_vectors_about_their_sentence(embedders, name):
     embedder = embedders(name)
     sentences = SEED_TEXTS[5:40:15]  # three unrelated sentences

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.embedding import ONNX_SUFFIX, normalized
+from qa.embedding.transformer import model_dir, pool_spans
 from qa.errors import QAError
 
 
@@ -89,7 +90,6 @@ class OnnxEmbedder:
     def __init__(self, name: str, batch_size: int = 32, threads: int | None = None):
         import onnxruntime as ort
 
-        from qa.embedding.transformer import model_dir
 
         base_name = name.removesuffix(ONNX_SUFFIX)
         folder = model_dir(base_name)
@@ -119,13 +119,8 @@ class OnnxEmbedder:
         for row, (encoding, text_spans) in enumerate(zip(self._tokenizer.encode_batch(texts), spans)):
             hidden = self._hidden(encoding)
             passages[row] = hidden.mean(axis=0)
-            offsets = np.asarray(encoding.offsets).reshape(-1, 2)
-            special = np.asarray(encoding.special_tokens_mask, dtype=bool)
-            vectors = np.zeros((len(text_spans), self.dim), dtype=np.float32)
-            for i, (start, end) in enumerate(text_spans):
-                inside = ~special & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
-                vectors[i] = hidden[inside | special].mean(axis=0) if inside.any() else hidden.mean(axis=0)
-            pooled.append(normalized(vectors))
+            pooled.append(pool_spans(hidden, np.asarray(encoding.offsets).reshape(-1, 2),
+                                     np.asarray(encoding.special_tokens_mask, dtype=bool), text_spans))
         return normalized(passages), pooled
 
     def _embed_one(self, encoding) -> np.ndarray:
