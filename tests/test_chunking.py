@@ -52,3 +52,15 @@ def test_any_text_gives_exact_slices(parts):
     text = ". ".join(parts)
     for chunk in Chunker(32, 8).chunk("d", text):
         assert text[chunk.start:chunk.end] == chunk.text and chunk.text.strip()
+
+
+def test_lexical_terms_match_bm25s_tokenization():
+    import bm25s
+
+    from qa.text.lexical import _stemmer, _stopwords, terms
+    from tests_support import SEED_TEXTS
+
+    for text in SEED_TEXTS + ["Why didn't Putin meet Qalibaf?", "U.S. 2021-02-26 e-mail naïve café", ""]:
+        expected = bm25s.tokenize([text], stopwords=_stopwords(), stemmer=_stemmer(), show_progress=False,
+                                  return_ids=False)[0]
+        assert terms(text) == [t for t in expected if t], text

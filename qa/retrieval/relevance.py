@@ -44,12 +44,12 @@ class RelevanceScorer:
         if not sentences:
             return []
         cosines = self.store.sentence_vectors([s.row for s in sentences]) @ question_vector
-        question_terms = set(terms(question))
-        return [DENSE_SHARE * float(c) + (1 - DENSE_SHARE) * self.coverage(question_terms, set(terms(s.text)))
+        weights = {t: self.store.idf(t) for t in set(terms(question))}
+        return [DENSE_SHARE * float(c) + (1 - DENSE_SHARE) * coverage(weights, set(terms(s.text)))
                 for c, s in zip(cosines, sentences)]
 
-    def coverage(self, question_terms: set[str], text_terms: set[str]) -> float:
-        if not question_terms:
-            return 0.0
-        weights = {t: self.store.idf(t) for t in question_terms}
-        return sum(w for t, w in weights.items() if t in text_terms) / sum(weights.values())
+
+def coverage(weights: dict[str, float], text_terms: set[str]) -> float:
+    """Share of the question's term weight (IDF) that a text contains."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in text_terms) / total if total else 0.0

@@ -1,6 +1,7 @@
 """Words for BM25 and lexical overlap: English stopwords out, Snowball stems."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 LEXICAL_VERSION = "en_plus+snowball-1"  # recorded in the manifest: BM25 indexes depend on it
@@ -28,9 +29,22 @@ def tokenize(texts: list[str]):
     return bm25s.tokenize(texts, stopwords=_stopwords(), stemmer=_stemmer(), show_progress=False)
 
 
-def terms(text: str) -> list[str]:
-    """Stemmed content words of one text, in order, as BM25 sees them."""
-    import bm25s
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
 
-    return bm25s.tokenize([text], stopwords=_stopwords(), stemmer=_stemmer(), show_progress=False,
-                          return_ids=False)[0]
+
+@lru_cache(maxsize=1)
+def _stopword_set() -> frozenset[str]:
+    return frozenset(_stopwords())
+
+
+@lru_cache(maxsize=65536)
+def _terms(text: str) -> tuple[str, ...]:
+    stop = _stopword_set()
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+    return tuple(_stemmer().stemWords(words)) if words else ()
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words of one text, in order, exactly as bm25s tokenizes them (tested
+    against it), without its per-call overhead: answering scores hundreds of sentences."""
+    return list(_terms(text))
