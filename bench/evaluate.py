@@ -19,7 +19,7 @@ from qa.engine import Engine
 from qa.settings import Settings
 
 SPLIT_SEED = 13
-DEV_SHARE = 0.3
+DEV_SHARE = 0.2  # and test 0.2, train 0.6, by article (split_documents)
 CONFIGS = {
     "bm25": {"dense_weight": 0.0, "bm25_weight": 1.0, "rerank_candidates": 0},
     "dense": {"dense_weight": 1.0, "bm25_weight": 0.0, "rerank_candidates": 0},
@@ -89,14 +89,32 @@ def subset(dataset: Dataset, documents: int) -> Dataset:
     return Dataset(dataset.name, keep, [q for q in dataset.questions if q.gold_doc in keep])
 
 
-def split(questions: list[Question], limit: int | None) -> tuple[list[Question], list[Question]]:
-    """A fixed, seeded dev/test split (then at most `limit` questions in all)."""
-    shuffled = sorted(questions, key=lambda q: q.qid)
-    random.Random(SPLIT_SEED).shuffle(shuffled)
-    if limit:
-        shuffled = shuffled[:limit]
-    cut = int(len(shuffled) * DEV_SHARE)
-    return shuffled[:cut], shuffled[cut:]
+def _group(doc_id: str, dataset_name: str) -> str:
+    """Documents that must fall on the same side of a split: XQuAD paragraphs of one article."""
+    return doc_id.rsplit("_", 1)[0] if dataset_name.startswith("xquad") else doc_id
+
+
+def split_documents(dataset: Dataset) -> tuple[set[str], set[str], set[str]]:
+    """Train / dev / test documents, 60/20/20 by article, seeded. The reader trains on the first
+    only; thresholds are chosen on dev; test only reports."""
+    groups = sorted({_group(d, dataset.name) for d in dataset.documents})
+    random.Random(SPLIT_SEED).shuffle(groups)
+    cut1, cut2 = int(len(groups) * 0.6), int(len(groups) * 0.8)
+    side = {g: 0 if i < cut1 else 1 if i < cut2 else 2 for i, g in enumerate(groups)}
+    parts: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+    for doc_id in dataset.documents:
+        parts[side[_group(doc_id, dataset.name)]].add(doc_id)
+    return parts
+
+
+def split(dataset: Dataset, limit: int | None = None) -> tuple[list[Question], list[Question]]:
+    """Dev and test questions: every question about a dev or test document (at most `limit` each)."""
+    _, dev_docs, test_docs = split_documents(dataset)
+    ordered = sorted(dataset.questions, key=lambda q: q.qid)
+    random.Random(SPLIT_SEED).shuffle(ordered)
+    dev = [q for q in ordered if q.gold_doc in dev_docs][:limit]
+    test = [q for q in ordered if q.gold_doc in test_docs][:limit]
+    return dev, test
 
 
 def held_out_documents(dataset: Dataset) -> set[str]:

@@ -34,7 +34,7 @@ def run(sets: list[str], configs: list[str], limit: int, work: Path) -> dict:
                               "machine": platform.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}}
     for name in sets:
         dataset = load_dataset(DATA, name)
-        dev, test = split(dataset.questions, limit)
+        dev, test = split(dataset, limit)
         started = time.perf_counter()
         settings = build_store(dataset, work, base)
         entry = {"documents": len(dataset.documents), "questions_total": len(dataset.questions),
@@ -85,8 +85,9 @@ def chart(results: dict, path: Path, sets: list[str]) -> None:
 def report(results: dict, sets: list[str], command: str) -> str:
     meta = results["meta"]
     out = [f"# Answer quality\n\nCommand: `{command}`  \nRun: {meta['started']}, model {meta['model']}, "
-           f"Python {meta['python']} on {meta['machine']}. Split: questions shuffled with seed "
-           f"{meta['split_seed']}, first {meta['limit']} taken, {int(meta['dev_share'] * 100)}% dev / rest test.\n",
+           f"Python {meta['python']} on {meta['machine']}. Split: by article, seed "
+           f"{meta['split_seed']}: 60% train (the reader's, never evaluated here) / 20% dev (tuning) / 20% test "
+           f"(reporting only); {'all' if not meta['limit'] else 'at most ' + str(meta['limit'])} questions of each.\n",
            "Metrics: retrieval at document level (the gold paragraph/article among the documents of the top 10 "
            "passages); `contained` = the SQuAD-normalized gold answer appears in the cited extracts; "
            "`first_contained` = in the first citation; `f1` = token F1 of the answer prose; `citation_valid` = "
@@ -110,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", nargs="+", default=["xquad-en", "covid-qa"])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
-    parser.add_argument("--limit", type=int, default=300, help="questions per set (dev + test)")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many dev and test questions each "
+                                                                   "(default: all)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".cache")
     args = parser.parse_args(argv)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.evaluate import normalize, ranking_metrics, split, token_f1, Question
+from bench.evaluate import Dataset, Question, normalize, ranking_metrics, split, split_documents, token_f1
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "data"
 
@@ -22,11 +22,16 @@ def test_ranking_metrics():
     assert ranking_metrics(["x"], "a")["ndcg@10"] == 0.0
 
 
-def test_split_is_fixed_by_the_seed():
-    questions = [Question(str(i), f"q{i}", "a", "d") for i in range(100)]
-    dev, test = split(questions, 50)
-    assert (len(dev), len(test)) == (15, 35)
-    assert split(list(reversed(questions)), 50) == (dev, test)
+def test_split_is_by_article_and_fixed_by_the_seed():
+    documents = {f"Article{a}_{p:02d}": "text" for a in range(20) for p in range(3)}
+    questions = [Question(str(i), f"q{i}", "a", f"Article{i % 20}_{i % 3:02d}") for i in range(200)]
+    dataset = Dataset("xquad-en", documents, questions)
+    train, dev_docs, test_docs = split_documents(dataset)
+    articles = [{d.rsplit("_", 1)[0] for d in part} for part in (train, dev_docs, test_docs)]
+    assert [len(a) for a in articles] == [12, 4, 4] and not (articles[0] & articles[1] or articles[1] & articles[2])
+    dev, test = split(dataset)
+    assert {q.gold_doc for q in dev} <= dev_docs and {q.gold_doc for q in test} <= test_docs
+    assert split(Dataset("xquad-en", documents, list(reversed(questions)))) == (dev, test)
 
 
 @pytest.mark.slow
