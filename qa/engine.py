@@ -3,6 +3,7 @@ requests; a newer version written by an ingest is picked up on the next request.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +34,16 @@ class _Loaded:
 def make_answerer(settings: Settings, store: StoreReader) -> Answerer:
     """The answerer the settings name (QA_ANSWERER)."""
     from qa.answering.extractive import ExtractiveAnswerer
+    from qa.answering.reader import load_reader
 
-    return ExtractiveAnswerer(store, settings.abstain_threshold, settings.max_answer_sentences)
+    extractive = ExtractiveAnswerer(store, settings.abstain_threshold, settings.max_answer_sentences,
+                                    load_reader(settings.reader), settings.reader_weight, settings.reader_threshold)
+    if settings.answerer == "llm":
+        from qa.answering.llm import LlmAnswerer, LlmClient
+
+        client = LlmClient(settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout)
+        return LlmAnswerer(store, client, extractive)
+    return extractive
 
 
 class Engine:
@@ -87,13 +96,17 @@ class Engine:
         loaded = self._current()
         return loaded.retriever.search(query, self._embed_query(query), k, rerank=self.settings.rerank_search)
 
-    def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None) -> Answer:
+    def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None,
+            on_token: Callable[[str], None] | None = None) -> Answer:
+        """An answer; with an LLM answerer, `on_token` receives its words as they arrive."""
         question = self._valid_text(question, "question")
         history = [t for t in (history or []) if t.content.strip()][-10:]
         condensed = condense(question, history)
         loaded = self._current()
         vector = self._embed_query(condensed)
         hits = loaded.retriever.search(condensed, vector, self._valid_k(k, self.settings.answer_k))
+        if on_token is not None and loaded.answerer.name == "llm":
+            return loaded.answerer.answer(question, condensed, vector, hits, on_token=on_token)
         return loaded.answerer.answer(question, condensed, vector, hits)
 
     def _embed_query(self, text: str):

@@ -37,8 +37,25 @@ class Settings(BaseSettings):
     sentence_vectors: Literal["pooled", "separate"] = Field(
         "pooled", description="How sentence vectors are made at ingest: 'pooled' from the chunk's own pass "
         "(no extra model runs) or 'separate' (each sentence embedded alone; slower ingest).")
-    answerer: Literal["extractive"] = Field(
-        "extractive", description="What writes answers: 'extractive' (cited sentences of the corpus).")
+    answerer: Literal["extractive", "llm"] = Field(
+        "extractive", description="What writes answers: 'extractive' (cited sentences of the corpus) or 'llm' "
+        "(prose from an OpenAI-compatible server at llm_url, every citation grounded; extractive on failure).")
+    llm_url: str | None = Field(None, description="Base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:11434/v1.")
+    llm_model: str = Field("default", description="Model name sent to the LLM server.")
+    llm_api_key: str | None = Field(None, description="Bearer token for the LLM server, if it wants one.")
+    llm_timeout: float = Field(30.0, gt=0, le=600, description="Seconds to wait for the LLM server before "
+                               "answering extractively.")
+    reader: Literal["minilm-reader", "none"] = Field(
+        "none", description="Learned reader that judges whether a sentence answers the question "
+        "(qa/models/, trained by bench/train_reader.py), or 'none'. Off by default: on the dev splits it "
+        "makes abstention much better, but on news (our seed questions) it abstains on answerable questions "
+        "as often as it catches unanswerable ones (bench/results/quality.md, 'Reader').")
+    reader_weight: float = Field(
+        0.0, ge=0.0, le=1.0, description="Share of the reader's probability in a sentence's score "
+        "(the rest is relevance); chosen on the dev splits by bench/sweep_reader.py.")
+    reader_threshold: float = Field(
+        0.15, ge=0.0, le=1.0, description="Below this reader probability for the best sentence, the answer "
+        "abstains; chosen on the dev splits by bench/sweep_reader.py.")
     chunk_tokens: int = Field(200, ge=16, le=2048, description="Target chunk size in cl100k tokens.")
     chunk_overlap: int = Field(40, ge=0, le=1024, description="Tokens of trailing sentences repeated.")
     search_k: int = Field(5, ge=1, le=50, description="Results returned by search by default.")
@@ -70,6 +87,8 @@ class Settings(BaseSettings):
     def _overlap_below_size(self) -> "Settings":
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError("chunk_overlap must be smaller than chunk_tokens")
+        if self.answerer == "llm" and not self.llm_url:
+            raise ValueError("the llm answerer needs llm_url (QA_LLM_URL), e.g. http://127.0.0.1:11434/v1")
         return self
 
     @classmethod

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from qa.types import Answer, Citation, Hit, Part, Segment
 ACCOUNT_RATIO = 0.87  # another article's best sentence joins the answer above this share of the best
 EXTRA_RATIO = 0.7  # more sentences join above this share of the best (tuned on the dev splits, see bench/results/quality.md)
 MIN_WORDS = 5
+READER_CANDIDATES = 24  # sentences the reader reads per question, the most relevant first
 HEADING_WORDS = 12  # a line this short without end punctuation is a headline or caption, not a claim
 # Words that mark a cause or reason in English news text, whatever the story.
 _CAUSE = re.compile(r"\b(because|due to|since|as a result|reasons?|rather than|in order to|so that|"
@@ -23,6 +25,15 @@ _CAUSE = re.compile(r"\b(because|due to|since|as a result|reasons?|rather than|i
 _DATE = re.compile(r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|"
                    r"September|October|November|December|Monday|Tuesday|Wednesday|Thursday|"
                    r"Friday|Saturday|Sunday|yesterday|today)\b")
+# Questions whose answer must be of a kind the sentence can be checked for: a sentence without a
+# date cannot say when, one without a number cannot say how many, one without a quotation or a
+# verb of saying cannot say what someone said. Asked such a question, the answer abstains
+# rather than cite a sentence that is only about the same people (bench/results/quality.md).
+REQUIRED_TYPES = {"date", "number", "statement"}
+_STATEMENT_QUESTION = re.compile(r"\s*what (did|does|do|has|have|had|will|would) .{1,80}? "
+                                 r"(say|said|tell|told|tweet|write|wrote|reply|answer|announce|claim|argue)\b", re.I)
+_SPEECH = re.compile(r"[“\"‘]|\b(said|says|say|told|tells|tweeted|tweets|wrote|writes|writing|stated|announced|"
+                     r"claimed|argued|replied|answered|added|insisted|quoted|quotes|according to)\b", re.I)
 _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million)\b",
                      re.I)
 
@@ -32,11 +43,16 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, store: StoreReader, threshold: float, max_sentences: int):
+    def __init__(self, store: StoreReader, threshold: float, max_sentences: int, reader=None,
+                 reader_weight: float = 0.5, reader_threshold: float = 0.0, require_types: bool = True):
         self.store = store
         self.threshold = threshold
         self.max_sentences = max_sentences
         self.scorer = RelevanceScorer(store)
+        self.reader = reader
+        self.reader_weight = reader_weight
+        self.reader_threshold = reader_threshold
+        self.require_types = require_types
 
     def answer(self, question: str, condensed: str, question_vector: np.ndarray, hits: list[Hit]) -> Answer:
         sentences = self.scored_sentences(condensed, question_vector, hits)
@@ -44,6 +60,10 @@ class ExtractiveAnswerer:
         if not chosen:
             return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
         chosen[0] = self._complete(chosen[0], condensed)  # the best sentence must carry the answer
+        if self.require_types and _answer_type(condensed) in REQUIRED_TYPES \
+                and not _has_answer_type(_answer_type(condensed), chosen[0].text, set()):
+            return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
+        chosen = _without_overlaps([self._with_speaker(s) for s in chosen])
         return ground(self._compose(question, condensed, chosen, hits), self.store)
 
     def scored_sentences(self, question: str, question_vector: np.ndarray, hits: list[Hit]) -> list[PassageSentence]:
@@ -53,19 +73,29 @@ class ExtractiveAnswerer:
         scores = self.scorer.score(question, question_vector, sentences)
         for sentence, score in zip(sentences, scores):
             bonus = _bonus(asked) if _has_answer_type(asked, sentence.text, known_names) else 0.0
-            sentence.relevance = score + bonus
-        return sorted(sentences, key=lambda s: (-s.relevance, s.chunk_rank, s.doc_id, s.start))
+            sentence.relevance = sentence.score = score + bonus
+        ranked = sorted(sentences, key=_order)
+        if self.reader is None or not ranked:
+            return ranked
+        # the reader reads the most relevant sentences: it decides which of them answers
+        top = ranked[:READER_CANDIDATES]
+        for sentence, prob in zip(top, self.reader.score(question, [s.text for s in top])):
+            sentence.answer_prob = float(prob)
+            sentence.score = self.reader_weight * sentence.answer_prob + (1 - self.reader_weight) * sentence.relevance
+        return sorted(top, key=_order) + ranked[READER_CANDIDATES:]
 
     def _select(self, ranked: list[PassageSentence]) -> list[PassageSentence]:
-        if not ranked or ranked[0].relevance < self.threshold:
-            return []
-        best = ranked[0].relevance
+        if not ranked or max(s.relevance for s in ranked) < self.threshold:
+            return []  # nothing retrieved is even about the question
+        if ranked[0].answer_prob is not None and ranked[0].answer_prob < self.reader_threshold:
+            return []  # about the same things, but nothing here answers
+        best = ranked[0].score
         chosen: list[PassageSentence] = []
         for sentence in ranked:  # each article's best sentence first: every account gets heard
-            if sentence.doc_id not in {c.doc_id for c in chosen} and sentence.relevance >= ACCOUNT_RATIO * best:
+            if sentence.doc_id not in {c.doc_id for c in chosen} and sentence.score >= ACCOUNT_RATIO * best:
                 chosen.append(sentence)
         for sentence in ranked:
-            if len(chosen) >= self.max_sentences or sentence.relevance < EXTRA_RATIO * best:
+            if len(chosen) >= self.max_sentences or sentence.score < EXTRA_RATIO * best:
                 break
             if sentence not in chosen and not any(_redundant(sentence, c) for c in chosen):
                 chosen.append(sentence)
@@ -86,8 +116,24 @@ class ExtractiveAnswerer:
         nxt = following[0]
         if not _has_answer_type(kind, doc.text[nxt.start:nxt.end], known):
             return sentence
-        return PassageSentence(sentence.doc_id, sentence.start, nxt.end, doc.text[sentence.start:nxt.end],
-                               sentence.chunk_rank, sentence.row, sentence.relevance)
+        return replace(sentence, end=nxt.end, text=doc.text[sentence.start:nxt.end])
+
+    def _with_speaker(self, sentence: PassageSentence) -> PassageSentence:
+        """Quoted speech with its speaker: a quote opening a sentence takes in the sentence that
+        introduces it ("…, quotes X as saying:"), and such an introduction takes in the quote's
+        first sentence, so that neither is cited without the other."""
+        doc = None
+        if sentence.text[:1] in _OPENING_QUOTES:
+            doc = self.store.document(sentence.doc_id)
+            before = split_sentences(doc.text, max(0, sentence.start - 600), sentence.start)
+            if before and doc.text[before[-1].start:before[-1].end].endswith(":"):
+                sentence = replace(sentence, start=before[-1].start, text=doc.text[before[-1].start:sentence.end])
+        if sentence.text.endswith(":"):
+            doc = doc or self.store.document(sentence.doc_id)
+            after = split_sentences(doc.text, sentence.end, min(len(doc.text), sentence.end + 1500))
+            if after and doc.text[after[0].start:after[0].start + 1] in _OPENING_QUOTES:
+                sentence = replace(sentence, end=after[0].end, text=doc.text[sentence.start:after[0].end])
+        return sentence
 
     def _compose(self, question: str, condensed: str, chosen: list[PassageSentence], hits: list[Hit]) -> Answer:
         docs = self.store.doc_fields(sorted({s.doc_id for s in chosen}))
@@ -96,14 +142,29 @@ class ExtractiveAnswerer:
         for doc_id in order:
             doc = docs[doc_id]
             parts = []
-            for sentence in sorted((s for s in chosen if s.doc_id == doc_id), key=lambda s: -s.relevance):
+            for sentence in sorted((s for s in chosen if s.doc_id == doc_id), key=lambda s: -s.score):
                 n = len(citations) + 1
                 citations.append(Citation(n, doc_id, doc.title, doc.source, doc.outlet, doc.date,
-                                          sentence.start, sentence.end, sentence.text, sentence.relevance))
+                                          sentence.start, sentence.end, sentence.text, sentence.score))
                 parts.append(Part(sentence.text, (n,)))
             attribution = f"According to {_attribution(doc)}" if len(order) > 1 else None
             segments.append(Segment(attribution, tuple(parts)))
         return Answer(question, False, citations, segments, hits, condensed, self.name)
+
+
+_OPENING_QUOTES = "“\"‘'«"
+
+
+def _without_overlaps(sentences: list[PassageSentence]) -> list[PassageSentence]:
+    kept: list[PassageSentence] = []
+    for s in sentences:
+        if not any(k.doc_id == s.doc_id and k.start < s.end and s.start < k.end for k in kept):
+            kept.append(s)
+    return kept
+
+
+def _order(sentence: PassageSentence):
+    return (-sentence.score, sentence.chunk_rank, sentence.doc_id, sentence.start)
 
 
 def _unique_claims(per_hit: list[list[PassageSentence]]) -> list[PassageSentence]:
@@ -133,10 +194,14 @@ def _answer_type(question: str) -> str | None:
     if re.match(r"(who|what) (is|was|are|were) [A-Z]", question.strip()[:1].lower() + question.strip()[1:]) \
             and names(question):
         return "definition"
-    for cue, kind in (("how many", "number"), ("how much", "number"), ("how long", "number"), ("why", "cause"),
-                      ("who", "name"), ("whom", "name"), ("when", "date"), ("what year", "date")):
+    for cue, kind in (("how many", "number"), ("how much", "number"), ("how long", "number"),
+                      ("how old", "number"), ("how far", "number"), ("why", "cause"),
+                      ("who", "name"), ("whom", "name"), ("when", "date"), ("what year", "date"),
+                      ("on what date", "date"), ("what date", "date"), ("in what year", "date")):
         if first.startswith(cue):
             return kind
+    if _STATEMENT_QUESTION.match(question):
+        return "statement"
     return None
 
 
@@ -149,6 +214,8 @@ def _has_answer_type(kind: str | None, text: str, known_names: set[str]) -> bool
         return bool(_NUMBER.search(text))
     if kind == "name":
         return any(n.lower() not in known_names and " " in n for n in names(text))
+    if kind == "statement":  # what someone said: a quotation or a verb of saying
+        return bool(_SPEECH.search(text))
     if kind == "definition":  # "Qalibaf, a conservative politician" / "Tavangar, the representative"
         return any(re.search(rf"{re.escape(n.split()[-1])}[’']?s?,\s+(a|an|the|who)\b", text, re.I)
                    for n in known_names)

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import hmac
+import json
+import queue
+import threading
+from collections.abc import Iterator
 from typing import Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa import __version__
@@ -36,6 +40,8 @@ class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_QUESTION)
     history: list[Message] = Field(default_factory=list, max_length=50)
     k: int | None = Field(None, ge=1, le=MAX_K, description="Passages read to compose the answer.")
+    stream: bool = Field(False, description="Answer as server-sent events: `token` events while an LLM "
+                                            "writes, then one `answer` event with the final result.")
 
 
 class SearchResult(BaseModel):
@@ -74,6 +80,8 @@ class AskResponse(BaseModel):
     abstained: bool
     citations: list[CitationOut]
     condensed_question: str | None = None
+    answerer: str = "extractive"
+    warnings: list[str] = []
     passages: list[SearchResult] = []
 
 
@@ -160,9 +168,13 @@ def create_api(engine: Engine) -> FastAPI:
     def search_post(body: SearchRequest) -> dict:
         return _search(engine, body.q, body.k)
 
-    @app.post("/api/ask", response_model=AskResponse, dependencies=[Depends(auth)])
-    def ask(body: AskRequest) -> dict:
+    @app.post("/api/ask", response_model=AskResponse, dependencies=[Depends(auth)],
+              responses={200: {"content": {"text/event-stream": {}}}})
+    def ask(body: AskRequest, request: Request):
         history = [Turn(m.role, m.content) for m in body.history]
+        if body.stream or "text/event-stream" in request.headers.get("accept", ""):
+            return StreamingResponse(stream_answer(engine, body.question, history, body.k),
+                                     media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
         return engine.ask(body.question, history, body.k).to_json()
 
     @app.post("/api/verify", response_model=VerifyResponse, dependencies=[Depends(auth)])
@@ -176,6 +188,34 @@ def create_api(engine: Engine) -> FastAPI:
         return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "text": doc.text}
 
     return app
+
+
+def stream_answer(engine: Engine, question: str, history: list[Turn], k: int | None) -> Iterator[str]:
+    """Server-sent events: `token` while the answer is written, then `answer` (or `error`)."""
+    tokens: queue.Queue = queue.Queue()
+    done = object()
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["answer"] = engine.ask(question, history, k, on_token=tokens.put)
+        except QAError as exc:
+            outcome["error"] = str(exc)
+        except Exception:  # never a traceback to a client
+            outcome["error"] = "internal error; see the server log"
+        tokens.put(done)
+
+    threading.Thread(target=work, daemon=True).start()
+    while (token := tokens.get()) is not done:
+        yield _event("token", {"text": token})
+    if "answer" in outcome:
+        yield _event("answer", outcome["answer"].to_json())
+    else:
+        yield _event("error", {"detail": outcome["error"]})
+
+
+def _event(name: str, data: dict) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 def _search(engine: Engine, query: str, k: int) -> dict:

@@ -117,11 +117,12 @@ def _history(item: dict) -> list:
 def ask(
     question: Annotated[Optional[str], typer.Argument(help="A question about the corpus.")] = None,
     batch: BatchOpt = None, store: StoreOpt = None, as_json: JsonOpt = False,
+    answerer: Annotated[Optional[str], typer.Option("--answerer", help="extractive or llm (needs QA_LLM_URL).")] = None,
 ):
-    """An answer with numbered, cited extracts."""
+    """An answer with numbered, cited extracts (an LLM's words stream to the terminal as they come)."""
     from qa.faces.render import answer_text
 
-    engine = _engine(store)
+    engine = _engine(store, answerer=answerer)
     if batch:
         items = _read_jsonl(batch, "question")
         histories = [_history(item) for item in items]
@@ -130,11 +131,20 @@ def ask(
         return
     if question is None:
         raise InputError("give a QUESTION or --batch FILE.jsonl")
-    answer = engine.ask(question)
+    streamed = not as_json and engine.settings.answerer == "llm"
+    answer = engine.ask(question, on_token=_stream_to_terminal if streamed else None)
+    if streamed:
+        typer.echo("\n", err=True)
     if as_json:
         _print_json(answer.to_json())
     else:
         typer.echo(answer_text(answer))
+
+
+def _stream_to_terminal(token: str) -> None:
+    """The LLM's words as they arrive, on stderr: stdout gets the grounded answer only."""
+    sys.stderr.write(token)
+    sys.stderr.flush()
 
 
 @app.command()

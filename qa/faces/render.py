@@ -21,6 +21,10 @@ def answer_text(answer: Answer) -> str:
     lines = [answer.answer, ""]
     if answer.condensed_question and answer.condensed_question != answer.question:
         lines.insert(0, f"(understood as: {answer.condensed_question})\n")
+    for warning in answer.warnings:
+        lines.insert(0, f"(warning: {warning})")
+    if answer.answerer != "extractive":
+        lines.append(f"(answered by: {answer.answerer})")
     for c in answer.citations:
         where = ", ".join(x for x in (c.outlet, c.date) if x)
         lines.append(f"[{c.n}] {c.title}" + (f" — {where}" if where else ""))

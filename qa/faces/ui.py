@@ -8,7 +8,8 @@ import gradio as gr
 from qa.engine import Engine
 from qa.errors import QAError
 from qa.types import Turn
-from qa.faces.web import (answer_markdown, citations_html, document_html, location_html, passages_html)
+from qa.faces.web import (_md_escape, answer_markdown, citations_html, document_html, location_html,
+                          passages_html)
 
 EXAMPLES = ["Why didn't Putin meet Qalibaf?", "Who received the letter instead?",
             "What did Qalibaf tweet after the visit?", "Who is Mojtaba Tavangar?"]
@@ -45,6 +46,38 @@ def _turns(history: list[dict], asked: list[str]) -> list[Turn]:
     return turns
 
 
+def _message(answer) -> str:
+    """The chat message: the question as understood (when a follow-up was rewritten), the answer,
+    and any warning (an LLM that failed, sentences dropped by grounding)."""
+    parts = []
+    if answer.condensed_question and answer.condensed_question != answer.question:
+        parts.append(f"*Understood as: {_md_escape(answer.condensed_question)}*")
+    parts.append(answer_markdown(answer))
+    parts += [f"*⚠ {_md_escape(w)}*" for w in answer.warnings]
+    return "\n\n".join(parts)
+
+
+def _streamed(engine: Engine, message: str, turns: list[Turn]):
+    """("token", text) while the answer is written, then ("answer", Answer or QAError)."""
+    import queue
+    import threading
+
+    events: queue.Queue = queue.Queue()
+
+    def work() -> None:
+        try:
+            events.put(("answer", engine.ask(message, turns, on_token=lambda t: events.put(("token", t)))))
+        except QAError as exc:
+            events.put(("answer", exc))
+
+    threading.Thread(target=work, daemon=True).start()
+    while True:
+        kind, value = events.get()
+        yield kind, value
+        if kind == "answer":
+            return
+
+
 def build_ui(engine: Engine) -> gr.Blocks:
     def corpus_line() -> str:
         try:
@@ -54,20 +87,36 @@ def build_ui(engine: Engine) -> gr.Blocks:
             return f"Corpus unavailable: {exc}"
 
     def respond(message: str, history: list, asked: list):
+        """A generator: with an LLM answerer its words appear as they arrive, then the grounded answer."""
         history = list(history or [])
         shown = html.escape(message or "")
-        try:
-            answer = engine.ask(message, _turns(history, asked))
-        except QAError as exc:
+        keep = (gr.update(),) * 4
+        if engine.settings.answerer == "llm":
+            written = ""
+            for kind, value in _streamed(engine, message, _turns(history, asked)):
+                if kind == "token":
+                    written += value
+                    yield (history + [{"role": "user", "content": shown},
+                                      {"role": "assistant", "content": html.escape(written) + " …"}], "",
+                           *keep, asked, gr.update())
+                else:
+                    answer = value
+        else:
+            try:
+                answer = engine.ask(message, _turns(history, asked))
+            except QAError as exc:
+                answer = exc
+        if isinstance(answer, QAError):
             history += [{"role": "user", "content": shown},
-                        {"role": "assistant", "content": f"⚠ {html.escape(str(exc))}"}]
-            return history, message, gr.update(), gr.update(), gr.update(), gr.update(), asked, gr.update()
-        history += [{"role": "user", "content": shown}, {"role": "assistant", "content": answer_markdown(answer)}]
+                        {"role": "assistant", "content": f"⚠ {html.escape(str(answer))}"}]
+            yield history, message, *keep, asked, gr.update()
+            return
+        history += [{"role": "user", "content": shown}, {"role": "assistant", "content": _message(answer)}]
         choices = [f"[{c.n}] {c.title}" for c in answer.citations]
         cites = [c.to_json() for c in answer.citations]
-        return (history, "", citations_html(answer.citations),
-                gr.update(choices=choices, value=None), "", passages_html(answer.passages),
-                asked + [message], cites)
+        yield (history, "", citations_html(answer.citations),
+               gr.update(choices=choices, value=None), "", passages_html(answer.passages),
+               asked + [message], cites)
 
     def open_citation(choice: str | None, cites: list[dict]) -> str:
         if not choice:

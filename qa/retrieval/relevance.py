@@ -23,7 +23,9 @@ class PassageSentence:
     text: str
     chunk_rank: int
     row: int  # of its stored vector
-    relevance: float = 0.0
+    relevance: float = 0.0  # meaning + rare words (+ answer-type bonus)
+    answer_prob: float | None = None  # the reader's probability that it holds the answer
+    score: float = 0.0  # what answers are chosen by
 
 
 def passage_sentences(store: StoreReader, hits: list[Hit]) -> list[list[PassageSentence]]:

