@@ -159,6 +159,16 @@ def _answer_prose(answer) -> str:
     return " ".join(part.text for segment in answer.segments for part in segment.parts)
 
 
+def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% confidence interval of a proportion (Wilson score)."""
+    if n == 0:
+        return 0.0, 0.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return 0.0
@@ -187,7 +197,8 @@ def build_store(dataset: Dataset, work_dir: Path, base: Settings) -> Settings:
         path = corpus / f"{doc_id}.txt"
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
-    settings = base.model_copy(update={"store_dir": work_dir / dataset.name / f"store-{base.embedding_model}"})
+    name = f"store-{base.embedding_model}" + ("" if base.sentence_vectors == "pooled" else f"-{base.sentence_vectors}")
+    settings = base.model_copy(update={"store_dir": work_dir / dataset.name / name})
     Engine(settings).ingest([corpus])
     return settings
 
@@ -254,6 +265,7 @@ def evaluate_abstention(settings: Settings, embedder, dataset: Dataset, question
         fn += should and not did
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
-    return {"abstain_precision": precision, "abstain_recall": recall,
+    return {"abstain_precision": precision, "abstain_recall": recall, "abstain_tp": tp,
+            "abstain_predicted": tp + fp, "abstain_should": tp + fn,
             "abstain_f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
             "questions": len(questions), "hidden_documents": len(hidden)}

@@ -1,7 +1,7 @@
 """Load test on loopback: 32 clients asking and searching for 60 s, then a 200-client burst.
 
     .venv/bin/python -m bench.load            # full run -> bench/results/load.md
-    .venv/bin/python -m bench.load --quick    # 10 s + 5 s, to check it works
+    .venv/bin/python -m bench.load --quick    # 5 s + 3 s, to check it works
 
 Starts `python app.py` on a free port with its own store (built from seeds/), drives it with
 bounded asyncio/httpx loops that stop by themselves, and samples the server's memory (RSS).
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="short phases, to check the benchmark works")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.md")
     args = parser.parse_args(argv)
-    steady_s, burst_s = (10, 5) if args.quick else (60, 30)
+    steady_s, burst_s = (5, 3) if args.quick else (60, 30)
     with tempfile.TemporaryDirectory(prefix="qa-load-") as scratch:
         work = Path(scratch)
         process, url = start_server(work / "store", work / "server.log")

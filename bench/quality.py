@@ -16,8 +16,9 @@ from pathlib import Path
 
 from qa.embedding import load_embedder
 from qa.engine import Engine
+from bench import seed_questions
 from bench.evaluate import (CONFIGS, DEV_SHARE, SPLIT_SEED, build_store, evaluate_abstention, evaluate_config,
-                         load_dataset, split)
+                            load_dataset, split, wilson)
 from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,11 +27,11 @@ METRICS = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "contained"
            "citation_valid", "abstained", "p50_s", "p95_s", "total_s"]
 
 
-def run(sets: list[str], configs: list[str], limit: int, work: Path) -> dict:
-    base = Settings()
+def run(sets: list[str], configs: list[str], limit: int, work: Path, sentence_vectors: str = "pooled") -> dict:
+    base = Settings(sentence_vectors=sentence_vectors)
     embedder = load_embedder(base.embedding_model, base.embed_batch_size)
     results: dict = {"meta": {"split_seed": SPLIT_SEED, "dev_share": DEV_SHARE, "limit": limit,
-                              "model": base.embedding_model, "python": platform.python_version(),
+                              "model": base.embedding_model, "sentence_vectors": sentence_vectors, "python": platform.python_version(),
                               "machine": platform.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}}
     for name in sets:
         dataset = load_dataset(DATA, name)
@@ -47,9 +48,12 @@ def run(sets: list[str], configs: list[str], limit: int, work: Path) -> dict:
                 print(f"{name} {config} {split_name}: "
                       f"ndcg@10 {entry[split_name][config]['ndcg@10']:.3f} "
                       f"contained {entry[split_name][config]['contained']:.3f}", file=sys.stderr)
-        default = settings.model_copy(update=CONFIGS["hybrid"])
+        default = settings.model_copy(update=CONFIGS["hybrid+rerank"])
         entry["abstention"] = evaluate_abstention(default, embedder, dataset, test)
         results[name] = entry
+    seeds = Engine(base.model_copy(update={"store_dir": work / "seeds-store"}), embedder)
+    seeds.ingest([ROOT / "seeds"])
+    results["seed_questions"] = seed_questions.evaluate(seeds)
     return results
 
 
@@ -85,6 +89,7 @@ def chart(results: dict, path: Path, sets: list[str]) -> None:
 def report(results: dict, sets: list[str], command: str) -> str:
     meta = results["meta"]
     out = [f"# Answer quality\n\nCommand: `{command}`  \nRun: {meta['started']}, model {meta['model']}, "
+           f"sentence vectors {meta.get('sentence_vectors', 'pooled')}, "
            f"Python {meta['python']} on {meta['machine']}. Split: by article, seed "
            f"{meta['split_seed']}: 60% train (the reader's, never evaluated here) / 20% dev (tuning) / 20% test "
            f"(reporting only); {'all' if not meta['limit'] else 'at most ' + str(meta['limit'])} questions of each.\n",
@@ -101,9 +106,25 @@ def report(results: dict, sets: list[str], command: str) -> str:
             n = next(iter(entry[split_name].values()))["questions"]
             out.append(f"### {split_name} split ({n} questions)\n\n" + table(entry[split_name]))
         a = entry["abstention"]
-        out.append(f"Abstention (hybrid, test split, {a['hidden_documents']} documents hidden): "
-                   f"precision {a['abstain_precision']:.3f}, recall {a['abstain_recall']:.3f}, "
-                   f"F1 {a['abstain_f1']:.3f} over {a['questions']} questions.\n")
+        test = entry["test"].get("hybrid+rerank") or next(iter(entry["test"].values()))
+        n = test["questions"]
+        lo, hi = wilson(test["first_contained"] * n, n)
+        plo, phi = wilson(a.get("abstain_tp", 0), a.get("abstain_predicted", 0))
+        rlo, rhi = wilson(a.get("abstain_tp", 0), a.get("abstain_should", 0))
+        out.append(f"**Test split, default configuration (hybrid+rerank), 95% confidence intervals (Wilson):** "
+                   f"answer contained in the first citation {test['first_contained']:.3f} [{lo:.3f}, {hi:.3f}] "
+                   f"over {n} questions; abstention with the question's article hidden "
+                   f"({a['hidden_documents']} documents hidden): precision {a['abstain_precision']:.3f} "
+                   f"[{plo:.3f}, {phi:.3f}], recall {a['abstain_recall']:.3f} [{rlo:.3f}, {rhi:.3f}] over "
+                   f"{a['questions']} questions.\n")
+    if "seed_questions" in results:
+        q = results["seed_questions"]
+        out.append("## Our seed questions\n\n`bench/seedqa/questions.jsonl` (written before tuning; "
+                   "`python -m bench.seed_questions`): "
+                   f"answerable {q['answerable_right']}/{q['answerable']}, unanswerable questions about people and "
+                   f"events the corpus names abstained on {q['unanswerable_abstained']}/{q['unanswerable']}, "
+                   f"dialogues fully right {q['dialogues_right']}/{q['dialogues']} (follow-up turns "
+                   f"{q['follow_ups_right']}/{q['follow_ups']}), all turns {q['turns_right']}/{q['turns']}.\n")
     return "\n".join(out)
 
 
@@ -115,8 +136,10 @@ def main(argv: list[str] | None = None) -> None:
                                                                    "(default: all)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".cache")
+    parser.add_argument("--sentence-vectors", choices=["pooled", "separate"], default="pooled",
+                        help="how sentence vectors are made (to compare the two)")
     args = parser.parse_args(argv)
-    results = run(args.sets, args.configs, args.limit, args.work)
+    results = run(args.sets, args.configs, args.limit, args.work, args.sentence_vectors)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality.json").write_text(json.dumps(results, indent=2))
     chart(results, args.out / "quality.png", args.sets)

@@ -39,17 +39,70 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _llama_cpp_python() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def server_command(port: int) -> list[str] | None:
+    """llama.cpp's OpenAI-compatible server: the prebuilt llama-server when this CPU can run it
+    (its build needs AVX-VNNI), else llama-cpp-python's server (compiled here for this CPU)."""
+    import sys
+
+    model = model_file()
+    if model is None:
+        return None
+    if binary() and prebuilt_runs():
+        return [binary(), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), "-t", "2",
+                "-c", "4096", "-np", "1", "--no-webui", "--no-cache-prompt"]
+    if _llama_cpp_python():
+        return [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+                "--port", str(port), "--n_threads", "2", "--n_ctx", "4096", "--chat_format", "chatml"]
+    return None
+
+
+_PROBE: dict = {}
+
+
+def prebuilt_runs() -> bool:
+    """The prebuilt binary dies with SIGILL on CPUs without AVX-VNNI (seen on an AMD EPYC)."""
+    if "ok" not in _PROBE:
+        port = free_port()
+        process = subprocess.Popen([binary(), "-m", str(model_file()), "--host", "127.0.0.1", "--port", str(port),
+                                    "-t", "1", "-c", "256", "-np", "1", "--no-webui"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ok = False
+        deadline = time.time() + 60
+        while time.time() < deadline and process.poll() is None:
+            try:
+                reply = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=30,
+                                   json={"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2})
+                ok = reply.status_code == 200
+                break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        stop(process)
+        _PROBE["ok"] = ok
+    return _PROBE["ok"]
+
+
+def available() -> bool:
+    return model_file() is not None and ((binary() is not None and prebuilt_runs()) or _llama_cpp_python())
+
+
 def start_llama(log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    command = [binary(), "-m", str(model_file()), "--host", "127.0.0.1", "--port", str(port), "-t", "2",
-               "-c", "4096", "-np", "1", "--no-webui", "--no-cache-prompt"]
+    command = server_command(port)
+    if command is None:
+        raise RuntimeError("no OpenAI-compatible llama.cpp server runs on this machine")
     process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.time() + 120
     while time.time() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"llama-server exited: {log.read_text()[-2000:]}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2).status_code == 200:
                 return process, f"http://127.0.0.1:{port}/v1"
         except httpx.HTTPError:
             pass

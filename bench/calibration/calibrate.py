@@ -1,4 +1,5 @@
-"""Best-sentence relevance of our own answerable / unanswerable questions about the seeds.
+"""Best-sentence relevance of our own answerable / unanswerable questions about the seeds, and
+whether the product answers or abstains (the relevance floor, then the answer-type checks).
 
 Run: .venv/bin/python bench/calibration/calibrate.py [--store vectorstore]
 The abstention threshold (Settings.abstain_threshold) sits between the two groups.
@@ -20,16 +21,18 @@ def main() -> None:
     for line in (Path(__file__).parent / "seeds.jsonl").read_text().splitlines():
         item = json.loads(line)
         answer = engine.ask(item["question"])
-        ranked = engine._current().answerer.scored_sentences(answer.condensed_question, answer.passages)
-        rows.append((item["answerable"], ranked[0].relevance if ranked else 0.0, item["question"]))
+        vector = engine.embedder.embed([answer.condensed_question])[0]
+        ranked = engine._current().answerer.scored_sentences(answer.condensed_question, vector, answer.passages)
+        best = max((s.relevance for s in ranked), default=0.0)
+        rows.append((item["answerable"], best, item["question"], answer.abstained))
     threshold = engine.settings.abstain_threshold
-    for answerable, best, question in sorted(rows, key=lambda r: r[1]):
-        verdict = "answers" if best >= threshold else "abstains"
+    for answerable, best, question, abstained in sorted(rows, key=lambda r: r[1]):
+        verdict = "abstains" if abstained else "answers"
         print(f"{'A' if answerable else 'U'} {best:.3f} {verdict:8s} {question}")
-    answered = sum(a and b >= threshold for a, b, _ in rows)
-    abstained = sum(not a and b < threshold for a, b, _ in rows)
-    print(f"threshold {threshold}: answers {answered}/{sum(a for a, _, _ in rows)} answerable, "
-          f"abstains on {abstained}/{sum(not a for a, _, _ in rows)} unanswerable")
+    answered = sum(a and not d for a, _, _, d in rows)
+    abstained = sum(not a and d for a, _, _, d in rows)
+    print(f"threshold {threshold}: answers {answered}/{sum(a for a, *_ in rows)} answerable, "
+          f"abstains on {abstained}/{sum(not a for a, *_ in rows)} unanswerable")
 
 
 if __name__ == "__main__":
