@@ -96,7 +96,9 @@ def render(results: dict, command: str, out: Path, name: str) -> str:
         f"| each sentence embedded alone (`QA_SENTENCE_VECTORS=separate`) | {sep['ingest_s']:.1f} | {sep['sentences']} | "
         f"{sep_cost['separate']:.2f} |", "",
         "Pooled = the mean of the sentence's token vectors from the chunk's pass (plus its [CLS]/[SEP]): no extra "
-        "model run. What it does to answers: `bench/results/quality.md`, section \"Sentence vectors\".", "",
+        "model run. What it does to answers: `bench/results/quality.md` (pooled, the default) against "
+        "`bench/results/sentence-vectors-separate/quality.md` (`python -m bench.quality --configs hybrid+rerank "
+        "--sentence-vectors separate --out bench/results/sentence-vectors-separate`).", "",
         "Per-question cost, same store (the 125 articles, default embedder), `qa ask --batch` vs `qa search --batch`, "
         f"(T(101) − T(1)) / 100, median of {b['repeats']} runs: ask **{b['ask_ms']:.1f} ms**, search "
         f"**{b['search_ms']:.1f} ms**, ratio **{b['ratio']:.2f}×** (before this change: 266 vs 5 ms, 58×).", "",
