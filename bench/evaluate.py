@@ -117,6 +117,17 @@ def split(dataset: Dataset, limit: int | None = None) -> tuple[list[Question], l
     return dev, test
 
 
+def split_questions(questions: list[Question], limit: int | None) -> tuple[list[Question], list[Question]]:
+    """The first session's split (by question, 30% dev, first `limit` questions): kept so that a
+    change can be compared with the figures it published, on the same questions."""
+    shuffled = sorted(questions, key=lambda q: q.qid)
+    random.Random(SPLIT_SEED).shuffle(shuffled)
+    if limit:
+        shuffled = shuffled[:limit]
+    cut = int(len(shuffled) * 0.3)
+    return shuffled[:cut], shuffled[cut:]
+
+
 def held_out_documents(dataset: Dataset) -> set[str]:
     """Half of the documents, seeded: questions about them must be abstained on when they are hidden."""
     ids = sorted(dataset.documents)

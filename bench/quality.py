@@ -18,7 +18,7 @@ from qa.embedding import load_embedder
 from qa.engine import Engine
 from bench import seed_questions
 from bench.evaluate import (CONFIGS, DEV_SHARE, SPLIT_SEED, build_store, evaluate_abstention, evaluate_config,
-                            load_dataset, split, wilson)
+                            load_dataset, split, split_questions, wilson)
 from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,15 +27,17 @@ METRICS = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "contained"
            "citation_valid", "abstained", "p50_s", "p95_s", "total_s"]
 
 
-def run(sets: list[str], configs: list[str], limit: int, work: Path, sentence_vectors: str = "pooled") -> dict:
+def run(sets: list[str], configs: list[str], limit: int, work: Path, sentence_vectors: str = "pooled",
+        by_question: bool = False) -> dict:
     base = Settings(sentence_vectors=sentence_vectors)
     embedder = load_embedder(base.embedding_model, base.embed_batch_size)
     results: dict = {"meta": {"split_seed": SPLIT_SEED, "dev_share": DEV_SHARE, "limit": limit,
-                              "model": base.embedding_model, "sentence_vectors": sentence_vectors, "python": platform.python_version(),
+                              "model": base.embedding_model, "sentence_vectors": sentence_vectors,
+                              "split": "by question (the first session's)" if by_question else "by article", "python": platform.python_version(),
                               "machine": platform.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}}
     for name in sets:
         dataset = load_dataset(DATA, name)
-        dev, test = split(dataset, limit)
+        dev, test = split_questions(dataset.questions, limit) if by_question else split(dataset, limit)
         started = time.perf_counter()
         settings = build_store(dataset, work, base)
         entry = {"documents": len(dataset.documents), "questions_total": len(dataset.questions),
@@ -90,7 +92,7 @@ def report(results: dict, sets: list[str], command: str) -> str:
     meta = results["meta"]
     out = [f"# Answer quality\n\nCommand: `{command}`  \nRun: {meta['started']}, model {meta['model']}, "
            f"sentence vectors {meta.get('sentence_vectors', 'pooled')}, "
-           f"Python {meta['python']} on {meta['machine']}. Split: by article, seed "
+           f"Python {meta['python']} on {meta['machine']}. Split: {meta.get('split', 'by article')}, seed "
            f"{meta['split_seed']}: 60% train (the reader's, never evaluated here) / 20% dev (tuning) / 20% test "
            f"(reporting only); {'all' if not meta['limit'] else 'at most ' + str(meta['limit'])} questions of each.\n",
            "Metrics: retrieval at document level (the gold paragraph/article among the documents of the top 10 "
@@ -138,8 +140,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".cache")
     parser.add_argument("--sentence-vectors", choices=["pooled", "separate"], default="pooled",
                         help="how sentence vectors are made (to compare the two)")
+    parser.add_argument("--split-by-question", action="store_true",
+                        help="the first session's split (by question, with --limit 120), to compare with its figures")
     args = parser.parse_args(argv)
-    results = run(args.sets, args.configs, args.limit, args.work, args.sentence_vectors)
+    results = run(args.sets, args.configs, args.limit, args.work, args.sentence_vectors, args.split_by_question)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality.json").write_text(json.dumps(results, indent=2))
     chart(results, args.out / "quality.png", args.sets)

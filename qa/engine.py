@@ -37,7 +37,8 @@ def make_answerer(settings: Settings, store: StoreReader) -> Answerer:
     from qa.answering.reader import load_reader
 
     extractive = ExtractiveAnswerer(store, settings.abstain_threshold, settings.max_answer_sentences,
-                                    load_reader(settings.reader), settings.reader_weight, settings.reader_threshold)
+                                    load_reader(settings.reader), settings.reader_weight, settings.reader_threshold,
+                                    settings.answer_type_check)
     if settings.answerer == "llm":
         from qa.answering.llm import LlmAnswerer, LlmClient
 

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     llm_api_key: str | None = Field(None, description="Bearer token for the LLM server, if it wants one.")
     llm_timeout: float = Field(30.0, gt=0, le=600, description="Seconds to wait for the LLM server before "
                                "answering extractively.")
+    answer_type_check: bool = Field(
+        True, description="Abstain when a when/how-many/what-did-X-say question's best sentence has no date, "
+        "number or quotation (it is then about the same things but cannot be the answer).")
     reader: Literal["minilm-reader", "none"] = Field(
         "none", description="Learned reader that judges whether a sentence answers the question "
         "(qa/models/, trained by bench/train_reader.py), or 'none'. Off by default: on the dev splits it "
