@@ -10,7 +10,7 @@ from pathlib import Path
 from qa.answering.base import Answerer
 from qa.answering.citations import Location, Verdict, check_span, locate
 from qa.embedding import Embedder, load_embedder
-from qa.errors import InputError, NotFoundError
+from qa.errors import InputError, NotFoundError, QAError
 from qa.ingest.ingestor import IngestReport, Ingestor, Progress
 from qa.retrieval.condense import condense
 from qa.retrieval.relevance import RelevanceScorer
@@ -109,6 +109,29 @@ class Engine:
         if on_token is not None and loaded.answerer.name == "llm":
             return loaded.answerer.answer(question, condensed, vector, hits, on_token=on_token)
         return loaded.answerer.answer(question, condensed, vector, hits)
+
+    def ask_streamed(self, question: str, history: list[Turn] | None = None, k: int | None = None):
+        """("token", text) while the answer is written, then ("answer", Answer) or ("error", QAError):
+        the answer runs in a thread so its words can be handed on as they arrive."""
+        import queue
+
+        events: queue.Queue = queue.Queue()
+
+        def work() -> None:
+            try:
+                events.put(("answer", self.ask(question, history, k, on_token=lambda t: events.put(("token", t)))))
+            except QAError as exc:
+                events.put(("error", exc))
+            except Exception:  # the caller must never wait forever, nor see a traceback
+                events.put(("error", QAError("internal error; see the server log")))
+                raise
+
+        threading.Thread(target=work, daemon=True).start()
+        while True:
+            kind, value = events.get()
+            yield kind, value
+            if kind != "token":
+                return
 
     def _embed_query(self, text: str):
         return self.embedder.embed([text])[0]

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import queue
-import threading
 from collections.abc import Iterator
 from typing import Literal
 
@@ -192,26 +190,13 @@ def create_api(engine: Engine) -> FastAPI:
 
 def stream_answer(engine: Engine, question: str, history: list[Turn], k: int | None) -> Iterator[str]:
     """Server-sent events: `token` while the answer is written, then `answer` (or `error`)."""
-    tokens: queue.Queue = queue.Queue()
-    done = object()
-    outcome: dict = {}
-
-    def work() -> None:
-        try:
-            outcome["answer"] = engine.ask(question, history, k, on_token=tokens.put)
-        except QAError as exc:
-            outcome["error"] = str(exc)
-        except Exception:  # never a traceback to a client
-            outcome["error"] = "internal error; see the server log"
-        tokens.put(done)
-
-    threading.Thread(target=work, daemon=True).start()
-    while (token := tokens.get()) is not done:
-        yield _event("token", {"text": token})
-    if "answer" in outcome:
-        yield _event("answer", outcome["answer"].to_json())
-    else:
-        yield _event("error", {"detail": outcome["error"]})
+    for kind, value in engine.ask_streamed(question, history, k):
+        if kind == "token":
+            yield _event("token", {"text": value})
+        elif kind == "answer":
+            yield _event("answer", value.to_json())
+        else:
+            yield _event("error", {"detail": str(value)})
 
 
 def _event(name: str, data: dict) -> str:

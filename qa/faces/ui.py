@@ -57,27 +57,6 @@ def _message(answer) -> str:
     return "\n\n".join(parts)
 
 
-def _streamed(engine: Engine, message: str, turns: list[Turn]):
-    """("token", text) while the answer is written, then ("answer", Answer or QAError)."""
-    import queue
-    import threading
-
-    events: queue.Queue = queue.Queue()
-
-    def work() -> None:
-        try:
-            events.put(("answer", engine.ask(message, turns, on_token=lambda t: events.put(("token", t)))))
-        except QAError as exc:
-            events.put(("answer", exc))
-
-    threading.Thread(target=work, daemon=True).start()
-    while True:
-        kind, value = events.get()
-        yield kind, value
-        if kind == "answer":
-            return
-
-
 def build_ui(engine: Engine) -> gr.Blocks:
     def corpus_line() -> str:
         try:
@@ -93,14 +72,14 @@ def build_ui(engine: Engine) -> gr.Blocks:
         keep = (gr.update(),) * 4
         if engine.settings.answerer == "llm":
             written = ""
-            for kind, value in _streamed(engine, message, _turns(history, asked)):
+            for kind, value in engine.ask_streamed(message, _turns(history, asked)):
                 if kind == "token":
                     written += value
                     yield (history + [{"role": "user", "content": shown},
                                       {"role": "assistant", "content": html.escape(written) + " …"}], "",
                            *keep, asked, gr.update())
                 else:
-                    answer = value
+                    answer = value  # an Answer, or the QAError to show
         else:
             try:
                 answer = engine.ask(message, _turns(history, asked))
