@@ -2,23 +2,27 @@
 requests; a newer version written by an ingest is picked up on the next request."""
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 from qa.answering.base import Answerer
 from qa.answering.citations import Location, Verdict, check_span, locate
 from qa.embedding import Embedder, load_embedder
-from qa.errors import InputError, NotFoundError, QAError
+from qa.errors import ConflictError, InputError, NotFoundError, QAError
 from qa.ingest.ingestor import IngestReport, Ingestor, Progress
+from qa.ingest.uploads import check_upload, store_uploads
 from qa.retrieval.condense import condense
 from qa.retrieval.relevance import RelevanceScorer
 from qa.retrieval.rerank import SentenceReranker
 from qa.retrieval.retrieve import Retriever
 from qa.settings import Settings
 from qa.store import StoreBackend, StoreReader, open_backend
-from qa.types import Answer, Document, Hit, Turn
+from qa.store.base import DocFields
+from qa.types import Answer, Document, Filters, Hit, Turn, page_at
 
 MAX_K = 50
 LOCATE_CANDIDATES = 20  # documents searched for an approximate quote: the ones BM25 ranks highest
@@ -87,30 +91,84 @@ class Engine:
 
     # -- ingestion -----------------------------------------------------------------------------
     def ingest(self, paths: list[Path], rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
-        ingestor = Ingestor(self.settings, lambda: self.embedder, progress, self.backend)
-        return ingestor.run(paths, rebuild=rebuild)
+        return self._ingestor(progress).run(paths, rebuild=rebuild)
+
+    def _ingestor(self, progress: Progress | None = None) -> Ingestor:
+        return Ingestor(self.settings, lambda: self.embedder, progress, self.backend)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return (self.settings.uploads_dir or self.settings.store_dir / "uploads").resolve()
+
+    def upload(self, files: list[tuple[str, bytes]]) -> IngestReport:
+        """Add files a user sent: all are checked before any is written; answerable on return.
+        Nothing changes when any file is refused or the ingest fails."""
+        if not files:
+            raise InputError("no file sent (multipart field \"file\")")
+        uploads = [check_upload(name, data, self.settings.max_upload_bytes) for name, data in files]
+        if len({u.doc_id for u in uploads}) < len(uploads):
+            raise InputError("two uploads would get the same document id; rename one")
+        known = self.backend.known_documents() if self.backend.current_version() else {}
+        for upload in uploads:
+            taken = known.get(upload.doc_id)
+            if taken is not None and taken.root != str(self.uploads_dir):
+                raise ConflictError(f"{upload.name}: document id {upload.doc_id!r} is already taken by a file "
+                                    f"ingested from {taken.root}; rename the upload")
+        paths, undo = store_uploads(self.uploads_dir, uploads)
+        try:
+            report = self.ingest(paths)
+        except BaseException:
+            undo()
+            raise
+        if report.skipped:  # checked above, so only a race or a reader change gets here
+            undo()
+            raise InputError("; ".join(f"{Path(p).name}: {r}" for p, r in report.skipped))
+        return report
+
+    def delete(self, doc_id: str) -> IngestReport:
+        """Remove a document from the index (an uploaded file goes too; a file in an ingested
+        folder stays and comes back if that folder is ingested again)."""
+        known = self.backend.known_documents() if self.backend.current_version() else {}
+        if doc_id not in known:
+            raise NotFoundError(f"no document {doc_id!r} in the index")
+        report = self._ingestor().delete([doc_id])
+        if known[doc_id].root == str(self.uploads_dir):
+            for path in self.uploads_dir.glob(f"{glob_escape(doc_id)}.*"):
+                path.unlink(missing_ok=True)
+        return report
+
+    def documents(self, limit: int = 50, offset: int = 0) -> tuple[int, list[DocFields]]:
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise InputError("limit must be 1-1000 and offset 0 or more")
+        store = self.store
+        return store.count_documents, store.documents(limit, offset)
 
     # -- questions -----------------------------------------------------------------------------
-    def search(self, query: str, k: int | None = None) -> list[Hit]:
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
         query = self._valid_text(query, "query")
         k = self._valid_k(k, self.settings.search_k)
         loaded = self._current()
-        return loaded.retriever.search(query, self._embed_query(query), k, rerank=self.settings.rerank_search)
+        return loaded.retriever.search(query, self._embed_query(query), k, rerank=self.settings.rerank_search,
+                                       filters=valid_filters(filters))
 
     def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None,
-            on_token: Callable[[str], None] | None = None) -> Answer:
+            on_token: Callable[[str], None] | None = None, filters: Filters | None = None) -> Answer:
         """An answer; with an LLM answerer, `on_token` receives its words as they arrive."""
         question = self._valid_text(question, "question")
+        filters = valid_filters(filters)
         history = [t for t in (history or []) if t.content.strip()][-10:]
         condensed = condense(question, history)
         loaded = self._current()
         vector = self._embed_query(condensed)
-        hits = loaded.retriever.search(condensed, vector, self._valid_k(k, self.settings.answer_k))
+        hits = loaded.retriever.search(condensed, vector, self._valid_k(k, self.settings.answer_k), filters=filters)
         if on_token is not None and loaded.answerer.name == "llm":
-            return loaded.answerer.answer(question, condensed, vector, hits, on_token=on_token)
-        return loaded.answerer.answer(question, condensed, vector, hits)
+            answer = loaded.answerer.answer(question, condensed, vector, hits, on_token=on_token)
+        else:
+            answer = loaded.answerer.answer(question, condensed, vector, hits)
+        return _with_pages(answer, loaded.store)
 
-    def ask_streamed(self, question: str, history: list[Turn] | None = None, k: int | None = None):
+    def ask_streamed(self, question: str, history: list[Turn] | None = None, k: int | None = None,
+                     filters: Filters | None = None):
         """("token", text) while the answer is written, then ("answer", Answer) or ("error", QAError):
         the answer runs in a thread so its words can be handed on as they arrive."""
         import queue
@@ -119,7 +177,8 @@ class Engine:
 
         def work() -> None:
             try:
-                events.put(("answer", self.ask(question, history, k, on_token=lambda t: events.put(("token", t)))))
+                events.put(("answer", self.ask(question, history, k, on_token=lambda t: events.put(("token", t)),
+                                               filters=filters)))
             except QAError as exc:
                 events.put(("error", exc))
             except Exception:  # the caller must never wait forever, nor see a traceback
@@ -212,3 +271,44 @@ class Engine:
         store = self.store
         return {"documents": store.count_documents, "chunks": store.count_chunks,
                 "model": store.manifest["model"], "generation": store.version}
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def valid_filters(filters: Filters | None) -> Filters | None:
+    """Filters with checked dates (YYYY-MM-DD) and no empty entries; None when nothing filters."""
+    if not filters:
+        return None
+    for name in ("date_from", "date_to"):
+        value = getattr(filters, name)
+        if value is not None and not (_ISO_DATE.fullmatch(value) and _is_date(value)):
+            raise InputError(f"{name} must be a date as YYYY-MM-DD, not {value!r}")
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise InputError(f"date_from {filters.date_from} is after date_to {filters.date_to}")
+    return replace(filters, outlets=tuple(o.strip() for o in filters.outlets if o.strip()),
+                   doc_ids=tuple(d for d in filters.doc_ids if d))
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+        return True
+    except ValueError:
+        return False
+
+
+def _with_pages(answer: Answer, store: StoreReader) -> Answer:
+    """Citations into paged documents (PDF) get their page number."""
+    docs = store.doc_fields(sorted({c.doc_id for c in answer.citations}))
+    if not any(d.pages for d in docs.values()):
+        return answer
+    answer.citations = [replace(c, page=page_at(docs[c.doc_id].pages, c.start)) if c.doc_id in docs else c
+                        for c in answer.citations]
+    return answer
+
+
+def glob_escape(text: str) -> str:
+    import glob
+
+    return glob.escape(text)

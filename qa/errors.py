@@ -27,3 +27,15 @@ class NotFoundError(QAError):
 
 class StoreDamagedError(StoreMismatchError):
     """A file of the index is missing, unreadable or garbage; the message names the repair."""
+
+
+class UnsupportedTypeError(InputError):
+    """A file of a type no reader handles."""
+
+
+class TooLargeError(InputError):
+    """A file or request over its size limit."""
+
+
+class ConflictError(InputError):
+    """The request clashes with what the store holds (e.g. a document id taken by another file)."""

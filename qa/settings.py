@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     bm25_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in RRF.")
     max_question_chars: int = Field(2000, ge=1, description="Longer questions are refused.")
     max_file_bytes: int = Field(50_000_000, ge=1, description="Larger files are skipped at ingest.")
+    max_upload_bytes: int = Field(20_000_000, ge=1, description="Larger uploads (per file) are refused with 413.")
+    uploads_dir: Path | None = Field(None, description="Where uploaded files are kept (default: <store_dir>/uploads).")
     exact_search_max: int = Field(
         200_000, ge=1, description="Up to this many chunks search is exact; above, an IVF index (fp16).")
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch.")

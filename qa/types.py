@@ -17,6 +17,17 @@ class Document:
     sha256: str = ""
     root: str = ""  # the folder it was ingested from (deletions are tracked per root)
     origin: str = "text"  # how `text` came from the file: "text" (decoded unchanged), "html", "pdf", ...
+    pages: tuple[int, ...] = ()  # PDF: where each page starts in `text`
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding a character offset, for formats that have pages."""
+        return page_at(self.pages, offset)
+
+
+def page_at(pages: tuple[int, ...], offset: int) -> int | None:
+    import bisect
+
+    return bisect.bisect_right(pages, offset) if pages else None
 
 
 @dataclass(frozen=True)
@@ -80,12 +91,13 @@ class Citation:
     end: int
     quote: str
     score: float
+    page: int | None = None  # 1-based, for documents with pages (PDF)
 
     def to_json(self) -> dict:
         return {
             "n": self.n, "doc_id": self.doc_id, "title": self.title, "source": self.source,
             "outlet": self.outlet, "date": self.date, "start": self.start, "end": self.end,
-            "quote": self.quote, "score": round(self.score, 6),
+            "quote": self.quote, "score": round(self.score, 6), "page": self.page,
         }
 
 
@@ -143,6 +155,43 @@ class Answer:
             "warnings": list(self.warnings),
             "passages": [h.to_json() for h in self.passages],
         }
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which documents a search or an answer may use. A date bound excludes undated documents."""
+
+    outlets: tuple[str, ...] = ()
+    date_from: str | None = None  # YYYY-MM-DD, inclusive
+    date_to: str | None = None
+    doc_ids: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.outlets or self.date_from or self.date_to or self.doc_ids)
+
+    def to_json(self) -> dict:
+        return {"outlet": list(self.outlets), "date_from": self.date_from, "date_to": self.date_to,
+                "doc_ids": list(self.doc_ids)}
+
+    @classmethod
+    def from_json(cls, raw) -> "Filters":
+        """From an ask body's "filters" object; a single string is accepted for a list."""
+        from qa.errors import InputError
+
+        if not isinstance(raw, dict) or set(raw) - {"outlet", "date_from", "date_to", "doc_ids"}:
+            raise InputError('filters must be an object with outlet, date_from, date_to and/or doc_ids')
+
+        def strings(key: str) -> tuple[str, ...]:
+            value = raw.get(key) or []
+            value = [value] if isinstance(value, str) else value
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise InputError(f"filters.{key} must be a list of strings")
+            return tuple(value)
+
+        for key in ("date_from", "date_to"):
+            if raw.get(key) is not None and not isinstance(raw[key], str):
+                raise InputError(f"filters.{key} must be a date as YYYY-MM-DD")
+        return cls(strings("outlet"), raw.get("date_from"), raw.get("date_to"), strings("doc_ids"))
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ _STATEMENT_QUESTION = re.compile(r"\s*what (did|does|do|has|have|had|will|would)
                                  r"(say|said|tell|told|tweet|write|wrote|reply|answer|announce|claim|argue)\b", re.I)
 _SPEECH = re.compile(r"[“\"‘]|\b(said|says|say|told|tells|tweeted|tweets|wrote|writes|writing|stated|announced|"
                      r"claimed|argued|replied|answered|added|insisted|quoted|quotes|according to)\b", re.I)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")  # a line break alone is layout (PDF lines), not a new paragraph
 _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million)\b",
                      re.I)
 
@@ -111,7 +112,7 @@ class ExtractiveAnswerer:
             return sentence
         doc = self.store.document(sentence.doc_id)
         following = split_sentences(doc.text, sentence.end, min(len(doc.text), sentence.end + 1000))
-        if not following or "\n" in doc.text[sentence.end:following[0].start]:
+        if not following or _PARAGRAPH_BREAK.search(doc.text, sentence.end, following[0].start):
             return sentence
         nxt = following[0]
         if not _has_answer_type(kind, doc.text[nxt.start:nxt.end], known):

@@ -6,15 +6,16 @@ import json
 from collections.abc import Iterator
 from typing import Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa import __version__
 from qa.engine import MAX_K, Engine
-from qa.errors import InputError, NotFoundError, QAError
-from qa.types import Turn
+from qa.errors import ConflictError, InputError, NotFoundError, QAError, TooLargeError, UnsupportedTypeError
+from qa.faces.render import documents_json
+from qa.types import Filters, Turn
 
 MAX_QUESTION = 2000
 # At most this many /api requests are handled or waiting at once; more get 503 + Retry-After
@@ -28,10 +29,23 @@ class Message(BaseModel):
     content: str = Field(max_length=20_000)
 
 
+class FiltersIn(BaseModel):
+    """Which documents may be used. A date bound excludes undated documents."""
+    model_config = ConfigDict(extra="forbid")
+    outlet: list[str] = Field(default_factory=list, max_length=50, description="Any of these outlets.")
+    date_from: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive.")
+    date_to: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive.")
+    doc_ids: list[str] = Field(default_factory=list, max_length=200, description="Only these documents.")
+
+    def to_filters(self) -> Filters:
+        return Filters(tuple(self.outlet), self.date_from, self.date_to, tuple(self.doc_ids))
+
+
 class SearchRequest(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
     q: str = Field(min_length=1, max_length=MAX_QUESTION, alias="query", description="What to look for.")
     k: int = Field(5, ge=1, le=MAX_K)
+    filters: FiltersIn | None = None
 
 
 class AskRequest(BaseModel):
@@ -40,6 +54,7 @@ class AskRequest(BaseModel):
     k: int | None = Field(None, ge=1, le=MAX_K, description="Passages read to compose the answer.")
     stream: bool = Field(False, description="Answer as server-sent events: `token` events while an LLM "
                                             "writes, then one `answer` event with the final result.")
+    filters: FiltersIn | None = None
 
 
 class SearchResult(BaseModel):
@@ -70,6 +85,7 @@ class CitationOut(BaseModel):
     end: int
     quote: str
     score: float
+    page: int | None = None
 
 
 class AskResponse(BaseModel):
@@ -105,9 +121,43 @@ class DocumentOut(BaseModel):
     title: str
     source: str
     text: str
+    outlet: str | None = None
+    date: str | None = None
+    origin: str = "text"
+    pages: list[int] = Field(default_factory=list, description="Where each page starts in `text` (PDF).")
 
 
-_STATUS = {InputError: 422, NotFoundError: 404}
+class DocumentListItem(BaseModel):
+    doc_id: str
+    title: str
+    outlet: str | None
+    date: str | None
+    source: str
+    chunks: int
+
+
+class DocumentList(BaseModel):
+    total: int
+    documents: list[DocumentListItem]
+
+
+class IngestReportOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+    documents: int
+    chunks: int
+    generation: str | None
+
+
+class DeleteOut(IngestReportOut):
+    deleted: str
+
+
+# most specific first: the first matching class decides
+_STATUS = {UnsupportedTypeError: 415, TooLargeError: 413, ConflictError: 409, InputError: 422, NotFoundError: 404}
 
 
 def status_for(error: QAError) -> int:
@@ -116,8 +166,11 @@ def status_for(error: QAError) -> int:
 
 
 def create_api(engine: Engine) -> FastAPI:
-    app = FastAPI(title="corpus QA", version=__version__, docs_url="/docs",
-                  description="Retrieval and answers over the corpus, every citation checkable.")
+    from fastapi_offline import FastAPIOffline
+
+    # /docs and /redoc with their scripts served from this server: they work offline
+    app = FastAPIOffline(title="corpus QA", version=__version__, docs_url="/docs", redoc_url="/redoc",
+                         description="Retrieval and answers over the corpus, every citation checkable.")
     auth = _bearer(engine.settings.api_key)
     in_flight = {"n": 0}
 
@@ -159,38 +212,62 @@ def create_api(engine: Engine) -> FastAPI:
 
     @app.get("/api/search", response_model=SearchResponse, dependencies=[Depends(auth)])
     def search_get(q: str = Query(min_length=1, max_length=MAX_QUESTION),
-                   k: int = Query(5, ge=1, le=MAX_K)) -> dict:
-        return _search(engine, q, k)
+                   k: int = Query(5, ge=1, le=MAX_K),
+                   outlet: list[str] = Query([], description="Only these outlets (repeat the parameter)."),
+                   date_from: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
+                   date_to: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
+                   doc_id: list[str] = Query([], description="Only these documents (repeat the parameter).")) -> dict:
+        return _search(engine, q, k, Filters(tuple(outlet), date_from, date_to, tuple(doc_id)))
 
     @app.post("/api/search", response_model=SearchResponse, dependencies=[Depends(auth)])
     def search_post(body: SearchRequest) -> dict:
-        return _search(engine, body.q, body.k)
+        return _search(engine, body.q, body.k, body.filters.to_filters() if body.filters else None)
 
     @app.post("/api/ask", response_model=AskResponse, dependencies=[Depends(auth)],
               responses={200: {"content": {"text/event-stream": {}}}})
     def ask(body: AskRequest, request: Request):
         history = [Turn(m.role, m.content) for m in body.history]
+        filters = body.filters.to_filters() if body.filters else None
         if body.stream or "text/event-stream" in request.headers.get("accept", ""):
-            return StreamingResponse(stream_answer(engine, body.question, history, body.k),
+            return StreamingResponse(stream_answer(engine, body.question, history, body.k, filters),
                                      media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        return engine.ask(body.question, history, body.k).to_json()
+        return engine.ask(body.question, history, body.k, filters=filters).to_json()
 
     @app.post("/api/verify", response_model=VerifyResponse, dependencies=[Depends(auth)])
     def verify(body: VerifyRequest) -> dict:
         all_valid, verdicts = engine.verify({"citations": body.citations})
         return {"all_valid": all_valid, "citations": [v.to_json() for v in verdicts]}
 
+    @app.get("/api/documents", response_model=DocumentList, dependencies=[Depends(auth)])
+    def list_documents(limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict:
+        return documents_json(*engine.documents(limit, offset))
+
+    @app.post("/api/documents", response_model=IngestReportOut, status_code=201, dependencies=[Depends(auth)],
+              responses={409: {"description": "id taken by another file"}, 413: {"description": "too large"},
+                         415: {"description": "unsupported type"}, 422: {"description": "unreadable"}})
+    def upload_documents(file: list[UploadFile] = File(description="One or more files (txt, md, html, pdf, docx).")):
+        """Add documents: answerable when this returns; nothing changes if any file is refused."""
+        limit = engine.settings.max_upload_bytes
+        files = [(f.filename or "", f.file.read(limit + 1)) for f in file]
+        return engine.upload(files).to_json()
+
+    @app.delete("/api/documents/{doc_id:path}", response_model=DeleteOut, dependencies=[Depends(auth)])
+    def delete_document(doc_id: str) -> dict:
+        return {"deleted": doc_id, **engine.delete(doc_id).to_json()}
+
     @app.get("/api/documents/{doc_id:path}", response_model=DocumentOut, dependencies=[Depends(auth)])
     def document(doc_id: str) -> dict:
         doc = engine.document(doc_id)
-        return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "text": doc.text}
+        return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "text": doc.text,
+                "outlet": doc.outlet, "date": doc.date, "origin": doc.origin, "pages": list(doc.pages)}
 
     return app
 
 
-def stream_answer(engine: Engine, question: str, history: list[Turn], k: int | None) -> Iterator[str]:
+def stream_answer(engine: Engine, question: str, history: list[Turn], k: int | None,
+                  filters: Filters | None = None) -> Iterator[str]:
     """Server-sent events: `token` while the answer is written, then `answer` (or `error`)."""
-    for kind, value in engine.ask_streamed(question, history, k):
+    for kind, value in engine.ask_streamed(question, history, k, filters):
         if kind == "token":
             yield _event("token", {"text": value})
         elif kind == "answer":
@@ -203,8 +280,8 @@ def _event(name: str, data: dict) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _search(engine: Engine, query: str, k: int) -> dict:
-    return {"query": query, "results": [h.to_json() for h in engine.search(query, k)]}
+def _search(engine: Engine, query: str, k: int, filters: Filters | None = None) -> dict:
+    return {"query": query, "results": [h.to_json() for h in engine.search(query, k, filters)]}
 
 
 def _bearer(api_key: str | None):

@@ -17,6 +17,24 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Store folder (default vectorstore/).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (see DESIGN.md).")]
 BatchOpt = Annotated[Optional[Path], typer.Option("--batch", help="JSONL file: one request per line.")]
+OutletOpt = Annotated[Optional[list[str]], typer.Option("--outlet", help="Only this outlet (repeatable).")]
+SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only documents dated on/after YYYY-MM-DD.")]
+UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Only documents dated on/before YYYY-MM-DD.")]
+DocOpt = Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document id (repeatable).")]
+
+
+def _filters(outlet, since, until, doc):
+    from qa.types import Filters
+
+    return Filters(tuple(outlet or ()), since, until, tuple(doc or ()))
+
+
+def _item_filters(item: dict, default):
+    """A batch line's own "filters" object (as in ask bodies), else the command line's."""
+    from qa.types import Filters
+
+    raw = item.get("filters")
+    return default if raw is None else Filters.from_json(raw)
 
 
 def _settings(store: Path | None, **extra) -> Settings:
@@ -83,19 +101,22 @@ def search(
     query: Annotated[Optional[str], typer.Argument(help="What to look for.")] = None,
     k: Annotated[Optional[int], typer.Option("-k", help="Number of results (1-50).")] = None,
     batch: BatchOpt = None, store: StoreOpt = None, as_json: JsonOpt = False,
+    outlet: OutletOpt = None, since: SinceOpt = None, until: UntilOpt = None, doc: DocOpt = None,
 ):
     """Retrieval only: the passages that best match QUERY."""
     from qa.faces.render import hits_text
 
     engine = _engine(store)
+    filters = _filters(outlet, since, until, doc)
     if batch:
-        for item in _read_jsonl(batch, "query"):
-            hits = engine.search(item["query"], item.get("k"))
+        items = _read_jsonl(batch, "query")
+        for item, item_filters in [(item, _item_filters(item, filters)) for item in items]:
+            hits = engine.search(item["query"], item.get("k"), item_filters)
             _print_json({"query": item["query"], "results": [h.to_json() for h in hits]})
         return
     if query is None:
         raise InputError("give a QUERY or --batch FILE.jsonl")
-    hits = engine.search(query, k)
+    hits = engine.search(query, k, filters)
     if as_json:
         _print_json({"query": query, "results": [h.to_json() for h in hits]})
     else:
@@ -118,21 +139,23 @@ def ask(
     question: Annotated[Optional[str], typer.Argument(help="A question about the corpus.")] = None,
     batch: BatchOpt = None, store: StoreOpt = None, as_json: JsonOpt = False,
     answerer: Annotated[Optional[str], typer.Option("--answerer", help="extractive or llm (needs QA_LLM_URL).")] = None,
+    outlet: OutletOpt = None, since: SinceOpt = None, until: UntilOpt = None, doc: DocOpt = None,
 ):
     """An answer with numbered, cited extracts (an LLM's words stream to the terminal as they come)."""
     from qa.faces.render import answer_text
 
     engine = _engine(store, answerer=answerer)
+    filters = _filters(outlet, since, until, doc)
     if batch:
         items = _read_jsonl(batch, "question")
-        histories = [_history(item) for item in items]
-        for item, history in zip(items, histories):
-            _print_json(engine.ask(item["question"], history, item.get("k")).to_json())
+        requests = [(item, _history(item), _item_filters(item, filters)) for item in items]
+        for item, history, item_filters in requests:
+            _print_json(engine.ask(item["question"], history, item.get("k"), filters=item_filters).to_json())
         return
     if question is None:
         raise InputError("give a QUESTION or --batch FILE.jsonl")
     streamed = not as_json and engine.settings.answerer == "llm"
-    answer = engine.ask(question, on_token=_stream_to_terminal if streamed else None)
+    answer = engine.ask(question, on_token=_stream_to_terminal if streamed else None, filters=filters)
     if streamed:
         typer.echo("\n", err=True)
     if as_json:
@@ -215,6 +238,43 @@ def show(
         return
     typer.echo(f"{doc.title}\n{doc.source}\n")
     typer.echo(marked_document(doc.text, start, end, colour=sys.stdout.isatty()))
+
+
+@app.command()
+def documents(
+    limit: Annotated[int, typer.Option("--limit", help="How many (1-1000).")] = 50,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many first.")] = 0,
+    store: StoreOpt = None, as_json: JsonOpt = False,
+):
+    """List the documents in the index (id, title, outlet, date, chunks)."""
+    from qa.faces.render import documents_json, documents_text
+
+    total, docs = _engine(store).documents(limit, offset)
+    if as_json:
+        _print_json(documents_json(total, docs))
+    else:
+        typer.echo(documents_text(total, docs, offset))
+
+
+@app.command()
+def delete(
+    doc_id: Annotated[str, typer.Argument(help="The id of the document to remove.")],
+    store: StoreOpt = None, as_json: JsonOpt = False,
+):
+    """Remove a document from the index (its file in an ingested folder stays)."""
+    report = _engine(store).delete(doc_id)
+    if as_json:
+        _print_json({"deleted": doc_id, **report.to_json()})
+    else:
+        typer.echo(f"deleted {doc_id}; {report.documents} documents, {report.chunks} chunks left")
+
+
+@app.command()
+def mcp(store: StoreOpt = None):
+    """A Model Context Protocol server on stdio: tools search, ask, verify, get_document."""
+    from qa.faces.mcp import run_stdio
+
+    run_stdio(_engine(store))
 
 
 @app.command()

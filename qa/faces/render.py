@@ -49,3 +49,17 @@ def marked_document(text: str, start: int | None, end: int | None, colour: bool)
         return text
     open_mark, close_mark = ("\x1b[7m", "\x1b[0m") if colour else ("⟦", "⟧")
     return text[:start] + open_mark + text[start:end] + close_mark + text[end:]
+
+
+def documents_text(total: int, docs: list, offset: int = 0) -> str:
+    if not docs:
+        return f"{total} documents" + (" (none at this offset)" if total else "")
+    rows = [f"{d.doc_id}  {d.title[:60]}  {' · '.join(x for x in (d.outlet, d.date) if x)}  ({d.chunks} chunks)"
+            for d in docs]
+    return "\n".join(rows + [f"{offset + 1}-{offset + len(docs)} of {total} documents"])
+
+
+def documents_json(total: int, docs: list) -> dict:
+    """DESIGN.md's document list."""
+    return {"total": total, "documents": [{"doc_id": d.doc_id, "title": d.title, "outlet": d.outlet,
+                                           "date": d.date, "source": d.source, "chunks": d.chunks} for d in docs]}

@@ -26,6 +26,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     engine = engine or Engine(settings)
     engine.store  # load the index and the model once, before the first request
     app = create_api(engine)
+    mount_mcp(app, engine, settings.host)
 
     @app.get("/source/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def source(doc_id: str, start: int | None = Query(None, ge=0), end: int | None = Query(None, ge=0)):
@@ -34,6 +35,54 @@ def build_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     demo = build_ui(engine).queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
     # No allowed_paths: the UI serves only Gradio's own assets, never files from disk.
     return gr.mount_gradio_app(app, demo, path="/", css=CSS)
+
+
+def mount_mcp(app: FastAPI, engine: Engine, host: str) -> None:
+    """The MCP tools over streamable HTTP at /mcp: stateless JSON responses, so any worker can
+    answer any request. The SDK's session manager runs once per instance, so each start of the
+    app's lifespan gets a fresh one (tests start an app many times)."""
+    from contextlib import asynccontextmanager
+
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from qa.faces.mcp import build_mcp
+
+    server = build_mcp(engine)
+    current: dict = {}
+
+    async def endpoint(scope, receive, send):
+        handler = current.get("app")
+        if handler is None:
+            await JSONResponse({"detail": "MCP is starting"}, status_code=503)(scope, receive, send)
+            return
+        await handler(scope, receive, send)
+
+    app.router.routes.append(Route("/mcp", endpoint=_AsgiEndpoint(endpoint), include_in_schema=False))
+    outer = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application):
+        mcp_app = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True,
+                                             json_response=True, host=host)
+        async with server.session_manager.run(), outer(application) as state:
+            current["app"] = mcp_app
+            try:
+                yield state
+            finally:
+                current.pop("app", None)
+
+    app.router.lifespan_context = lifespan
+
+
+class _AsgiEndpoint:
+    """An ASGI callable that Starlette's Route passes requests to unchanged (any method)."""
+
+    def __init__(self, handler):
+        self.handler = handler
+
+    async def __call__(self, scope, receive, send):
+        await self.handler(scope, receive, send)
 
 
 def serve(settings: Settings) -> None:

@@ -128,5 +128,5 @@ def load_document(candidate: Candidate, data: bytes) -> Document:
         doc_id=candidate.doc_id, source=display_path(candidate.path), text=text,
         title=meta.get("title") or title, outlet=meta.get("outlet") or outlet,
         date=parse_date(meta.get("date", "")) or published,
-        sha256=file_hash(data), root=str(candidate.root), origin=extracted.origin,
+        sha256=file_hash(data), root=str(candidate.root), origin=extracted.origin, pages=extracted.pages,
     )

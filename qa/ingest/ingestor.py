@@ -11,7 +11,7 @@ import numpy as np
 
 from qa import __version__
 from qa.embedding import Embedder, embed_passages
-from qa.errors import InputError
+from qa.errors import InputError, NotFoundError
 from qa.ingest.chunking import ENCODING, Chunker
 from qa.ingest.corpus import Candidate, SkipFile, discover, file_hash, load_document, read_bytes, supported
 from qa.ingest.plan import FileState, Plan, plan_changes
@@ -77,6 +77,23 @@ class Ingestor:
         with self.backend.lock():
             report = self._run_locked(found, rebuild)
         report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def delete(self, doc_ids: list[str]) -> IngestReport:
+        """Remove documents in one new version (their files are not touched)."""
+        with self.backend.lock():
+            manifest = self.backend.current_manifest()
+            known = self.backend.known_documents() if manifest else {}
+            missing = [d for d in doc_ids if d not in known]
+            if missing:
+                raise NotFoundError(f"no document {missing[0]!r} in the index")
+            report = IngestReport(removed=len(doc_ids))
+            with self.backend.writer(manifest, False) as writer:
+                writer.remove(doc_ids)
+                report.generation = writer.commit()
+        counts = writer.counts
+        report.documents, report.chunks, report.sentences, report.index = (
+            counts["documents"], counts["chunks"], counts["sentences"], counts["index"])
         return report
 
     def _run_locked(self, found, rebuild: bool) -> IngestReport:

@@ -7,7 +7,9 @@ extracted text is what is stored, served and cited.
 from __future__ import annotations
 
 import codecs
+import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -22,6 +24,7 @@ class Extracted:
     text: str
     origin: str
     meta: dict[str, str] = field(default_factory=dict)  # title, outlet, date, ... when the format has them
+    pages: tuple[int, ...] = ()  # where each page starts in `text` (PDF), for the citations' page numbers
 
 
 def decode(data: bytes) -> str:
@@ -43,16 +46,96 @@ def read_text(data: bytes) -> Extracted:
     return Extracted(decode(data), "text")
 
 
+def read_markdown(data: bytes) -> Extracted:
+    """Markdown rendered to its text: no "#", emphasis marks or link targets in answers."""
+    from markdown_it import MarkdownIt
+
+    text, _ = html_to_text(MarkdownIt("commonmark").render(decode(data)))
+    return Extracted(text, "markdown")
+
+
 def read_html(data: bytes) -> Extracted:
-    text, meta = html_to_text(decode(data))
+    """A news page through trafilatura: the article's main text and its metadata, without
+    navigation, comments or footer. Pages it finds no article in fall back to all visible text."""
+    import trafilatura
+
+    html = decode(data)
+    _, page_meta = html_to_text(html)
+    try:
+        found = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False,
+                                            include_tables=True, deduplicate=True)
+    except Exception:  # a page trafilatura chokes on still has visible text
+        found = None
+    if found is None or not (found.text or "").strip():
+        return _visible_text(html)
+    text = "\n\n".join(line.strip() for line in found.text.splitlines() if line.strip())
+    meta = {"title": found.title or page_meta.get("title") or page_meta.get("og_title") or "",
+            "outlet": found.sitename or page_meta.get("outlet") or "",
+            "date": found.date or page_meta.get("date") or "", "author": found.author or ""}
+    return Extracted(text, "html", {k: v for k, v in meta.items() if v})
+
+
+def _visible_text(html: str) -> Extracted:
+    text, meta = html_to_text(html)
     meta["title"] = meta.get("title") or meta.get("og_title") or meta.get("page_title") or ""
     return Extracted(text, "html", {k: v for k, v in meta.items() if v})
 
 
+def read_pdf(data: bytes) -> Extracted:
+    """The text layer of each page (pypdf), pages separated by a blank line; page starts kept."""
+    import pypdf
+    from pypdf.errors import PdfReadError
+
+    try:
+        pdf = pypdf.PdfReader(io.BytesIO(data))
+        if pdf.is_encrypted and not pdf.decrypt(""):
+            raise SkipFile("encrypted PDF")
+        pages = [(page.extract_text() or "").strip() for page in pdf.pages]
+        info = pdf.metadata or {}
+    except SkipFile:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise SkipFile(f"corrupt or unreadable PDF ({type(exc).__name__}: {str(exc)[:80]})") from None
+    except Exception as exc:  # pypdf raises many kinds on damaged files
+        raise SkipFile(f"corrupt or unreadable PDF ({type(exc).__name__})") from None
+    if not any(pages):
+        raise SkipFile("PDF has no text layer (scanned pages need OCR first)")
+    text, starts = "", []
+    for page in pages:
+        text += "\n\n" if text else ""
+        starts.append(len(text))
+        text += page
+    meta = {"title": str(info.get("/Title") or "").strip(), "author": str(info.get("/Author") or "").strip()}
+    return Extracted(text, "pdf", {k: v for k, v in meta.items() if v}, tuple(starts))
+
+
+def read_docx(data: bytes) -> Extracted:
+    """The paragraphs (and table cells) of a Word document, one per line block (python-docx)."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            has_properties = "docProps/core.xml" in package.namelist()
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise SkipFile(f"corrupt or unreadable DOCX ({type(exc).__name__})") from None
+    except Exception as exc:  # lxml and the zip layer fail their own ways on damaged files
+        raise SkipFile(f"corrupt or unreadable DOCX ({type(exc).__name__})") from None
+    blocks = [p.text.strip() for p in document.paragraphs]
+    blocks += [cell.text.strip() for table in document.tables for row in table.rows for cell in row.cells]
+    text = "\n\n".join(b for b in blocks if b)
+    meta = {}
+    if has_properties:  # python-docx invents "Word Document" as the title of a file without them
+        props = document.core_properties
+        meta = {"title": (props.title or "").strip(), "author": (props.author or "").strip()}
+    return Extracted(text, "docx", {k: v for k, v in meta.items() if v})
+
+
 Reader = Callable[[bytes], Extracted]
 READERS: dict[str, Reader] = {
-    ".txt": read_text, ".md": read_text, ".markdown": read_text,
-    ".html": read_html, ".htm": read_html,
+    ".txt": read_text, ".md": read_markdown, ".markdown": read_markdown,
+    ".html": read_html, ".htm": read_html, ".pdf": read_pdf, ".docx": read_docx,
 }
 
 

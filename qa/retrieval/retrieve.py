@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from qa.store.base import StoreReader
-from qa.types import Hit
+from qa.types import Filters, Hit
 
 CANDIDATES = 50  # per ranking: deep enough that RRF can lift a passage only one side finds
 
@@ -28,10 +28,12 @@ class Retriever:
         self.reranker = reranker
         self.rerank_candidates = rerank_candidates
 
-    def search(self, query: str, query_vector: np.ndarray, k: int, rerank: bool = True) -> list[Hit]:
+    def search(self, query: str, query_vector: np.ndarray, k: int, rerank: bool = True,
+               filters: Filters | None = None) -> list[Hit]:
         depth = max(CANDIDATES, 2 * k)
-        dense = [i for i, _ in self.store.dense_search(query_vector, depth)] if self.dense_weight else []
-        lexical = [i for i, _ in self.store.lexical_search(query, depth)] if self.bm25_weight else []
+        allowed = self.store.chunk_ids_matching(filters) if filters else None
+        dense = [i for i, _ in self.store.dense_search(query_vector, depth, allowed)] if self.dense_weight else []
+        lexical = [i for i, _ in self.store.lexical_search(query, depth, allowed)] if self.bm25_weight else []
         fused = rrf([(dense, self.dense_weight), (lexical, self.bm25_weight)], self.rrf_k)
         rerank = rerank and self.reranker is not None
         pool = max(k, self.rerank_candidates) if rerank else k

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.types import Chunk, Document, Span
+from qa.types import Chunk, Document, Filters, Span
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class DocFields:
     date: str | None
     origin: str = "text"
     chunks: int = 0
+    pages: tuple[int, ...] = ()  # where each page starts (PDF)
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,10 @@ class StoreReader(Protocol):
     @property
     def count_chunks(self) -> int: ...
 
-    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]: ...
+    def dense_search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Nearest chunks by id and score; `allowed` restricts them to those chunk ids."""
 
-    def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]: ...
+    def lexical_search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]: ...
 
     def idf(self, term: str) -> float: ...
 
@@ -88,6 +90,8 @@ class StoreReader(Protocol):
     def doc_fields(self, doc_ids: list[str]) -> dict[str, DocFields]: ...
 
     def documents(self, limit: int | None = None, offset: int = 0) -> list[DocFields]: ...
+
+    def chunk_ids_matching(self, filters: Filters) -> np.ndarray: ...
 
     def check(self) -> list[str]: ...
 

@@ -32,7 +32,7 @@ class Bm25Index:
 
         return cls(bm25s.BM25.load(str(folder)) if len(ids) else None, ids)
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """BM25 scores summed over the query's postings only (bm25s keeps per-term scores in a
         sparse matrix). Scoring the postings directly is ~20x faster than bm25s.retrieve at 10^6
         chunks (bench/results/perf.md) and gives the same scores."""
@@ -46,6 +46,8 @@ class Bm25Index:
         spans = [slice(indptr[t], indptr[t + 1]) for t in term_ids]
         scores = np.bincount(np.concatenate([indices[s] for s in spans]),
                              weights=np.concatenate([data[s] for s in spans]), minlength=len(self.ids))
+        if allowed is not None:  # only chunks that pass the filters
+            scores[~np.isin(self.ids, allowed)] = 0.0
         k = min(k, int(np.count_nonzero(scores)))
         if k == 0:
             return []

@@ -20,8 +20,9 @@ from qa.store.base import Batch, DocFields, KnownDocument, Sentence
 from qa.store.bm25 import Bm25Index, build_bm25
 from qa.store.generations import (crash_point, current_generation, damaged, next_generation, publish,
                                   remove_stale, repair_command, store_lock)
-from qa.store.vectors import DEFAULT_NPROBE, approximate_index, describe_index, flat_index, index_ids, set_nprobe
-from qa.types import Chunk, Document
+from qa.store.vectors import (DEFAULT_NPROBE, approximate_index, describe_index, flat_index, index_ids,
+                              search_params, set_nprobe)
+from qa.types import Chunk, Document, Filters
 
 FORMAT = 2
 SCHEMA = """
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE TABLE IF NOT EXISTS sentences (
     id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     vector_key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pages (doc_id TEXT PRIMARY KEY, starts TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS sentences_doc ON sentences(doc_id, start);
 """
@@ -129,6 +131,7 @@ class LocalReader:
         except sqlite3.Error as exc:
             raise damaged(store_dir, f"meta.sqlite: {exc}") from None
         self._lock = threading.Lock()  # one sqlite connection shared by the server's threads
+        self._has_pages = bool(self._query("SELECT 1 FROM sqlite_master WHERE type='table' AND name='pages'"))
 
     @classmethod
     def open(cls, store_dir: Path, model: str | None = None) -> "LocalReader":
@@ -193,14 +196,20 @@ class LocalReader:
     def count_chunks(self) -> int:
         return int(self.manifest["chunks"])
 
-    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        if not self.index.ntotal:
+    def dense_search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Nearest chunks; with `allowed`, only among those chunk ids (filtered inside FAISS, so a
+        selective filter still gets k results)."""
+        if not self.index.ntotal or (allowed is not None and not len(allowed)):
             return []
-        scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), min(k, self.index.ntotal))
+        query = vector.reshape(1, -1).astype(np.float32)
+        if allowed is None:
+            scores, ids = self.index.search(query, min(k, self.index.ntotal))
+        else:
+            scores, ids = self.index.search(query, min(k, len(allowed)), params=search_params(self.index, allowed))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
-    def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
-        return self.bm25.search(query, k)
+    def lexical_search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return self.bm25.search(query, k, allowed)
 
     def idf(self, term: str) -> float:
         return self.bm25.idf(term)
@@ -225,7 +234,7 @@ class LocalReader:
     def document(self, doc_id: str) -> Document | None:
         rows = self._query("SELECT doc_id, source, text, title, outlet, date, sha256, root, origin "
                            "FROM documents WHERE doc_id = ?", (doc_id,))
-        return Document(*rows[0]) if rows else None
+        return Document(*rows[0], pages=self._pages([doc_id]).get(doc_id, ())) if rows else None
 
     def doc_fields(self, doc_ids: list[str]) -> dict[str, DocFields]:
         """title, source, outlet and date of documents, without their text."""
@@ -233,7 +242,34 @@ class LocalReader:
             return {}
         marks = ",".join("?" * len(doc_ids))
         rows = self._query(f"SELECT {DOC_FIELDS} FROM documents WHERE doc_id IN ({marks})", tuple(doc_ids))
-        return {r[0]: DocFields(*r) for r in rows}
+        pages = self._pages(doc_ids)
+        return {r[0]: DocFields(*r, pages=pages.get(r[0], ())) for r in rows}
+
+    def _pages(self, doc_ids: list[str]) -> dict[str, tuple[int, ...]]:
+        if not self._has_pages:  # written before page numbers were kept
+            return {}
+        marks = ",".join("?" * len(doc_ids))
+        rows = self._query(f"SELECT doc_id, starts FROM pages WHERE doc_id IN ({marks})", tuple(doc_ids))
+        return {doc_id: tuple(json.loads(starts)) for doc_id, starts in rows}
+
+    def chunk_ids_matching(self, filters: Filters) -> np.ndarray:
+        """The ids of the chunks whose documents pass the filters."""
+        where, params = [], []
+        if filters.outlets:
+            where.append(f"d.outlet COLLATE NOCASE IN ({','.join('?' * len(filters.outlets))})")
+            params += list(filters.outlets)
+        if filters.doc_ids:
+            where.append(f"d.doc_id IN ({','.join('?' * len(filters.doc_ids))})")
+            params += list(filters.doc_ids)
+        if filters.date_from:
+            where.append("d.date IS NOT NULL AND d.date >= ?")
+            params.append(filters.date_from)
+        if filters.date_to:
+            where.append("d.date IS NOT NULL AND d.date <= ?")
+            params.append(filters.date_to)
+        rows = self._query("SELECT c.id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
+                           + (" WHERE " + " AND ".join(where) if where else ""), tuple(params))
+        return np.array([r[0] for r in rows], dtype=np.int64)
 
     def documents(self, limit: int | None = None, offset: int = 0) -> list[DocFields]:
         """Documents in id order, with their chunk counts."""
@@ -241,7 +277,8 @@ class LocalReader:
             f"SELECT {', '.join('d.' + f.strip() for f in DOC_FIELDS.split(','))}, COUNT(c.id) FROM documents d "
             "LEFT JOIN chunks c ON c.doc_id = d.doc_id GROUP BY d.doc_id ORDER BY d.doc_id LIMIT ? OFFSET ?",
             (-1 if limit is None else limit, offset))
-        return [DocFields(*r) for r in rows]
+        pages = self._pages([r[0] for r in rows]) if rows else {}
+        return [DocFields(*r, pages=pages.get(r[0], ())) for r in rows]
 
 
 class LocalWriter:
@@ -266,6 +303,7 @@ class LocalWriter:
                 self.index = faiss.read_index(str(store_dir / self.previous / "index.faiss"))
                 self.old_sentences = np.load(store_dir / self.previous / "sentences.npy", mmap_mode="r")
                 self.db.execute("SELECT COUNT(*) FROM documents").fetchone()
+                self.db.executescript(SCHEMA)  # tables added since the previous version was written
             else:
                 self.db.executescript(SCHEMA)
                 self.index = flat_index(manifest["dim"])
@@ -290,7 +328,7 @@ class LocalWriter:
                 self.index.remove_ids(np.array([r[0] for r in rows], dtype=np.int64))
             for row, key in self.db.execute("SELECT id, vector_key FROM sentences WHERE doc_id = ?", (doc_id,)):
                 reusable[key] = self._sentence_vector(row)
-            for table in ("chunks", "sentences", "documents"):
+            for table in ("chunks", "sentences", "pages", "documents"):
                 self.db.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
         return reusable
 
@@ -308,6 +346,8 @@ class LocalWriter:
         self.db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)", [
             (d.doc_id, d.source, d.root, d.title, d.outlet, d.date, d.sha256, d.origin,
              hashlib.sha256(d.text.encode()).hexdigest(), d.text) for d in batch.documents])
+        self.db.executemany("INSERT INTO pages VALUES (?,?)", [
+            (d.doc_id, json.dumps(list(d.pages))) for d in batch.documents if d.pages])
         ids = np.arange(self.next_chunk, self.next_chunk + len(batch.chunks), dtype=np.int64)
         self.next_chunk += len(batch.chunks)
         self.db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?)", [

@@ -63,3 +63,14 @@ def set_nprobe(index, nprobe: int) -> None:
 
     if not hasattr(index, "id_map"):
         faiss.extract_index_ivf(index).nprobe = nprobe
+
+
+def search_params(index, allowed: np.ndarray):
+    """Search parameters restricting a search to the given ids (and keeping the index's nprobe)."""
+    import faiss
+
+    selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+    inner = faiss.downcast_index(index)
+    if isinstance(inner, faiss.IndexIVF):
+        return faiss.SearchParametersIVF(sel=selector, nprobe=inner.nprobe)
+    return faiss.SearchParameters(sel=selector)
