@@ -59,3 +59,112 @@ def test_check_a_quote_view(page):
     page.wait_for_selector("#quote-result .verdict", timeout=30_000)
     assert "Approximate match" in page.inner_text("#quote-result .verdict")
     assert "germo-phobe" in page.inner_text("#quote-result mark")
+    # the checker shows how the paste differs from the source, and scrolls its highlight into view
+    assert "germo-phobe" in " ".join(page.locator("#quote-result .quote-diff p ins").all_inner_texts())
+    assert "germophobe" in " ".join(page.locator("#quote-result .quote-diff p del").all_inner_texts())
+    page.wait_for_function("(() => { const m = document.querySelector('#quote-result mark');"
+                           " const r = m.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; })()",
+                           timeout=10_000)
+
+
+SOURCE_LINKS = "#chat a[href*='/source/']"
+
+
+def test_markers_open_their_extract_and_every_answer_keeps_its_sources(page):
+    page.get_by_role("tab", name="Chat").click()
+    page.click("#clear")
+    page.wait_for_function(f"document.querySelectorAll(\"{SOURCE_LINKS}\").length == 0", timeout=20_000)
+    for question in ("Why didn't Putin meet Qalibaf?", "Who is Mojtaba Tavangar?"):
+        before = page.locator(SOURCE_LINKS).count()
+        page.fill("#question textarea", question)
+        page.click("#send")
+        page.wait_for_function(f"document.querySelectorAll(\"{SOURCE_LINKS}\").length > {before}", timeout=60_000)
+    links = page.locator(SOURCE_LINKS)
+    first_answer_links = links.count() - page.locator("#chat .message-row").last.locator("a[href*='/source/']").count()
+    assert first_answer_links >= 2  # the earlier answer keeps its [n] links and its own source list
+    marker = links.first
+    assert marker.inner_text().strip() == "[1]"
+    with page.context.expect_page() as opened:
+        marker.click()
+    source = opened.value
+    source.wait_for_selector("mark#cited", timeout=20_000)
+    assert source.inner_text("mark#cited").strip()
+    assert "/source/" in source.url
+    source.close()
+
+
+def test_suggested_questions_come_from_the_corpus(page):
+    page.get_by_role("tab", name="Chat").click()
+    labels = page.locator("#suggestions label")
+    labels.first.wait_for(timeout=20_000)
+    texts = [labels.nth(i).inner_text() for i in range(labels.count())]
+    assert texts and any(t.startswith("Who is ") for t in texts)
+    labels.first.click()
+    page.wait_for_function("document.querySelector('#question textarea').value.length > 0", timeout=10_000)
+    assert page.input_value("#question textarea") == texts[0]
+
+
+def test_upload_ask_and_delete_in_the_browser(page, tmp_path):
+    from docfiles import LIGHTHOUSE_PDF, pdf_bytes
+
+    pdf = tmp_path / "lighthouse.pdf"
+    pdf.write_bytes(pdf_bytes(LIGHTHOUSE_PDF))
+    page.get_by_role("tab", name="Documents").click()
+    page.set_input_files("#upload input[type=file]", str(pdf))
+    page.wait_for_timeout(500)
+    page.click("#upload-button")
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Added 1')", timeout=60_000)
+    page.wait_for_function("document.querySelector('#doc-list').innerText.includes('lighthouse')", timeout=20_000)
+    page.get_by_role("tab", name="Chat").click()
+    page.fill("#question textarea", "Who rebuilt the Halvorsen lighthouse?")
+    page.click("#send")
+    page.wait_for_function("document.querySelector('#citations').innerText.includes('Brekke')", timeout=60_000)
+    assert "p. 2" in page.inner_text("#chat")
+    page.get_by_role("tab", name="Documents").click()
+    page.click("#doc-pick input")
+    page.keyboard.type("lighthouse")
+    page.get_by_role("option", name="lighthouse", exact=False).first.click()
+    page.click("#doc-open")
+    page.wait_for_function("document.querySelector('#doc-viewer').innerText.includes('Agnete Brekke')", timeout=20_000)
+    page.click("#doc-delete")
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Deleted lighthouse')",
+                           timeout=60_000)
+    page.wait_for_function("!document.querySelector('#doc-list').innerText.includes('lighthouse')", timeout=20_000)
+
+
+def test_corrupt_upload_is_refused_in_the_browser(page, tmp_path):
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    page.get_by_role("tab", name="Documents").click()
+    page.set_input_files("#upload input[type=file]", str(broken))
+    page.wait_for_timeout(500)
+    page.click("#upload-button")
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Nothing was added')",
+                           timeout=60_000)
+    assert "PDF" in page.inner_text("#upload-status")
+    page.wait_for_function("document.querySelector('#doc-list').innerText.includes('2 documents')", timeout=20_000)
+    assert "broken" not in page.inner_text("#doc-list")
+
+
+def test_a_phone_can_read_the_answer_and_reach_its_citations(page, live_server):
+    browser = page.context.browser
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                has_touch=True).new_page()
+    requests = []
+    phone.on("request", lambda r: requests.append(r.url))
+    phone.goto(live_server + "/")
+    phone.wait_for_selector("#question textarea", timeout=60_000)
+    phone.fill("#question textarea", "Why didn't Putin meet Qalibaf?")
+    phone.click("#send")
+    phone.wait_for_selector("#citations .citation", timeout=60_000)
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 2  # nothing forces sideways scrolling
+    phone.locator("#citations .citation").first.scroll_into_view_if_needed()
+    assert phone.locator("#citations .citation").first.is_visible()
+    OUTPUT.mkdir(exist_ok=True)
+    phone.screenshot(path=str(OUTPUT / "chat-phone.png"), full_page=True)
+    phone.context.close()
+    host = live_server.split("//", 1)[1]
+    assert requests and all(host in u or u.startswith(("data:", "blob:")) for u in requests), \
+        sorted({u for u in requests if host not in u})[:5]
+    assert any(u.endswith(".woff2") for u in requests)  # fonts come from this server

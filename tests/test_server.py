@@ -1,4 +1,5 @@
 """The real server, driven by gradio_client as another program would."""
+import re
 import json
 import urllib.request
 
@@ -30,8 +31,11 @@ def test_ask_endpoint_with_history(client):
 def test_chat_endpoint_answers_with_markers(client):
     outputs = client.predict("Why didn't Putin meet Qalibaf?", [], [], api_name="/chat")
     history = outputs[0]
-    text = json.dumps(history[-1]["content"])
-    assert history[-1]["role"] == "assistant" and "[1]" in text
+    text = history[-1]["content"] if isinstance(history[-1]["content"], str) else history[-1]["content"][0]["text"]
+    assert history[-1]["role"] == "assistant"
+    # each [n] is a link to its extract highlighted in the article, and the message lists its own sources
+    link = re.search(r"\[\\\[1\\\]\]\((/source/[^)]+\?start=\d+&end=\d+#cited)\)", text)
+    assert link and text.count(link.group(1)) >= 2
     assert "class='citation'" in outputs[2]
 
 

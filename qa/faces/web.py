@@ -47,15 +47,27 @@ def _excerpt(text: str, limit: int = 320) -> str:
     return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def answer_markdown(answer: Answer) -> str:
-    """The chat message: each source's account its own paragraph; corpus text escaped."""
+def answer_markdown(answer: Answer, links: bool = False) -> str:
+    """The chat message: each source's account its own paragraph; corpus text escaped. With
+    links, every [n] opens its extract highlighted in the article, and the message ends with its
+    own numbered sources, so earlier answers keep their citations."""
     if answer.abstained:
         return ("**The corpus does not say.** No passage answers this closely enough; "
                 "the closest passages are in the sources panel.")
+    by_n = {c.n: c for c in answer.citations}
+
+    def marker(n: int) -> str:
+        c = by_n.get(n)
+        return f" [\\[{n}\\]]({source_url(c.doc_id, c.start, c.end)})" if links and c else f" [{n}]"
+
     paragraphs = []
     for segment in answer.segments:
-        body = " ".join(_md_escape(part.text) + "".join(f" [{n}]" for n in part.cites) for part in segment.parts)
+        body = " ".join(_md_escape(part.text) + "".join(marker(n) for n in part.cites) for part in segment.parts)
         paragraphs.append(f"**{_md_escape(segment.attribution)}:** {body}" if segment.attribution else body)
+    if links and answer.citations:
+        paragraphs.append("<small>" + "<br>".join(
+            f"[\\[{c.n}\\]]({source_url(c.doc_id, c.start, c.end)}) {_md_escape(c.title)}"
+            + (f", p. {c.page}" if c.page else "") for c in answer.citations) + "</small>")
     return "\n\n".join(paragraphs)
 
 
@@ -86,18 +98,62 @@ def location_html(quote: str, found: Location | None, doc: Document | None) -> s
     if found is None or doc is None:
         return "<p class='verdict not-found'>Not found: this quote does not appear in the corpus.</p>"
     how = "Exact match" if found.exact else f"Approximate match ({found.similarity:.0f}% similar)"
+    differences = "" if found.exact else quote_diff_html(quote, _whole_words(doc.text, found.start, found.end))
     return (f"<p class='verdict {'exact' if found.exact else 'approximate'}'>{how} in "
             f"<b>{escape(doc.title)}</b> at characters {found.start}-{found.end}.</p>"
-            + document_html(doc, found.start, found.end))
+            + differences + document_html(doc, found.start, found.end))
+
+
+def _whole_words(text: str, start: int, end: int) -> str:
+    """The span widened to whole words: an approximate match may begin or end inside one."""
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return text[start:end]
+
+
+def quote_diff_html(pasted: str, source: str) -> str:
+    """How a pasted quote differs from the source, word by word: what the source does not have
+    struck through, what the paste left out or changed underlined."""
+    import difflib
+
+    a, b = pasted.split(), source.split()
+    pieces = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            pieces.append(escape(" ".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            pieces.append(f"<del title='in your quote, not in the source'>{escape(' '.join(a[i1:i2]))}</del>")
+        if j2 > j1:
+            pieces.append(f"<ins title='in the source'>{escape(' '.join(b[j1:j2]))}</ins>")
+    return ("<div class='quote-diff'><div class='meta'>Your quote against the source "
+            "(<del>not in the source</del>, <ins>what the source says</ins>):</div>"
+            f"<p>{' '.join(pieces)}</p></div>")
 
 
 SOURCE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title><style>
 body{{font:16px/1.6 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}}
-.article-text{{white-space:pre-wrap}} mark{{background:#ffe066;padding:.1em 0}} .meta{{color:#666}}
+.article-text{{white-space:pre-wrap;overflow-wrap:anywhere}} mark{{background:#ffe066;padding:.1em 0}} .meta{{color:#666}}
 </style></head><body>{body}
 <script>document.getElementById('cited')?.scrollIntoView({{block:'center'}});</script></body></html>"""
 
 
 def source_page(doc: Document, start: int | None, end: int | None) -> str:
     return SOURCE_PAGE.format(title=escape(doc.title), body=document_html(doc, start, end))
+
+
+def documents_table_html(total: int, docs: list) -> str:
+    if not docs:
+        return "<p class='muted'>No documents yet: add some above.</p>"
+    rows = "".join(
+        f"<tr><td><code>{escape(d.doc_id)}</code></td><td>{escape(d.title)}</td>"
+        f"<td>{_byline(d.outlet, d.date)}</td><td>{d.chunks}</td><td class='source'>{escape(d.source)}</td></tr>"
+        for d in docs)
+    shown = f"{len(docs)} of {total}" if len(docs) < total else f"{total}"
+    return (f"<p class='meta'>{shown} documents</p><table class='documents'><thead><tr><th>id</th><th>title</th>"
+            f"<th>outlet · date</th><th>chunks</th><th class='source'>source</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
