@@ -13,6 +13,7 @@ from qa.answering.base import Answerer
 from qa.answering.citations import Location, Verdict, check_span, locate
 from qa.embedding import Embedder, load_embedder
 from qa.errors import ConflictError, InputError, NotFoundError, QAError
+from qa.ingest.corpus import display_path
 from qa.ingest.ingestor import IngestReport, Ingestor, Progress
 from qa.ingest.uploads import check_upload, store_uploads
 from qa.retrieval.condense import condense
@@ -113,7 +114,7 @@ class Engine:
             taken = known.get(upload.doc_id)
             if taken is not None and taken.root != str(self.uploads_dir):
                 raise ConflictError(f"{upload.name}: document id {upload.doc_id!r} is already taken by a file "
-                                    f"ingested from {taken.root}; rename the upload")
+                                    f"ingested from {display_path(Path(taken.root))}/; rename the upload")
         paths, undo = store_uploads(self.uploads_dir, uploads)
         try:
             report = self.ingest(paths)

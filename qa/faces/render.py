@@ -26,7 +26,7 @@ def answer_text(answer: Answer) -> str:
     if answer.answerer != "extractive":
         lines.append(f"(answered by: {answer.answerer})")
     for c in answer.citations:
-        where = ", ".join(x for x in (c.outlet, c.date) if x)
+        where = ", ".join(x for x in (c.outlet, c.date, f"p. {c.page}" if c.page else None) if x)
         lines.append(f"[{c.n}] {c.title}" + (f" — {where}" if where else ""))
         lines.append(f"    {c.doc_id} {c.start}-{c.end}, score {c.score:.3f}")
         lines.append(textwrap.indent(textwrap.fill(f"“{c.quote}”", 96), "    "))
