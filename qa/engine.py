@@ -139,8 +139,8 @@ class Engine:
         return report
 
     def documents(self, limit: int = 50, offset: int = 0) -> tuple[int, list[DocFields]]:
-        if not 1 <= limit <= 1000 or offset < 0:
-            raise InputError("limit must be 1-1000 and offset 0 or more")
+        if not 1 <= limit <= 1000 or not 0 <= offset <= 10**9:
+            raise InputError("limit must be 1-1000 and offset 0-1000000000")
         store = self.store
         return store.count_documents, store.documents(limit, offset)
 

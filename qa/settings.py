@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", extra="forbid", validate_assignment=True)
 
     store_dir: Path = Field(Path("vectorstore"), description="Folder holding the built index.")
+    store_url: str | None = Field(
+        None, pattern=r"^postgres(ql)?://", description="postgresql://... : keep the index in PostgreSQL + pgvector "
+        "(shared by several servers) instead of store_dir. Needs the [postgres] extra.")
     seeds_dir: Path = Field(Path("seeds"), description="Corpus ingested by default and by `serve`.")
     embedding_model: str = Field(
         DEFAULT_EMBEDDING,
@@ -87,6 +90,11 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the server binds.")
     port: int = Field(7860, ge=0, le=65535, description="Port the server listens on.")
     api_key: str | None = Field(None, description="When set, the REST API requires this bearer token.")
+
+    @field_validator("store_url", "llm_url", "llm_api_key", "api_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> "Settings":

@@ -239,7 +239,7 @@ def create_api(engine: Engine) -> FastAPI:
         return {"all_valid": all_valid, "citations": [v.to_json() for v in verdicts]}
 
     @app.get("/api/documents", response_model=DocumentList, dependencies=[Depends(auth)])
-    def list_documents(limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict:
+    def list_documents(limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0, le=10**9)) -> dict:
         return documents_json(*engine.documents(limit, offset))
 
     @app.post("/api/documents", response_model=IngestReportOut, status_code=201, dependencies=[Depends(auth)],

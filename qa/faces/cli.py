@@ -15,6 +15,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Question answering over a corpus of articles, with checkable cited extracts.")
 
 StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Store folder (default vectorstore/).")]
+StoreUrlOpt = Annotated[Optional[str], typer.Option("--store-url", help="postgresql://... : the index in "
+                                                    "PostgreSQL + pgvector instead of a folder (QA_STORE_URL).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (see DESIGN.md).")]
 BatchOpt = Annotated[Optional[Path], typer.Option("--batch", help="JSONL file: one request per line.")]
 OutletOpt = Annotated[Optional[list[str]], typer.Option("--outlet", help="Only this outlet (repeatable).")]
@@ -74,7 +76,7 @@ def _read_jsonl(path: Path, required: str) -> list[dict]:
 @app.command()
 def ingest(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default seeds/).")] = None,
-    store: StoreOpt = None,
+    store: StoreOpt = None, store_url: StoreUrlOpt = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Ignore the old index and build anew.")] = False,
     as_json: JsonOpt = False,
 ):
@@ -83,7 +85,7 @@ def ingest(
 
     from qa.faces.render import ingest_text
 
-    engine = _engine(store)
+    engine = _engine(store, store_url=store_url)
     with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("embedding", total=None)
         report = engine.ingest(paths or [engine.settings.seeds_dir], rebuild=rebuild,
@@ -93,20 +95,20 @@ def ingest(
     if as_json:
         _print_json(report.to_json())
     else:
-        typer.echo(ingest_text(report, str(engine.settings.store_dir)))
+        typer.echo(ingest_text(report, engine.backend.where))
 
 
 @app.command()
 def search(
     query: Annotated[Optional[str], typer.Argument(help="What to look for.")] = None,
     k: Annotated[Optional[int], typer.Option("-k", help="Number of results (1-50).")] = None,
-    batch: BatchOpt = None, store: StoreOpt = None, as_json: JsonOpt = False,
+    batch: BatchOpt = None, store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
     outlet: OutletOpt = None, since: SinceOpt = None, until: UntilOpt = None, doc: DocOpt = None,
 ):
     """Retrieval only: the passages that best match QUERY."""
     from qa.faces.render import hits_text
 
-    engine = _engine(store)
+    engine = _engine(store, store_url=store_url)
     filters = _filters(outlet, since, until, doc)
     if batch:
         items = _read_jsonl(batch, "query")
@@ -137,14 +139,14 @@ def _history(item: dict) -> list:
 @app.command()
 def ask(
     question: Annotated[Optional[str], typer.Argument(help="A question about the corpus.")] = None,
-    batch: BatchOpt = None, store: StoreOpt = None, as_json: JsonOpt = False,
+    batch: BatchOpt = None, store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
     answerer: Annotated[Optional[str], typer.Option("--answerer", help="extractive or llm (needs QA_LLM_URL).")] = None,
     outlet: OutletOpt = None, since: SinceOpt = None, until: UntilOpt = None, doc: DocOpt = None,
 ):
     """An answer with numbered, cited extracts (an LLM's words stream to the terminal as they come)."""
     from qa.faces.render import answer_text
 
-    engine = _engine(store, answerer=answerer)
+    engine = _engine(store, store_url=store_url, answerer=answerer)
     filters = _filters(outlet, since, until, doc)
     if batch:
         items = _read_jsonl(batch, "question")
@@ -171,12 +173,12 @@ def _stream_to_terminal(token: str) -> None:
 
 
 @app.command()
-def chat(store: StoreOpt = None):
+def chat(store: StoreOpt = None, store_url: StoreUrlOpt = None):
     """An interactive chat: follow-up questions use the conversation. Ctrl-D or 'exit' ends it."""
     from qa.faces.render import answer_text
     from qa.types import Turn
 
-    engine = _engine(store)
+    engine = _engine(store, store_url=store_url)
     history: list[Turn] = []
     typer.echo("Ask about the corpus (Ctrl-D or 'exit' to leave).")
     while True:
@@ -199,7 +201,7 @@ def chat(store: StoreOpt = None):
 @app.command()
 def verify(
     file: Annotated[str, typer.Argument(help="An ask result as JSON, or - for standard input.")],
-    store: StoreOpt = None, as_json: JsonOpt = False,
+    store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
 ):
     """Check every citation against the source text; exit 1 if any fails."""
     try:
@@ -210,7 +212,7 @@ def verify(
         result = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InputError(f"{file} is not JSON ({exc.msg} at line {exc.lineno})") from None
-    all_valid, verdicts = _engine(store).verify(result)
+    all_valid, verdicts = _engine(store, store_url=store_url).verify(result)
     if as_json:
         _print_json({"all_valid": all_valid, "citations": [v.to_json() for v in verdicts]})
     else:
@@ -225,12 +227,12 @@ def show(
     doc_id: Annotated[str, typer.Argument(help="A document id, e.g. 001_fef7cdd3c9f4f1a3.")],
     start: Annotated[Optional[int], typer.Option("--start", help="Start of the span to mark.")] = None,
     end: Annotated[Optional[int], typer.Option("--end", help="End of the span to mark.")] = None,
-    store: StoreOpt = None, as_json: JsonOpt = False,
+    store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
 ):
     """Print a document with a span marked."""
     from qa.faces.render import marked_document
 
-    doc = _engine(store).document(doc_id)
+    doc = _engine(store, store_url=store_url).document(doc_id)
     if (start is None) != (end is None) or (start is not None and not 0 <= start <= end <= len(doc.text)):
         raise InputError(f"--start and --end must be given together, with 0 <= start <= end <= {len(doc.text)}")
     if as_json:
@@ -244,12 +246,12 @@ def show(
 def documents(
     limit: Annotated[int, typer.Option("--limit", help="How many (1-1000).")] = 50,
     offset: Annotated[int, typer.Option("--offset", help="Skip this many first.")] = 0,
-    store: StoreOpt = None, as_json: JsonOpt = False,
+    store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
 ):
     """List the documents in the index (id, title, outlet, date, chunks)."""
     from qa.faces.render import documents_json, documents_text
 
-    total, docs = _engine(store).documents(limit, offset)
+    total, docs = _engine(store, store_url=store_url).documents(limit, offset)
     if as_json:
         _print_json(documents_json(total, docs))
     else:
@@ -259,10 +261,10 @@ def documents(
 @app.command()
 def delete(
     doc_id: Annotated[str, typer.Argument(help="The id of the document to remove.")],
-    store: StoreOpt = None, as_json: JsonOpt = False,
+    store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
 ):
     """Remove a document from the index (its file in an ingested folder stays)."""
-    report = _engine(store).delete(doc_id)
+    report = _engine(store, store_url=store_url).delete(doc_id)
     if as_json:
         _print_json({"deleted": doc_id, **report.to_json()})
     else:
@@ -270,24 +272,24 @@ def delete(
 
 
 @app.command()
-def mcp(store: StoreOpt = None):
+def mcp(store: StoreOpt = None, store_url: StoreUrlOpt = None):
     """A Model Context Protocol server on stdio: tools search, ask, verify, get_document."""
     from qa.faces.mcp import run_stdio
 
-    run_stdio(_engine(store))
+    run_stdio(_engine(store, store_url=store_url))
 
 
 @app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option("--host", help="Bind address (default 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option("--port", help="Port (default 7860).")] = None,
-    store: StoreOpt = None,
+    store: StoreOpt = None, store_url: StoreUrlOpt = None,
     no_ingest: Annotated[bool, typer.Option("--no-ingest", help="Serve the store as it is.")] = False,
 ):
     """Start the web chat and the REST API (one server); ingests seeds/ first if needed."""
     from qa.faces.server import serve as run_server
 
-    settings = _settings(store, host=host, port=port)
+    settings = _settings(store, store_url=store_url, host=host, port=port)
     if not no_ingest:
         ensure_index(settings)
     typer.echo(f"serving on http://{settings.host}:{settings.port}/  (API docs at /docs)", err=True)
@@ -295,9 +297,9 @@ def serve(
 
 
 @app.command()
-def check(store: StoreOpt = None):
+def check(store: StoreOpt = None, store_url: StoreUrlOpt = None):
     """Check the index in full: files consistent, every document's text matching its recorded hash."""
-    engine = _engine(store)
+    engine = _engine(store, store_url=store_url)
     problems = engine.check()
     stats = engine.stats()
     for problem in problems:
@@ -313,9 +315,10 @@ def ensure_index(settings: Settings) -> None:
     from qa.engine import Engine
     from qa.faces.render import ingest_text
 
-    report = Engine(settings).ingest([settings.seeds_dir])
+    engine = Engine(settings)
+    report = engine.ingest([settings.seeds_dir])
     if report.added or report.updated or report.removed:
-        typer.echo(ingest_text(report, str(settings.store_dir)), err=True)
+        typer.echo(ingest_text(report, engine.backend.where), err=True)
 
 
 def _usage_error_types() -> tuple[type, ...]:

@@ -39,7 +39,7 @@ def answer_text(answer: Answer) -> str:
 def ingest_text(report: IngestReport, store: str) -> str:
     lines = [f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
              f"{report.removed} removed, {len(report.skipped)} skipped",
-             f"store {store}/: {report.documents} documents, {report.chunks} chunks "
+             f"store {store}: {report.documents} documents, {report.chunks} chunks "
              f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"]
     return "\n".join(lines)
 

@@ -18,7 +18,7 @@ from qa.ingest.plan import FileState, Plan, plan_changes
 from qa.settings import Settings
 from qa.store import StoreBackend, open_backend
 from qa.store.base import Batch, StoreWriter
-from qa.store.local import check_manifest, text_hash
+from qa.store.local import text_hash
 from qa.text.lexical import LEXICAL_VERSION
 from qa.text.sentences import split_sentences
 from qa.types import Chunk, Document
@@ -99,7 +99,7 @@ class Ingestor:
     def _run_locked(self, found, rebuild: bool) -> IngestReport:
         manifest = None if rebuild else self.backend.current_manifest()
         if manifest:
-            check_manifest(manifest, self.settings.embedding_model, self.settings.store_dir)
+            self.backend.check_manifest(manifest, self.settings.embedding_model)
         known = self.backend.known_documents() if manifest else {}
         report = IngestReport(skipped=list(found.skipped))
         states, unreadable = self._hash_files(found.candidates, report)

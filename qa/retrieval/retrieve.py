@@ -49,8 +49,11 @@ class Retriever:
         dense_rank = {i: r for r, i in enumerate(dense, start=1)}
         bm25_rank = {i: r for r, i in enumerate(lexical, start=1)}
         hits = []
-        for rank, chunk_id in enumerate(ids, start=1):
-            row = rows[chunk_id]
+        for chunk_id in ids:
+            row = rows.get(chunk_id)
+            if row is None or row.doc_id not in docs:  # removed by an ingest committed meanwhile
+                continue
+            rank = len(hits) + 1
             doc = docs[row.doc_id]
             hits.append(Hit(rank, row.chunk_id, row.doc_id, doc.title, doc.source, row.start, row.end,
                             row.text, fused[chunk_id], dense_rank.get(chunk_id), bm25_rank.get(chunk_id)))

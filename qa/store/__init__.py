@@ -1,11 +1,15 @@
-"""Where the index lives: the store interface (base) and its backends (local folder)."""
+"""Where the index lives: the store interface (base) and its backends (local folder, PostgreSQL)."""
 from __future__ import annotations
 
 from qa.store.base import StoreBackend, StoreReader
 
 
 def open_backend(settings) -> StoreBackend:
-    """The backend the settings name (today the local folder; a PostgreSQL one plugs in here)."""
+    """The backend the settings name: PostgreSQL + pgvector when store_url is set, else the folder."""
+    if settings.store_url:
+        from qa.store.postgres import PostgresBackend
+
+        return PostgresBackend(settings.store_url)
     from qa.store.local import LocalBackend
 
     return LocalBackend(settings.store_dir, settings.exact_search_max)

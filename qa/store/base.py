@@ -113,6 +113,9 @@ class StoreWriter(Protocol):
 class StoreBackend(Protocol):
     def current_version(self) -> str | None: ...
 
+    def check_manifest(self, manifest: dict, model: str) -> None:
+        """StoreMismatchError when the index was built with another model or format."""
+
     def current_manifest(self) -> dict | None: ...
 
     def known_documents(self) -> dict[str, KnownDocument]: ...

@@ -79,9 +79,13 @@ class LocalBackend:
     def __init__(self, store_dir: Path, exact_search_max: int = 200_000):
         self.store_dir = Path(store_dir)
         self.exact_search_max = exact_search_max
+        self.where = f"{self.store_dir}/"
 
     def current_version(self) -> str | None:
         return current_generation(self.store_dir)
+
+    def check_manifest(self, manifest: dict, model: str) -> None:
+        check_manifest(manifest, model, self.store_dir)
 
     def open_reader(self, model: str | None) -> "LocalReader":
         return LocalReader.open(self.store_dir, model)

@@ -1,0 +1,409 @@
+"""The PostgreSQL + pgvector store (QA_STORE_URL=postgresql://...): several servers and machines
+share one index.
+
+Versions are transactions: an ingest writes its whole change set, the BM25 index it rebuilt and
+the new manifest in ONE transaction, so readers see the previous version until the commit and
+the new one after it; a killed ingest is rolled back by the server. One ingest at a time holds
+an advisory lock. Dense search runs in the database (HNSW over halfvec, inner product); lexical
+search is the same bm25s index as the local store, built by the writer and stored beside the
+rows, so rankings match the local store's. The schema is created and migrated by the product.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import queue
+import re
+import tarfile
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from qa.errors import QAError, StoreLockedError, StoreMismatchError, StoreMissingError
+from qa.store.base import Batch, DocFields, KnownDocument, Sentence
+from qa.store.bm25 import Bm25Index, build_bm25
+from qa.store.generations import crash_point
+from qa.store.local import text_hash
+from qa.types import Chunk, Document, Filters
+
+SCHEMA_VERSION = 1
+LOCK_KEY = 0x51A_C0DE  # the advisory lock one ingest holds
+EF_SEARCH = 100  # HNSW candidates per query: recall@10 ~0.97 at 200k (../shared/SCALE.md, bench/results/scale.md)
+EXACT_FILTERED_MAX = 50_000  # a filter leaving at most this many chunks is searched exactly
+POOL_SIZE = 4
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def connect(url: str, autocommit: bool = False):
+    import psycopg
+    from pgvector.psycopg import register_vector
+
+    try:
+        conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise QAError(f"cannot reach PostgreSQL at {redacted(url)} ({first[:160]})") from None
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        if not autocommit:
+            conn.commit()
+        register_vector(conn)
+    except psycopg.Error as exc:
+        conn.close()
+        raise QAError(f"PostgreSQL at {redacted(url)} lacks the pgvector extension "
+                      f"({str(exc).strip().splitlines()[0][:120]}); install pgvector there") from None
+    return conn
+
+
+def _schema(dim: int) -> str:
+    return f"""
+CREATE TABLE IF NOT EXISTS qa_meta (id INT PRIMARY KEY CHECK (id = 1), schema_version INT NOT NULL,
+    version BIGINT NOT NULL, manifest JSONB NOT NULL);
+CREATE TABLE IF NOT EXISTS qa_documents (doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, root TEXT NOT NULL,
+    title TEXT NOT NULL, outlet TEXT, date TEXT, sha256 TEXT NOT NULL, origin TEXT NOT NULL,
+    text_sha256 TEXT NOT NULL, text TEXT NOT NULL, pages JSONB);
+CREATE TABLE IF NOT EXISTS qa_chunks (id BIGINT PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INT NOT NULL,
+    start INT NOT NULL, "end" INT NOT NULL, text TEXT NOT NULL, text_hash TEXT NOT NULL,
+    embedding halfvec({dim}) NOT NULL);
+CREATE TABLE IF NOT EXISTS qa_sentences (id BIGINT PRIMARY KEY, doc_id TEXT NOT NULL, start INT NOT NULL,
+    "end" INT NOT NULL, vector_key TEXT NOT NULL, embedding halfvec({dim}) NOT NULL);
+CREATE TABLE IF NOT EXISTS qa_bm25 (id INT PRIMARY KEY CHECK (id = 1), ids BYTEA NOT NULL, index BYTEA);
+CREATE INDEX IF NOT EXISTS qa_chunks_doc ON qa_chunks (doc_id);
+CREATE INDEX IF NOT EXISTS qa_sentences_doc ON qa_sentences (doc_id, start);
+CREATE INDEX IF NOT EXISTS qa_chunks_hnsw ON qa_chunks USING hnsw (embedding halfvec_ip_ops);
+"""
+
+
+class PostgresBackend:
+    def __init__(self, url: str):
+        self.url = url
+        self.where = redacted(url)  # for messages: never the password
+
+    def _meta(self) -> tuple[int, dict] | None:
+        import psycopg
+
+        with connect(self.url, autocommit=True) as conn:
+            try:
+                row = conn.execute("SELECT schema_version, version, manifest FROM qa_meta WHERE id = 1").fetchone()
+            except psycopg.errors.UndefinedTable:
+                return None
+        if row and row[0] > SCHEMA_VERSION:
+            raise StoreMismatchError(f"the index in {self.where} has schema {row[0]}; this version reads "
+                                     f"{SCHEMA_VERSION}: upgrade corpus-qa")
+        return (row[1], row[2]) if row else None
+
+    def check_manifest(self, manifest: dict, model: str) -> None:
+        if manifest.get("model") != model:
+            raise StoreMismatchError(f"the index in {self.where} was built with embedding model "
+                                     f"{manifest.get('model')!r}, not {model!r}; use QA_EMBEDDING_MODEL="
+                                     f"{manifest.get('model')} or rebuild it: qa ingest --rebuild <folders>")
+
+    def current_version(self) -> str | None:
+        meta = self._meta()
+        return f"pg-{meta[0]:08d}" if meta else None
+
+    def current_manifest(self) -> dict | None:
+        meta = self._meta()
+        return meta[1] if meta else None
+
+    def known_documents(self) -> dict[str, KnownDocument]:
+        if self._meta() is None:
+            return {}
+        with connect(self.url, autocommit=True) as conn:
+            return {r[0]: KnownDocument(*r) for r in conn.execute("SELECT doc_id, sha256, root FROM qa_documents")}
+
+    def open_reader(self, model: str | None) -> "PostgresReader":
+        meta = self._meta()
+        if meta is None:
+            raise StoreMissingError(f"no index in {self.where}; build it with: qa ingest seeds/ "
+                                    f"--store-url {self.where}")
+        version, manifest = meta
+        if model is not None:
+            self.check_manifest(manifest, model)
+        return PostgresReader(self.url, f"pg-{version:08d}", manifest)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One ingest at a time: a session-level advisory lock, released if the process dies."""
+        conn = connect(self.url, autocommit=True)
+        try:
+            if not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+                raise StoreLockedError(f"the index in {self.where} is being written by another ingest; "
+                                       "retry when it finishes")
+            yield
+        finally:
+            conn.close()
+
+    @contextmanager
+    def writer(self, manifest: dict, rebuild: bool) -> Iterator["PostgresWriter"]:
+        writer = PostgresWriter(self.url, manifest, rebuild)
+        try:
+            yield writer
+        finally:
+            writer.discard()
+
+
+class _Pool:
+    """A few connections shared by a server's threads (each query borrows one)."""
+
+    def __init__(self, url: str, size: int):
+        self.url, self.free, self.made, self.size = url, queue.Queue(), 0, size
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def connection(self):
+        try:
+            conn = self.free.get_nowait()
+        except queue.Empty:
+            with self.lock:
+                grow = self.made < self.size
+                self.made += grow
+            conn = connect(self.url, autocommit=True) if grow else self.free.get()
+        try:
+            yield conn
+        finally:
+            self.free.put(conn)
+
+    def close(self) -> None:
+        while not self.free.empty():
+            self.free.get_nowait().close()
+
+
+class PostgresReader:
+    """One version: its manifest and BM25 index; rows are read live (an id a newer version
+    removed is simply not returned)."""
+
+    def __init__(self, url: str, version: str, manifest: dict):
+        self.url, self.version, self.manifest = url, version, manifest
+        self.pool = _Pool(url, POOL_SIZE)
+        self.bm25 = self._load_bm25()
+
+    def _load_bm25(self) -> Bm25Index:
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT ids, index FROM qa_bm25 WHERE id = 1").fetchone()
+        ids = np.frombuffer(row[0], dtype=np.int64) if row else np.zeros(0, dtype=np.int64)
+        if row is None or row[1] is None or not len(ids):
+            return Bm25Index(None, ids)
+        with tempfile.TemporaryDirectory(prefix="qa-bm25-") as folder:
+            with tarfile.open(fileobj=io.BytesIO(row[1])) as archive:
+                archive.extractall(folder, filter="data")
+            return Bm25Index.load(Path(folder) / "bm25", ids.copy())
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self.pool.connection() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    @property
+    def count_documents(self) -> int:
+        return int(self.manifest["documents"])
+
+    @property
+    def count_chunks(self) -> int:
+        return int(self.manifest["chunks"])
+
+    def dense_search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        from pgvector import HalfVector
+
+        query = HalfVector(np.asarray(vector, dtype=np.float32))
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, int(k))}")
+            if allowed is None:
+                rows = conn.execute("SELECT id, -(embedding <#> %s) FROM qa_chunks ORDER BY embedding <#> %s "
+                                    "LIMIT %s", (query, query, k)).fetchall()
+            elif len(allowed) <= EXACT_FILTERED_MAX:  # exact over the few that pass the filters
+                rows = conn.execute("WITH c AS MATERIALIZED (SELECT id, embedding FROM qa_chunks WHERE id = ANY(%s)) "
+                                    "SELECT id, -(embedding <#> %s) FROM c ORDER BY embedding <#> %s LIMIT %s",
+                                    (allowed.tolist(), query, query, k)).fetchall()
+            else:
+                conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+                rows = conn.execute("SELECT id, -(embedding <#> %s) AS s FROM qa_chunks WHERE id = ANY(%s) "
+                                    "ORDER BY embedding <#> %s LIMIT %s",
+                                    (query, allowed.tolist(), query, k)).fetchall()
+        return [(int(i), float(s)) for i, s in rows]
+
+    def lexical_search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return self.bm25.search(query, k, allowed)
+
+    def idf(self, term: str) -> float:
+        return self.bm25.idf(term)
+
+    def chunks(self, ids: list[int]) -> dict[int, Chunk]:
+        if not ids:
+            return {}
+        rows = self._query('SELECT id, doc_id, ordinal, start, "end", text FROM qa_chunks WHERE id = ANY(%s)',
+                           ([int(i) for i in ids],))
+        return {r[0]: Chunk(*r[1:]) for r in rows}
+
+    def sentences_in(self, doc_id: str, start: int, end: int) -> list[Sentence]:
+        rows = self._query('SELECT id, doc_id, start, "end" FROM qa_sentences WHERE doc_id = %s AND start >= %s '
+                           'AND start < %s AND "end" <= %s ORDER BY start', (doc_id, start, end, end))
+        return [Sentence(*r) for r in rows]
+
+    def sentence_vectors(self, rows: list[int]) -> np.ndarray:
+        wanted = [int(r) for r in rows]
+        found = dict(self._query("SELECT id, embedding FROM qa_sentences WHERE id = ANY(%s)", (wanted,)))
+        dim = int(self.manifest["dim"])
+        return np.array([found[r].to_numpy() if r in found else np.zeros(dim) for r in wanted],
+                        dtype=np.float32).reshape(len(wanted), dim)
+
+    def document(self, doc_id: str) -> Document | None:
+        rows = self._query("SELECT doc_id, source, text, title, outlet, date, sha256, root, origin, pages "
+                           "FROM qa_documents WHERE doc_id = %s", (doc_id,))
+        if not rows:
+            return None
+        *fields, pages = rows[0]
+        return Document(*fields, pages=tuple(pages or ()))
+
+    def doc_fields(self, doc_ids: list[str]) -> dict[str, DocFields]:
+        if not doc_ids:
+            return {}
+        rows = self._query("SELECT doc_id, title, source, outlet, date, origin, pages FROM qa_documents "
+                           "WHERE doc_id = ANY(%s)", (list(doc_ids),))
+        return {r[0]: DocFields(*r[:6], pages=tuple(r[6] or ())) for r in rows}
+
+    def documents(self, limit: int | None = None, offset: int = 0) -> list[DocFields]:
+        rows = self._query(
+            "SELECT d.doc_id, d.title, d.source, d.outlet, d.date, d.origin, "
+            "(SELECT COUNT(*) FROM qa_chunks c WHERE c.doc_id = d.doc_id), d.pages FROM qa_documents d "
+            "ORDER BY d.doc_id LIMIT %s OFFSET %s", (limit, offset))
+        return [DocFields(*r[:7], pages=tuple(r[7] or ())) for r in rows]
+
+    def chunk_ids_matching(self, filters: Filters) -> np.ndarray:
+        where, params = [], []
+        if filters.outlets:
+            where.append("lower(d.outlet) = ANY(%s)")
+            params.append([o.lower() for o in filters.outlets])
+        if filters.doc_ids:
+            where.append("d.doc_id = ANY(%s)")
+            params.append(list(filters.doc_ids))
+        if filters.date_from:
+            where.append("d.date IS NOT NULL AND d.date >= %s")
+            params.append(filters.date_from)
+        if filters.date_to:
+            where.append("d.date IS NOT NULL AND d.date <= %s")
+            params.append(filters.date_to)
+        rows = self._query("SELECT c.id FROM qa_chunks c JOIN qa_documents d ON d.doc_id = c.doc_id"
+                           + (" WHERE " + " AND ".join(where) if where else ""), tuple(params))
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def check(self) -> list[str]:
+        problems = []
+        for doc_id, recorded, text in self._query("SELECT doc_id, text_sha256, text FROM qa_documents ORDER BY doc_id"):
+            if hashlib.sha256(text.encode()).hexdigest() != recorded:
+                problems.append(f"document {doc_id!r}: stored text does not match its recorded hash")
+        return problems
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class PostgresWriter:
+    """One transaction: everything an ingest changes, committed at once (or rolled back)."""
+
+    def __init__(self, url: str, manifest: dict, rebuild: bool):
+        self.manifest = dict(manifest)
+        self.conn = connect(url)
+        self._done = False
+        self.conn.execute(_schema(int(manifest["dim"])))
+        meta = self.conn.execute("SELECT version, manifest FROM qa_meta WHERE id = 1 FOR UPDATE").fetchone()
+        self.previous = meta[0] if meta else 0
+        if meta and meta[1].get("dim") != manifest["dim"] and not rebuild:
+            raise StoreMismatchError("the index holds vectors of another dimension; rebuild it (qa ingest --rebuild)")
+        if rebuild:
+            self.conn.execute("TRUNCATE qa_documents, qa_chunks, qa_sentences, qa_bm25")
+            if meta and meta[1].get("dim") != manifest["dim"]:
+                self.conn.execute("DROP TABLE qa_chunks, qa_sentences")
+                self.conn.execute(_schema(int(manifest["dim"])))
+        self.next_chunk = self.conn.execute("SELECT COALESCE(MAX(id), -1) + 1 FROM qa_chunks").fetchone()[0]
+        self.next_sentence = self.conn.execute("SELECT COALESCE(MAX(id), -1) + 1 FROM qa_sentences").fetchone()[0]
+        crash_point("after-copy")
+
+    def remove(self, doc_ids: list[str]) -> dict[str, np.ndarray]:
+        reusable: dict[str, np.ndarray] = {}
+        if not doc_ids:
+            return reusable
+        ids = list(doc_ids)
+        for key, vector in self.conn.execute("SELECT text_hash, embedding FROM qa_chunks WHERE doc_id = ANY(%s)", (ids,)):
+            reusable[key] = vector.to_numpy().astype(np.float32)
+        for key, vector in self.conn.execute("SELECT vector_key, embedding FROM qa_sentences WHERE doc_id = ANY(%s)",
+                                             (ids,)):
+            reusable[key] = vector.to_numpy().astype(np.float32)
+        for table in ("qa_chunks", "qa_sentences", "qa_documents"):
+            self.conn.execute(f"DELETE FROM {table} WHERE doc_id = ANY(%s)", (ids,))
+        return reusable
+
+    def add(self, batch: Batch) -> None:
+        from pgvector import HalfVector
+
+        with self.conn.cursor() as cur:
+            with cur.copy("COPY qa_documents (doc_id, source, root, title, outlet, date, sha256, origin, "
+                          "text_sha256, text, pages) FROM STDIN") as copy:
+                for d in batch.documents:
+                    copy.write_row((d.doc_id, d.source, d.root, d.title, d.outlet, d.date, d.sha256, d.origin,
+                                    hashlib.sha256(d.text.encode()).hexdigest(), d.text,
+                                    json.dumps(list(d.pages)) if d.pages else None))
+            with cur.copy('COPY qa_chunks (id, doc_id, ordinal, start, "end", text, text_hash, embedding) '
+                          "FROM STDIN") as copy:
+                for chunk, vector in zip(batch.chunks, batch.chunk_vectors):
+                    copy.write_row((self.next_chunk, chunk.doc_id, chunk.ordinal, chunk.start, chunk.end, chunk.text,
+                                    text_hash(chunk.text), HalfVector(vector).to_text()))
+                    self.next_chunk += 1
+            with cur.copy('COPY qa_sentences (id, doc_id, start, "end", vector_key, embedding) FROM STDIN') as copy:
+                for (doc_id, span, key), vector in zip(batch.sentences, batch.sentence_vectors):
+                    copy.write_row((self.next_sentence, doc_id, span.start, span.end, key, HalfVector(vector).to_text()))
+                    self.next_sentence += 1
+
+    def commit(self) -> str:
+        import bm25s
+
+        crash_point("after-embed")
+        rows = self.conn.execute("SELECT id, text FROM qa_chunks ORDER BY id").fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        index_blob = _bm25_archive([r[1] for r in rows]) if rows else None
+        self.conn.execute("INSERT INTO qa_bm25 VALUES (1, %s, %s) ON CONFLICT (id) DO UPDATE SET ids = EXCLUDED.ids, "
+                          "index = EXCLUDED.index", (ids.tobytes(), index_blob))
+        documents = self.conn.execute("SELECT COUNT(*) FROM qa_documents").fetchone()[0]
+        sentences = self.conn.execute("SELECT COUNT(*) FROM qa_sentences").fetchone()[0]
+        version = self.previous + 1
+        self.manifest.update({
+            "format": "postgres", "documents": documents, "chunks": len(ids), "sentences": sentences,
+            "index": "pgvector HNSW (halfvec, inner product)", "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "versions": {**self.manifest.get("versions", {}), "bm25s": bm25s.__version__}})
+        self.conn.execute("INSERT INTO qa_meta VALUES (1, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+                          "schema_version = EXCLUDED.schema_version, version = EXCLUDED.version, "
+                          "manifest = EXCLUDED.manifest", (SCHEMA_VERSION, version, json.dumps(self.manifest)))
+        crash_point("before-publish")
+        self.conn.commit()
+        self._done = True
+        self.counts = {"documents": documents, "chunks": len(ids), "sentences": sentences,
+                       "index": self.manifest["index"]}
+        crash_point("after-publish")
+        return f"pg-{version:08d}"
+
+    def discard(self) -> None:
+        if not self._done:
+            try:
+                self.conn.rollback()
+            except Exception:  # the connection may already be gone; the server rolls back anyway
+                pass
+        self.conn.close()
+
+
+def _bm25_archive(texts: list[str]) -> bytes:
+    """The bm25s index folder as a tar archive, stored in the database beside the rows."""
+    with tempfile.TemporaryDirectory(prefix="qa-bm25-") as folder:
+        build_bm25(texts).save(str(Path(folder) / "bm25"))
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            archive.add(Path(folder) / "bm25", arcname="bm25")
+        return buffer.getvalue()
