@@ -53,13 +53,14 @@ def _batch(first_doc: int, docs: int, texts: list[str], vectors: np.ndarray, rng
     return Batch(documents, chunks, vectors, sentences, _noisy(vectors[owners], rng))
 
 
-def build_synthetic_store(size: int, store_dir: Path, source_store: Path) -> float:
+def build_synthetic_store(size: int, store_dir: Path | None, source_store: Path, backend=None) -> float:
+    """Write `size` synthetic chunks into the folder store at store_dir, or into `backend`."""
     started = time.perf_counter()
     vectors, snippets, model = _source(source_store)
     rng = np.random.default_rng(size)
     picks = rng.integers(len(snippets), size=size)
     texts = [f"{snippets[p]} [synthetic {i}]" for i, p in enumerate(picks)]
-    backend = LocalBackend(store_dir, EXACT_MAX)
+    backend = backend or LocalBackend(store_dir, EXACT_MAX)
     manifest = {"model": model, "dim": vectors.shape[1], "synthetic": True}
     with backend.lock(), backend.writer(manifest, rebuild=True) as writer:
         docs = -(-size // CHUNKS_PER_DOC)

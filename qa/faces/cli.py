@@ -285,6 +285,8 @@ def serve(
     port: Annotated[Optional[int], typer.Option("--port", help="Port (default 7860).")] = None,
     store: StoreOpt = None, store_url: StoreUrlOpt = None,
     no_ingest: Annotated[bool, typer.Option("--no-ingest", help="Serve the store as it is.")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Server processes sharing the port "
+                                         "and the store (each loads the model).")] = 1,
 ):
     """Start the web chat and the REST API (one server); ingests seeds/ first if needed."""
     from qa.faces.server import serve as run_server
@@ -293,7 +295,7 @@ def serve(
     if not no_ingest:
         ensure_index(settings)
     typer.echo(f"serving on http://{settings.host}:{settings.port}/  (API docs at /docs)", err=True)
-    run_server(settings)
+    run_server(settings, workers)
 
 
 @app.command()

@@ -16,7 +16,7 @@ CHAT_CONCURRENCY = 4
 QUEUE_SIZE = 64
 
 
-def build_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+def build_app(settings: Settings, engine: Engine | None = None, stateless: bool = False) -> FastAPI:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from an offline server
     import gradio as gr
 
@@ -32,7 +32,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     def source(doc_id: str, start: int | None = Query(None, ge=0), end: int | None = Query(None, ge=0)):
         return source_page(engine.document(doc_id), start, end)
 
-    demo = build_ui(engine).queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
+    demo = build_ui(engine, stateless).queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
     # No allowed_paths: the UI serves only Gradio's own assets, never files from disk.
     return gr.mount_gradio_app(app, demo, path="/", css=CSS)
 
@@ -85,8 +85,37 @@ class _AsgiEndpoint:
         await self.handler(scope, receive, send)
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, workers: int = 1) -> None:
+    """One process, or `workers` uvicorn processes sharing the port and the store (each loads
+    the model; the chat is then stateless, so any worker can answer any of its requests)."""
     import uvicorn
 
-    app = build_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    if workers <= 1:
+        uvicorn.run(build_app(settings), host=settings.host, port=settings.port, log_level="info")
+        return
+    # the workers are fresh processes: they read the settings back from the environment
+    os.environ.update(settings_environment(settings))
+    os.environ[_STATELESS] = "1"
+    uvicorn.run("qa.faces.server:app_from_environment", factory=True, workers=workers, host=settings.host,
+                port=settings.port, log_level="info")
+
+
+_STATELESS = "QA_SERVE_STATELESS"
+
+
+def app_from_environment() -> FastAPI:
+    """The app as a worker process builds it (see serve)."""
+    return build_app(Settings(), stateless=os.environ.get(_STATELESS) == "1")
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """QA_* variables that rebuild these settings in another process."""
+    import json
+
+    environment = {}
+    for name, value in settings.model_dump(exclude_unset=False).items():
+        if value is None:
+            continue
+        key = f"QA_{name.upper()}"
+        environment[key] = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    return environment

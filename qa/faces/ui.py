@@ -70,7 +70,11 @@ def _message(answer) -> str:
     return "\n\n".join(parts)
 
 
-def build_ui(engine: Engine) -> gr.Blocks:
+def build_ui(engine: Engine, stateless: bool = False) -> gr.Blocks:
+    """The chat. `stateless` (several server workers): every event is one plain request that any
+    worker can answer, and the conversation's state travels with the page instead of living in
+    one worker's memory; LLM answers then arrive whole instead of word by word."""
+    queued = {"queue": False} if stateless else {}
     def corpus_line() -> str:
         try:
             s = engine.stats()
@@ -111,6 +115,13 @@ def build_ui(engine: Engine) -> gr.Blocks:
         yield (history, "", citations_html(answer.citations),
                gr.update(choices=choices, value=None), "", passages_html(answer.passages),
                asked + [message], cites)
+
+    def respond_whole(*args):
+        """respond() run to its end: one request, one response."""
+        last = None
+        for last in respond(*args):
+            pass
+        return last
 
     def open_citation(choice: str | None, cites: list[dict]) -> str:
         if not choice:
@@ -190,8 +201,8 @@ def build_ui(engine: Engine) -> gr.Blocks:
     with gr.Blocks(title="corpus QA", analytics_enabled=False) as demo:
         gr.Markdown("# corpus QA\nAnswers from the articles, every claim with a cited extract you can check.")
         status_line = gr.Markdown(corpus_line, elem_id="corpus-line")
-        asked = gr.State([])
-        cites = gr.State([])
+        asked = gr.JSON([], visible=False) if stateless else gr.State([])
+        cites = gr.JSON([], visible=False) if stateless else gr.State([])
         with gr.Tab("Chat"):
             with gr.Row():
                 with gr.Column(scale=3, min_width=300):
@@ -240,21 +251,22 @@ def build_ui(engine: Engine) -> gr.Blocks:
 
         outputs = [chatbot, question, citations, opener, viewer, sources, asked, cites]
         for trigger in (send.click, question.submit):
-            trigger(respond, [question, chatbot, asked, outlets, since, until], outputs,
+            trigger(respond_whole if stateless else respond, [question, chatbot, asked, outlets, since, until], outputs,
+                    **queued,
                     api_name="chat" if trigger == send.click else False)
-        suggestions.change(lambda q: q or gr.update(), suggestions, question, api_visibility="private")
-        opener.change(open_citation, [opener, cites], viewer, api_visibility="private").then(
+        suggestions.change(lambda q: q or gr.update(), suggestions, question, api_visibility="private", **queued)
+        opener.change(open_citation, [opener, cites], viewer, api_visibility="private", **queued).then(
             None, js=_scroll_to_mark("#source-viewer"))
-        clear_button.click(clear, None, outputs, api_visibility="private")
-        check.click(check_quote, [quote_box, article], result, api_name="check_quote").then(
+        clear_button.click(clear, None, outputs, api_visibility="private", **queued)
+        check.click(check_quote, [quote_box, article], result, api_name="check_quote", **queued).then(
             None, js=_scroll_to_mark("#quote-result"))
         views = [status_line, doc_list, doc_pick, article, suggestions, outlets]
-        add.click(add_files, uploads, upload_status, api_visibility="private").then(
-            corpus_views, None, views, api_visibility="private").then(lambda: None, None, uploads)
-        open_button.click(open_document, doc_pick, doc_viewer, api_visibility="private")
-        delete_button.click(delete_document, doc_pick, [upload_status, doc_viewer], api_visibility="private").then(
-            corpus_views, None, views, api_visibility="private")
-        demo.load(corpus_views, None, views, api_visibility="private")
+        add.click(add_files, uploads, upload_status, api_visibility="private", **queued).then(
+            corpus_views, None, views, api_visibility="private", **queued).then(lambda: None, None, uploads, **queued)
+        open_button.click(open_document, doc_pick, doc_viewer, api_visibility="private", **queued)
+        delete_button.click(delete_document, doc_pick, [upload_status, doc_viewer], api_visibility="private",
+                            **queued).then(corpus_views, None, views, api_visibility="private", **queued)
+        demo.load(corpus_views, None, views, api_visibility="private", **queued)
 
         def search(query: str, k: int = 5) -> dict:
             """Retrieval only: the passages that best match the query."""
