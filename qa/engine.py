@@ -91,11 +91,24 @@ class Engine:
         return self._current().store
 
     # -- ingestion -----------------------------------------------------------------------------
-    def ingest(self, paths: list[Path], rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
-        return self._ingestor(progress).run(paths, rebuild=rebuild)
+    def ingest(self, paths: list[Path], rebuild: bool = False, progress: Progress | None = None,
+               ray_address: str | None = None) -> IngestReport:
+        """Bring the store in line with the files; with `ray_address` ("local" or a cluster's
+        address) the passages are embedded on Ray instead of in this process."""
+        if ray_address is None:
+            return self._ingestor(progress).run(paths, rebuild=rebuild)
+        try:
+            from qa.embedding.distributed import RayPassageEmbedder
+        except ImportError:
+            raise InputError("--ray-address needs Ray: pip install 'corpus-qa[ray]'") from None
+        remote = RayPassageEmbedder(ray_address, self.settings.embedding_model, self.settings.sentence_vectors)
+        try:
+            return self._ingestor(progress, remote).run(paths, rebuild=rebuild)
+        finally:
+            remote.close()
 
-    def _ingestor(self, progress: Progress | None = None) -> Ingestor:
-        return Ingestor(self.settings, lambda: self.embedder, progress, self.backend)
+    def _ingestor(self, progress: Progress | None = None, passage_embedder=None) -> Ingestor:
+        return Ingestor(self.settings, lambda: self.embedder, progress, self.backend, passage_embedder)
 
     @property
     def uploads_dir(self) -> Path:

@@ -79,6 +79,8 @@ def ingest(
     store: StoreOpt = None, store_url: StoreUrlOpt = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Ignore the old index and build anew.")] = False,
     as_json: JsonOpt = False,
+    ray_address: Annotated[Optional[str], typer.Option(
+        "--ray-address", help="Embed on Ray: a cluster's address, or 'local' to start one here ([ray] extra).")] = None,
 ):
     """Add, update and remove documents so the store matches the files."""
     from rich.progress import Progress
@@ -89,7 +91,8 @@ def ingest(
     with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("embedding", total=None)
         report = engine.ingest(paths or [engine.settings.seeds_dir], rebuild=rebuild,
-                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+                               progress=lambda done, total: bar.update(task, completed=done, total=total),
+                               ray_address=ray_address)
     for path, reason in report.skipped:
         typer.echo(f"warning: skipped {path!r}: {reason}", err=True)
     if as_json:

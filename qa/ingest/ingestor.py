@@ -53,8 +53,11 @@ class Ingestor:
     """Brings a store in line with a set of files."""
 
     def __init__(self, settings: Settings, embedder: Callable[[], Embedder], progress: Progress | None = None,
-                 backend: StoreBackend | None = None):
+                 backend: StoreBackend | None = None, passage_embedder=None):
+        """`passage_embedder`, when given, embeds the passages instead of the in-process model
+        (an object with embed_passages(texts, spans), e.g. RayPassageEmbedder)."""
         self.settings = settings
+        self.passage_embedder = passage_embedder
         self._embedder_factory = embedder
         self._embedder: Embedder | None = None
         self.progress = progress or (lambda done, total: None)
@@ -187,10 +190,12 @@ class Ingestor:
                          for k, c, ss in zip(keys, chunks, spans)]
         missing = [i for i, (k, sk) in enumerate(zip(keys, sentence_keys))
                    if k not in reusable or any(x not in reusable for x in sk)]
-        fresh, fresh_spans = embed_passages(
-            self.embedder, [chunks[i].text for i in missing],
-            [[(s.start - chunks[i].start, s.end - chunks[i].start) for s in spans[i]] for i in missing],
-            self.settings.sentence_vectors)
+        texts = [chunks[i].text for i in missing]
+        offsets = [[(s.start - chunks[i].start, s.end - chunks[i].start) for s in spans[i]] for i in missing]
+        if self.passage_embedder is not None and texts:
+            fresh, fresh_spans = self.passage_embedder.embed_passages(texts, offsets)
+        else:
+            fresh, fresh_spans = embed_passages(self.embedder, texts, offsets, self.settings.sentence_vectors)
         for i, vector, span_vectors in zip(missing, fresh, fresh_spans):
             reusable[keys[i]] = vector
             reusable.update(zip(sentence_keys[i], span_vectors))
