@@ -80,6 +80,16 @@ def hnsw_recall(url: str, engine: Engine, questions: list[str]) -> float:
     return float(np.mean(recalls))
 
 
+def relation_sizes(url: str) -> dict:
+    """MB on disk: the HNSW index, the chunk table and the sentence table (with their vectors)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT pg_relation_size('qa_chunks_hnsw'), pg_total_relation_size('qa_chunks') - "
+                           "pg_relation_size('qa_chunks_hnsw'), pg_total_relation_size('qa_sentences')").fetchone()
+    return {"hnsw": row[0] / 2**20, "chunks": row[1] / 2**20, "sentences": row[2] / 2**20}
+
+
 def size_run(size: int, work: Path, source: Path, server, questions: list[str]) -> dict:
     from bench.synthetic import build_synthetic_store
     from qa.store.postgres import PostgresBackend
@@ -95,6 +105,7 @@ def size_run(size: int, work: Path, source: Path, server, questions: list[str]) 
     result["local_index"] = local.store.manifest["index"]
     result["pg"] = latency(pg, questions, asks)
     result["pg_recall@10"] = hnsw_recall(url, pg, questions[:50])
+    result["pg_mb"] = relation_sizes(url)
     print(json.dumps(result), file=sys.stderr)
     return result
 
@@ -165,15 +176,16 @@ def render(results: dict, command: str) -> str:
              "socket, same machine. Synthetic chunks as in bench/perf.py (real vectors plus noise, real sentences), "
              "identical in both stores, written through each store's writer. Latencies in ms over "
              f"{results['questions']} XQuAD questions (ask: a quarter of them).", "",
-             "| chunks | store | build s | search p50 | search p95 | ask p50 | ask p95 | dense index | recall@10 vs exact |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| chunks | store | build s | search p50 | search p95 | ask p50 | ask p95 | dense index | recall@10 vs exact | MB on disk |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results["sizes"]:
         lines.append(f"| {r['size']:,} | folder | {r['local_build_s']:.0f} | {ms(r['local']['search'], 'p50')} | "
                      f"{ms(r['local']['search'], 'p95')} | {ms(r['local']['ask'], 'p50')} | {ms(r['local']['ask'], 'p95')} "
-                     f"| {r['local_index']} | |")
+                     f"| {r['local_index']} | | |")
         lines.append(f"| {r['size']:,} | postgres | {r['pg_build_s']:.0f} | {ms(r['pg']['search'], 'p50')} | "
                      f"{ms(r['pg']['search'], 'p95')} | {ms(r['pg']['ask'], 'p50')} | {ms(r['pg']['ask'], 'p95')} "
-                     f"| HNSW halfvec, ef_search 100 | {r['pg_recall@10']:.3f} |")
+                     f"| HNSW halfvec, ef_search 100 | {r['pg_recall@10']:.3f} | "
+                     f"HNSW {r['pg_mb']['hnsw']:.0f}, chunks {r['pg_mb']['chunks']:.0f}, sentences {r['pg_mb']['sentences']:.0f} |")
     if results.get("quality"):
         lines += ["", "Quality on the dev splits (same corpus, same model; lexical search is the same bm25s index):", "",
                   "| set | store | questions | nDCG@10 | answer in citations | in first citation |", "|---|---|---|---|---|---|"]

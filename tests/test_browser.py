@@ -168,3 +168,17 @@ def test_a_phone_can_read_the_answer_and_reach_its_citations(page, live_server):
     assert requests and all(host in u or u.startswith(("data:", "blob:")) for u in requests), \
         sorted({u for u in requests if host not in u})[:5]
     assert any(u.endswith(".woff2") for u in requests)  # fonts come from this server
+
+
+def test_date_filter_in_the_chat(page):
+    page.get_by_role("tab", name="Chat").click()
+    page.click("#clear")
+    page.click("#filters")  # the accordion
+    page.fill("#filter-since textarea, #filter-since input", "2030-01-01")
+    page.fill("#question textarea", "Why didn't Putin meet Qalibaf?")
+    page.click("#send")
+    page.wait_for_function("document.querySelector('#chat').innerText.includes('does not say')", timeout=60_000)
+    page.fill("#filter-since textarea, #filter-since input", "")
+    page.fill("#question textarea", "Why didn't Putin meet Qalibaf?")
+    page.click("#send")
+    page.wait_for_selector("#citations .citation", timeout=60_000)

@@ -29,7 +29,12 @@ _DATE = re.compile(r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|J
 # date cannot say when, one without a number cannot say how many, one without a quotation or a
 # verb of saying cannot say what someone said. Asked such a question, the answer abstains
 # rather than cite a sentence that is only about the same people (bench/results/quality.md).
-REQUIRED_TYPES = {"date", "number", "statement"}
+REQUIRED_TYPES = {"date", "number", "statement", "name"}
+# "What is the name of the ambassador?" asks for a name as surely as "who" does.
+_NAME_QUESTION = re.compile(r"\s*what(’s|'s| is| was| are| were)? the (full |first |last )?names? of\b", re.I)
+# "Which hotel did X stay at?": the answer names a hotel, or at least someone or something by name.
+_WHICH_QUESTION = re.compile(r"\s*(?:in |at |from |to |on |for |by )?which (\w+)\b", re.I)
+_CONTEXT = re.compile(r"\s*\([^()]*\)\s*$")  # the names a condensed follow-up carries as context
 _STATEMENT_QUESTION = re.compile(r"\s*what (did|does|do|has|have|had|will|would) .{1,80}? "
                                  r"(say|said|tell|told|tweet|write|wrote|reply|answer|announce|claim|argue)\b", re.I)
 _SPEECH = re.compile(r"[“\"‘]|\b(said|says|say|told|tells|tweeted|tweets|wrote|writes|writing|stated|announced|"
@@ -61,10 +66,9 @@ class ExtractiveAnswerer:
         if not chosen:
             return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
         chosen[0] = self._complete(chosen[0], condensed)  # the best sentence must carry the answer
-        if self.require_types and _answer_type(condensed) in REQUIRED_TYPES \
-                and not _has_answer_type(_answer_type(condensed), chosen[0].text, set()):
-            return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
         chosen = _without_overlaps([self._with_speaker(s) for s in chosen])
+        if self.require_types and not answers_kind(condensed, chosen[0].text):
+            return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
         return ground(self._compose(question, condensed, chosen, hits), self.store)
 
     def scored_sentences(self, question: str, question_vector: np.ndarray, hits: list[Hit]) -> list[PassageSentence]:
@@ -72,8 +76,12 @@ class ExtractiveAnswerer:
         asked = _answer_type(question)
         known_names = {n.lower() for n in names(question)}
         scores = self.scorer.score(question, question_vector, sentences)
+        asked_names = names(_CONTEXT.sub("", question))
         for sentence, score in zip(sentences, scores):
-            bonus = _bonus(asked) if _has_answer_type(asked, sentence.text, known_names) else 0.0
+            fits = _has_answer_type(asked, sentence.text, known_names)
+            if fits and asked == "statement" and asked_names:  # said by the person asked about
+                fits = any(_mentions(sentence.text, n) for n in asked_names)
+            bonus = _bonus(asked) if fits else 0.0
             sentence.relevance = sentence.score = score + bonus
         ranked = sorted(sentences, key=_order)
         if self.reader is None or not ranked:
@@ -190,8 +198,40 @@ def _is_claim(text: str) -> bool:
     return len(words) >= HEADING_WORDS or text.rstrip("”’\"')").endswith((".", "!", "?", ":"))
 
 
+def answers_kind(question: str, text: str) -> bool:
+    """Can text (the best extract, with its speaker) be an answer of the kind the question asks
+    for? Only kinds that can be checked are: a date, a number, a name not already in the
+    question, a thing of the kind "which X" names, and what the named person said."""
+    kind = _answer_type(question)
+    asked = names(_CONTEXT.sub("", question))  # names added as context may be the answer itself
+    known = {n.lower() for n in asked}
+    if kind in REQUIRED_TYPES and not _has_answer_type(kind, text, known, strict=False):
+        return False
+    if kind == "statement" and asked and not any(_mentions(text, n) for n in asked):
+        return False  # a quotation, but of someone else
+    which = _WHICH_QUESTION.match(question)
+    if which and kind is None:
+        head = which.group(1)
+        return bool(set(terms(head)) & set(terms(text))) or _has_new_name(text, known)
+    return True
+
+
+def _mentions(text: str, name: str) -> bool:
+    """The person is named in text (by any word of the name: "Zarif" for "Mohammad-Javad Zarif")."""
+    return any(len(w) > 2 and re.search(rf"\b{re.escape(w)}\b", text) for w in re.split(r"[\s-]+", name))
+
+
+def _has_new_name(text: str, known: set[str]) -> bool:
+    """A capitalized name (one word or more, not opening the sentence) that the question lacks."""
+    body = text.split(None, 1)[1] if " " in text.strip() else ""
+    return any(n.lower() not in known and not any(n.lower() in k or k in n.lower() for k in known)
+               for n in names(body))
+
+
 def _answer_type(question: str) -> str | None:
     first = question.strip().lower()
+    if _NAME_QUESTION.match(question):
+        return "name"
     if re.match(r"(who|what) (is|was|are|were) [A-Z]", question.strip()[:1].lower() + question.strip()[1:]) \
             and names(question):
         return "definition"
@@ -206,7 +246,9 @@ def _answer_type(question: str) -> str | None:
     return None
 
 
-def _has_answer_type(kind: str | None, text: str, known_names: set[str]) -> bool:
+def _has_answer_type(kind: str | None, text: str, known_names: set[str], strict: bool = True) -> bool:
+    """Does text hold the kind of thing asked for? `strict` (for ranking) wants a full name
+    for "who"; otherwise (deciding to abstain) any name the question lacks will do."""
     if kind == "cause":
         return bool(_CAUSE.search(text))
     if kind == "date":
@@ -214,6 +256,8 @@ def _has_answer_type(kind: str | None, text: str, known_names: set[str]) -> bool
     if kind == "number":
         return bool(_NUMBER.search(text))
     if kind == "name":
+        if not strict:
+            return _has_new_name(text, known_names)
         return any(n.lower() not in known_names and " " in n for n in names(text))
     if kind == "statement":  # what someone said: a quotation or a verb of saying
         return bool(_SPEECH.search(text))

@@ -69,6 +69,7 @@ class RayPassageEmbedder:
 
     def embed_passages(self, texts: list[str], spans: list[list[tuple[int, int]]]):
         import ray.data
+        from ray.data import ActorPoolStrategy
 
         if not texts:
             return np.zeros((0, 0), dtype=np.float32), []
@@ -76,7 +77,8 @@ class RayPassageEmbedder:
                  for i, (t, s) in enumerate(zip(texts, spans))]
         rows = ray.data.from_items(items).map_batches(
             _EmbedActor, fn_constructor_kwargs={"model": self.model, "mode": self.mode, "threads": self.threads},
-            batch_size=ROWS_PER_BATCH, concurrency=self.actors, num_cpus=ACTOR_CPUS, batch_format="numpy",
+            batch_size=ROWS_PER_BATCH, compute=ActorPoolStrategy(size=self.actors), num_cpus=ACTOR_CPUS,
+            batch_format="numpy",
         ).take_all()
         rows.sort(key=lambda r: int(r["i"]))
         vectors = np.vstack([r["vector"] for r in rows]).astype(np.float32)
