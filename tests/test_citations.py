@@ -32,3 +32,19 @@ def test_locate_exact_and_approximate():
     assert fuzzy.doc_id == "b" and not fuzzy.exact and fuzzy.similarity >= 80
     assert "quarantine" in TEXT[fuzzy.start:fuzzy.end]
     assert locate("Completely unrelated words about baking bread", docs) is None
+
+
+def test_answer_kind_checks_are_general():
+    """The kind of answer a question asks for, checked on text no test corpus contains."""
+    from qa.answering.extractive import answers_kind
+
+    said = "What did Okafor say about the harbour?"
+    assert answers_kind(said, "Okafor said the harbour would reopen in May.")
+    assert answers_kind(said, "“It will reopen in May,” he said.", before="Mayor Okafor visited the harbour.")
+    assert not answers_kind(said, "The council said the harbour would reopen in May.")  # someone else's words
+    assert answers_kind("What is the name of the ferry's captain?", "The captain, Ingrid Solberg, sails daily.")
+    assert not answers_kind("What is the name of the ferry's captain?", "The captain sails daily.")
+    assert answers_kind("Which hotel did the delegation use?", "The delegation stayed at the Grand hotel.")
+    assert answers_kind("Which country did the delegation visit?", "The delegation then flew on to Norway.")
+    assert not answers_kind("Which hotel did the delegation use?", "The delegation arrived late on the first day.")
+    assert not answers_kind("When did the ferry start?", "The ferry carries many passengers.")

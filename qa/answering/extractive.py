@@ -29,7 +29,7 @@ _DATE = re.compile(r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|J
 # date cannot say when, one without a number cannot say how many, one without a quotation or a
 # verb of saying cannot say what someone said. Asked such a question, the answer abstains
 # rather than cite a sentence that is only about the same people (bench/results/quality.md).
-REQUIRED_TYPES = {"date", "number", "statement", "name"}
+REQUIRED_TYPES = {"date", "number", "statement"}
 # "What is the name of the ambassador?" asks for a name as surely as "who" does.
 _NAME_QUESTION = re.compile(r"\s*what(’s|'s| is| was| are| were)? the (full |first |last )?names? of\b", re.I)
 # "Which hotel did X stay at?": the answer names a hotel, or at least someone or something by name.
@@ -67,7 +67,7 @@ class ExtractiveAnswerer:
             return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
         chosen[0] = self._complete(chosen[0], condensed)  # the best sentence must carry the answer
         chosen = _without_overlaps([self._with_speaker(s) for s in chosen])
-        if self.require_types and not answers_kind(condensed, chosen[0].text):
+        if self.require_types and not answers_kind(condensed, chosen[0].text, self._before(chosen[0])):
             return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
         return ground(self._compose(question, condensed, chosen, hits), self.store)
 
@@ -126,6 +126,12 @@ class ExtractiveAnswerer:
         if not _has_answer_type(kind, doc.text[nxt.start:nxt.end], known):
             return sentence
         return replace(sentence, end=nxt.end, text=doc.text[sentence.start:nxt.end])
+
+    def _before(self, sentence: PassageSentence, chars: int = 300) -> str:
+        """The text just before a sentence (its paragraph's earlier words), where a pronoun's
+        antecedent usually is."""
+        doc = self.store.document(sentence.doc_id)
+        return doc.text[max(0, sentence.start - chars):sentence.start] if doc else ""
 
     def _with_speaker(self, sentence: PassageSentence) -> PassageSentence:
         """Quoted speech with its speaker: a quote opening a sentence takes in the sentence that
@@ -198,7 +204,7 @@ def _is_claim(text: str) -> bool:
     return len(words) >= HEADING_WORDS or text.rstrip("”’\"')").endswith((".", "!", "?", ":"))
 
 
-def answers_kind(question: str, text: str) -> bool:
+def answers_kind(question: str, text: str, before: str = "") -> bool:
     """Can text (the best extract, with its speaker) be an answer of the kind the question asks
     for? Only kinds that can be checked are: a date, a number, a name not already in the
     question, a thing of the kind "which X" names, and what the named person said."""
@@ -207,8 +213,10 @@ def answers_kind(question: str, text: str) -> bool:
     known = {n.lower() for n in asked}
     if kind in REQUIRED_TYPES and not _has_answer_type(kind, text, known, strict=False):
         return False
-    if kind == "statement" and asked and not any(_mentions(text, n) for n in asked):
-        return False  # a quotation, but of someone else
+    if _NAME_QUESTION.match(question) and not _has_new_name(text, known):
+        return False  # "what is the name of ..." with no name in the extract
+    if kind == "statement" and asked and not any(_mentions(text, n) or _mentions(before, n) for n in asked):
+        return False  # a quotation, but of someone else (the sentence before may name the speaker: "he said")
     which = _WHICH_QUESTION.match(question)
     if which and kind is None:
         head = which.group(1)
