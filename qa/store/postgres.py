@@ -80,8 +80,12 @@ CREATE TABLE IF NOT EXISTS qa_sentences (id BIGINT PRIMARY KEY, doc_id TEXT NOT 
 CREATE TABLE IF NOT EXISTS qa_bm25 (id INT PRIMARY KEY CHECK (id = 1), ids BYTEA NOT NULL, index BYTEA);
 CREATE INDEX IF NOT EXISTS qa_chunks_doc ON qa_chunks (doc_id);
 CREATE INDEX IF NOT EXISTS qa_sentences_doc ON qa_sentences (doc_id, start);
-CREATE INDEX IF NOT EXISTS qa_chunks_hnsw ON qa_chunks USING hnsw (embedding halfvec_ip_ops);
 """
+
+
+# Built once after the first load (much faster than growing it row by row), then maintained by
+# every insert; several cores build it in parallel.
+HNSW_INDEX = "CREATE INDEX IF NOT EXISTS qa_chunks_hnsw ON qa_chunks USING hnsw (embedding halfvec_ip_ops)"
 
 
 class PostgresBackend:
@@ -319,11 +323,12 @@ class PostgresWriter:
         self.previous = meta[0] if meta else 0
         if meta and meta[1].get("dim") != manifest["dim"] and not rebuild:
             raise StoreMismatchError("the index holds vectors of another dimension; rebuild it (qa ingest --rebuild)")
-        if rebuild:
-            self.conn.execute("TRUNCATE qa_documents, qa_chunks, qa_sentences, qa_bm25")
+        if rebuild:  # DELETE, not TRUNCATE: readers keep the previous version until the commit
             if meta and meta[1].get("dim") != manifest["dim"]:
-                self.conn.execute("DROP TABLE qa_chunks, qa_sentences")
+                self.conn.execute("DROP TABLE qa_chunks, qa_sentences")  # another model: a new table shape
                 self.conn.execute(_schema(int(manifest["dim"])))
+            for table in ("qa_documents", "qa_chunks", "qa_sentences", "qa_bm25"):
+                self.conn.execute(f"DELETE FROM {table}")
         self.next_chunk = self.conn.execute("SELECT COALESCE(MAX(id), -1) + 1 FROM qa_chunks").fetchone()[0]
         self.next_sentence = self.conn.execute("SELECT COALESCE(MAX(id), -1) + 1 FROM qa_sentences").fetchone()[0]
         crash_point("after-copy")
@@ -367,6 +372,9 @@ class PostgresWriter:
         import bm25s
 
         crash_point("after-embed")
+        self.conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        self.conn.execute("SET LOCAL max_parallel_maintenance_workers = 7")
+        self.conn.execute(HNSW_INDEX)
         rows = self.conn.execute("SELECT id, text FROM qa_chunks ORDER BY id").fetchall()
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         index_blob = _bm25_archive([r[1] for r in rows]) if rows else None
