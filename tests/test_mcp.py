@@ -102,3 +102,18 @@ def test_streamable_http_on_the_web_server(seeded_store):
 def test_mcp_command_without_an_index_is_one_line(hash_env, cli):
     result = cli("mcp")
     assert result.code == 2 and "qa ingest" in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def test_mcp_over_http_needs_the_api_key_when_one_is_set(seeded_store):
+    from fastapi.testclient import TestClient
+
+    from qa.faces.server import build_app
+
+    app = build_app(Settings(store_dir=seeded_store, embedding_model="hash", api_key="s3cret"))
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
+    with TestClient(app, base_url="http://127.0.0.1:7860") as client:  # the host the server binds
+        assert client.post("/mcp", json=body, headers=headers).status_code == 401
+        ok = client.post("/mcp", json=body, headers={**headers, "Authorization": "Bearer s3cret"})
+        assert ok.status_code == 200, ok.text
+        assert {t["name"] for t in ok.json()["result"]["tools"]} == {"search", "ask", "verify", "get_document"}

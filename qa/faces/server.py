@@ -26,7 +26,7 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
     engine = engine or Engine(settings)
     engine.store  # load the index and the model once, before the first request
     app = create_api(engine)
-    mount_mcp(app, engine, settings.host)
+    mount_mcp(app, engine, settings.host, settings.api_key)
 
     @app.get("/source/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def source(doc_id: str, start: int | None = Query(None, ge=0), end: int | None = Query(None, ge=0)):
@@ -34,10 +34,10 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
 
     demo = build_ui(engine, stateless).queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
     # No allowed_paths: the UI serves only Gradio's own assets, never files from disk.
-    return gr.mount_gradio_app(app, demo, path="/", css=CSS)
+    return gr.mount_gradio_app(app, demo, path="/", css=CSS, max_file_size=settings.max_upload_bytes)
 
 
-def mount_mcp(app: FastAPI, engine: Engine, host: str) -> None:
+def mount_mcp(app: FastAPI, engine: Engine, host: str, api_key: str | None = None) -> None:
     """The MCP tools over streamable HTTP at /mcp: stateless JSON responses, so any worker can
     answer any request. The SDK's session manager runs once per instance, so each start of the
     app's lifespan gets a fresh one (tests start an app many times)."""
@@ -52,6 +52,10 @@ def mount_mcp(app: FastAPI, engine: Engine, host: str) -> None:
     current: dict = {}
 
     async def endpoint(scope, receive, send):
+        if api_key and not _bearer_ok(scope, api_key):  # the same key as /api/*
+            await JSONResponse({"detail": "missing or wrong API key: send Authorization: Bearer <key>"},
+                               status_code=401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
         handler = current.get("app")
         if handler is None:
             await JSONResponse({"detail": "MCP is starting"}, status_code=503)(scope, receive, send)
@@ -73,6 +77,14 @@ def mount_mcp(app: FastAPI, engine: Engine, host: str) -> None:
                 current.pop("app", None)
 
     app.router.lifespan_context = lifespan
+
+
+def _bearer_ok(scope, api_key: str) -> bool:
+    import hmac
+
+    given = dict(scope.get("headers") or []).get(b"authorization", b"").decode(errors="replace")
+    scheme, _, token = given.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), api_key.encode())
 
 
 class _AsgiEndpoint:
