@@ -60,7 +60,7 @@ def latency(engine: Engine, questions: list[str], asks: int) -> dict:
             "ask": _timed(lambda q: engine.ask(q), questions[:asks])}
 
 
-EF_SEARCH_VALUES = (40, 100, 200, 400)
+EF_SEARCH_VALUES = (40, 100, 200, 400, 800)
 
 
 def hnsw_recall(url: str, engine: Engine, questions: list[str]) -> dict:
@@ -76,14 +76,16 @@ def hnsw_recall(url: str, engine: Engine, questions: list[str]) -> dict:
     with psycopg.connect(url, autocommit=True) as conn:
         register_vector(conn)
         conn.execute("SET enable_indexscan = off")  # a sequential scan: exact
-        exact = [{r[0] for r in conn.execute(sql, (q,))} for q in vectors]
+        # prepare=False: psycopg prepares a statement run 5 times, and the prepared plan would keep
+        # the sequential scan after enable_indexscan is back on
+        exact = [{r[0] for r in conn.execute(sql, (q,), prepare=False)} for q in vectors]
         conn.execute("SET enable_indexscan = on")
         for ef in EF_SEARCH_VALUES:
             conn.execute(f"SET hnsw.ef_search = {ef}")
             found, times = [], []
             for q in vectors:
                 started = time.perf_counter()
-                found.append({r[0] for r in conn.execute(sql, (q,))})
+                found.append({r[0] for r in conn.execute(sql, (q,), prepare=False)})
                 times.append(time.perf_counter() - started)
             out[ef] = {"recall@10": float(np.mean([len(a & e) / 10 for a, e in zip(found, exact)])),
                        "p50_ms": percentiles(times)["p50_ms"]}
@@ -115,9 +117,7 @@ def size_run(size: int, work: Path, source: Path, server, questions: list[str]) 
     result["local_index"] = local.store.manifest["index"]
     result["pg"] = latency(pg, questions, asks)
     result["pg_recall"] = hnsw_recall(url, pg, questions[:50])
-    from qa.store.postgres import EF_SEARCH
-
-    result["pg_recall@10"] = result["pg_recall"][EF_SEARCH]["recall@10"]
+    result["pg_recall@10"] = result["pg_recall"][pg.settings.pg_ef_search]["recall@10"]
     result["pg_mb"] = relation_sizes(url)
     print(json.dumps(result), file=sys.stderr)
     return result
@@ -181,7 +181,7 @@ def _wait(base: str, timeout: float = 240) -> None:
 
 
 def render(results: dict, command: str) -> str:
-    from qa.store.postgres import EF_SEARCH as EF_DEFAULT
+    EF_DEFAULT = Settings().pg_ef_search
 
     def ms(p: dict, key: str) -> str:
         return f"{p[key + '_ms']:.1f}"

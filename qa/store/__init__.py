@@ -9,7 +9,7 @@ def open_backend(settings) -> StoreBackend:
     if settings.store_url:
         from qa.store.postgres import PostgresBackend
 
-        return PostgresBackend(settings.store_url)
+        return PostgresBackend(settings.store_url, settings.pg_ef_search)
     from qa.store.local import LocalBackend
 
     return LocalBackend(settings.store_dir, settings.exact_search_max)

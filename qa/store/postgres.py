@@ -34,7 +34,7 @@ from qa.types import Chunk, Document, Filters
 
 SCHEMA_VERSION = 1
 LOCK_KEY = 0x51A_C0DE  # the advisory lock one ingest holds
-EF_SEARCH = 100  # HNSW candidates per query: recall@10 ~0.97 at 200k (../shared/SCALE.md, bench/results/scale.md)
+EF_SEARCH = 400  # HNSW candidates per query (Settings.pg_ef_search; bench/results/scale.md has the trade-off)
 EXACT_FILTERED_MAX = 50_000  # a filter leaving at most this many chunks is searched exactly
 POOL_SIZE = 4
 
@@ -89,8 +89,8 @@ HNSW_INDEX = "CREATE INDEX IF NOT EXISTS qa_chunks_hnsw ON qa_chunks USING hnsw 
 
 
 class PostgresBackend:
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, url: str, ef_search: int = EF_SEARCH):
+        self.url, self.ef_search = url, ef_search
         self.where = redacted(url)  # for messages: never the password
 
     def _meta(self) -> tuple[int, dict] | None:
@@ -134,7 +134,7 @@ class PostgresBackend:
         version, manifest = meta
         if model is not None:
             self.check_manifest(manifest, model)
-        return PostgresReader(self.url, f"pg-{version:08d}", manifest)
+        return PostgresReader(self.url, f"pg-{version:08d}", manifest, self.ef_search)
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -187,8 +187,8 @@ class PostgresReader:
     """One version: its manifest and BM25 index; rows are read live (an id a newer version
     removed is simply not returned)."""
 
-    def __init__(self, url: str, version: str, manifest: dict):
-        self.url, self.version, self.manifest = url, version, manifest
+    def __init__(self, url: str, version: str, manifest: dict, ef_search: int = EF_SEARCH):
+        self.url, self.version, self.manifest, self.ef_search = url, version, manifest, ef_search
         self.pool = _Pool(url, POOL_SIZE)
         self.bm25 = self._load_bm25()
 
@@ -220,7 +220,7 @@ class PostgresReader:
 
         query = HalfVector(np.asarray(vector, dtype=np.float32))
         with self.pool.connection() as conn, conn.transaction():
-            conn.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, int(k))}")
+            conn.execute(f"SET LOCAL hnsw.ef_search = {max(self.ef_search, int(k))}")
             if allowed is None:
                 rows = conn.execute("SELECT id, -(embedding <#> %s) FROM qa_chunks ORDER BY embedding <#> %s "
                                     "LIMIT %s", (query, query, k)).fetchall()
