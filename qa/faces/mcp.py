@@ -4,6 +4,7 @@ of DESIGN.md, so an assistant can check every citation the way a person would.""
 from __future__ import annotations
 
 import anyio
+from fastapi import FastAPI
 
 from qa import __version__
 from qa.engine import Engine
@@ -64,6 +65,64 @@ def build_mcp(engine: Engine):
                 "date": doc.date, "text": doc.text}
 
     return server
+
+
+def mount_mcp(app: FastAPI, engine: Engine, host: str, api_key: str | None = None) -> None:
+    """The MCP tools over streamable HTTP at /mcp: stateless JSON responses, so any worker can
+    answer any request. The SDK's session manager runs once per instance, so each start of the
+    app's lifespan gets a fresh one (tests start an app many times)."""
+    from contextlib import asynccontextmanager
+
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    server = build_mcp(engine)
+    current: dict = {}
+
+    async def endpoint(scope, receive, send):
+        if api_key and not _bearer_ok(scope, api_key):  # the same key as /api/*
+            await JSONResponse({"detail": "missing or wrong API key: send Authorization: Bearer <key>"},
+                               status_code=401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        handler = current.get("app")
+        if handler is None:
+            await JSONResponse({"detail": "MCP is starting"}, status_code=503)(scope, receive, send)
+            return
+        await handler(scope, receive, send)
+
+    app.router.routes.append(Route("/mcp", endpoint=_AsgiEndpoint(endpoint), include_in_schema=False))
+    outer = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application):
+        mcp_app = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True,
+                                             json_response=True, host=host)
+        async with server.session_manager.run(), outer(application) as state:
+            current["app"] = mcp_app
+            try:
+                yield state
+            finally:
+                current.pop("app", None)
+
+    app.router.lifespan_context = lifespan
+
+
+def _bearer_ok(scope, api_key: str) -> bool:
+    import hmac
+
+    given = dict(scope.get("headers") or []).get(b"authorization", b"").decode(errors="replace")
+    scheme, _, token = given.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), api_key.encode())
+
+
+class _AsgiEndpoint:
+    """An ASGI callable that Starlette's Route passes requests to unchanged (any method)."""
+
+    def __init__(self, handler):
+        self.handler = handler
+
+    async def __call__(self, scope, receive, send):
+        await self.handler(scope, receive, send)
 
 
 def run_stdio(engine: Engine) -> None:

@@ -20,6 +20,7 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from an offline server
     import gradio as gr
 
+    from qa.faces.mcp import mount_mcp
     from qa.faces.ui import CSS, build_ui
     from qa.faces.web import source_page
 
@@ -35,66 +36,6 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
     demo = build_ui(engine, stateless).queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
     # No allowed_paths: the UI serves only Gradio's own assets, never files from disk.
     return gr.mount_gradio_app(app, demo, path="/", css=CSS, max_file_size=settings.max_upload_bytes)
-
-
-def mount_mcp(app: FastAPI, engine: Engine, host: str, api_key: str | None = None) -> None:
-    """The MCP tools over streamable HTTP at /mcp: stateless JSON responses, so any worker can
-    answer any request. The SDK's session manager runs once per instance, so each start of the
-    app's lifespan gets a fresh one (tests start an app many times)."""
-    from contextlib import asynccontextmanager
-
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
-
-    from qa.faces.mcp import build_mcp
-
-    server = build_mcp(engine)
-    current: dict = {}
-
-    async def endpoint(scope, receive, send):
-        if api_key and not _bearer_ok(scope, api_key):  # the same key as /api/*
-            await JSONResponse({"detail": "missing or wrong API key: send Authorization: Bearer <key>"},
-                               status_code=401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
-            return
-        handler = current.get("app")
-        if handler is None:
-            await JSONResponse({"detail": "MCP is starting"}, status_code=503)(scope, receive, send)
-            return
-        await handler(scope, receive, send)
-
-    app.router.routes.append(Route("/mcp", endpoint=_AsgiEndpoint(endpoint), include_in_schema=False))
-    outer = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(application):
-        mcp_app = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True,
-                                             json_response=True, host=host)
-        async with server.session_manager.run(), outer(application) as state:
-            current["app"] = mcp_app
-            try:
-                yield state
-            finally:
-                current.pop("app", None)
-
-    app.router.lifespan_context = lifespan
-
-
-def _bearer_ok(scope, api_key: str) -> bool:
-    import hmac
-
-    given = dict(scope.get("headers") or []).get(b"authorization", b"").decode(errors="replace")
-    scheme, _, token = given.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), api_key.encode())
-
-
-class _AsgiEndpoint:
-    """An ASGI callable that Starlette's Route passes requests to unchanged (any method)."""
-
-    def __init__(self, handler):
-        self.handler = handler
-
-    async def __call__(self, scope, receive, send):
-        await self.handler(scope, receive, send)
 
 
 def serve(settings: Settings, workers: int = 1) -> None:
