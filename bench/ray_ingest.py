@@ -63,7 +63,7 @@ def plan(m: dict, scale: dict | None) -> list[str]:
         f"- 13,000,000 chunks ÷ {per_core:.1f} = {TARGET_CHUNKS / per_core / 3600:,.0f} core-hours = "
         f"{core_days:.0f} core-days. In one day: {core_days:.0f} cores busy all day; with {NODE_CORES}-core nodes "
         f"and 80% of their cores embedding (one actor per core, `num_cpus` fractional, one ONNX thread each): "
-        f"**{nodes:.0f} nodes**. Ray's overhead measured on one machine (above) is per-machine fixed cost "
+        f"**{nodes:.0f} node{'s' if nodes != 1 else ''}** (a day is {DAY_S:,} s; halve the time, double the nodes). Ray's overhead measured on one machine (above) is per-machine fixed cost "
         "(start-up, scheduling, object transfer); across machines each node embeds in parallel, so the total "
         "scales with nodes, not with this ratio.",
         "- Writing: the Postgres store takes the vectors with COPY in the same transaction; "
@@ -78,10 +78,10 @@ def plan(m: dict, scale: dict | None) -> list[str]:
         build_rate = n / big["pg_build_s"]
         lines += [
             f"- Index build: the synthetic {n:,}-chunk Postgres store took {big['pg_build_s']:.0f} s to write "
-            f"(rows, HNSW maintained while inserting, BM25) = {build_rate:,.0f} chunks/s on 2 cores; HNSW build cost "
+            f"(rows, the HNSW index built once after the load, BM25) = {build_rate:,.0f} chunks/s on 2 cores; HNSW build cost "
             f"grows a little faster than linearly, so 13M chunks ≈ {TARGET_CHUNKS / build_rate / 3600:.1f} h or more "
             "at that rate on one 2-core database host — give the database host 16+ cores and "
-            "`maintenance_work_mem` of several GB, and build the HNSW index after the bulk load.",
+            "`maintenance_work_mem` large enough for the graph (several GB: the build slows sharply when it does not fit).",
             f"- Memory/disk (measured at {n:,}, scaled linearly): HNSW {hnsw_per_million:,.0f} MB per million chunks "
             f"→ {hnsw_per_million * 13 / 1024:.1f} GB for 13M (it should fit in the database host's RAM for "
             f"millisecond search); chunk rows with halfvec {chunks_per_million * 13 / 1024:.1f} GB; sentence rows "
@@ -114,13 +114,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ray.md")
+    parser.add_argument("--render-only", action="store_true", help="rewrite the .md from the saved .json")
     args = parser.parse_args(argv)
+    scale_json = ROOT / "bench" / "results" / "scale.json"
+    scale = json.loads(scale_json.read_text())["results"] if scale_json.exists() else None
+    if args.render_only:
+        saved = json.loads(args.out.with_suffix(".json").read_text())
+        args.out.write_text(render(saved["measured"], scale, saved["command"]))
+        print(args.out.read_text())
+        return
     with tempfile.TemporaryDirectory(prefix="qa-ray-") as scratch:
         work = Path(scratch)
         corpus = write_corpus(news_articles(20 if args.quick else 200), work / "news")
         measured = measure(corpus, work)
-    scale_json = ROOT / "bench" / "results" / "scale.json"
-    scale = json.loads(scale_json.read_text())["results"] if scale_json.exists() else None
     command = "python -m bench.ray_ingest" + (" --quick" if args.quick else "")
     text = render(measured, scale, command)
     args.out.write_text(text)
