@@ -122,7 +122,7 @@ class Engine:
         uploads = [check_upload(name, data, self.settings.max_upload_bytes) for name, data in files]
         if len({u.doc_id for u in uploads}) < len(uploads):
             raise InputError("two uploads would get the same document id; rename one")
-        known = self.backend.known_documents() if self.backend.current_version() else {}
+        known = self.backend.known_documents()  # empty for a new store
         for upload in uploads:
             taken = known.get(upload.doc_id)
             if taken is not None and taken.root != str(self.uploads_dir):
@@ -142,7 +142,7 @@ class Engine:
     def delete(self, doc_id: str) -> IngestReport:
         """Remove a document from the index (an uploaded file goes too; a file in an ingested
         folder stays and comes back if that folder is ingested again)."""
-        known = self.backend.known_documents() if self.backend.current_version() else {}
+        known = self.backend.known_documents()  # empty for a new store
         if doc_id not in known:
             raise NotFoundError(f"no document {doc_id!r} in the index")
         report = self._ingestor().delete([doc_id])

@@ -43,6 +43,12 @@ class IngestReport:
     generation: str | None = None
     index: str = ""
 
+    def with_counts(self, counts: dict) -> "IngestReport":
+        """The size of the version just written, as its writer counted it."""
+        self.documents, self.chunks = counts["documents"], counts["chunks"]
+        self.sentences, self.index = counts["sentences"], counts["index"]
+        return self
+
     def to_json(self) -> dict:
         data = dict(self.__dict__)
         data["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
@@ -94,10 +100,7 @@ class Ingestor:
             with self.backend.writer(manifest, False) as writer:
                 writer.remove(doc_ids)
                 report.generation = writer.commit()
-        counts = writer.counts
-        report.documents, report.chunks, report.sentences, report.index = (
-            counts["documents"], counts["chunks"], counts["sentences"], counts["index"])
-        return report
+        return report.with_counts(writer.counts)
 
     def _run_locked(self, found, rebuild: bool) -> IngestReport:
         manifest = None if rebuild else self.backend.current_manifest()
@@ -122,10 +125,7 @@ class Ingestor:
             if not manifest and not report.added:
                 raise _nothing_readable(report)
             report.generation = writer.commit()
-        counts = writer.counts
-        report.documents, report.chunks, report.sentences, report.index = (
-            counts["documents"], counts["chunks"], counts["sentences"], counts["index"])
-        return report
+        return report.with_counts(writer.counts)
 
     def _hash_files(self, candidates: list[Candidate], report: IngestReport) -> tuple[list[FileState], list[str]]:
         states, unreadable = [], []

@@ -7,13 +7,18 @@ its SQL, FAISS or BM25 internals.
 """
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from qa.types import Chunk, Document, Filters, Span
+
+if TYPE_CHECKING:
+    from qa.store.bm25 import Bm25Index
 
 
 @dataclass(frozen=True)
@@ -125,3 +130,61 @@ class StoreBackend(Protocol):
     def lock(self) -> AbstractContextManager[None]: ...
 
     def writer(self, manifest: dict, rebuild: bool) -> AbstractContextManager[StoreWriter]: ...
+
+
+# -- shared by the backends ---------------------------------------------------------------------
+
+def document_text_hash(text: str) -> str:
+    """The hash recorded for a document's stored text, checked by `qa check`."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def text_hash_problems(rows: Iterable[tuple[str, str, str]]) -> list[str]:
+    """(doc_id, recorded hash, stored text) rows whose text no longer matches its hash."""
+    return [f"document {doc_id!r}: stored text does not match its recorded hash"
+            for doc_id, recorded, text in rows if document_text_hash(text) != recorded]
+
+
+def filter_conditions(filters: Filters, mark: str) -> tuple[str, list]:
+    """SQL conditions on the documents table (alias d) for the filters, with `mark` as the
+    parameter placeholder ("?" or "%s"): outlets match without regard to case; a date bound
+    excludes undated documents."""
+    where, params = [], []
+
+    def any_of(column: str, values: list[str]) -> None:
+        where.append(f"{column} IN ({','.join([mark] * len(values))})")
+        params.extend(values)
+
+    if filters.outlets:
+        any_of("lower(d.outlet)", [o.lower() for o in filters.outlets])
+    if filters.doc_ids:
+        any_of("d.doc_id", list(filters.doc_ids))
+    if filters.date_from:
+        where.append(f"d.date IS NOT NULL AND d.date >= {mark}")
+        params.append(filters.date_from)
+    if filters.date_to:
+        where.append(f"d.date IS NOT NULL AND d.date <= {mark}")
+        params.append(filters.date_to)
+    return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+class ManifestBm25Reader:
+    """What every reader derives from its version's manifest and its bm25s index
+    (subclasses set `manifest` and `bm25`)."""
+
+    manifest: dict
+    bm25: "Bm25Index"
+
+    @property
+    def count_documents(self) -> int:
+        return int(self.manifest["documents"])
+
+    @property
+    def count_chunks(self) -> int:
+        return int(self.manifest["chunks"])
+
+    def lexical_search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return self.bm25.search(query, k, allowed)
+
+    def idf(self, term: str) -> float:
+        return self.bm25.idf(term)

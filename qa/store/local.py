@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import QAError, StoreMismatchError, StoreMissingError
-from qa.store.base import Batch, DocFields, KnownDocument, Sentence
+from qa.store.base import (Batch, DocFields, KnownDocument, ManifestBm25Reader, Sentence, document_text_hash,
+                           filter_conditions, text_hash_problems)
 from qa.store.bm25 import Bm25Index, build_bm25
 from qa.store.generations import (crash_point, current_generation, damaged, next_generation, publish,
                                   remove_stale, repair_command, store_lock)
@@ -119,7 +120,7 @@ class LocalBackend:
             writer.discard()
 
 
-class LocalReader:
+class LocalReader(ManifestBm25Reader):
     """One generation, loaded into memory once (sentence vectors memory-mapped), safe to share."""
 
     def __init__(self, store_dir: Path, version: str, manifest: dict, index, bm25: Bm25Index, sentence_vectors):
@@ -175,11 +176,7 @@ class LocalReader:
 
     def check(self) -> list[str]:
         """A full check: every document's stored text against its recorded hash."""
-        problems = []
-        for doc_id, recorded, text in self._query("SELECT doc_id, text_sha256, text FROM documents ORDER BY doc_id"):
-            if hashlib.sha256(text.encode()).hexdigest() != recorded:
-                problems.append(f"document {doc_id!r}: stored text does not match its recorded hash")
-        return problems
+        return text_hash_problems(self._query("SELECT doc_id, text_sha256, text FROM documents ORDER BY doc_id"))
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         try:
@@ -192,14 +189,6 @@ class LocalReader:
         with self._lock:
             self._db.close()
 
-    @property
-    def count_documents(self) -> int:
-        return int(self.manifest["documents"])
-
-    @property
-    def count_chunks(self) -> int:
-        return int(self.manifest["chunks"])
-
     def dense_search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Nearest chunks; with `allowed`, only among those chunk ids (filtered inside FAISS, so a
         selective filter still gets k results)."""
@@ -211,12 +200,6 @@ class LocalReader:
         else:
             scores, ids = self.index.search(query, min(k, len(allowed)), params=search_params(self.index, allowed))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-
-    def lexical_search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        return self.bm25.search(query, k, allowed)
-
-    def idf(self, term: str) -> float:
-        return self.bm25.idf(term)
 
     def chunks(self, ids: list[int]) -> dict[int, Chunk]:
         """Chunks by their index id."""
@@ -258,21 +241,8 @@ class LocalReader:
 
     def chunk_ids_matching(self, filters: Filters) -> np.ndarray:
         """The ids of the chunks whose documents pass the filters."""
-        where, params = [], []
-        if filters.outlets:
-            where.append(f"d.outlet COLLATE NOCASE IN ({','.join('?' * len(filters.outlets))})")
-            params += list(filters.outlets)
-        if filters.doc_ids:
-            where.append(f"d.doc_id IN ({','.join('?' * len(filters.doc_ids))})")
-            params += list(filters.doc_ids)
-        if filters.date_from:
-            where.append("d.date IS NOT NULL AND d.date >= ?")
-            params.append(filters.date_from)
-        if filters.date_to:
-            where.append("d.date IS NOT NULL AND d.date <= ?")
-            params.append(filters.date_to)
-        rows = self._query("SELECT c.id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
-                           + (" WHERE " + " AND ".join(where) if where else ""), tuple(params))
+        where, params = filter_conditions(filters, "?")
+        rows = self._query("SELECT c.id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id" + where, tuple(params))
         return np.array([r[0] for r in rows], dtype=np.int64)
 
     def documents(self, limit: int | None = None, offset: int = 0) -> list[DocFields]:
@@ -349,7 +319,7 @@ class LocalWriter:
     def add(self, batch: Batch) -> None:
         self.db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)", [
             (d.doc_id, d.source, d.root, d.title, d.outlet, d.date, d.sha256, d.origin,
-             hashlib.sha256(d.text.encode()).hexdigest(), d.text) for d in batch.documents])
+             document_text_hash(d.text), d.text) for d in batch.documents])
         self.db.executemany("INSERT INTO pages VALUES (?,?)", [
             (d.doc_id, json.dumps(list(d.pages))) for d in batch.documents if d.pages])
         ids = np.arange(self.next_chunk, self.next_chunk + len(batch.chunks), dtype=np.int64)

@@ -10,7 +10,6 @@ rows, so rankings match the local store's. The schema is created and migrated by
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import queue
@@ -26,7 +25,8 @@ from typing import Iterator
 import numpy as np
 
 from qa.errors import QAError, StoreLockedError, StoreMismatchError, StoreMissingError
-from qa.store.base import Batch, DocFields, KnownDocument, Sentence
+from qa.store.base import (Batch, DocFields, KnownDocument, ManifestBm25Reader, Sentence, document_text_hash,
+                           filter_conditions, text_hash_problems)
 from qa.store.bm25 import Bm25Index, build_bm25
 from qa.store.generations import crash_point
 from qa.store.local import text_hash
@@ -183,7 +183,7 @@ class _Pool:
             self.free.get_nowait().close()
 
 
-class PostgresReader:
+class PostgresReader(ManifestBm25Reader):
     """One version: its manifest and BM25 index; rows are read live (an id a newer version
     removed is simply not returned)."""
 
@@ -207,14 +207,6 @@ class PostgresReader:
         with self.pool.connection() as conn:
             return conn.execute(sql, params).fetchall()
 
-    @property
-    def count_documents(self) -> int:
-        return int(self.manifest["documents"])
-
-    @property
-    def count_chunks(self) -> int:
-        return int(self.manifest["chunks"])
-
     def dense_search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         from pgvector import HalfVector
 
@@ -234,12 +226,6 @@ class PostgresReader:
                                     "ORDER BY embedding <#> %s LIMIT %s",
                                     (query, allowed.tolist(), query, k)).fetchall()
         return [(int(i), float(s)) for i, s in rows]
-
-    def lexical_search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        return self.bm25.search(query, k, allowed)
-
-    def idf(self, term: str) -> float:
-        return self.bm25.idf(term)
 
     def chunks(self, ids: list[int]) -> dict[int, Chunk]:
         if not ids:
@@ -283,29 +269,13 @@ class PostgresReader:
         return [DocFields(*r[:7], pages=tuple(r[7] or ())) for r in rows]
 
     def chunk_ids_matching(self, filters: Filters) -> np.ndarray:
-        where, params = [], []
-        if filters.outlets:
-            where.append("lower(d.outlet) = ANY(%s)")
-            params.append([o.lower() for o in filters.outlets])
-        if filters.doc_ids:
-            where.append("d.doc_id = ANY(%s)")
-            params.append(list(filters.doc_ids))
-        if filters.date_from:
-            where.append("d.date IS NOT NULL AND d.date >= %s")
-            params.append(filters.date_from)
-        if filters.date_to:
-            where.append("d.date IS NOT NULL AND d.date <= %s")
-            params.append(filters.date_to)
-        rows = self._query("SELECT c.id FROM qa_chunks c JOIN qa_documents d ON d.doc_id = c.doc_id"
-                           + (" WHERE " + " AND ".join(where) if where else ""), tuple(params))
+        """The ids of the chunks whose documents pass the filters."""
+        where, params = filter_conditions(filters, "%s")
+        rows = self._query("SELECT c.id FROM qa_chunks c JOIN qa_documents d ON d.doc_id = c.doc_id" + where, tuple(params))
         return np.array([r[0] for r in rows], dtype=np.int64)
 
     def check(self) -> list[str]:
-        problems = []
-        for doc_id, recorded, text in self._query("SELECT doc_id, text_sha256, text FROM qa_documents ORDER BY doc_id"):
-            if hashlib.sha256(text.encode()).hexdigest() != recorded:
-                problems.append(f"document {doc_id!r}: stored text does not match its recorded hash")
-        return problems
+        return text_hash_problems(self._query("SELECT doc_id, text_sha256, text FROM qa_documents ORDER BY doc_id"))
 
     def close(self) -> None:
         self.pool.close()
@@ -355,7 +325,7 @@ class PostgresWriter:
                           "text_sha256, text, pages) FROM STDIN") as copy:
                 for d in batch.documents:
                     copy.write_row((d.doc_id, d.source, d.root, d.title, d.outlet, d.date, d.sha256, d.origin,
-                                    hashlib.sha256(d.text.encode()).hexdigest(), d.text,
+                                    document_text_hash(d.text), d.text,
                                     json.dumps(list(d.pages)) if d.pages else None))
             with cur.copy('COPY qa_chunks (id, doc_id, ordinal, start, "end", text, text_hash, embedding) '
                           "FROM STDIN") as copy:
