@@ -180,7 +180,7 @@ def _wait(base: str, timeout: float = 240) -> None:
     raise RuntimeError(f"server at {base} did not start")
 
 
-def render(results: dict, command: str) -> str:
+def render(results: dict, command: str, load_command: str | None = None) -> str:
     EF_DEFAULT = Settings().pg_ef_search
 
     def ms(p: dict, key: str) -> str:
@@ -220,7 +220,8 @@ def render(results: dict, command: str) -> str:
                 lines.append(f"| {name} | {store} | {m['questions']} | {m['ndcg@10']:.3f} | {m['contained']:.3f} | "
                              f"{m['first_contained']:.3f} |")
     if results.get("load"):
-        lines += ["", f"Load: 32 clients for {results['load_seconds']:.0f} s (alternating ask and search over the seed "
+        rerun = f" (rerun alone: `{load_command}`)" if load_command else ""
+        lines += ["", f"Load{rerun}: 32 clients for {results['load_seconds']:.0f} s (alternating ask and search over the seed "
                   "questions) against `qa serve --workers N` on the Postgres store:", "",
                   "| workers | requests | 200 | req/s | p50 ms | p95 ms | p99 ms | statuses |", "|---|---|---|---|---|---|---|---|"]
         for name, r in results["load"].items():
@@ -237,10 +238,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "scale.md")
     parser.add_argument("--work", type=Path)
     parser.add_argument("--render-only", action="store_true", help="rewrite the .md from the saved .json")
+    parser.add_argument("--load-only", action="store_true",
+                        help="rerun only the load part and update it in the saved results")
     args = parser.parse_args(argv)
+    if args.load_only:
+        saved = json.loads(args.out.with_suffix(".json").read_text())
+        with tempfile.TemporaryDirectory(prefix="qa-scale-") as scratch:
+            server = start_postgres(Path(scratch) / "pg")
+            try:
+                saved["results"]["load"] = load_run(server, saved["results"]["load_seconds"], Path(scratch))
+            finally:
+                server.cleanup()
+        saved["load_command"] = "python -m bench.scale --load-only"
+        args.out.with_suffix(".json").write_text(json.dumps(saved, indent=2))
+        args.out.write_text(render(saved["results"], saved["command"], saved.get("load_command")))
+        print(args.out.read_text())
+        return
     if args.render_only:
         saved = json.loads(args.out.with_suffix(".json").read_text())
-        args.out.write_text(render(saved["results"], saved["command"]))
+        args.out.write_text(render(saved["results"], saved["command"], saved.get("load_command")))
         print(args.out.read_text())
         return
     sizes = args.sizes or ([2_000] if args.quick else [100_000, 1_000_000])

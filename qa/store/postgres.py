@@ -92,15 +92,30 @@ class PostgresBackend:
     def __init__(self, url: str, ef_search: int = EF_SEARCH):
         self.url, self.ef_search = url, ef_search
         self.where = redacted(url)  # for messages: never the password
+        # The engine asks for the live version on every request: one kept connection answers it
+        # (a new connection per request costs more than the request).
+        self._meta_conn = None
+        self._meta_lock = threading.Lock()
 
     def _meta(self) -> tuple[int, dict] | None:
         import psycopg
 
-        with connect(self.url, autocommit=True) as conn:
-            try:
-                row = conn.execute("SELECT schema_version, version, manifest FROM qa_meta WHERE id = 1").fetchone()
-            except psycopg.errors.UndefinedTable:
-                return None
+        with self._meta_lock:
+            for attempt in (1, 2):
+                if self._meta_conn is None or self._meta_conn.closed:
+                    self._meta_conn = connect(self.url, autocommit=True)
+                try:
+                    row = self._meta_conn.execute(
+                        "SELECT schema_version, version, manifest FROM qa_meta WHERE id = 1").fetchone()
+                    break
+                except psycopg.errors.UndefinedTable:
+                    return None
+                except psycopg.OperationalError as exc:  # the server restarted: reconnect once
+                    self._meta_conn.close()
+                    self._meta_conn = None
+                    if attempt == 2:
+                        raise QAError(f"lost the connection to PostgreSQL at {self.where} "
+                                      f"({str(exc).strip().splitlines()[0][:120] if str(exc).strip() else 'closed'})") from None
         if row and row[0] > SCHEMA_VERSION:
             raise StoreMismatchError(f"the index in {self.where} has schema {row[0]}; this version reads "
                                      f"{SCHEMA_VERSION}: upgrade corpus-qa")
