@@ -2,6 +2,7 @@
 requests; a newer version written by an ingest is picked up on the next request."""
 from __future__ import annotations
 
+import glob
 import re
 import threading
 from collections.abc import Callable
@@ -147,7 +148,7 @@ class Engine:
             raise NotFoundError(f"no document {doc_id!r} in the index")
         report = self._ingestor().delete([doc_id])
         if known[doc_id].root == str(self.uploads_dir):
-            for path in self.uploads_dir.glob(f"{glob_escape(doc_id)}.*"):
+            for path in self.uploads_dir.glob(f"{glob.escape(doc_id)}.*"):
                 path.unlink(missing_ok=True)
         return report
 
@@ -321,8 +322,3 @@ def _with_pages(answer: Answer, store: StoreReader) -> Answer:
                         for c in answer.citations]
     return answer
 
-
-def glob_escape(text: str) -> str:
-    import glob
-
-    return glob.escape(text)

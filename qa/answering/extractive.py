@@ -211,7 +211,7 @@ def answers_kind(question: str, text: str, before: str = "") -> bool:
     kind = _answer_type(question)
     asked = names(_CONTEXT.sub("", question))  # names added as context may be the answer itself
     known = {n.lower() for n in asked}
-    if kind in REQUIRED_TYPES and not _has_answer_type(kind, text, known, strict=False):
+    if kind in REQUIRED_TYPES and not _has_answer_type(kind, text, known):
         return False
     if _NAME_QUESTION.match(question) and not _has_new_name(text, known):
         return False  # "what is the name of ..." with no name in the extract
@@ -254,9 +254,7 @@ def _answer_type(question: str) -> str | None:
     return None
 
 
-def _has_answer_type(kind: str | None, text: str, known_names: set[str], strict: bool = True) -> bool:
-    """Does text hold the kind of thing asked for? `strict` (for ranking) wants a full name
-    for "who"; otherwise (deciding to abstain) any name the question lacks will do."""
+def _has_answer_type(kind: str | None, text: str, known_names: set[str]) -> bool:
     if kind == "cause":
         return bool(_CAUSE.search(text))
     if kind == "date":
@@ -264,8 +262,6 @@ def _has_answer_type(kind: str | None, text: str, known_names: set[str], strict:
     if kind == "number":
         return bool(_NUMBER.search(text))
     if kind == "name":
-        if not strict:
-            return _has_new_name(text, known_names)
         return any(n.lower() not in known_names and " " in n for n in names(text))
     if kind == "statement":  # what someone said: a quotation or a verb of saying
         return bool(_SPEECH.search(text))
