@@ -40,6 +40,16 @@ _STATEMENT_QUESTION = re.compile(r"\s*what (did|does|do|has|have|had|will|would)
 _SPEECH = re.compile(r"[“\"‘]|\b(said|says|say|told|tells|tweeted|tweets|wrote|writes|writing|stated|announced|"
                      r"claimed|argued|replied|answered|added|insisted|quoted|quotes|according to)\b", re.I)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")  # a line break alone is layout (PDF lines), not a new paragraph
+# A sentence that opens by pointing back ("It was re-established in 1991.", "Most of these
+# schools are vocational.", "As such, it made ...", "Specifically, members must ...") continues the
+# one before it: cited alone it would not say what it is about, and the sentence before it is
+# often cited without the very words that answer.
+_BACK_REFERENCE = re.compile(
+    r"\s*[“\"‘']?(?:(?:as such|specifically|namely|in particular|today|now|instead|however|in addition|"
+    r"also|later|then|there|here|in (?:\d{4}|that year|the end))\s*,?\s*)?"
+    r"(?:\w+\s+(?:of\s+)?)?(?:it|its|this|these|that|those|they|their|them|he|his|she|her|such|"
+    r"the latter|the former)\b", re.I)
+CONTINUATION_CHARS = 400  # a continuation longer than this is a new thought, not the rest of one
 _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million)\b",
                      re.I)
 
@@ -66,6 +76,7 @@ class ExtractiveAnswerer:
         if not chosen:
             return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
         chosen[0] = self._complete(chosen[0], condensed)  # the best sentence must carry the answer
+        chosen[0] = self._continued(self._antecedent(chosen[0]))  # ... and read as a whole
         chosen = _without_overlaps([self._with_speaker(s) for s in chosen])
         if self.require_types and not answers_kind(condensed, chosen[0].text, self._before(chosen[0])):
             return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
@@ -124,6 +135,31 @@ class ExtractiveAnswerer:
             return sentence
         nxt = following[0]
         if not _has_answer_type(kind, doc.text[nxt.start:nxt.end], known):
+            return sentence
+        return replace(sentence, end=nxt.end, text=doc.text[sentence.start:nxt.end])
+
+    def _antecedent(self, sentence: PassageSentence) -> PassageSentence:
+        """The sentence with the one before it when it opens by pointing back to that one."""
+        if not _BACK_REFERENCE.match(sentence.text):
+            return sentence
+        doc = self.store.document(sentence.doc_id)
+        before = split_sentences(doc.text, max(0, sentence.start - 1000), sentence.start)
+        if not before or _PARAGRAPH_BREAK.search(doc.text, before[-1].end, sentence.start):
+            return sentence
+        prev = before[-1]
+        if prev.end - prev.start > CONTINUATION_CHARS:
+            return sentence
+        return replace(sentence, start=prev.start, text=doc.text[prev.start:sentence.end])
+
+    def _continued(self, sentence: PassageSentence) -> PassageSentence:
+        """The sentence with the next one of its paragraph when that one points back to it."""
+        doc = self.store.document(sentence.doc_id)
+        following = split_sentences(doc.text, sentence.end, min(len(doc.text), sentence.end + 1000))
+        if not following or _PARAGRAPH_BREAK.search(doc.text, sentence.end, following[0].start):
+            return sentence
+        nxt = following[0]
+        text = doc.text[nxt.start:nxt.end]
+        if len(text) > CONTINUATION_CHARS or not _BACK_REFERENCE.match(text):
             return sentence
         return replace(sentence, end=nxt.end, text=doc.text[sentence.start:nxt.end])
 

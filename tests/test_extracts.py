@@ -1,0 +1,58 @@
+"""What an extract carries with it: the sentence that completes it and the one it points back to.
+Unit level: the tiny deterministic embedder over articles written here."""
+from __future__ import annotations
+
+import pytest
+
+from qa.engine import Engine
+from qa.settings import load_settings
+
+ARTICLES = {
+    "exchange": "Title: Markets of the city\n\nThe Warsaw stock exchange opened in 1817 and traded until the war "
+                "closed every bourse in the country. It was re-established in April 1991, after the end of "
+                "communist control of the economy.\n\nToday the exchange lists hundreds of companies from across "
+                "the whole region and beyond.",
+    "plague": "Title: Plague theories\n\nDoctors wrote many tracts that sought to give advice to sufferers. "
+              "Physicians agreed that the plague spread through foul vapours rising from rotting matter in "
+              "the streets. Today, this is known as the miasma theory.\n\nThe word plague had no special "
+              "meaning at the time for the writers of those tracts.",
+    "harbour": "Title: Harbour works\n\nThe harbour board approved the dredging plan on a narrow vote. "
+               "Engineers will deepen the main channel by two metres over the coming summer.\n\nThey "
+               "expect the first large ships to berth there next spring.",
+}
+
+
+@pytest.fixture
+def engine(hash_env, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, text in ARTICLES.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    engine = Engine(load_settings())
+    engine.ingest([folder])
+    return engine
+
+
+def _first_quote(engine, question: str) -> str:
+    answer = engine.ask(question)
+    assert not answer.abstained, question
+    assert engine.verify(answer.to_json())[0]
+    return answer.citations[0].quote
+
+
+def test_a_sentence_that_points_back_is_cited_with_the_one_it_continues(engine):
+    quote = _first_quote(engine, "When did the Warsaw stock exchange open and trade until the war closed every bourse?")
+    assert quote.startswith("The Warsaw stock exchange opened in 1817")
+    assert quote.endswith("after the end of communist control of the economy.")  # "It was re-established ..."
+
+
+def test_a_sentence_that_points_back_is_cited_with_its_antecedent(engine):
+    quote = _first_quote(engine, "What is this known as today?")
+    assert "Today, this is known as the miasma theory." in quote
+    assert quote.startswith("Physicians agreed that the plague spread through foul vapours")
+
+
+def test_a_continuation_never_crosses_a_paragraph(engine):
+    quote = _first_quote(engine, "How deep will engineers dredge the main harbour channel over the summer?")
+    assert "Engineers will deepen the main channel by two metres" in quote
+    assert "They expect" not in quote  # the next paragraph's "They" starts a new thought
