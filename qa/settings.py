@@ -55,16 +55,16 @@ class Settings(BaseSettings):
         True, description="Abstain when a when/how-many/what-did-X-say question's best sentence has no date, "
         "number or quotation (it is then about the same things but cannot be the answer).")
     reader: Literal["minilm-reader", "none"] = Field(
-        "none", description="Learned reader that judges whether a sentence answers the question "
-        "(qa/models/, trained by bench/train_reader.py), or 'none'. Off by default: on the dev splits it "
-        "makes abstention much better, but on news (our seed questions) it abstains on answerable questions "
-        "as often as it catches unanswerable ones (bench/results/quality.md, 'Reader').")
+        "minilm-reader", description="Learned reader that judges whether a sentence answers the question "
+        "(qa/models/, trained by bench/train_reader.py), or 'none'. It reorders the most relevant sentences of "
+        "an answer; it does not decide abstention unless reader_threshold is set (bench/results/sweep-reader.md).")
     reader_weight: float = Field(
-        0.0, ge=0.0, le=1.0, description="Share of the reader's probability in a sentence's score "
+        0.2, ge=0.0, le=1.0, description="Share of the reader's probability in a sentence's score "
         "(the rest is relevance); chosen on the dev splits by bench/sweep_reader.py.")
     reader_threshold: float = Field(
-        0.15, ge=0.0, le=1.0, description="Below this reader probability for the best sentence, the answer "
-        "abstains; chosen on the dev splits by bench/sweep_reader.py.")
+        0.0, ge=0.0, le=1.0, description="Below this reader probability for the best sentence, the answer "
+        "abstains. 0 (off): on the dev splits it trades answers for abstentions, and on our news seed questions "
+        "it abstained on answerable questions as often as it caught unanswerable ones.")
     chunk_tokens: int = Field(200, ge=16, le=2048, description="Target chunk size in cl100k tokens.")
     chunk_overlap: int = Field(40, ge=0, le=1024, description="Tokens of trailing sentences repeated.")
     search_k: int = Field(5, ge=1, le=50, description="Results returned by search by default.")

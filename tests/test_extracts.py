@@ -56,3 +56,25 @@ def test_a_continuation_never_crosses_a_paragraph(engine):
     quote = _first_quote(engine, "How deep will engineers dredge the main harbour channel over the summer?")
     assert "Engineers will deepen the main channel by two metres" in quote
     assert "They expect" not in quote  # the next paragraph's "They" starts a new thought
+
+
+def test_the_reader_prefers_the_sentence_that_answers_and_scores_each_on_its_own():
+    from qa.answering.reader import load_reader
+
+    reader = load_reader("minilm-reader")
+    question = "In which year did the Warsaw stock exchange reopen?"
+    answers = "The Warsaw stock exchange reopened in 1991 after the end of communist rule."
+    about = "The Warsaw stock exchange is the largest market in the region by capitalisation."
+    alone = reader.score(question, [answers])[0]
+    together = reader.score(question, [about, answers, "Warsaw has many parks."])
+    assert together[1] > together[0] + 0.1
+    assert together[1] == pytest.approx(alone, abs=1e-6)  # what else is read never changes a score
+
+
+def test_the_reader_is_a_setting_and_none_switches_it_off(engine, monkeypatch):
+    assert engine._current().answerer.reader is not None  # on by default
+    monkeypatch.setenv("QA_READER", "none")
+    plain = Engine(load_settings())
+    assert plain._current().answerer.reader is None
+    answer = plain.ask("When did the Warsaw stock exchange open?")
+    assert answer.citations and plain.verify(answer.to_json())[0]

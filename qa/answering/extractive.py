@@ -17,7 +17,7 @@ from qa.types import Answer, Citation, Hit, Part, Segment
 ACCOUNT_RATIO = 0.87  # another article's best sentence joins the answer above this share of the best
 EXTRA_RATIO = 0.7  # more sentences join above this share of the best (tuned on the dev splits, see bench/results/quality.md)
 MIN_WORDS = 5
-READER_CANDIDATES = 24  # sentences the reader reads per question, the most relevant first
+READER_CANDIDATES = 8  # sentences the reader reads per question, the most relevant first (bench/sweep_reader.py)
 HEADING_WORDS = 12  # a line this short without end punctuation is a headline or caption, not a claim
 # Words that mark a cause or reason in English news text, whatever the story.
 _CAUSE = re.compile(r"\b(because|due to|since|as a result|reasons?|rather than|in order to|so that|"
@@ -68,6 +68,7 @@ class ExtractiveAnswerer:
         self.reader = reader
         self.reader_weight = reader_weight
         self.reader_threshold = reader_threshold
+        self.reader_candidates = READER_CANDIDATES
         self.require_types = require_types
 
     def answer(self, question: str, condensed: str, question_vector: np.ndarray, hits: list[Hit]) -> Answer:
@@ -98,11 +99,11 @@ class ExtractiveAnswerer:
         if self.reader is None or not ranked:
             return ranked
         # the reader reads the most relevant sentences: it decides which of them answers
-        top = ranked[:READER_CANDIDATES]
+        top = ranked[:self.reader_candidates]
         for sentence, prob in zip(top, self.reader.score(question, [s.text for s in top])):
             sentence.answer_prob = float(prob)
             sentence.score = self.reader_weight * sentence.answer_prob + (1 - self.reader_weight) * sentence.relevance
-        return sorted(top, key=_order) + ranked[READER_CANDIDATES:]
+        return sorted(top, key=_order) + ranked[self.reader_candidates:]
 
     def _select(self, ranked: list[PassageSentence]) -> list[PassageSentence]:
         if not ranked or max(s.relevance for s in ranked) < self.threshold:
