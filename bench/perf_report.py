@@ -74,7 +74,9 @@ def render(results: dict, command: str, out: Path, name: str) -> str:
     lines = [
         "# Performance", "", f"Command: `{command}` — run {results['started']} on {m['cpus']} CPUs, "
         f"Python {m['python']}, {m['platform']}. Shared machine: figures vary run to run; compare the ratios, "
-        "which are measured in the same run.", "", *targets, f"![ingest and latency]({name}.png)", "",
+        "which are measured in the same run." + "".join(
+            f" Rerun {r['at']} with `python -m bench.perf --only {' '.join(r['parts'])}`: {', '.join(r['parts'])} "
+            "(the rest is from the run above)." for r in results.get("reruns", [])), "", *targets, f"![ingest and latency]({name}.png)", "",
         "## 1. Ingest throughput against the model's ceiling", "",
         f"{t['documents']} real news articles (the held-out set's search results, timing only), {t['chunks']} chunks. "
         "End to end = files → chunks → vectors → BM25 → FAISS → SQLite → published generation, model already "

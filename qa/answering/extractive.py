@@ -17,7 +17,7 @@ from qa.types import Answer, Citation, Hit, Part, Segment
 ACCOUNT_RATIO = 0.87  # another article's best sentence joins the answer above this share of the best
 EXTRA_RATIO = 0.7  # more sentences join above this share of the best (tuned on the dev splits, see bench/results/quality.md)
 MIN_WORDS = 5
-READER_CANDIDATES = 8  # sentences the reader reads per question, the most relevant first (bench/sweep_reader.py)
+READER_CANDIDATES = 6  # sentences the reader reads per question, the most relevant first (bench/sweep_reader.py)
 HEADING_WORDS = 12  # a line this short without end punctuation is a headline or caption, not a claim
 # Words that mark a cause or reason in English news text, whatever the story.
 _CAUSE = re.compile(r"\b(because|due to|since|as a result|reasons?|rather than|in order to|so that|"
