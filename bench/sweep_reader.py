@@ -122,8 +122,11 @@ def main(argv: list[str] | None = None) -> None:
             ranking.append((round(mean, 3), -read_top, weight))  # ties: fewer sentences read (cheaper)
             lines.append(f"| {read_top} | {weight} | {mean:.3f} | " + " | ".join(f"{m[s]:.3f}" for s in sets) + " |")
         mean, read_top, weight = max(ranking)
-        lines += ["", f"Chosen: reader_weight={weight}, {-read_top} sentences read (mean first_contained {mean:.3f}; "
-                  f"without the reader {next(r[0] for r in ranking if r[2] == 0.0):.3f})."]
+        tied = sorted(-r[1] for r in ranking if r[0] == mean and r[2] == weight)
+        lines += ["", f"Chosen: reader_weight={weight} (mean first_contained {mean:.3f}; without the reader "
+                  f"{next(r[0] for r in ranking if r[2] == 0.0):.3f}). Sentences read: {', '.join(map(str, tied))} tie "
+                  "on dev; qa/answering/extractive.py reads 8, because on our own news questions "
+                  "(`python -m bench.seed_questions`) reading 6 loses an answer that 8 finds."]
     else:
         weight, read_top = args.weight, -args.read
         lines += [f"(not rerun: `--weight {weight} --read {args.read}` given)"]

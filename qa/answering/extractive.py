@@ -17,7 +17,7 @@ from qa.types import Answer, Citation, Hit, Part, Segment
 ACCOUNT_RATIO = 0.87  # another article's best sentence joins the answer above this share of the best
 EXTRA_RATIO = 0.7  # more sentences join above this share of the best (tuned on the dev splits, see bench/results/quality.md)
 MIN_WORDS = 5
-READER_CANDIDATES = 6  # sentences the reader reads per question, the most relevant first (bench/sweep_reader.py)
+READER_CANDIDATES = 8  # sentences the reader reads per question, the most relevant first (bench/sweep_reader.py: 6, 8 and 12 tie on dev; 8 answers more of our seed questions)
 HEADING_WORDS = 12  # a line this short without end punctuation is a headline or caption, not a claim
 # Words that mark a cause or reason in English news text, whatever the story.
 _CAUSE = re.compile(r"\b(because|due to|since|as a result|reasons?|rather than|in order to|so that|"
@@ -76,12 +76,31 @@ class ExtractiveAnswerer:
         chosen = self._select(sentences)
         if not chosen:
             return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
-        chosen[0] = self._complete(chosen[0], condensed)  # the best sentence must carry the answer
-        chosen[0] = self._continued(self._antecedent(chosen[0]))  # ... and read as a whole
-        chosen = _without_overlaps([self._with_speaker(s) for s in chosen])
-        if self.require_types and not answers_kind(condensed, chosen[0].text, self._before(chosen[0])):
+        first = self._answering(chosen, condensed)
+        if first is None:  # about the same things, but none is an answer of the kind asked for
             return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
+        lead, rest = chosen[first], chosen[:first] + chosen[first + 1:]
+        chosen = _without_overlaps([self._as_lead(lead, condensed)] + [self._with_speaker(s) for s in rest])
         return ground(self._compose(question, condensed, chosen, hits), self.store)
+
+    def _as_lead(self, sentence: PassageSentence, question: str) -> PassageSentence:
+        """The first extract must carry the answer and read as a whole: completed by the next
+        sentence when it lacks the asked-for kind, with the sentences it leans on, with its speaker."""
+        sentence = self._complete(sentence, question)
+        return self._with_speaker(self._continued(self._antecedent(sentence)))
+
+    def _answering(self, chosen: list[PassageSentence], question: str) -> int | None:
+        """Which chosen sentence leads: the best one if it can be an answer of the kind asked for
+        ("how long" needs a number); else the most relevant one if that can: the reader may reorder
+        sentences, but not talk the answer out of a sentence relevance alone would have cited."""
+        if not self.require_types:
+            return 0
+        most_relevant = max(range(len(chosen)), key=lambda i: (chosen[i].relevance, -i))
+        for i in dict.fromkeys((0, most_relevant)):
+            lead = self._as_lead(chosen[i], question)
+            if answers_kind(question, lead.text, self._before(lead)):
+                return i
+        return None
 
     def scored_sentences(self, question: str, question_vector: np.ndarray, hits: list[Hit]) -> list[PassageSentence]:
         sentences = _unique_claims(passage_sentences(self.store, hits))
