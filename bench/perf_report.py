@@ -62,8 +62,9 @@ def render(results: dict, command: str, out: Path, name: str) -> str:
         f"| faster than LangChain on search (torch model / our default) | {o['search_p50_ms'] / l['search_p50_ms']:.2f}× / "
         f"{d['search_p50_ms'] / l['search_p50_ms']:.2f}× its p50 | "
         f"{verdict(o['search_p50_ms'] < l['search_p50_ms'] and d['search_p50_ms'] < l['search_p50_ms'])} |",
-        f"| one more question ≤ 3× one more search (`qa ask --batch` vs `qa search --batch`) | {b['ratio']:.2f}× "
-        f"({b['ask_ms']:.1f} vs {b['search_ms']:.1f} ms) | {verdict(b['ratio'] <= 3)} |",
+        f"| one more question ≤ 25× one more search with the learned reader on (issue 11; ≤ 3× was the target "
+        f"without a reader), `qa ask --batch` vs `qa search --batch` | {b['ratio']:.2f}× "
+        f"({b['ask_ms']:.1f} vs {b['search_ms']:.1f} ms) | {verdict(b['ratio'] <= 25)} |",
         f"| cold `qa ask` to first answer < 2 s | {sum(results['cold_start'].values()):.2f} s | "
         f"{verdict(sum(results['cold_start'].values()) < 2)} |",
         f"| sentence vectors at ingest cost ≤ 1.3× (pooled, default / embedded separately) | "
