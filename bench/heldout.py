@@ -67,6 +67,10 @@ def load() -> tuple[dict[str, tuple[str, str, str]], list[dict]]:
                               "gold": {d for d in gold.get(q["question_id"], set()) if d in articles},
                               "pools": {"week": {d for d in week_pool if d in articles},
                                         "question": {d for d in pool if d in articles}}})
+    every_gold = set().union(*(q["gold"] for q in questions))
+    for q in questions:
+        q["pools"]["gold"] = every_gold
+        q["stated"] = bool(q["answer"]) and any(normalize(q["answer"]) in normalize(articles[d][2]) for d in q["gold"])
     return articles, questions
 
 
@@ -80,8 +84,9 @@ def write_corpus(articles: dict, folder: Path) -> None:
 
 def evaluate(engine: Engine, questions: list[dict], corpus: str = "all") -> dict:
     """`corpus`: what each question is asked against — every article ("all"), every quiz's gold
-    article and nothing else ("gold"), the articles of its week ("week": that week's gold and search results), or its own ("question": its gold article and
-    the search results gathered for it). The smaller corpora are applied as document filters."""
+    article and nothing else ("gold"), the articles of its week ("week": that week's gold and search
+    results), or its own ("question": its gold article and the search results gathered for it). The
+    smaller corpora are applied as document filters."""
     first = top5 = with_gold = contained = answered = verified = cited = stated = stated_contained = 0
     for q in questions:
         filters = Filters(doc_ids=tuple(sorted(q["pools"][corpus]))) if corpus != "all" else None
@@ -94,8 +99,8 @@ def evaluate(engine: Engine, questions: list[dict], corpus: str = "all") -> dict
         quotes = normalize(" ".join(c.quote for c in answer.citations))
         found = bool(q["answer"]) and bool(quotes) and normalize(q["answer"]) in quotes
         contained += found
-        stated += q.get("stated", False)
-        stated_contained += found and q.get("stated", False)
+        stated += q["stated"]
+        stated_contained += found and q["stated"]
         answered += not answer.abstained
         ok, verdicts = engine.verify(answer.to_json())
         verified += sum(v.valid for v in verdicts)
@@ -106,7 +111,8 @@ def evaluate(engine: Engine, questions: list[dict], corpus: str = "all") -> dict
             "stated_contained": stated_contained}
 
 
-CORPORA = {"all": "all articles", "gold": "the gold articles only", "week": "the question's week", "question": "the question's own articles"}
+CORPORA = {"all": "all articles", "gold": "the gold articles only", "week": "the question's week",
+           "question": "the question's own articles"}
 
 
 def report(results: dict[str, dict], documents: int, chunks: int) -> str:
@@ -141,10 +147,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpus", nargs="+", choices=list(CORPORA), default=list(CORPORA))
     args = parser.parse_args(argv)
     articles, questions = load()
-    every_gold = set().union(*(q["gold"] for q in questions))
-    for q in questions:
-        q["pools"]["gold"] = every_gold
-        q["stated"] = bool(q["answer"]) and any(normalize(q["answer"]) in normalize(articles[d][2]) for d in q["gold"])
     write_corpus(articles, args.work / "corpus")
     engine = Engine(Settings(store_dir=args.work / "store"))
     report_ = engine.ingest([args.work / "corpus"])

@@ -16,11 +16,13 @@ import itertools
 from pathlib import Path
 
 from bench.evaluate import build_store, load_dataset, normalize, split
+from qa.answering.extractive import READER_CANDIDATES
 from qa.engine import Engine
 from qa.settings import Settings
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "data"
 WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0]
+THRESHOLDS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6]
 CANDIDATES = [8, 12, 24]  # sentences the reader reads, the most relevant first (cost grows with them)
 LIVE_WEIGHTS = [0.0, 0.2, 0.3, 0.5]
 LIVE_CANDIDATES = [6, 8, 12]
@@ -41,7 +43,6 @@ def live(work: Path, limit: int | None, weight: float, read_top: int) -> dict[st
             hits += bool(cited) and normalize(q.answer) in normalize(cited[0].quote)
         out[name] = hits / len(dev)
     return out
-THRESHOLDS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6]
 
 
 def candidates(engine: Engine, question: str, hide: str | None = None) -> list[tuple[float, float | None, str]]:
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path(__file__).resolve().parent / ".cache")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "sweep-reader.md")
     parser.add_argument("--weight", type=float, help="skip the live reranker sweep: use this reader weight ...")
-    parser.add_argument("--read", type=int, default=8, help="... and this many sentences read")
+    parser.add_argument("--read", type=int, default=READER_CANDIDATES, help="... and this many sentences read")
     args = parser.parse_args(argv)
     relevance_min = Settings().abstain_threshold
     cases = collect(args.work, args.limit)
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         tied = sorted(-r[1] for r in ranking if r[0] == mean and r[2] == weight)
         lines += ["", f"Chosen: reader_weight={weight} (mean first_contained {mean:.3f}; without the reader "
                   f"{next(r[0] for r in ranking if r[2] == 0.0):.3f}). Sentences read: {', '.join(map(str, tied))} tie "
-                  "on dev; qa/answering/extractive.py reads 8, because on our own news questions "
+                  f"on dev; qa/answering/extractive.py reads {READER_CANDIDATES}, because on our own news questions "
                   "(`python -m bench.seed_questions`) reading 6 loses an answer that 8 finds."]
     else:
         weight, read_top = args.weight, -args.read

@@ -76,11 +76,12 @@ class ExtractiveAnswerer:
         chosen = self._select(sentences)
         if not chosen:
             return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
-        first = self._answering(chosen, condensed)
-        if first is None:  # about the same things, but none is an answer of the kind asked for
+        leading = self._answering(chosen, condensed)
+        if leading is None:  # about the same things, but none is an answer of the kind asked for
             return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
-        lead, rest = chosen[first], chosen[:first] + chosen[first + 1:]
-        chosen = _without_overlaps([self._as_lead(lead, condensed)] + [self._with_speaker(s) for s in rest])
+        first, lead = leading
+        rest = chosen[:first] + chosen[first + 1:]
+        chosen = _without_overlaps([lead] + [self._with_speaker(s) for s in rest])
         return ground(self._compose(question, condensed, chosen, hits), self.store)
 
     def _as_lead(self, sentence: PassageSentence, question: str) -> PassageSentence:
@@ -89,17 +90,17 @@ class ExtractiveAnswerer:
         sentence = self._complete(sentence, question)
         return self._with_speaker(self._continued(self._antecedent(sentence)))
 
-    def _answering(self, chosen: list[PassageSentence], question: str) -> int | None:
-        """Which chosen sentence leads: the best one if it can be an answer of the kind asked for
-        ("how long" needs a number); else the most relevant one if that can: the reader may reorder
-        sentences, but not talk the answer out of a sentence relevance alone would have cited."""
+    def _answering(self, chosen: list[PassageSentence], question: str) -> tuple[int, PassageSentence] | None:
+        """Which chosen sentence leads, and its extract: the best one if it can be an answer of the
+        kind asked for ("how long" needs a number); else the most relevant one if that can: the reader
+        may reorder sentences, but not talk the answer out of a sentence relevance alone would cite."""
         if not self.require_types:
-            return 0
+            return 0, self._as_lead(chosen[0], question)
         most_relevant = max(range(len(chosen)), key=lambda i: (chosen[i].relevance, -i))
         for i in dict.fromkeys((0, most_relevant)):
             lead = self._as_lead(chosen[i], question)
             if answers_kind(question, lead.text, self._before(lead)):
-                return i
+                return i, lead
         return None
 
     def scored_sentences(self, question: str, question_vector: np.ndarray, hits: list[Hit]) -> list[PassageSentence]:
@@ -149,12 +150,16 @@ class ExtractiveAnswerer:
         known = {n.lower() for n in names(question)}
         if kind in (None, "cause", "definition") or _has_answer_type(kind, sentence.text, known):
             return sentence
+        return self._with_next(sentence, lambda text: _has_answer_type(kind, text, known))
+
+    def _with_next(self, sentence: PassageSentence, wanted) -> PassageSentence:
+        """The sentence joined with the next one of its paragraph when `wanted(next sentence's text)`."""
         doc = self.store.document(sentence.doc_id)
         following = split_sentences(doc.text, sentence.end, min(len(doc.text), sentence.end + 1000))
         if not following or _PARAGRAPH_BREAK.search(doc.text, sentence.end, following[0].start):
             return sentence
         nxt = following[0]
-        if not _has_answer_type(kind, doc.text[nxt.start:nxt.end], known):
+        if not wanted(doc.text[nxt.start:nxt.end]):
             return sentence
         return replace(sentence, end=nxt.end, text=doc.text[sentence.start:nxt.end])
 
@@ -173,15 +178,8 @@ class ExtractiveAnswerer:
 
     def _continued(self, sentence: PassageSentence) -> PassageSentence:
         """The sentence with the next one of its paragraph when that one points back to it."""
-        doc = self.store.document(sentence.doc_id)
-        following = split_sentences(doc.text, sentence.end, min(len(doc.text), sentence.end + 1000))
-        if not following or _PARAGRAPH_BREAK.search(doc.text, sentence.end, following[0].start):
-            return sentence
-        nxt = following[0]
-        text = doc.text[nxt.start:nxt.end]
-        if len(text) > CONTINUATION_CHARS or not _BACK_REFERENCE.match(text):
-            return sentence
-        return replace(sentence, end=nxt.end, text=doc.text[sentence.start:nxt.end])
+        return self._with_next(sentence, lambda text: len(text) <= CONTINUATION_CHARS
+                               and bool(_BACK_REFERENCE.match(text)))
 
     def _before(self, sentence: PassageSentence, chars: int = 300) -> str:
         """The text just before a sentence (its paragraph's earlier words), where a pronoun's
