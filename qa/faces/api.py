@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa import __version__
 from qa.engine import MAX_K, Engine
-from qa.errors import ConflictError, InputError, NotFoundError, QAError, TooLargeError, UnsupportedTypeError
+from qa.errors import (ConflictError, InputError, NotFoundError, QAError, StoreLockedError, TooLargeError,
+                       UnsupportedTypeError)
 from qa.faces.render import documents_json
 from qa.types import Filters, Turn
 
@@ -22,6 +23,7 @@ MAX_QUESTION = 2000
 # at once, so a flood is shed instead of piling up threads and memory (the CPU-bound model can
 # only do a couple of answers at a time on a small machine anyway).
 MAX_IN_FLIGHT = 48
+RETRY_AFTER_SECONDS = 5  # another process (an ingest) is writing the index: it usually takes seconds
 
 
 class Message(BaseModel):
@@ -189,7 +191,8 @@ def create_api(engine: Engine) -> FastAPI:
 
     @app.exception_handler(QAError)
     async def _domain_error(request: Request, exc: QAError):
-        return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(exc, StoreLockedError) else None
+        return JSONResponse({"detail": str(exc)}, status_code=status_for(exc), headers=retry)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

@@ -6,6 +6,7 @@ import os
 from fastapi import FastAPI, Query
 from fastapi.responses import HTMLResponse
 
+from qa.faces.access import Guard
 from qa.faces.api import create_api
 from qa.engine import Engine
 from qa.settings import Settings
@@ -35,7 +36,11 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
 
     demo = build_ui(engine, stateless).queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
     # No allowed_paths: the UI serves only Gradio's own assets, never files from disk.
-    return gr.mount_gradio_app(app, demo, path="/", css=CSS, max_file_size=settings.max_upload_bytes)
+    app = gr.mount_gradio_app(app, demo, path="/", css=CSS, max_file_size=settings.max_upload_bytes)
+    # outermost: the key at the door of every page, bounded bodies, security headers on every response
+    app.add_middleware(Guard, api_key=settings.api_key, upload_limit=settings.max_upload_bytes)
+    engine.sweep_uploads()  # what a killed or refused upload left behind
+    return app
 
 
 def serve(settings: Settings, workers: int = 1) -> None:

@@ -173,6 +173,9 @@ def build_ui(engine: Engine, stateless: bool = False) -> gr.Blocks:
             report = engine.upload(sent)
         except QAError as exc:
             return f"⚠ Nothing was added: {_md_escape(str(exc))}"
+        finally:  # Gradio's copies of the files: the uploads folder keeps what was added
+            for f in files:
+                Path(f).unlink(missing_ok=True)
         return (f"Added {report.added}, updated {report.updated} "
                 f"({', '.join(_md_escape(Path(f).name) for f in files)}); the corpus now has "
                 f"{report.documents} documents. Ask away.")
@@ -198,7 +201,8 @@ def build_ui(engine: Engine, stateless: bool = False) -> gr.Blocks:
     def clear():
         return [], "", citations_html([]), gr.update(choices=[], value=None), "", "", [], []
 
-    with gr.Blocks(title="corpus QA", analytics_enabled=False) as demo:
+    # delete_cache: Gradio's copies of uploads a handler never saw (a closed tab) go within the hour
+    with gr.Blocks(title="corpus QA", analytics_enabled=False, delete_cache=(600, 3600)) as demo:
         gr.Markdown("# corpus QA\nAnswers from the articles, every claim with a cited extract you can check.")
         status_line = gr.Markdown(corpus_line, elem_id="corpus-line")
         asked = gr.JSON([], visible=False) if stateless else gr.State([])

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from qa.errors import InputError
 from qa.ingest.metadata import extract_metadata, parse_date
-from qa.ingest.readers import READERS, SkipFile, reader_for
+from qa.ingest.readers import READERS, Extracted, SkipFile, reader_for
+from qa.ingest.sandbox import SandboxLimits, extract
 from qa.types import Document
 
 __all__ = ["Candidate", "Discovery", "SkipFile", "discover", "load_document", "read_bytes", "file_hash"]
@@ -112,12 +113,12 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_document(candidate: Candidate, data: bytes) -> Document:
-    """A Document from a file's bytes; SkipFile when there is nothing to ingest."""
-    reader = reader_for(candidate.path.suffix)
-    if reader is None:
-        raise SkipFile(f"unsupported file type {candidate.path.suffix!r}")
-    extracted = reader(data)
+def load_document(candidate: Candidate, data: bytes, bounds: SandboxLimits,
+                  extracted: Extracted | None = None, source: str | None = None) -> Document:
+    """A Document from a file's bytes (already `extracted`, or extracted here within `bounds`);
+    SkipFile when there is nothing to ingest or the file is over a limit."""
+    if extracted is None:
+        extracted = extract(candidate.path.suffix, data, bounds)
     text, meta = extracted.text, extracted.meta
     if not text.strip():
         raise SkipFile("empty")
@@ -125,7 +126,7 @@ def load_document(candidate: Candidate, data: bytes) -> Document:
         raise SkipFile("binary (mostly unprintable characters)")
     title, outlet, published = extract_metadata(text, fallback_title=candidate.path.stem)
     return Document(
-        doc_id=candidate.doc_id, source=display_path(candidate.path), text=text,
+        doc_id=candidate.doc_id, source=source or display_path(candidate.path), text=text,
         title=meta.get("title") or title, outlet=meta.get("outlet") or outlet,
         date=parse_date(meta.get("date", "")) or published,
         sha256=file_hash(data), root=str(candidate.root), origin=extracted.origin, pages=extracted.pages,

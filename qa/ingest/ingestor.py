@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Protocol
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from qa.errors import InputError, NotFoundError
 from qa.ingest.chunking import ENCODING, Chunker
 from qa.ingest.corpus import Candidate, SkipFile, discover, file_hash, load_document, read_bytes, supported
 from qa.ingest.plan import FileState, Plan, plan_changes
+from qa.ingest.readers import Extracted
+from qa.ingest.sandbox import bounds_from
 from qa.settings import Settings
 from qa.store import StoreBackend, open_backend
 from qa.store.base import Batch, StoreWriter
@@ -24,6 +27,17 @@ from qa.text.sentences import split_sentences
 from qa.types import Chunk, Document
 
 Progress = Callable[[int, int], None]  # (documents done, documents to process)
+
+
+class Staged(Protocol):
+    """Files that come with the ingest (uploads): written once the store lock is held, already
+    extracted (a file is extracted once), shown under a source name of their own."""
+
+    def write(self) -> None: ...
+
+    def extracted(self, path: Path, sha256: str) -> Extracted | None: ...
+
+    def source(self, path: Path) -> str | None: ...
 DOC_BATCH = 64  # documents chunked and embedded together: big enough for full batches
 
 
@@ -68,6 +82,8 @@ class Ingestor:
         self._embedder: Embedder | None = None
         self.progress = progress or (lambda done, total: None)
         self.backend = backend or open_backend(settings)
+        self.bounds = bounds_from(settings)
+        self._staged: Staged | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -75,15 +91,18 @@ class Ingestor:
             self._embedder = self._embedder_factory()
         return self._embedder
 
-    def run(self, paths: list[Path], rebuild: bool = False) -> IngestReport:
+    def run(self, paths: list[Path], rebuild: bool = False, staged: Staged | None = None) -> IngestReport:
         started = time.perf_counter()
-        found = discover(paths)
-        if not found.candidates:
-            where = ", ".join(str(p) for p in paths)
-            detail = "; ".join(f"{p}: {r}" for p, r in found.skipped[:3])
-            raise InputError(f"no supported files ({supported()}) in {where}"
-                             f"{' (' + detail + ')' if detail else ''}; nothing changed")
+        self._staged = staged
         with self.backend.lock():
+            if staged is not None:
+                staged.write()
+            found = discover(paths)
+            if not found.candidates:
+                where = ", ".join(str(p) for p in paths)
+                detail = "; ".join(f"{p}: {r}" for p, r in found.skipped[:3])
+                raise InputError(f"no supported files ({supported()}) in {where}"
+                                 f"{' (' + detail + ')' if detail else ''}; nothing changed")
             report = self._run_locked(found, rebuild)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
@@ -155,7 +174,10 @@ class Ingestor:
             path = Path(state.path)
             try:
                 data = read_bytes(path, self.settings.max_file_bytes)
-                documents.append(load_document(Candidate(Path(state.root), path), data))
+                staged = self._staged
+                extracted = staged.extracted(path, file_hash(data)) if staged else None
+                source = staged.source(path) if staged else None
+                documents.append(load_document(Candidate(Path(state.root), path), data, self.bounds, extracted, source))
             except SkipFile as skip:
                 report.skipped.append((state.path, str(skip)))
                 if state.doc_id in known:

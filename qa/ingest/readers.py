@@ -20,6 +20,19 @@ class SkipFile(Exception):
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What a reader may produce from one file: refused (SkipFile naming the limit), never truncated."""
+
+    max_chars: int = 2_000_000  # extracted characters
+    max_pages: int = 2_000  # PDF pages
+    max_member_bytes: int = 64 << 20  # one archive member (DOCX part), inflated
+    max_inflated_bytes: int = 128 << 20  # all archive members together, inflated
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
 class Extracted:
     text: str
     origin: str
@@ -42,11 +55,11 @@ def decode(data: bytes) -> str:
         raise SkipFile(f"not valid UTF-8 (byte {exc.start})") from None
 
 
-def read_text(data: bytes) -> Extracted:
+def read_text(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Extracted:
     return Extracted(decode(data), "text")
 
 
-def read_markdown(data: bytes) -> Extracted:
+def read_markdown(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Extracted:
     """Markdown rendered to its text: no "#", emphasis marks or link targets in answers."""
     from markdown_it import MarkdownIt
 
@@ -54,7 +67,7 @@ def read_markdown(data: bytes) -> Extracted:
     return Extracted(text, "markdown")
 
 
-def read_html(data: bytes) -> Extracted:
+def read_html(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Extracted:
     """A news page through trafilatura: the article's main text and its metadata, without
     navigation, comments or footer. Pages it finds no article in fall back to all visible text."""
     import trafilatura
@@ -81,8 +94,9 @@ def _visible_text(html: str) -> Extracted:
     return Extracted(text, "html", {k: v for k, v in meta.items() if v})
 
 
-def read_pdf(data: bytes) -> Extracted:
-    """The text layer of each page (pypdf), pages separated by a blank line; page starts kept."""
+def read_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Extracted:
+    """The text layer of each page (pypdf), pages separated by a blank line; page starts kept.
+    Page count and text are checked page by page: a file over a limit stops at the first sign."""
     import pypdf
     from pypdf.errors import PdfReadError
 
@@ -90,7 +104,15 @@ def read_pdf(data: bytes) -> Extracted:
         pdf = pypdf.PdfReader(io.BytesIO(data))
         if pdf.is_encrypted and not pdf.decrypt(""):
             raise SkipFile("encrypted PDF")
-        pages = [(page.extract_text() or "").strip() for page in pdf.pages]
+        if len(pdf.pages) > limits.max_pages:
+            raise SkipFile(f"over the page limit ({len(pdf.pages):,} pages; limit {limits.max_pages:,})")
+        pages, size = [], 0
+        for page in pdf.pages:
+            pages.append((page.extract_text() or "").strip())
+            size += len(pages[-1])
+            if size > limits.max_chars:
+                raise SkipFile(f"over the extracted text limit (more than {limits.max_chars:,} characters "
+                               f"by page {len(pages)}, QA_MAX_DOCUMENT_CHARS)")
         info = pdf.metadata or {}
     except SkipFile:
         raise
@@ -109,15 +131,20 @@ def read_pdf(data: bytes) -> Extracted:
     return Extracted(text, "pdf", {k: v for k, v in meta.items() if v}, tuple(starts))
 
 
-def read_docx(data: bytes) -> Extracted:
-    """The paragraphs (and table cells) of a Word document, one per line block (python-docx)."""
+def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Extracted:
+    """The paragraphs (and table cells) of a Word document, one per line block (python-docx).
+    The archive's inflated sizes are checked before anything is inflated (zipfile never inflates
+    a member past the size it declares)."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        document = docx.Document(io.BytesIO(data))
         with zipfile.ZipFile(io.BytesIO(data)) as package:
+            _check_inflated(package, limits)
             has_properties = "docProps/core.xml" in package.namelist()
+        document = docx.Document(io.BytesIO(data))
+    except SkipFile:
+        raise
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise SkipFile(f"corrupt or unreadable DOCX ({type(exc).__name__})") from None
     except Exception as exc:  # lxml and the zip layer fail their own ways on damaged files
@@ -132,7 +159,18 @@ def read_docx(data: bytes) -> Extracted:
     return Extracted(text, "docx", {k: v for k, v in meta.items() if v})
 
 
-Reader = Callable[[bytes], Extracted]
+def _check_inflated(package: zipfile.ZipFile, limits: Limits) -> None:
+    total = 0
+    for member in package.infolist():
+        if member.file_size > limits.max_member_bytes:
+            raise SkipFile(f"archive member {member.filename[:60]!r} inflates to {member.file_size:,} bytes; "
+                           f"limit {limits.max_member_bytes:,}")
+        total += member.file_size
+    if total > limits.max_inflated_bytes:
+        raise SkipFile(f"archive inflates to {total:,} bytes; limit {limits.max_inflated_bytes:,}")
+
+
+Reader = Callable[[bytes, Limits], Extracted]
 READERS: dict[str, Reader] = {
     ".txt": read_text, ".md": read_markdown, ".markdown": read_markdown,
     ".html": read_html, ".htm": read_html, ".pdf": read_pdf, ".docx": read_docx,
