@@ -91,24 +91,72 @@ def available() -> bool:
     return model_file() is not None and ((binary() is not None and prebuilt_runs()) or _llama_cpp_python())
 
 
-def start_llama(log: Path) -> tuple[subprocess.Popen, str]:
+def start_llama(log: Path, ready_within: float = 300) -> tuple[subprocess.Popen, str]:
+    """A llama.cpp server on a free port, once it answers; RuntimeError with the log's tail if it
+    exits or does not answer in time (a busy 2-core machine loads the model slowly)."""
     port = free_port()
     command = server_command(port)
     if command is None:
         raise RuntimeError("no OpenAI-compatible llama.cpp server runs on this machine")
     process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.time() + 120
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + ready_within
     while time.time() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"llama-server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2).status_code == 200:
-                return process, f"http://127.0.0.1:{port}/v1"
-        except httpx.HTTPError:
-            pass
+            raise RuntimeError(f"llama-server exited with {process.returncode}: {_tail(log)}")
+        if _answers(url):
+            return process, url
         time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("llama-server did not become healthy in 120 s")
+    stop(process)
+    raise RuntimeError(f"llama-server did not answer within {ready_within:g} s: {_tail(log)}")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/models", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _tail(log: Path) -> str:
+    try:
+        return log.read_text(errors="replace")[-2000:]
+    except OSError:
+        return "(no log)"
+
+
+class LlamaServer:
+    """The server the LLM tests share: `url` checks it still answers and, if it died since the
+    last test (seen once mid-suite on a loaded machine), starts a new one, saying so in the log,
+    so no test depends on the health of a server an earlier test used."""
+
+    def __init__(self, folder: Path, attempts: int = 2):
+        self.folder, self.attempts, self.starts = folder, attempts, 0
+        self.process: subprocess.Popen | None = None
+        self._url = ""
+
+    @property
+    def url(self) -> str:
+        if self.process is None or self.process.poll() is not None or not _answers(self._url):
+            self.restart()
+        return self._url
+
+    def restart(self) -> None:
+        self.stop()
+        reasons = []
+        for _ in range(self.attempts):
+            self.starts += 1
+            try:
+                self.process, self._url = start_llama(self.folder / f"server-{self.starts}.log")
+                return
+            except RuntimeError as exc:
+                reasons.append(str(exc)[:500])
+        raise RuntimeError(f"llama-server could not be started ({self.attempts} attempts): " + " | ".join(reasons))
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+            self.process = None
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -117,6 +165,7 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(10)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
 
 
 class FakeServer:

@@ -18,11 +18,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(store: Path, log: Path, timeout: float = 180.0) -> tuple[subprocess.Popen, str]:
+def start_server(store: Path, log: Path, timeout: float = 180.0,
+                 extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "QA_STORE_DIR": str(store)}
     env.pop("QA_EMBEDDING_MODEL", None)  # the default model, as users get it
     env.pop("QA_API_KEY", None)
+    env.update(extra_env or {})
     process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

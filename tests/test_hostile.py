@@ -150,6 +150,8 @@ def test_with_a_key_no_page_route_or_write_is_open_without_it(keyed):
     assert keyed.get(f"/api/documents/{SEED}").status_code == 401
     assert keyed.delete(f"/api/documents/{SEED}").status_code == 401
     assert keyed.post("/api/documents", files={"file": ("x.txt", b"Some text.")}).status_code == 401
+    assert keyed.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                      headers={"accept": "application/json, text/event-stream"}).status_code == 401
     page = keyed.get("/", headers={"accept": "text/html"})
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
     assert keyed.get(f"/api/documents/{SEED}", headers={"Authorization": f"Bearer {KEY}"}).status_code == 200
@@ -204,3 +206,21 @@ def test_a_write_held_by_another_process_is_503_with_retry_after(tmp_path, engin
 def test_an_uploads_source_is_relative_to_the_store(engine):
     engine.upload([("note.txt", b"The ferry note.\n")])
     assert engine.document("note").source == "uploads/note.txt"
+
+
+@pytest.mark.parametrize("body", [b"[" * 10_000 + b"]" * 10_000, b'{"question": "\xff\xfe"}'])
+def test_a_body_that_cannot_be_read_as_json_is_422(engine, body):
+    from qa.faces.api import create_api
+
+    reply = TestClient(create_api(engine)).post("/api/ask", content=body, headers={"content-type": "application/json"})
+    assert reply.status_code == 422 and reply.json()["detail"].startswith("body:")
+
+
+def test_a_pasted_paragraph_as_question_is_answered_not_a_500(engine):
+    from qa.faces.api import create_api
+
+    paragraph = ("Putin did not meet the speaker of the Iranian parliament during his visit to Moscow, and the "
+                 "letter from the Supreme Leader was handed to someone else instead of the president; ") * 4
+    assert 600 < len(paragraph) < 2000
+    reply = TestClient(create_api(engine)).post("/api/ask", json={"question": paragraph + "who received it?"})
+    assert reply.status_code == 200 and reply.json()["citations"]

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import SEEDS
-from llm_server import FakeServer, available, start_llama, stop
+from llm_server import FakeServer, LlamaServer, available
 from qa.engine import Engine
 from qa.settings import Settings
 
@@ -115,10 +115,16 @@ needs_server = pytest.mark.skipif(not available(), reason="no llama.cpp server r
 
 
 @pytest.fixture(scope="module")
-def llama(tmp_path_factory):
-    process, url = start_llama(tmp_path_factory.mktemp("llama") / "server.log")
-    yield url
-    stop(process)
+def llama_server(tmp_path_factory):
+    server = LlamaServer(tmp_path_factory.mktemp("llama"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def llama(llama_server) -> str:
+    """The server's URL, checked to answer before each test (restarted if it died)."""
+    return llama_server.url
 
 
 @pytest.mark.slow
@@ -186,3 +192,17 @@ def test_instructions_inside_a_document_cannot_change_the_rules(tmp_path, llama)
             assert part.cites  # every sentence still carries its support
             if "Paris" in part.text:
                 assert "Paris" in quotes  # only as a cited extract says it, never as a fact of the model's own
+
+
+@pytest.mark.slow
+@needs_server
+def test_a_server_that_died_is_started_again_before_the_next_test(llama_server):
+    import httpx
+
+    llama_server.url  # up
+    starts = llama_server.starts
+    llama_server.process.kill()  # as a crash mid-suite would leave it
+    llama_server.process.wait()
+    url = llama_server.url
+    assert llama_server.starts == starts + 1
+    assert httpx.get(f"{url}/models", timeout=10).status_code == 200

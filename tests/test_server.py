@@ -45,3 +45,28 @@ def test_rest_api_is_served_alongside(live_server):
     with urllib.request.urlopen(request, timeout=60) as response:
         answer = json.loads(response.read())
     assert any("Volodin" in c["quote"] for c in answer["citations"])
+
+
+def test_a_follow_up_in_the_chat_is_understood_as_over_rest(live_server):
+    """The chat condenses from the conversation as data (questions asked, answers' plain text),
+    as REST clients send it, never from its own rendered markup."""
+    from gradio_client import Client
+
+    chat = Client(live_server + "/", verbose=False)  # a session of its own: the conversation is its state
+    first = chat.predict("Why didn't Putin meet Qalibaf?", [], [], api_name="/chat")
+    second = chat.predict("Who did he meet instead?", first[0], [], api_name="/chat")
+    message = second[0][-1]["content"]
+    message = message if isinstance(message, str) else message[0]["text"]
+    understood = re.search(r"\*Understood as: (.+?)\*", message)
+
+    def ask(body):
+        request = urllib.request.Request(live_server + "/api/ask", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        return json.load(urllib.request.urlopen(request, timeout=120))
+
+    rest_first = ask({"question": "Why didn't Putin meet Qalibaf?"})
+    rest = ask({"question": "Who did he meet instead?",
+                "history": [{"role": "user", "content": "Why didn't Putin meet Qalibaf?"},
+                            {"role": "assistant", "content": rest_first["answer"]}]})
+    assert understood and understood.group(1).replace("\\", "") == rest["condensed_question"]
+    assert "Volodin" in message

@@ -39,7 +39,9 @@ class SentenceReader:
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(model_dir("all-MiniLM-L6-v2") / "tokenizer.json"))
         self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(int(meta["max_length"]), strategy="only_second")
+        # longest_first: a long sentence is cut, and so is a question too long to leave room for one
+        # (only_second raised on a pasted paragraph, a 500 for a question under the length limit)
+        self.tokenizer.enable_truncation(int(meta["max_length"]), strategy="longest_first")
         self.name = name
 
     def score(self, question: str, sentences: list[str]) -> np.ndarray:

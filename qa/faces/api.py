@@ -9,6 +9,7 @@ from typing import Literal
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa import __version__
@@ -201,6 +202,15 @@ def create_api(engine: Engine) -> FastAPI:
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(p) for p in first["loc"] if p != "body") or "request"
         return JSONResponse({"detail": f"{where}: {first['msg']}", "errors": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        """FastAPI answers a body it cannot parse at all (invalid UTF-8, JSON nested too deeply)
+        with a bare 400; it is bad input like any other: 422 with a readable line."""
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            return JSONResponse({"detail": "body: not readable as JSON (invalid UTF-8, or nested too deeply)",
+                                 "errors": [{"loc": ["body"], "msg": "unreadable JSON"}]}, status_code=422)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # never a traceback to a client

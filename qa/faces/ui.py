@@ -48,15 +48,11 @@ def _text(content) -> str:
     return ""
 
 
-def _turns(history: list[dict], asked: list[str]) -> list[Turn]:
-    """History for condensing: the user's questions as asked (not their escaped display)."""
-    turns, questions = [], iter(asked)
-    for message in history or []:
-        if message.get("role") == "user":
-            turns.append(Turn("user", next(questions, _text(message.get("content")))))
-        elif message.get("role") == "assistant":
-            turns.append(Turn("assistant", html.unescape(_text(message.get("content")))))
-    return turns
+def _turns(conversation: list[dict]) -> list[Turn]:
+    """The conversation as data, the way REST clients send it: each question as asked and each
+    answer's plain text (markers and all), never the chat's rendered markup."""
+    return [Turn(t["role"], t["content"]) for t in conversation or []
+            if isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)]
 
 
 def _message(answer) -> str:
@@ -82,7 +78,7 @@ def build_ui(engine: Engine, stateless: bool = False) -> gr.Blocks:
         except QAError as exc:
             return f"Corpus unavailable: {exc}"
 
-    def respond(message: str, history: list, asked: list, outlets: list | None = None, since: str = "",
+    def respond(message: str, history: list, conversation: list, outlets: list | None = None, since: str = "",
                 until: str = ""):
         """A generator: with an LLM answerer its words appear as they arrive, then the grounded answer."""
         history = list(history or [])
@@ -91,30 +87,31 @@ def build_ui(engine: Engine, stateless: bool = False) -> gr.Blocks:
         filters = Filters(tuple(outlets or ()), (since or "").strip() or None, (until or "").strip() or None)
         if engine.settings.answerer == "llm":
             written = ""
-            for kind, value in engine.ask_streamed(message, _turns(history, asked), filters=filters):
+            for kind, value in engine.ask_streamed(message, _turns(conversation), filters=filters):
                 if kind == "token":
                     written += value
                     yield (history + [{"role": "user", "content": shown},
                                       {"role": "assistant", "content": html.escape(written) + " …"}], "",
-                           *keep, asked, gr.update())
+                           *keep, conversation, gr.update())
                 else:
                     answer = value  # an Answer, or the QAError to show
         else:
             try:
-                answer = engine.ask(message, _turns(history, asked), filters=filters)
+                answer = engine.ask(message, _turns(conversation), filters=filters)
             except QAError as exc:
                 answer = exc
         if isinstance(answer, QAError):
             history += [{"role": "user", "content": shown},
                         {"role": "assistant", "content": f"⚠ {html.escape(str(answer))}"}]
-            yield history, message, *keep, asked, gr.update()
+            yield history, message, *keep, conversation, gr.update()
             return
         history += [{"role": "user", "content": shown}, {"role": "assistant", "content": _message(answer)}]
         choices = [f"[{c.n}] {c.title}" for c in answer.citations]
         cites = [c.to_json() for c in answer.citations]
         yield (history, "", citations_html(answer.citations),
                gr.update(choices=choices, value=None), "", passages_html(answer.passages),
-               asked + [message], cites)
+               conversation + [{"role": "user", "content": message},
+                               {"role": "assistant", "content": answer.answer}], cites)
 
     def respond_whole(*args):
         """respond() run to its end: one request, one response."""
@@ -205,6 +202,7 @@ def build_ui(engine: Engine, stateless: bool = False) -> gr.Blocks:
     with gr.Blocks(title="corpus QA", analytics_enabled=False, delete_cache=(600, 3600)) as demo:
         gr.Markdown("# corpus QA\nAnswers from the articles, every claim with a cited extract you can check.")
         status_line = gr.Markdown(corpus_line, elem_id="corpus-line")
+        # the conversation as data (questions as asked, answers' plain text): what follow-ups are condensed from
         asked = gr.JSON([], visible=False) if stateless else gr.State([])
         cites = gr.JSON([], visible=False) if stateless else gr.State([])
         with gr.Tab("Chat"):
