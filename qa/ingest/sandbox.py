@@ -23,6 +23,7 @@ from qa.ingest.readers import Extracted, Limits, SkipFile, reader_for
 
 _HEADER = struct.Struct(">Q")
 POOL_SIZE = 2  # the machines this runs on have two cores
+RECYCLE_BYTES = 300 << 20  # a worker that grew past this on a big file is replaced, not kept idle at that size
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class _Worker:
             self.kill()
             raise SkipFile(f"extraction needed more than {bounds.memory_bytes >> 20:,} MB "
                            f"(QA_EXTRACT_MEMORY_MB) or crashed; refused")
+        if answer.get("rss", 0) > RECYCLE_BYTES:
+            self.kill()  # its heap stays at the big file's size: a fresh worker costs ~1 s on the next file
         if "skip" in answer:
             raise SkipFile(answer["skip"])
         return Extracted(answer["text"], answer["origin"], answer["meta"], tuple(answer["pages"]))
@@ -177,7 +180,16 @@ def _serve(memory_bytes: int) -> None:
         except Exception as exc:  # a reader's unexpected failure is this file's problem only
             answer = {"skip": f"unreadable ({type(exc).__name__})"}
         del data
+        answer["rss"] = _rss_bytes()
         _send(sink, json.dumps(answer).encode())
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 if __name__ == "__main__":
