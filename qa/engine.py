@@ -205,7 +205,7 @@ class Engine:
         """An answer; with an LLM answerer, `on_token` receives its words as they arrive."""
         question = self._valid_text(question, "question")
         filters = valid_filters(filters)
-        history = [t for t in (history or []) if t.content.strip()][-10:]
+        history = [t for t in (history or []) if t.text.strip()][-10:]
         condensed = condense(question, history)
         loaded = self._current()
         vector = self._embed_query(condensed)

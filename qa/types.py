@@ -196,7 +196,33 @@ class Filters:
 
 @dataclass(frozen=True)
 class Turn:
-    """One message of a chat history."""
+    """One message of a chat history. An assistant turn may carry the ask result it came from:
+    follow-ups are then condensed from that data (its plain answer), whatever a face displayed."""
 
     role: str  # "user" | "assistant"
     content: str
+    result: dict | None = None
+
+    @property
+    def text(self) -> str:
+        """What the turn said, in plain text: the result's answer when there is one."""
+        answer = (self.result or {}).get("answer")
+        return answer if isinstance(answer, str) and answer.strip() else self.content
+
+    @classmethod
+    def from_json(cls, raw) -> "Turn":
+        """{"role": "user"|"assistant", "content": str, "result": {...}?}; InputError otherwise."""
+        if not (isinstance(raw, dict) and raw.get("role") in ("user", "assistant")
+                and isinstance(raw.get("content", ""), str) and isinstance(raw.get("result") or {}, dict)):
+            raise InputError('history must be a list of {"role": "user"|"assistant", "content": str, '
+                             '"result": {...} (optional)}')
+        return cls(raw["role"], raw.get("content", ""), raw.get("result") or None)
+
+
+def turns_from_json(raw) -> list[Turn]:
+    """A history as every face receives it (REST, MCP, batch files, the chat's own state)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InputError('history must be a list of {"role": "user"|"assistant", "content": str}')
+    return [Turn.from_json(t) for t in raw]

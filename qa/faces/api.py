@@ -29,7 +29,9 @@ RETRY_AFTER_SECONDS = 5  # another process (an ingest) is writing the index: it 
 
 class Message(BaseModel):
     role: Literal["user", "assistant"]
-    content: str = Field(max_length=20_000)
+    content: str = Field("", max_length=20_000)
+    result: dict | None = Field(None, description="For an assistant turn: the ask result it came from. "
+                                                  "Follow-ups are then condensed from it (its plain answer).")
 
 
 class FiltersIn(BaseModel):
@@ -239,7 +241,7 @@ def create_api(engine: Engine) -> FastAPI:
     @app.post("/api/ask", response_model=AskResponse, dependencies=[Depends(auth)],
               responses={200: {"content": {"text/event-stream": {}}}})
     def ask(body: AskRequest, request: Request):
-        history = [Turn(m.role, m.content) for m in body.history]
+        history = [Turn(m.role, m.content, m.result) for m in body.history]
         filters = body.filters.to_filters() if body.filters else None
         if body.stream or "text/event-stream" in request.headers.get("accept", ""):
             return StreamingResponse(stream_answer(engine, body.question, history, body.k, filters),

@@ -129,14 +129,9 @@ def search(
 
 
 def _history(item: dict) -> list:
-    from qa.types import Turn
+    from qa.types import turns_from_json
 
-    raw = item.get("history") or []
-    if not isinstance(raw, list) or not all(
-            isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
-            for t in raw):
-        raise InputError("history must be a list of {\"role\": \"user\"|\"assistant\", \"content\": str}")
-    return [Turn(t["role"], t["content"]) for t in raw]
+    return turns_from_json(item.get("history"))
 
 
 @app.command()

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from qa import __version__
 from qa.engine import Engine
 from qa.errors import QAError
-from qa.types import Filters, Turn
+from qa.types import Filters, turns_from_json
 
 INSTRUCTIONS = ("Search and question answering over a news corpus. Every citation is an exact extract: "
                 "document_text[start:end] == quote. Use `verify` to check citations and `get_document` "
@@ -44,9 +44,9 @@ def build_mcp(engine: Engine):
                   outlet: list[str] | None = None, date_from: str | None = None, date_to: str | None = None,
                   doc_ids: list[str] | None = None) -> dict:
         """An answer made of cited extracts (or abstained=true when the corpus does not say).
-        history: earlier turns as {"role": "user"|"assistant", "content": str}, for follow-ups."""
-        turns = [Turn(t.get("role", "user"), str(t.get("content", ""))) for t in history or []
-                 if isinstance(t, dict) and t.get("role") in ("user", "assistant")]
+        history: earlier turns as {"role": "user"|"assistant", "content": str}, for follow-ups; an
+        assistant turn may carry "result", the ask result it came from."""
+        turns = turns_from_json(history)
         filters = Filters(tuple(outlet or ()), date_from, date_to, tuple(doc_ids or ()))
         answer = await run(lambda: engine.ask(question, turns, k, filters=filters))
         return answer.to_json()

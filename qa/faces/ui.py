@@ -10,7 +10,7 @@ from qa.errors import QAError
 from qa.faces.suggest import suggested_questions
 from qa.faces.web import (_md_escape, answer_markdown, citations_html, document_html, documents_table_html,
                           location_html, passages_html)
-from qa.types import Filters, Turn
+from qa.types import Filters, Turn, turns_from_json
 
 ANY_ARTICLE = "(any article)"
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"]
@@ -51,8 +51,7 @@ def _text(content) -> str:
 def _turns(conversation: list[dict]) -> list[Turn]:
     """The conversation as data, the way REST clients send it: each question as asked and each
     answer's plain text (markers and all), never the chat's rendered markup."""
-    return [Turn(t["role"], t["content"]) for t in conversation or []
-            if isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)]
+    return turns_from_json(conversation or [])
 
 
 def _message(answer) -> str:
@@ -277,7 +276,8 @@ def build_ui(engine: Engine, stateless: bool = False) -> gr.Blocks:
 
         def ask(question: str, history: list[dict] | None = None) -> dict:
             """An answer with cited extracts; history is [{"role": ..., "content": ...}]."""
-            turns = [Turn(m.get("role", "user"), _text(m.get("content"))) for m in history or []]
+            turns = [Turn(m.get("role", "user"), _text(m.get("content")),
+                          m.get("result") if isinstance(m.get("result"), dict) else None) for m in history or []]
             return engine.ask(question, turns).to_json()
 
         gr.api(search, api_name="search")

@@ -43,7 +43,7 @@ def condense(question: str, history: list[Turn]) -> str:
     earlier = [t.content for t in reversed(history) if t.role == "user" and t.content.strip()]
     if not earlier or not is_follow_up(question):
         return question
-    answer = next((t.content for t in reversed(history) if t.role == "assistant"), "")
+    answer = next((t.text for t in reversed(history) if t.role == "assistant"), "")
     referent = _referent(earlier[0], answer)
     if referent:
         resolved = _replace_personal(question, referent)
