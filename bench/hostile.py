@@ -16,7 +16,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 import zipfile
 import zlib
 from pathlib import Path

@@ -16,7 +16,6 @@ import itertools
 from pathlib import Path
 
 from bench.evaluate import build_store, load_dataset, normalize, split
-from qa.answering.extractive import READER_CANDIDATES
 from qa.engine import Engine
 from qa.settings import Settings
 
@@ -34,9 +33,9 @@ def live(work: Path, limit: int | None, weight: float, read_top: int) -> dict[st
     for name in ("xquad-en", "covid-qa"):
         dataset = load_dataset(DATA, name)
         dev, _ = split(dataset, limit)
-        settings = Settings(reader="minilm-reader" if weight else "none", reader_weight=weight, reader_threshold=0.0)
+        settings = Settings(reader="minilm-reader" if weight else "none", reader_weight=weight, reader_threshold=0.0,
+                            reader_sentences=read_top)
         engine = Engine(build_store(dataset, work, settings))
-        engine._current().answerer.reader_candidates = read_top
         hits = 0
         for q in dev:
             cited = engine.ask(q.question).citations
@@ -46,12 +45,7 @@ def live(work: Path, limit: int | None, weight: float, read_top: int) -> dict[st
 
 
 def candidates(engine: Engine, question: str, hide: str | None = None) -> list[tuple[float, float | None, str]]:
-    loaded = engine._current()
-    vector = engine.embedder.embed([question])[0]
-    hits = [h for h in loaded.retriever.search(question, vector, 50 if hide else engine.settings.answer_k)
-            if h.doc_id != hide][:engine.settings.answer_k]
-    ranked = loaded.answerer.scored_sentences(question, vector, hits)
-    return [(s.relevance, s.answer_prob, s.text) for s in ranked]
+    return [(s.relevance, s.answer_prob, s.text) for s in engine.sentences(question, hide_doc=hide)]
 
 
 def collect(work: Path, limit: int | None) -> list[dict]:
@@ -60,9 +54,9 @@ def collect(work: Path, limit: int | None) -> list[dict]:
         dataset = load_dataset(DATA, name)
         dev, _ = split(dataset, limit)
         # relevance order, the reader's probability on the most relevant max(CANDIDATES) sentences
-        base = Settings(reader="minilm-reader", reader_weight=0.0, reader_threshold=0.0)
+        base = Settings(reader="minilm-reader", reader_weight=0.0, reader_threshold=0.0,
+                        reader_sentences=max(CANDIDATES))
         engine = Engine(build_store(dataset, work, base))
-        engine._current().answerer.reader_candidates = max(CANDIDATES)
         for q in dev:
             gold = normalize(q.answer)
             for hide in (None, q.gold_doc):
@@ -102,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path(__file__).resolve().parent / ".cache")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "sweep-reader.md")
     parser.add_argument("--weight", type=float, help="skip the live reranker sweep: use this reader weight ...")
-    parser.add_argument("--read", type=int, default=READER_CANDIDATES, help="... and this many sentences read")
+    parser.add_argument("--read", type=int, default=Settings().reader_sentences, help="... and this many sentences read")
     args = parser.parse_args(argv)
     relevance_min = Settings().abstain_threshold
     cases = collect(args.work, args.limit)
@@ -126,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         tied = sorted(-r[1] for r in ranking if r[0] == mean and r[2] == weight)
         lines += ["", f"Chosen: reader_weight={weight} (mean first_contained {mean:.3f}; without the reader "
                   f"{next(r[0] for r in ranking if r[2] == 0.0):.3f}). Sentences read: {', '.join(map(str, tied))} tie "
-                  f"on dev; qa/answering/extractive.py reads {READER_CANDIDATES}, because on our own news questions "
+                  f"on dev; the shipped setting reads {Settings().reader_sentences}, because on our own news questions "
                   "(`python -m bench.seed_questions`) reading 6 loses an answer that 8 finds."]
     else:
         weight, read_top = args.weight, -args.read

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from qa.answering.base import Answerer
+from qa.answering.base import Answerer, passage_docs
+from qa.answering.extractive import ExtractiveAnswerer
 from qa.answering.citations import Location, Verdict, check_span, locate
 from qa.embedding import Embedder, load_embedder
 from qa.errors import ConflictError, InputError, NotFoundError, QAError, StoreLockedError
@@ -20,10 +21,11 @@ from qa.ingest.ingestor import IngestReport, Ingestor, Progress
 from qa.ingest.sandbox import bounds_from
 from qa.ingest.uploads import StagedUploads, Upload, check_upload, sweep
 from qa.retrieval.condense import condense
-from qa.retrieval.relevance import RelevanceScorer
+from qa.retrieval.relevance import PassageSentence, RelevanceScorer
 from qa.retrieval.rerank import SentenceReranker
 from qa.retrieval.retrieve import Retriever
 from qa.settings import Settings
+from qa.text.questions import understand
 from qa.store import StoreBackend, StoreReader, open_backend
 from qa.store.base import DocFields
 from qa.types import Answer, Document, Filters, Hit, Turn, page_at
@@ -38,22 +40,21 @@ class _Loaded:
     store: StoreReader
     retriever: Retriever
     answerer: Answerer
+    extractive: ExtractiveAnswerer  # what scores sentences, whatever writes the answer
 
 
-def make_answerer(settings: Settings, store: StoreReader) -> Answerer:
-    """The answerer the settings name (QA_ANSWERER)."""
-    from qa.answering.extractive import ExtractiveAnswerer
+def make_answerer(settings: Settings, store: StoreReader) -> tuple[Answerer, ExtractiveAnswerer]:
+    """The answerer the settings name (QA_ANSWERER), and the extractive one under it."""
+    from qa.answering.extractive import Tuning
     from qa.answering.reader import load_reader
 
-    extractive = ExtractiveAnswerer(store, settings.abstain_threshold, settings.max_answer_sentences,
-                                    load_reader(settings.reader), settings.reader_weight, settings.reader_threshold,
-                                    settings.answer_type_check)
+    extractive = ExtractiveAnswerer(store, Tuning.from_settings(settings), load_reader(settings.reader))
     if settings.answerer == "llm":
         from qa.answering.llm import LlmAnswerer, LlmClient
 
         client = LlmClient(settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout)
-        return LlmAnswerer(store, client, extractive)
-    return extractive
+        return LlmAnswerer(store, client, extractive), extractive
+    return extractive, extractive
 
 
 class Engine:
@@ -89,7 +90,7 @@ class Engine:
         s = self.settings
         reranker = SentenceReranker(RelevanceScorer(store)) if s.rerank_candidates else None
         retriever = Retriever(store, s.rrf_k, s.dense_weight, s.bm25_weight, reranker, s.rerank_candidates)
-        return _Loaded(store, retriever, make_answerer(s, store))
+        return _Loaded(store, retriever, *make_answerer(s, store))
 
     @property
     def store(self) -> StoreReader:
@@ -203,18 +204,25 @@ class Engine:
     def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None,
             on_token: Callable[[str], None] | None = None, filters: Filters | None = None) -> Answer:
         """An answer; with an LLM answerer, `on_token` receives its words as they arrive."""
-        question = self._valid_text(question, "question")
-        filters = valid_filters(filters)
+        asked = self._valid_text(question, "question")
         history = [t for t in (history or []) if t.text.strip()][-10:]
-        condensed = condense(question, history)
+        condensed = condense(asked, history)
         loaded = self._current()
-        vector = self._embed_query(condensed)
-        hits = loaded.retriever.search(condensed, vector, self._valid_k(k, self.settings.answer_k), filters=filters)
-        if on_token is not None and loaded.answerer.name == "llm":
-            answer = loaded.answerer.answer(question, condensed, vector, hits, on_token=on_token)
-        else:
-            answer = loaded.answerer.answer(question, condensed, vector, hits)
-        return _with_pages(answer, loaded.store)
+        understood = understand(asked, condensed, self._embed_query(condensed), valid_filters(filters))
+        passages = loaded.retriever.search(condensed, understood.vector, self._valid_k(k, self.settings.answer_k),
+                                           filters=understood.filters)
+        return _with_pages(loaded.answerer.answer(understood, passages, on_token=on_token), loaded.store)
+
+    def sentences(self, question: str, hide_doc: str | None = None) -> list[PassageSentence]:
+        """The sentences an answer to `question` is chosen from, best first, with their relevance
+        and the reader's probability (benches and diagnostics); `hide_doc` leaves one document out."""
+        asked = self._valid_text(question, "question")
+        loaded = self._current()
+        understood = understand(asked, asked, self._embed_query(asked))
+        k = self.settings.answer_k
+        passages = loaded.retriever.search(asked, understood.vector, MAX_K if hide_doc else k)
+        passages = [p for p in passages if p.doc_id != hide_doc][:k]
+        return loaded.extractive.scored_sentences(understood, passages)
 
     def ask_streamed(self, question: str, history: list[Turn] | None = None, k: int | None = None,
                      filters: Filters | None = None):
@@ -361,10 +369,9 @@ def release_memory() -> None:
 
 def _with_pages(answer: Answer, store: StoreReader) -> Answer:
     """Citations into paged documents (PDF) get their page number."""
-    docs = store.doc_fields(sorted({c.doc_id for c in answer.citations}))
+    docs = passage_docs(answer.passages, store, {c.doc_id for c in answer.citations})
     if not any(d.pages for d in docs.values()):
         return answer
     answer.citations = [replace(c, page=page_at(docs[c.doc_id].pages, c.start)) if c.doc_id in docs else c
                         for c in answer.citations]
     return answer
-

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     reader_weight: float = Field(
         0.2, ge=0.0, le=1.0, description="Share of the reader's probability in a sentence's score "
         "(the rest is relevance); chosen on the dev splits by bench/sweep_reader.py.")
+    reader_sentences: int = Field(
+        8, ge=1, le=50, description="The most relevant sentences of an answer's passages that the reader reads "
+        "(bench/sweep_reader.py: 6, 8 and 12 tie on dev; 8 answers more of our seed questions).")
+    cause_words: str = Field(
+        "because|due to|since|as a result|reasons?|rather than|in order to|so that|owing to",
+        description="Words (a regex alternation) that mark a cause: a 'why' question's sentences with one "
+        "get a small bonus (bench/cue_words.py measures adding others).")
     reader_threshold: float = Field(
         0.0, ge=0.0, le=1.0, description="Below this reader probability for the best sentence, the answer "
         "abstains. 0 (off): on the dev splits it trades answers for abstentions, and on our news seed questions "

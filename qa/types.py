@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qa.errors import InputError
+
 
 @dataclass(frozen=True)
 class Document:
@@ -68,6 +70,10 @@ class Hit:
     score: float
     dense_rank: int | None = None
     bm25_rank: int | None = None
+    # read once per question and handed on, never serialised: the document's fields (DocFields)
+    # and the passage's sentences as the reranker scored them (PassageSentence, in order)
+    doc: object = field(default=None, repr=False, compare=False)
+    sentences: tuple = field(default=(), repr=False, compare=False)
 
     def to_json(self) -> dict:
         return {
@@ -176,7 +182,6 @@ class Filters:
     @classmethod
     def from_json(cls, raw) -> "Filters":
         """From an ask body's "filters" object; a single string is accepted for a list."""
-        from qa.errors import InputError
 
         if not isinstance(raw, dict) or set(raw) - {"outlet", "date_from", "date_to", "doc_ids"}:
             raise InputError('filters must be an object with outlet, date_from, date_to and/or doc_ids')
@@ -192,6 +197,30 @@ class Filters:
             if raw.get(key) is not None and not isinstance(raw[key], str):
                 raise InputError(f"filters.{key} must be a date as YYYY-MM-DD")
         return cls(strings("outlet"), raw.get("date_from"), raw.get("date_to"), strings("doc_ids"))
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as the pipeline reads it, worked out once (qa.text.questions.understand)."""
+
+    asked: str  # as the user typed it
+    condensed: str  # as understood: self-contained, what is retrieved for and answered
+    vector: object = field(repr=False, compare=False)  # the condensed question's embedding
+    filters: Filters | None = None
+    kind: str | None = None  # the kind of answer wanted: name, date, number, cause, definition, statement
+    names: tuple[str, ...] = ()  # names in the condensed question, its added context included
+    asked_names: tuple[str, ...] = ()  # names outside that context: who the question is about
+    wants_name: bool = False  # "what is the name of ..."
+    which: str | None = None  # the head noun of "which X ..."
+
+    @property
+    def known(self) -> set[str]:
+        """The question's own names, lower-cased: an answer must bring something else."""
+        return {n.lower() for n in self.names}
+
+    @property
+    def asked_known(self) -> set[str]:
+        return {n.lower() for n in self.asked_names}
 
 
 @dataclass(frozen=True)

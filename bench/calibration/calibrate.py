@@ -21,8 +21,7 @@ def main() -> None:
     for line in (Path(__file__).parent / "seeds.jsonl").read_text().splitlines():
         item = json.loads(line)
         answer = engine.ask(item["question"])
-        vector = engine.embedder.embed([answer.condensed_question])[0]
-        ranked = engine._current().answerer.scored_sentences(answer.condensed_question, vector, answer.passages)
+        ranked = engine.sentences(answer.condensed_question)
         best = max((s.relevance for s in ranked), default=0.0)
         rows.append((item["answerable"], best, item["question"], answer.abstained))
     threshold = engine.settings.abstain_threshold

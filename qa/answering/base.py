@@ -8,37 +8,58 @@ with the parts that relied on it only; what is dropped is said in `warnings`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
-import numpy as np
-
-from qa.store.base import StoreReader
-from qa.types import Answer, Citation, Hit, Part, Segment
+from qa.store.base import DocFields, StoreReader
+from qa.types import Answer, Citation, Hit, Part, Question, Segment
 
 ABSTENTION = ("The corpus does not say. No passage answers this question closely enough; "
               "the closest passages are listed below.")
 
 
 class Answerer(Protocol):
+    """Every answerer (extractive, LLM, any later one) is called the same way by the engine."""
+
     name: str
 
-    def answer(self, question: str, condensed: str, question_vector: np.ndarray, hits: list[Hit]) -> Answer:
-        """An answer to `condensed` (the question as understood) from `hits`; `question` as asked."""
+    def answer(self, question: Question, passages: list[Hit],
+               on_token: Callable[[str], None] | None = None) -> Answer:
+        """An answer to `question.condensed` from `passages`; an answerer that writes prose hands
+        its words to `on_token` as they arrive (one that does not ignores it)."""
 
 
-def ground(answer: Answer, store: StoreReader) -> Answer:
+class DocumentTexts:
+    """Each document's text read from the store once per answer, however many steps need it."""
+
+    def __init__(self, store: StoreReader):
+        self.store = store
+        self._texts: dict[str, str | None] = {}
+
+    def __call__(self, doc_id: str) -> str | None:
+        if doc_id not in self._texts:
+            doc = self.store.document(doc_id)
+            self._texts[doc_id] = doc.text if doc else None
+        return self._texts[doc_id]
+
+
+def passage_docs(passages: list[Hit], store: StoreReader, doc_ids: set[str]) -> dict[str, DocFields]:
+    """The fields of these documents: from the passages that carry them, else from the store."""
+    docs = {h.doc_id: h.doc for h in passages if h.doc is not None and h.doc_id in doc_ids}
+    missing = sorted(doc_ids - docs.keys())
+    return {**docs, **(store.doc_fields(missing) if missing else {})}
+
+
+def ground(answer: Answer, store: StoreReader, texts: DocumentTexts | None = None) -> Answer:
     """Every citation verbatim at its offsets, or relocated, or dropped (and said so)."""
     if answer.abstained:
         return answer
-    texts: dict[str, str | None] = {}
+    texts = texts or DocumentTexts(store)
     kept: dict[int, Citation] = {}
     warnings = list(answer.warnings)
     for citation in answer.citations:
-        if citation.doc_id not in texts:
-            doc = store.document(citation.doc_id)
-            texts[citation.doc_id] = doc.text if doc else None
-        fixed = _grounded(citation, texts[citation.doc_id])
+        fixed = _grounded(citation, texts(citation.doc_id))
         if fixed is None:
             warnings.append(f"citation [{citation.n}] dropped: its quote is not in {citation.doc_id}")
         else:

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
-import numpy as np
-
-from qa.answering.base import ABSTENTION, ground
+from qa.answering.base import ABSTENTION, DocumentTexts, ground, passage_docs
 from qa.retrieval.condense import names
 from qa.retrieval.relevance import PassageSentence, RelevanceScorer, passage_sentences
 from qa.store.base import DocFields, StoreReader
 from qa.text.lexical import terms
+from qa.text.questions import understand
 from qa.text.sentences import split_sentences
-from qa.types import Answer, Citation, Hit, Part, Segment
+from qa.types import Answer, Citation, Hit, Part, Question, Segment
 
 ACCOUNT_RATIO = 0.87  # another article's best sentence joins the answer above this share of the best
 EXTRA_RATIO = 0.7  # more sentences join above this share of the best (tuned on the dev splits, see bench/results/quality.md)
@@ -20,8 +20,7 @@ MIN_WORDS = 5
 READER_CANDIDATES = 8  # sentences the reader reads per question, the most relevant first (bench/sweep_reader.py: 6, 8 and 12 tie on dev; 8 answers more of our seed questions)
 HEADING_WORDS = 12  # a line this short without end punctuation is a headline or caption, not a claim
 # Words that mark a cause or reason in English news text, whatever the story.
-_CAUSE = re.compile(r"\b(because|due to|since|as a result|reasons?|rather than|in order to|so that|"
-                    r"owing to)\b", re.I)
+CAUSE_WORDS = "because|due to|since|as a result|reasons?|rather than|in order to|so that|owing to"
 _DATE = re.compile(r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|"
                    r"September|October|November|December|Monday|Tuesday|Wednesday|Thursday|"
                    r"Friday|Saturday|Sunday|yesterday|today)\b")
@@ -30,13 +29,6 @@ _DATE = re.compile(r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|J
 # verb of saying cannot say what someone said. Asked such a question, the answer abstains
 # rather than cite a sentence that is only about the same people (bench/results/quality.md).
 REQUIRED_TYPES = {"date", "number", "statement"}
-# "What is the name of the ambassador?" asks for a name as surely as "who" does.
-_NAME_QUESTION = re.compile(r"\s*what(’s|'s| is| was| are| were)? the (full |first |last )?names? of\b", re.I)
-# "Which hotel did X stay at?": the answer names a hotel, or at least someone or something by name.
-_WHICH_QUESTION = re.compile(r"\s*(?:in |at |from |to |on |for |by )?which (\w+)\b", re.I)
-_CONTEXT = re.compile(r"\s*\([^()]*\)\s*$")  # the names a condensed follow-up carries as context
-_STATEMENT_QUESTION = re.compile(r"\s*what (did|does|do|has|have|had|will|would) .{1,80}? "
-                                 r"(say|said|tell|told|tweet|write|wrote|reply|answer|announce|claim|argue)\b", re.I)
 _SPEECH = re.compile(r"[“\"‘]|\b(said|says|say|told|tells|tweeted|tweets|wrote|writes|writing|stated|announced|"
                      r"claimed|argued|replied|answered|added|insisted|quoted|quotes|according to)\b", re.I)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")  # a line break alone is layout (PDF lines), not a new paragraph
@@ -54,158 +46,172 @@ _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hu
                      re.I)
 
 
+@dataclass(frozen=True)
+class Tuning:
+    """The answering knobs that were tuned, in one place: set through Settings (benches included),
+    never by patching names."""
+
+    threshold: float = 0.40  # abstain below this relevance of the best sentence
+    max_sentences: int = 3
+    reader_weight: float = 0.2
+    reader_threshold: float = 0.0
+    reader_sentences: int = READER_CANDIDATES
+    require_types: bool = True
+    account_ratio: float = ACCOUNT_RATIO
+    extra_ratio: float = EXTRA_RATIO
+    cause_words: str = CAUSE_WORDS  # a regex alternation: words that mark a cause or reason
+
+    @classmethod
+    def from_settings(cls, settings) -> "Tuning":
+        return cls(settings.abstain_threshold, settings.max_answer_sentences, settings.reader_weight,
+                   settings.reader_threshold, settings.reader_sentences, settings.answer_type_check,
+                   cause_words=settings.cause_words)
+
+    @property
+    def cause(self) -> re.Pattern:
+        return _cause_pattern(self.cause_words)
+
+
 class ExtractiveAnswerer:
     """Scores the sentences of retrieved passages against the question and cites the best."""
 
     name = "extractive"
 
-    def __init__(self, store: StoreReader, threshold: float, max_sentences: int, reader=None,
-                 reader_weight: float = 0.5, reader_threshold: float = 0.0, require_types: bool = True):
+    def __init__(self, store: StoreReader, tuning: Tuning = Tuning(), reader=None):
         self.store = store
-        self.threshold = threshold
-        self.max_sentences = max_sentences
+        self.tuning = tuning
         self.scorer = RelevanceScorer(store)
         self.reader = reader
-        self.reader_weight = reader_weight
-        self.reader_threshold = reader_threshold
-        self.reader_candidates = READER_CANDIDATES
-        self.require_types = require_types
 
-    def answer(self, question: str, condensed: str, question_vector: np.ndarray, hits: list[Hit]) -> Answer:
-        sentences = self.scored_sentences(condensed, question_vector, hits)
-        chosen = self._select(sentences)
-        if not chosen:
-            return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
-        leading = self._answering(chosen, condensed)
-        if leading is None:  # about the same things, but none is an answer of the kind asked for
-            return Answer(question, True, [], passages=hits, condensed_question=condensed, abstention=ABSTENTION)
+    def answer(self, question: Question, passages: list[Hit], on_token=None) -> Answer:
+        texts = DocumentTexts(self.store)
+        chosen = self._select(self.scored_sentences(question, passages))
+        leading = self._answering(chosen, question, texts) if chosen else None
+        if leading is None:  # nothing is about the question, or nothing answers of the kind asked for
+            return Answer(question.asked, True, [], passages=passages, condensed_question=question.condensed,
+                          abstention=ABSTENTION)
         first, lead = leading
         rest = chosen[:first] + chosen[first + 1:]
-        chosen = _without_overlaps([lead] + [self._with_speaker(s) for s in rest])
-        return ground(self._compose(question, condensed, chosen, hits), self.store)
+        chosen = _without_overlaps([lead] + [self._with_speaker(s, texts) for s in rest])
+        return ground(self._compose(question, chosen, passages), self.store, texts)
 
-    def _as_lead(self, sentence: PassageSentence, question: str) -> PassageSentence:
+    def _as_lead(self, sentence: PassageSentence, question: Question, texts: DocumentTexts) -> PassageSentence:
         """The first extract must carry the answer and read as a whole: completed by the next
         sentence when it lacks the asked-for kind, with the sentences it leans on, with its speaker."""
-        sentence = self._complete(sentence, question)
-        return self._with_speaker(self._continued(self._antecedent(sentence)))
+        sentence = self._complete(sentence, question, texts)
+        return self._with_speaker(self._continued(self._antecedent(sentence, texts), texts), texts)
 
-    def _answering(self, chosen: list[PassageSentence], question: str) -> tuple[int, PassageSentence] | None:
+    def _answering(self, chosen: list[PassageSentence], question: Question,
+                   texts: DocumentTexts) -> tuple[int, PassageSentence] | None:
         """Which chosen sentence leads, and its extract: the best one if it can be an answer of the
         kind asked for ("how long" needs a number); else the most relevant one if that can: the reader
         may reorder sentences, but not talk the answer out of a sentence relevance alone would cite."""
-        if not self.require_types:
-            return 0, self._as_lead(chosen[0], question)
+        if not self.tuning.require_types:
+            return 0, self._as_lead(chosen[0], question, texts)
         most_relevant = max(range(len(chosen)), key=lambda i: (chosen[i].relevance, -i))
         for i in dict.fromkeys((0, most_relevant)):
-            lead = self._as_lead(chosen[i], question)
-            if answers_kind(question, lead.text, self._before(lead)):
+            lead = self._as_lead(chosen[i], question, texts)
+            before = texts(lead.doc_id) or ""
+            if fits_question(question, lead.text, before[max(0, lead.start - 300):lead.start]):
                 return i, lead
         return None
 
-    def scored_sentences(self, question: str, question_vector: np.ndarray, hits: list[Hit]) -> list[PassageSentence]:
-        sentences = _unique_claims(passage_sentences(self.store, hits))
-        asked = _answer_type(question)
-        known_names = {n.lower() for n in names(question)}
-        scores = self.scorer.score(question, question_vector, sentences)
-        asked_names = names(_CONTEXT.sub("", question))
-        for sentence, score in zip(sentences, scores):
-            fits = _has_answer_type(asked, sentence.text, known_names)
-            if fits and asked == "statement" and asked_names:  # said by the person asked about
-                fits = any(_mentions(sentence.text, n) for n in asked_names)
-            bonus = _bonus(asked) if fits else 0.0
-            sentence.relevance = sentence.score = score + bonus
+    def scored_sentences(self, question: Question, passages: list[Hit]) -> list[PassageSentence]:
+        """The passages' sentences, best first: relevance (scored once, by the reranker when it ran),
+        a bonus for the asked-for kind, then the reader's judgement of the most relevant ones."""
+        sentences = _unique_claims(self._passage_sentences(question, passages))
+        for sentence in sentences:
+            fits = _has_answer_type(question.kind, sentence.text, question.known, self.tuning.cause)
+            if fits and question.kind == "statement" and question.asked_names:  # said by the person asked about
+                fits = any(_mentions(sentence.text, n) for n in question.asked_names)
+            sentence.relevance = sentence.score = sentence.base + (_bonus(question.kind) if fits else 0.0)
+            sentence.answer_prob = None
         ranked = sorted(sentences, key=_order)
         if self.reader is None or not ranked:
             return ranked
-        # the reader reads the most relevant sentences: it decides which of them answers
-        top = ranked[:self.reader_candidates]
-        for sentence, prob in zip(top, self.reader.score(question, [s.text for s in top])):
+        top = ranked[:self.tuning.reader_sentences]  # the reader decides which of these answers
+        weight = self.tuning.reader_weight
+        for sentence, prob in zip(top, self.reader.score(question.condensed, [s.text for s in top])):
             sentence.answer_prob = float(prob)
-            sentence.score = self.reader_weight * sentence.answer_prob + (1 - self.reader_weight) * sentence.relevance
-        return sorted(top, key=_order) + ranked[self.reader_candidates:]
+            sentence.score = weight * sentence.answer_prob + (1 - weight) * sentence.relevance
+        return sorted(top, key=_order) + ranked[self.tuning.reader_sentences:]
+
+    def _passage_sentences(self, question: Question, passages: list[Hit]) -> list[list[PassageSentence]]:
+        """What the reranker scored, when it ran; else the sentences are built and scored here."""
+        if all(h.sentences for h in passages):
+            return [list(h.sentences) for h in passages]
+        per_hit = passage_sentences(self.store, passages)
+        flat = [s for sentences in per_hit for s in sentences]
+        for sentence, score in zip(flat, self.scorer.score(question.condensed, question.vector, flat)):
+            sentence.base = score
+        return per_hit
 
     def _select(self, ranked: list[PassageSentence]) -> list[PassageSentence]:
-        if not ranked or max(s.relevance for s in ranked) < self.threshold:
+        tuning = self.tuning
+        if not ranked or max(s.relevance for s in ranked) < tuning.threshold:
             return []  # nothing retrieved is even about the question
-        if ranked[0].answer_prob is not None and ranked[0].answer_prob < self.reader_threshold:
+        if ranked[0].answer_prob is not None and ranked[0].answer_prob < tuning.reader_threshold:
             return []  # about the same things, but nothing here answers
         best = ranked[0].score
         chosen: list[PassageSentence] = []
         for sentence in ranked:  # each article's best sentence first: every account gets heard
-            if sentence.doc_id not in {c.doc_id for c in chosen} and sentence.score >= ACCOUNT_RATIO * best:
+            if sentence.doc_id not in {c.doc_id for c in chosen} and sentence.score >= tuning.account_ratio * best:
                 chosen.append(sentence)
         for sentence in ranked:
-            if len(chosen) >= self.max_sentences or sentence.score < EXTRA_RATIO * best:
+            if len(chosen) >= tuning.max_sentences or sentence.score < tuning.extra_ratio * best:
                 break
             if sentence not in chosen and not any(_redundant(sentence, c) for c in chosen):
                 chosen.append(sentence)
-        return chosen[:self.max_sentences]
+        return chosen[:tuning.max_sentences]
 
-    def _complete(self, sentence: PassageSentence, question: str) -> PassageSentence:
+    def _complete(self, sentence: PassageSentence, question: Question, texts: DocumentTexts) -> PassageSentence:
         """Extend a sentence that lacks what the question asks for (a name, a date, a number)
         by the next sentence of its paragraph when that one has it: 'X delivered the letter
         to his counterpart. ... the meeting with <name> ...'."""
-        kind = _answer_type(question)
-        known = {n.lower() for n in names(question)}
+        kind, known = question.kind, question.known
         if kind in (None, "cause", "definition") or _has_answer_type(kind, sentence.text, known):
             return sentence
-        return self._with_next(sentence, lambda text: _has_answer_type(kind, text, known))
+        return _with_next(sentence, texts, lambda text: _has_answer_type(kind, text, known))
 
-    def _with_next(self, sentence: PassageSentence, wanted) -> PassageSentence:
-        """The sentence joined with the next one of its paragraph when `wanted(next sentence's text)`."""
-        doc = self.store.document(sentence.doc_id)
-        following = split_sentences(doc.text, sentence.end, min(len(doc.text), sentence.end + 1000))
-        if not following or _PARAGRAPH_BREAK.search(doc.text, sentence.end, following[0].start):
-            return sentence
-        nxt = following[0]
-        if not wanted(doc.text[nxt.start:nxt.end]):
-            return sentence
-        return replace(sentence, end=nxt.end, text=doc.text[sentence.start:nxt.end])
-
-    def _antecedent(self, sentence: PassageSentence) -> PassageSentence:
+    @staticmethod
+    def _antecedent(sentence: PassageSentence, texts: DocumentTexts) -> PassageSentence:
         """The sentence with the one before it when it opens by pointing back to that one."""
         if not _BACK_REFERENCE.match(sentence.text):
             return sentence
-        doc = self.store.document(sentence.doc_id)
-        before = split_sentences(doc.text, max(0, sentence.start - 1000), sentence.start)
-        if not before or _PARAGRAPH_BREAK.search(doc.text, before[-1].end, sentence.start):
+        text = texts(sentence.doc_id)
+        before = split_sentences(text, max(0, sentence.start - 1000), sentence.start)
+        if not before or _PARAGRAPH_BREAK.search(text, before[-1].end, sentence.start):
             return sentence
         prev = before[-1]
         if prev.end - prev.start > CONTINUATION_CHARS:
             return sentence
-        return replace(sentence, start=prev.start, text=doc.text[prev.start:sentence.end])
+        return replace(sentence, start=prev.start, text=text[prev.start:sentence.end])
 
-    def _continued(self, sentence: PassageSentence) -> PassageSentence:
+    @staticmethod
+    def _continued(sentence: PassageSentence, texts: DocumentTexts) -> PassageSentence:
         """The sentence with the next one of its paragraph when that one points back to it."""
-        return self._with_next(sentence, lambda text: len(text) <= CONTINUATION_CHARS
-                               and bool(_BACK_REFERENCE.match(text)))
+        return _with_next(sentence, texts, lambda text: len(text) <= CONTINUATION_CHARS
+                          and bool(_BACK_REFERENCE.match(text)))
 
-    def _before(self, sentence: PassageSentence, chars: int = 300) -> str:
-        """The text just before a sentence (its paragraph's earlier words), where a pronoun's
-        antecedent usually is."""
-        doc = self.store.document(sentence.doc_id)
-        return doc.text[max(0, sentence.start - chars):sentence.start] if doc else ""
-
-    def _with_speaker(self, sentence: PassageSentence) -> PassageSentence:
+    @staticmethod
+    def _with_speaker(sentence: PassageSentence, texts: DocumentTexts) -> PassageSentence:
         """Quoted speech with its speaker: a quote opening a sentence takes in the sentence that
         introduces it ("…, quotes X as saying:"), and such an introduction takes in the quote's
         first sentence, so that neither is cited without the other."""
-        doc = None
         if sentence.text[:1] in _OPENING_QUOTES:
-            doc = self.store.document(sentence.doc_id)
-            before = split_sentences(doc.text, max(0, sentence.start - 600), sentence.start)
-            if before and doc.text[before[-1].start:before[-1].end].endswith(":"):
-                sentence = replace(sentence, start=before[-1].start, text=doc.text[before[-1].start:sentence.end])
+            text = texts(sentence.doc_id)
+            before = split_sentences(text, max(0, sentence.start - 600), sentence.start)
+            if before and text[before[-1].start:before[-1].end].endswith(":"):
+                sentence = replace(sentence, start=before[-1].start, text=text[before[-1].start:sentence.end])
         if sentence.text.endswith(":"):
-            doc = doc or self.store.document(sentence.doc_id)
-            after = split_sentences(doc.text, sentence.end, min(len(doc.text), sentence.end + 1500))
-            if after and doc.text[after[0].start:after[0].start + 1] in _OPENING_QUOTES:
-                sentence = replace(sentence, end=after[0].end, text=doc.text[sentence.start:after[0].end])
+            text = texts(sentence.doc_id)
+            after = split_sentences(text, sentence.end, min(len(text), sentence.end + 1500))
+            if after and text[after[0].start:after[0].start + 1] in _OPENING_QUOTES:
+                sentence = replace(sentence, end=after[0].end, text=text[sentence.start:after[0].end])
         return sentence
 
-    def _compose(self, question: str, condensed: str, chosen: list[PassageSentence], hits: list[Hit]) -> Answer:
-        docs = self.store.doc_fields(sorted({s.doc_id for s in chosen}))
+    def _compose(self, question: Question, chosen: list[PassageSentence], passages: list[Hit]) -> Answer:
+        docs = passage_docs(passages, self.store, {s.doc_id for s in chosen})
         order = list(dict.fromkeys(s.doc_id for s in chosen))  # articles by their best sentence
         citations, segments = [], []
         for doc_id in order:
@@ -218,7 +224,19 @@ class ExtractiveAnswerer:
                 parts.append(Part(sentence.text, (n,)))
             attribution = f"According to {_attribution(doc)}" if len(order) > 1 else None
             segments.append(Segment(attribution, tuple(parts)))
-        return Answer(question, False, citations, segments, hits, condensed, self.name)
+        return Answer(question.asked, False, citations, segments, passages, question.condensed, self.name)
+
+
+def _with_next(sentence: PassageSentence, texts: DocumentTexts, wanted) -> PassageSentence:
+    """The sentence joined with the next one of its paragraph when `wanted(next sentence's text)`."""
+    text = texts(sentence.doc_id)
+    following = split_sentences(text, sentence.end, min(len(text), sentence.end + 1000))
+    if not following or _PARAGRAPH_BREAK.search(text, sentence.end, following[0].start):
+        return sentence
+    nxt = following[0]
+    if not wanted(text[nxt.start:nxt.end]):
+        return sentence
+    return replace(sentence, end=nxt.end, text=text[sentence.start:nxt.end])
 
 
 _OPENING_QUOTES = "“\"‘'«"
@@ -259,22 +277,25 @@ def _is_claim(text: str) -> bool:
 
 
 def answers_kind(question: str, text: str, before: str = "") -> bool:
+    """answers_kind for a question given as text (tests and benches)."""
+    return fits_question(understand(question, question, None), text, before)
+
+
+def fits_question(question: Question, text: str, before: str = "") -> bool:
     """Can text (the best extract, with its speaker) be an answer of the kind the question asks
     for? Only kinds that can be checked are: a date, a number, a name not already in the
-    question, a thing of the kind "which X" names, and what the named person said."""
-    kind = _answer_type(question)
-    asked = names(_CONTEXT.sub("", question))  # names added as context may be the answer itself
-    known = {n.lower() for n in asked}
+    question, a thing of the kind "which X" names, and what the named person said. `before` is
+    the text just before it (a pronoun's antecedent, a quotation's speaker, is usually there)."""
+    kind = question.kind
+    asked, known = question.asked_names, question.asked_known  # names added as context may be the answer
     if kind in REQUIRED_TYPES and not _has_answer_type(kind, text, known):
         return False
-    if _NAME_QUESTION.match(question) and not _has_new_name(text, known):
+    if question.wants_name and not _has_new_name(text, known):
         return False  # "what is the name of ..." with no name in the extract
     if kind == "statement" and asked and not any(_mentions(text, n) or _mentions(before, n) for n in asked):
         return False  # a quotation, but of someone else (the sentence before may name the speaker: "he said")
-    which = _WHICH_QUESTION.match(question)
-    if which and kind is None:
-        head = which.group(1)
-        return bool(set(terms(head)) & set(terms(text))) or _has_new_name(text, known)
+    if question.which and kind is None:
+        return bool(set(terms(question.which)) & set(terms(text))) or _has_new_name(text, known)
     return True
 
 
@@ -290,27 +311,14 @@ def _has_new_name(text: str, known: set[str]) -> bool:
                for n in names(body))
 
 
-def _answer_type(question: str) -> str | None:
-    first = question.strip().lower()
-    if _NAME_QUESTION.match(question):
-        return "name"
-    if re.match(r"(who|what) (is|was|are|were) [A-Z]", question.strip()[:1].lower() + question.strip()[1:]) \
-            and names(question):
-        return "definition"
-    for cue, kind in (("how many", "number"), ("how much", "number"), ("how long", "number"),
-                      ("how old", "number"), ("how far", "number"), ("why", "cause"),
-                      ("who", "name"), ("whom", "name"), ("when", "date"), ("what year", "date"),
-                      ("on what date", "date"), ("what date", "date"), ("in what year", "date")):
-        if first.startswith(cue):
-            return kind
-    if _STATEMENT_QUESTION.match(question):
-        return "statement"
-    return None
+@lru_cache(maxsize=8)
+def _cause_pattern(words: str) -> re.Pattern:
+    return re.compile(rf"\b({words})\b", re.I)
 
 
-def _has_answer_type(kind: str | None, text: str, known_names: set[str]) -> bool:
+def _has_answer_type(kind: str | None, text: str, known_names: set[str], cause: re.Pattern | None = None) -> bool:
     if kind == "cause":
-        return bool(_CAUSE.search(text))
+        return bool((cause or _cause_pattern(CAUSE_WORDS)).search(text))
     if kind == "date":
         return bool(_DATE.search(text))
     if kind == "number":

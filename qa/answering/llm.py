@@ -15,14 +15,12 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import numpy as np
-
-from qa.answering.base import ground
+from qa.answering.base import ground, passage_docs
 from qa.answering.extractive import ExtractiveAnswerer
 from qa.retrieval.relevance import PassageSentence
 from qa.store.base import StoreReader
 from qa.text.sentences import split_sentences
-from qa.types import Answer, Citation, Hit, Part, Segment
+from qa.types import Answer, Citation, Hit, Part, Question, Segment
 
 EXTRACTS = 8  # sentences shown to the model
 SYSTEM = (
@@ -101,39 +99,39 @@ class LlmAnswerer:
         self.client = client
         self.fallback = fallback
 
-    def answer(self, question: str, condensed: str, question_vector: np.ndarray, hits: list[Hit],
+    def answer(self, question: Question, passages: list[Hit],
                on_token: Callable[[str], None] | None = None) -> Answer:
-        extracts = self.fallback.scored_sentences(condensed, question_vector, hits)[:EXTRACTS]
+        extracts = self.fallback.scored_sentences(question, passages)[:EXTRACTS]
         if not extracts:
-            return self.fallback.answer(question, condensed, question_vector, hits)
+            return self.fallback.answer(question, passages)
         try:
             text = ""
-            for token in self.client.stream(_messages(condensed, extracts)):
+            for token in self.client.stream(_messages(question.condensed, extracts)):
                 text += token
                 if on_token:
                     on_token(token)
         except LlmError as exc:
-            return self._extractive(question, condensed, question_vector, hits, f"{exc}; answered extractively")
+            return self._extractive(question, passages, f"{exc}; answered extractively")
         if NO_ANSWER in text.lower() and not _MARKER.search(text):
-            answer = self.fallback.answer(question, condensed, question_vector, hits)
+            answer = self.fallback.answer(question, passages)
             if answer.abstained:
                 answer.answerer = self.name
             return answer
-        answer, dropped = self._grounded(question, condensed, text, extracts, hits)
+        answer, dropped = self._grounded(question, text, extracts, passages)
         if answer.abstained:
-            return self._extractive(question, condensed, question_vector, hits,
+            return self._extractive(question, passages,
                                     "no sentence of the LLM's answer was supported by an extract; answered extractively")
         answer.warnings += [f"dropped an unsupported sentence: {d!r}" for d in dropped]
         return answer
 
-    def _extractive(self, question, condensed, vector, hits, warning: str) -> Answer:
-        answer = self.fallback.answer(question, condensed, vector, hits)
+    def _extractive(self, question: Question, passages: list[Hit], warning: str) -> Answer:
+        answer = self.fallback.answer(question, passages)
         answer.warnings.append(warning)
         return answer
 
-    def _grounded(self, question: str, condensed: str, text: str, extracts: list[PassageSentence],
-                  hits: list[Hit]) -> tuple[Answer, list[str]]:
-        docs = self.store.doc_fields(sorted({e.doc_id for e in extracts}))
+    def _grounded(self, question: Question, text: str, extracts: list[PassageSentence],
+                  passages: list[Hit]) -> tuple[Answer, list[str]]:
+        docs = passage_docs(passages, self.store, {e.doc_id for e in extracts})
         citations = {n: Citation(n, e.doc_id, docs[e.doc_id].title, docs[e.doc_id].source, docs[e.doc_id].outlet,
                                  docs[e.doc_id].date, e.start, e.end, e.text, e.score)
                      for n, e in enumerate(extracts, start=1)}
@@ -147,8 +145,8 @@ class LlmAnswerer:
                 dropped.append(prose)
                 continue
             parts.append(Part(prose, cites))
-        answer = Answer(question, False, list(citations.values()), [Segment(None, tuple(parts))] if parts else [],
-                        hits, condensed, self.name)
+        answer = Answer(question.asked, False, list(citations.values()),
+                        [Segment(None, tuple(parts))] if parts else [], passages, question.condensed, self.name)
         return ground(answer, self.store), dropped
 
 

@@ -154,9 +154,14 @@ def ask(
         return
     if question is None:
         raise InputError("give a QUESTION or --batch FILE.jsonl")
-    streamed = not as_json and engine.settings.answerer == "llm"
-    answer = engine.ask(question, on_token=_stream_to_terminal if streamed else None, filters=filters)
-    if streamed:
+    written: list[str] = []  # an answerer that writes prose hands its words over as they come
+
+    def stream(token: str) -> None:
+        written.append(token)
+        _stream_to_terminal(token)
+
+    answer = engine.ask(question, on_token=None if as_json else stream, filters=filters)
+    if written:
         typer.echo("\n", err=True)
     if as_json:
         _print_json(answer.to_json())

@@ -79,26 +79,21 @@ def build_ui(engine: Engine, stateless: bool = False) -> gr.Blocks:
 
     def respond(message: str, history: list, conversation: list, outlets: list | None = None, since: str = "",
                 until: str = ""):
-        """A generator: with an LLM answerer its words appear as they arrive, then the grounded answer."""
+        """A generator: an answerer that writes prose shows its words as they arrive, then the
+        grounded answer; one that cites extracts shows the answer when it is ready."""
         history = list(history or [])
         shown = html.escape(message or "")
         keep = (gr.update(),) * 4
         filters = Filters(tuple(outlets or ()), (since or "").strip() or None, (until or "").strip() or None)
-        if engine.settings.answerer == "llm":
-            written = ""
-            for kind, value in engine.ask_streamed(message, _turns(conversation), filters=filters):
-                if kind == "token":
-                    written += value
-                    yield (history + [{"role": "user", "content": shown},
-                                      {"role": "assistant", "content": html.escape(written) + " …"}], "",
-                           *keep, conversation, gr.update())
-                else:
-                    answer = value  # an Answer, or the QAError to show
-        else:
-            try:
-                answer = engine.ask(message, _turns(conversation), filters=filters)
-            except QAError as exc:
-                answer = exc
+        written = ""
+        for kind, value in engine.ask_streamed(message, _turns(conversation), filters=filters):
+            if kind == "token":
+                written += value
+                yield (history + [{"role": "user", "content": shown},
+                                  {"role": "assistant", "content": html.escape(written) + " …"}], "",
+                       *keep, conversation, gr.update())
+            else:
+                answer = value  # an Answer, or the QAError to show
         if isinstance(answer, QAError):
             history += [{"role": "user", "content": shown},
                         {"role": "assistant", "content": f"⚠ {html.escape(str(answer))}"}]

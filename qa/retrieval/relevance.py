@@ -23,7 +23,8 @@ class PassageSentence:
     text: str
     chunk_rank: int
     row: int  # of its stored vector
-    relevance: float = 0.0  # meaning + rare words (+ answer-type bonus)
+    base: float = 0.0  # meaning + rare words: what the reranker scored
+    relevance: float = 0.0  # base + answer-type bonus
     answer_prob: float | None = None  # the reader's probability that it holds the answer
     score: float = 0.0  # what answers are chosen by
 

@@ -19,9 +19,17 @@ class SentenceReranker:
         self.scorer = scorer
 
     def rerank(self, query: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Hit]:
+        """Hits by their best sentence, each carrying its scored sentences: the answerer reads
+        those instead of building and scoring them again."""
         per_hit = passage_sentences(self.scorer.store, hits)
         flat = [s for sentences in per_hit for s in sentences]
-        scores = iter(self.scorer.score(query, query_vector, flat))
-        best = [max((next(scores) for _ in sentences), default=0.0) for sentences in per_hit]
+        for sentence, score in zip(flat, self.scorer.score(query, query_vector, flat)):
+            sentence.base = score
+        best = [max((s.base for s in sentences), default=0.0) for sentences in per_hit]
         order = sorted(range(len(hits)), key=lambda i: (-best[i], hits[i].rank))
-        return [replace(hits[i], rank=rank, score=best[i]) for rank, i in enumerate(order, start=1)]
+        reranked = []
+        for rank, i in enumerate(order, start=1):
+            for sentence in per_hit[i]:
+                sentence.chunk_rank = rank
+            reranked.append(replace(hits[i], rank=rank, score=best[i], sentences=tuple(per_hit[i])))
+        return reranked

@@ -56,5 +56,5 @@ class Retriever:
             rank = len(hits) + 1
             doc = docs[row.doc_id]
             hits.append(Hit(rank, row.chunk_id, row.doc_id, doc.title, doc.source, row.start, row.end,
-                            row.text, fused[chunk_id], dense_rank.get(chunk_id), bm25_rank.get(chunk_id)))
+                            row.text, fused[chunk_id], dense_rank.get(chunk_id), bm25_rank.get(chunk_id), doc=doc))
         return hits
