@@ -12,18 +12,26 @@ OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 
 
 @pytest.fixture(scope="module")
-def page(live_server):
+def browser():
+    """One Playwright and one Chromium for the module (a second sync Playwright cannot start
+    while one runs)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (make browser installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(live_server + "/")
-        page.wait_for_selector("#question textarea", timeout=60_000)  # never "networkidle" offline
-        yield page
-        browser.close()
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, live_server):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(live_server + "/")
+    page.wait_for_selector("#question textarea", timeout=60_000)  # never "networkidle" offline
+    yield page
+    page.close()
 
 
 def test_ask_open_citation_and_check_highlight(page):
@@ -184,31 +192,26 @@ def test_date_filter_in_the_chat(page):
     page.wait_for_selector("#citations .citation", timeout=60_000)
 
 
-def test_with_a_key_the_chat_asks_for_it_before_anything(tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make browser installs it)")
-    from playwright.sync_api import sync_playwright
-
+def test_with_a_key_the_chat_asks_for_it_before_anything(browser, tmp_path):
     from server_fixture import start_server, stop_server
 
     process, url = start_server(tmp_path / "store", tmp_path / "server.log", extra_env={"QA_API_KEY": "browser-key"})
+    context = browser.new_context()  # no cookie from any other test
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page()
-            page.goto(url + "/")
-            page.wait_for_selector("input[name=key]", timeout=30_000)
-            assert "/login" in page.url and page.locator("#question").count() == 0
-            page.fill("input[name=key]", "wrong")
-            page.click("button[type=submit]")
-            page.wait_for_selector("[role=alert]", timeout=10_000)
-            page.fill("input[name=key]", "browser-key")
-            page.click("button[type=submit]")
-            page.wait_for_selector("#question textarea", timeout=60_000)
-            page.fill("#question textarea", "Why didn't Putin meet Qalibaf?")
-            page.click("#send")
-            page.wait_for_selector("#citations .citation", timeout=60_000)
-            assert "[1]" in page.inner_text("#chat")
-            browser.close()
+        page = context.new_page()
+        page.goto(url + "/")
+        page.wait_for_selector("input[name=key]", timeout=30_000)
+        assert "/login" in page.url and page.locator("#question").count() == 0
+        page.fill("input[name=key]", "wrong")
+        page.click("button[type=submit]")
+        page.wait_for_selector("[role=alert]", timeout=10_000)
+        page.fill("input[name=key]", "browser-key")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        page.fill("#question textarea", "Why didn't Putin meet Qalibaf?")
+        page.click("#send")
+        page.wait_for_selector("#citations .citation", timeout=60_000)
+        assert "[1]" in page.inner_text("#chat")
     finally:
+        context.close()
         stop_server(process)

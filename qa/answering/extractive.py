@@ -92,14 +92,14 @@ class ExtractiveAnswerer:
                           abstention=ABSTENTION)
         first, lead = leading
         rest = chosen[:first] + chosen[first + 1:]
-        chosen = _without_overlaps([lead] + [self._with_speaker(s, texts) for s in rest])
+        chosen = _without_overlaps([lead] + [_with_speaker(s, texts) for s in rest])
         return ground(self._compose(question, chosen, passages), self.store, texts)
 
     def _as_lead(self, sentence: PassageSentence, question: Question, texts: DocumentTexts) -> PassageSentence:
         """The first extract must carry the answer and read as a whole: completed by the next
         sentence when it lacks the asked-for kind, with the sentences it leans on, with its speaker."""
         sentence = self._complete(sentence, question, texts)
-        return self._with_speaker(self._continued(self._antecedent(sentence, texts), texts), texts)
+        return _with_speaker(_continued(_antecedent(sentence, texts), texts), texts)
 
     def _answering(self, chosen: list[PassageSentence], question: Question,
                    texts: DocumentTexts) -> tuple[int, PassageSentence] | None:
@@ -173,43 +173,6 @@ class ExtractiveAnswerer:
             return sentence
         return _with_next(sentence, texts, lambda text: _has_answer_type(kind, text, known))
 
-    @staticmethod
-    def _antecedent(sentence: PassageSentence, texts: DocumentTexts) -> PassageSentence:
-        """The sentence with the one before it when it opens by pointing back to that one."""
-        if not _BACK_REFERENCE.match(sentence.text):
-            return sentence
-        text = texts(sentence.doc_id)
-        before = split_sentences(text, max(0, sentence.start - 1000), sentence.start)
-        if not before or _PARAGRAPH_BREAK.search(text, before[-1].end, sentence.start):
-            return sentence
-        prev = before[-1]
-        if prev.end - prev.start > CONTINUATION_CHARS:
-            return sentence
-        return replace(sentence, start=prev.start, text=text[prev.start:sentence.end])
-
-    @staticmethod
-    def _continued(sentence: PassageSentence, texts: DocumentTexts) -> PassageSentence:
-        """The sentence with the next one of its paragraph when that one points back to it."""
-        return _with_next(sentence, texts, lambda text: len(text) <= CONTINUATION_CHARS
-                          and bool(_BACK_REFERENCE.match(text)))
-
-    @staticmethod
-    def _with_speaker(sentence: PassageSentence, texts: DocumentTexts) -> PassageSentence:
-        """Quoted speech with its speaker: a quote opening a sentence takes in the sentence that
-        introduces it ("…, quotes X as saying:"), and such an introduction takes in the quote's
-        first sentence, so that neither is cited without the other."""
-        if sentence.text[:1] in _OPENING_QUOTES:
-            text = texts(sentence.doc_id)
-            before = split_sentences(text, max(0, sentence.start - 600), sentence.start)
-            if before and text[before[-1].start:before[-1].end].endswith(":"):
-                sentence = replace(sentence, start=before[-1].start, text=text[before[-1].start:sentence.end])
-        if sentence.text.endswith(":"):
-            text = texts(sentence.doc_id)
-            after = split_sentences(text, sentence.end, min(len(text), sentence.end + 1500))
-            if after and text[after[0].start:after[0].start + 1] in _OPENING_QUOTES:
-                sentence = replace(sentence, end=after[0].end, text=text[sentence.start:after[0].end])
-        return sentence
-
     def _compose(self, question: Question, chosen: list[PassageSentence], passages: list[Hit]) -> Answer:
         docs = passage_docs(passages, self.store, {s.doc_id for s in chosen})
         order = list(dict.fromkeys(s.doc_id for s in chosen))  # articles by their best sentence
@@ -225,6 +188,44 @@ class ExtractiveAnswerer:
             attribution = f"According to {_attribution(doc)}" if len(order) > 1 else None
             segments.append(Segment(attribution, tuple(parts)))
         return Answer(question.asked, False, citations, segments, passages, question.condensed, self.name)
+
+
+def _antecedent(sentence: PassageSentence, texts: DocumentTexts) -> PassageSentence:
+    """The sentence with the one before it when it opens by pointing back to that one."""
+    if not _BACK_REFERENCE.match(sentence.text):
+        return sentence
+    text = texts(sentence.doc_id)
+    before = split_sentences(text, max(0, sentence.start - 1000), sentence.start)
+    if not before or _PARAGRAPH_BREAK.search(text, before[-1].end, sentence.start):
+        return sentence
+    prev = before[-1]
+    if prev.end - prev.start > CONTINUATION_CHARS:
+        return sentence
+    return replace(sentence, start=prev.start, text=text[prev.start:sentence.end])
+
+
+def _continued(sentence: PassageSentence, texts: DocumentTexts) -> PassageSentence:
+    """The sentence with the next one of its paragraph when that one points back to it."""
+    return _with_next(sentence, texts, lambda text: len(text) <= CONTINUATION_CHARS
+                      and bool(_BACK_REFERENCE.match(text)))
+
+
+def _with_speaker(sentence: PassageSentence, texts: DocumentTexts) -> PassageSentence:
+    """Quoted speech with its speaker: a quote opening a sentence takes in the sentence that
+    introduces it ("…, quotes X as saying:"), and such an introduction takes in the quote's
+    first sentence, so that neither is cited without the other."""
+    if sentence.text[:1] in _OPENING_QUOTES:
+        text = texts(sentence.doc_id)
+        before = split_sentences(text, max(0, sentence.start - 600), sentence.start)
+        if before and text[before[-1].start:before[-1].end].endswith(":"):
+            sentence = replace(sentence, start=before[-1].start, text=text[before[-1].start:sentence.end])
+    if sentence.text.endswith(":"):
+        text = texts(sentence.doc_id)
+        after = split_sentences(text, sentence.end, min(len(text), sentence.end + 1500))
+        if after and text[after[0].start:after[0].start + 1] in _OPENING_QUOTES:
+            sentence = replace(sentence, end=after[0].end, text=text[sentence.start:after[0].end])
+    return sentence
+
 
 
 def _with_next(sentence: PassageSentence, texts: DocumentTexts, wanted) -> PassageSentence:

@@ -127,9 +127,9 @@ class Ingestor:
             self.backend.check_manifest(manifest, self.settings.embedding_model)
         known = self.backend.known_documents() if manifest else {}
         report = IngestReport(skipped=list(found.skipped))
-        states, unreadable = self._hash_files(found.candidates, report)
+        states, unreadable = hash_files(found.candidates, self.settings.max_file_bytes, report)
         plan = plan_changes(states, known, {str(r) for r in found.roots},
-                            rechunk_all=manifest is not None and self._chunking(manifest) != self._chunking(self._manifest_base(False)),
+                            rechunk_all=manifest is not None and chunking_of(manifest) != chunking_of(manifest_base(self.settings)),
                             unreadable=frozenset(unreadable))
         report.added, report.updated, report.unchanged, report.removed = plan.added, plan.updated, plan.unchanged, plan.removed
         report.skipped += [(s.path, f"document id {s.doc_id!r} already taken by another file") for s in plan.duplicates]
@@ -139,24 +139,12 @@ class Ingestor:
             report.documents, report.chunks = manifest["documents"], manifest["chunks"]
             report.sentences, report.generation = manifest.get("sentences", 0), self.backend.current_version()
             return report
-        with self.backend.writer(self._manifest_base(True), rebuild) as writer:
+        with self.backend.writer(manifest_base(self.settings, self.embedder), rebuild) as writer:
             self._apply(writer, plan, set(known), report)
             if not manifest and not report.added:
                 raise _nothing_readable(report)
             report.generation = writer.commit()
         return report.with_counts(writer.counts)
-
-    def _hash_files(self, candidates: list[Candidate], report: IngestReport) -> tuple[list[FileState], list[str]]:
-        states, unreadable = [], []
-        for candidate in candidates:
-            try:
-                data = read_bytes(candidate.path, self.settings.max_file_bytes)
-            except SkipFile as skip:
-                report.skipped.append((str(candidate.path), str(skip)))
-                unreadable.append(candidate.doc_id)
-                continue
-            states.append(FileState(candidate.doc_id, file_hash(data), str(candidate.root), str(candidate.path)))
-        return states, unreadable
 
     def _apply(self, writer: StoreWriter, plan: Plan, known: set[str], report: IngestReport) -> None:
         reusable = writer.remove(plan.to_remove)
@@ -187,7 +175,7 @@ class Ingestor:
         return documents
 
     def _batch(self, documents: list[Document], reusable: dict[str, np.ndarray], report: IngestReport) -> Batch:
-        chunker = self._chunker()
+        chunker = chunker_for(self.settings, self.embedder)
         chunks = [c for doc in documents for c in chunker.chunk(doc.doc_id, doc.text)]
         texts = {d.doc_id: d.text for d in documents}
         spans = [sentence_spans(c, texts[c.doc_id]) for c in chunks]
@@ -227,25 +215,39 @@ class Ingestor:
         chunk_vectors = np.array([reusable[k] for k in keys], dtype=np.float32).reshape(len(chunks), dim)
         return chunk_vectors, [[reusable[x] for x in sk] for sk in sentence_keys]
 
-    def _chunker(self) -> Chunker:
-        embedder = self.embedder
-        return Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap,
-                       model_tokens=embedder.count_tokens if embedder.max_tokens else None,
-                       model_limit=embedder.max_tokens)
 
-    @staticmethod
-    def _chunking(manifest: dict) -> tuple:
-        return manifest.get("chunk_tokens"), manifest.get("chunk_overlap"), manifest.get("sentence_vectors")
+def chunker_for(settings: Settings, embedder: Embedder) -> Chunker:
+    return Chunker(settings.chunk_tokens, settings.chunk_overlap,
+                   model_tokens=embedder.count_tokens if embedder.max_tokens else None,
+                   model_limit=embedder.max_tokens)
 
-    def _manifest_base(self, with_model: bool) -> dict:
-        """What built the store: a store opened with anything else is refused or re-chunked."""
-        s = self.settings
-        manifest = {"model": s.embedding_model, "encoding": ENCODING, "lexical": LEXICAL_VERSION,
-                    "chunk_tokens": s.chunk_tokens, "chunk_overlap": s.chunk_overlap,
-                    "sentence_vectors": s.sentence_vectors, "versions": {"qa": __version__}}
-        if with_model:
-            manifest.update({"dim": self.embedder.dim, "model_max_tokens": self.embedder.max_tokens})
-        return manifest
+
+def chunking_of(manifest: dict) -> tuple:
+    return manifest.get("chunk_tokens"), manifest.get("chunk_overlap"), manifest.get("sentence_vectors")
+
+
+def manifest_base(settings: Settings, embedder: Embedder | None = None) -> dict:
+    """What built the store: a store opened with anything else is refused or re-chunked."""
+    manifest = {"model": settings.embedding_model, "encoding": ENCODING, "lexical": LEXICAL_VERSION,
+                "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
+                "sentence_vectors": settings.sentence_vectors, "versions": {"qa": __version__}}
+    if embedder is not None:
+        manifest.update({"dim": embedder.dim, "model_max_tokens": embedder.max_tokens})
+    return manifest
+
+
+def hash_files(candidates: list[Candidate], max_bytes: int, report: IngestReport) -> tuple[list[FileState], list[str]]:
+    """Each readable file's content hash; unreadable ones are reported (and keep their old version)."""
+    states, unreadable = [], []
+    for candidate in candidates:
+        try:
+            data = read_bytes(candidate.path, max_bytes)
+        except SkipFile as skip:
+            report.skipped.append((str(candidate.path), str(skip)))
+            unreadable.append(candidate.doc_id)
+            continue
+        states.append(FileState(candidate.doc_id, file_hash(data), str(candidate.root), str(candidate.path)))
+    return states, unreadable
 
 
 def _nothing_readable(report: IngestReport) -> InputError:

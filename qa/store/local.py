@@ -255,6 +255,16 @@ class LocalReader(ManifestBm25Reader):
         return [DocFields(*r, pages=pages.get(r[0], ())) for r in rows]
 
 
+_RENUMBER_SENTENCES = """
+    CREATE TABLE sentences_new (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL,
+        start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector_key TEXT NOT NULL);
+    INSERT INTO sentences_new SELECT ROW_NUMBER() OVER (ORDER BY id) - 1, doc_id, start, "end",
+        vector_key FROM sentences;
+    DROP TABLE sentences;
+    ALTER TABLE sentences_new RENAME TO sentences;
+    CREATE INDEX sentences_doc ON sentences(doc_id, start);"""
+
+
 class LocalWriter:
     """A staging folder that becomes the next generation on commit; discarded otherwise."""
 
@@ -394,14 +404,7 @@ class LocalWriter:
         out.flush()
         del out
         if len(rows) and rows[-1] != len(rows) - 1:  # holes left by removed documents
-            self.db.executescript("""
-                CREATE TABLE sentences_new (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL,
-                    start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector_key TEXT NOT NULL);
-                INSERT INTO sentences_new SELECT ROW_NUMBER() OVER (ORDER BY id) - 1, doc_id, start, "end",
-                    vector_key FROM sentences;
-                DROP TABLE sentences;
-                ALTER TABLE sentences_new RENAME TO sentences;
-                CREATE INDEX sentences_doc ON sentences(doc_id, start);""")
+            self.db.executescript(_RENUMBER_SENTENCES)
         return len(rows)
 
     def discard(self) -> None:
