@@ -120,3 +120,18 @@ def test_no_file_outside_the_corpus_is_served(client):
         response = client.get(url)
         assert "root:" not in response.text and "[project]" not in response.text, url
         assert response.status_code in (400, 403, 404, 405), (url, response.status_code)
+
+
+def test_the_question_limit_is_the_setting_in_every_face(tmp_path):
+    from qa.engine import Engine
+    from qa.faces.api import create_api
+    from conftest import SEEDS
+
+    engine = Engine(Settings(store_dir=tmp_path / "store", embedding_model="hash", max_question_chars=50))
+    engine.ingest([SEEDS])
+    client = TestClient(create_api(engine))
+    long = "Why did Qalibaf travel to Moscow to deliver the letter?"  # 55 characters
+    for reply in (client.post("/api/ask", json={"question": long}), client.get("/api/search", params={"q": long}),
+                  client.post("/api/search", json={"query": long})):
+        assert reply.status_code == 422 and "the limit is 50" in reply.json()["detail"]
+    assert client.post("/api/ask", json={"question": long[:50]}).status_code == 200

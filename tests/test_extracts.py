@@ -3,6 +3,8 @@ Unit level: the tiny deterministic embedder over articles written here."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa.engine import Engine
 from qa.settings import load_settings
@@ -78,3 +80,20 @@ def test_the_reader_is_a_setting_and_none_switches_it_off(engine, monkeypatch):
     assert plain._current().answerer.reader is None
     answer = plain.ask("When did the Warsaw stock exchange open?")
     assert answer.citations and plain.verify(answer.to_json())[0]
+
+
+@pytest.fixture(scope="module")
+def reader():
+    from qa.answering.reader import load_reader
+
+    return load_reader("minilm-reader")
+
+
+@settings(max_examples=40, deadline=None)
+@given(question=st.integers(1, 2000), sentence=st.integers(1, 2000))
+def test_the_reader_reads_inputs_of_any_length_up_to_the_limit(reader, question, sentence):
+    words = "Volodin received the letter from the speaker in Moscow during the quarantine "
+    q = (words * (question // len(words) + 1))[:question]
+    s = (words * (sentence // len(words) + 1))[:sentence]
+    probability = reader.score(q, [s, "A short one."])
+    assert probability.shape == (2,) and all(0.0 <= p <= 1.0 for p in probability)

@@ -19,7 +19,8 @@ from qa.errors import (ConflictError, InputError, NotFoundError, QAError, StoreL
 from qa.faces.render import documents_json
 from qa.types import Filters, Turn
 
-MAX_QUESTION = 2000
+# Lengths and dates are the engine's to check (QA_MAX_QUESTION_CHARS, valid dates): one rule for
+# every face, a 422 naming it here. The models only shape the JSON.
 # At most this many /api requests are handled or waiting at once; more get 503 + Retry-After
 # at once, so a flood is shed instead of piling up threads and memory (the CPU-bound model can
 # only do a couple of answers at a time on a small machine anyway).
@@ -38,8 +39,8 @@ class FiltersIn(BaseModel):
     """Which documents may be used. A date bound excludes undated documents."""
     model_config = ConfigDict(extra="forbid")
     outlet: list[str] = Field(default_factory=list, max_length=50, description="Any of these outlets.")
-    date_from: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive.")
-    date_to: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive.")
+    date_from: str | None = Field(None, description="YYYY-MM-DD, inclusive.")
+    date_to: str | None = Field(None, description="YYYY-MM-DD, inclusive.")
     doc_ids: list[str] = Field(default_factory=list, max_length=200, description="Only these documents.")
 
     def to_filters(self) -> Filters:
@@ -48,13 +49,13 @@ class FiltersIn(BaseModel):
 
 class SearchRequest(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
-    q: str = Field(min_length=1, max_length=MAX_QUESTION, alias="query", description="What to look for.")
+    q: str = Field(alias="query", description="What to look for (at most QA_MAX_QUESTION_CHARS characters).")
     k: int = Field(5, ge=1, le=MAX_K)
     filters: FiltersIn | None = None
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=MAX_QUESTION)
+    question: str = Field(description="At most QA_MAX_QUESTION_CHARS characters (2,000 by default).")
     history: list[Message] = Field(default_factory=list, max_length=50)
     k: int | None = Field(None, ge=1, le=MAX_K, description="Passages read to compose the answer.")
     stream: bool = Field(False, description="Answer as server-sent events: `token` events while an LLM "
@@ -176,11 +177,20 @@ def create_api(engine: Engine) -> FastAPI:
     # /docs and /redoc with their scripts served from this server: they work offline
     app = FastAPIOffline(title="corpus QA", version=__version__, docs_url="/docs", redoc_url="/redoc",
                          description="Retrieval and answers over the corpus, every citation checkable.")
-    auth = _bearer(engine.settings.api_key)
+    auth = Depends(_bearer(engine.settings.api_key))
+    _shed_load(app)
+    _error_handlers(app)
+    _question_routes(app, engine, auth)
+    _document_routes(app, engine, auth)
+    return app
+
+
+def _shed_load(app: FastAPI) -> None:
+    """At most MAX_IN_FLIGHT /api requests at once; more get 503 + Retry-After at once."""
     in_flight = {"n": 0}
 
     @app.middleware("http")
-    async def _shed_load(request: Request, call_next):
+    async def shed(request: Request, call_next):
         if not request.url.path.startswith("/api/"):
             return await call_next(request)
         if in_flight["n"] >= MAX_IN_FLIGHT:
@@ -192,6 +202,8 @@ def create_api(engine: Engine) -> FastAPI:
         finally:
             in_flight["n"] -= 1
 
+
+def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QAError)
     async def _domain_error(request: Request, exc: QAError):
         retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(exc, StoreLockedError) else None
@@ -218,6 +230,8 @@ def create_api(engine: Engine) -> FastAPI:
     async def _unexpected(request: Request, exc: Exception):  # never a traceback to a client
         return JSONResponse({"detail": "internal error; see the server log"}, status_code=500)
 
+
+def _question_routes(app: FastAPI, engine: Engine, auth) -> None:
     @app.get("/healthz")
     def healthz() -> dict:
         try:
@@ -225,20 +239,20 @@ def create_api(engine: Engine) -> FastAPI:
         except QAError as exc:
             raise HTTPException(503, str(exc)) from None
 
-    @app.get("/api/search", response_model=SearchResponse, dependencies=[Depends(auth)])
-    def search_get(q: str = Query(min_length=1, max_length=MAX_QUESTION),
+    @app.get("/api/search", response_model=SearchResponse, dependencies=[auth])
+    def search_get(q: str = Query(description="What to look for."),
                    k: int = Query(5, ge=1, le=MAX_K),
                    outlet: list[str] = Query([], description="Only these outlets (repeat the parameter)."),
-                   date_from: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
-                   date_to: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
+                   date_from: str | None = Query(None, description="YYYY-MM-DD, inclusive."),
+                   date_to: str | None = Query(None, description="YYYY-MM-DD, inclusive."),
                    doc_id: list[str] = Query([], description="Only these documents (repeat the parameter).")) -> dict:
         return _search(engine, q, k, Filters(tuple(outlet), date_from, date_to, tuple(doc_id)))
 
-    @app.post("/api/search", response_model=SearchResponse, dependencies=[Depends(auth)])
+    @app.post("/api/search", response_model=SearchResponse, dependencies=[auth])
     def search_post(body: SearchRequest) -> dict:
         return _search(engine, body.q, body.k, body.filters.to_filters() if body.filters else None)
 
-    @app.post("/api/ask", response_model=AskResponse, dependencies=[Depends(auth)],
+    @app.post("/api/ask", response_model=AskResponse, dependencies=[auth],
               responses={200: {"content": {"text/event-stream": {}}}})
     def ask(body: AskRequest, request: Request):
         history = [Turn(m.role, m.content, m.result) for m in body.history]
@@ -248,16 +262,18 @@ def create_api(engine: Engine) -> FastAPI:
                                      media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
         return engine.ask(body.question, history, body.k, filters=filters).to_json()
 
-    @app.post("/api/verify", response_model=VerifyResponse, dependencies=[Depends(auth)])
+    @app.post("/api/verify", response_model=VerifyResponse, dependencies=[auth])
     def verify(body: VerifyRequest) -> dict:
         all_valid, verdicts = engine.verify({"citations": body.citations})
         return {"all_valid": all_valid, "citations": [v.to_json() for v in verdicts]}
 
-    @app.get("/api/documents", response_model=DocumentList, dependencies=[Depends(auth)])
+
+def _document_routes(app: FastAPI, engine: Engine, auth) -> None:
+    @app.get("/api/documents", response_model=DocumentList, dependencies=[auth])
     def list_documents(limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0, le=10**9)) -> dict:
         return documents_json(*engine.documents(limit, offset))
 
-    @app.post("/api/documents", response_model=IngestReportOut, status_code=201, dependencies=[Depends(auth)],
+    @app.post("/api/documents", response_model=IngestReportOut, status_code=201, dependencies=[auth],
               responses={409: {"description": "id taken by another file"}, 413: {"description": "too large"},
                          415: {"description": "unsupported type"}, 422: {"description": "unreadable"}})
     def upload_documents(file: list[UploadFile] = File(description="One or more files (txt, md, html, pdf, docx).")):
@@ -266,17 +282,15 @@ def create_api(engine: Engine) -> FastAPI:
         files = [(f.filename or "", f.file.read(limit + 1)) for f in file]
         return engine.upload(files).to_json()
 
-    @app.delete("/api/documents/{doc_id:path}", response_model=DeleteOut, dependencies=[Depends(auth)])
+    @app.delete("/api/documents/{doc_id:path}", response_model=DeleteOut, dependencies=[auth])
     def delete_document(doc_id: str) -> dict:
         return {"deleted": doc_id, **engine.delete(doc_id).to_json()}
 
-    @app.get("/api/documents/{doc_id:path}", response_model=DocumentOut, dependencies=[Depends(auth)])
+    @app.get("/api/documents/{doc_id:path}", response_model=DocumentOut, dependencies=[auth])
     def document(doc_id: str) -> dict:
         doc = engine.document(doc_id)
         return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "text": doc.text,
                 "outlet": doc.outlet, "date": doc.date, "origin": doc.origin, "pages": list(doc.pages)}
-
-    return app
 
 
 def stream_answer(engine: Engine, question: str, history: list[Turn], k: int | None,
