@@ -48,3 +48,28 @@ def test_answer_kind_checks_are_general():
     assert answers_kind("Which country did the delegation visit?", "The delegation then flew on to Norway.")
     assert not answers_kind("Which hotel did the delegation use?", "The delegation arrived late on the first day.")
     assert not answers_kind("When did the ferry start?", "The ferry carries many passengers.")
+
+
+def test_number_words_past_ten_are_numbers():
+    from qa.answering.extractive import answers_kind
+
+    assert answers_kind("How many researchers work at the glacier station?",
+                        "The station reopened with twelve researchers after the repairs.")
+    assert answers_kind("How many people came?", "Hundreds of people came to the harbour.")
+
+
+def test_menus_bylines_and_title_case_headlines_are_never_cited(tmp_path):
+    from qa.engine import Engine
+    from qa.settings import Settings
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "ferry.txt").write_text(
+        "Home News Island Transport Ferries The Tindra Ferry Story And Its Passengers Across The Sound\n\n"
+        "By Ingrid Solberg | Island Weekly | Updated June 14, 2022\n\n"
+        "The Tindra ferry carries 340 passengers between Oskarvik and Selholmen every day.\n", encoding="utf-8")
+    engine = Engine(Settings(store_dir=tmp_path / "store", embedding_model="hash"))
+    engine.ingest([folder])
+    answer = engine.ask("What is the story of the Tindra ferry and its passengers?")
+    assert answer.citations and all(not c.quote.startswith(("Home News", "By Ingrid")) for c in answer.citations)
+    assert "340 passengers" in answer.citations[0].quote

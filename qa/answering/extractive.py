@@ -42,8 +42,13 @@ _BACK_REFERENCE = re.compile(
     r"(?:\w+\s+(?:of\s+)?)?(?:it|its|this|these|that|those|they|their|them|he|his|she|her|such|"
     r"the latter|the former)\b", re.I)
 CONTINUATION_CHARS = 400  # a continuation longer than this is a new thought, not the rest of one
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million)\b",
-                     re.I)
+_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+                     r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|"
+                     r"ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|twice|once)\b", re.I)
+# Words a line of prose has in lower case; a line whose other words are nearly all capitalized is
+# a menu, a byline or a title-case headline ("Home News Iran Politics ..."), not a claim to cite.
+_LOWER_OK = {"a", "an", "the", "of", "and", "or", "for", "to", "in", "on", "at", "by", "with", "from", "as", "its",
+             "is", "vs"}
 
 
 @dataclass(frozen=True)
@@ -272,9 +277,16 @@ def _attribution(doc: DocFields) -> str:
 
 def _is_claim(text: str) -> bool:
     words = text.split()
-    if len(words) < MIN_WORDS:
+    if len(words) < MIN_WORDS or _not_prose(words):
         return False
     return len(words) >= HEADING_WORDS or text.rstrip("”’\"')").endswith((".", "!", "?", ":"))
+
+
+def _not_prose(words: list[str]) -> bool:
+    """Navigation, bylines and title-case headlines: (nearly) every word capitalized or a separator."""
+    content = [w for w in words if w.lower() not in _LOWER_OK and any(c.isalpha() for c in w)]
+    capitalized = sum(w[0].isupper() or not w[0].isalpha() for w in content)
+    return len(content) >= MIN_WORDS and capitalized >= 0.85 * len(content)
 
 
 def answers_kind(question: str, text: str, before: str = "") -> bool:
