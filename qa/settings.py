@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     answer_type_check: bool = Field(
         True, description="Abstain when a when/how-many/what-did-X-say question's best sentence has no date, "
         "number or quotation (it is then about the same things but cannot be the answer).")
-    reader: Literal["minilm-reader", "none"] = Field(
+    reader: Literal["minilm-reader", "news-reader", "none"] = Field(
         "minilm-reader", description="Learned reader that judges whether a sentence answers the question "
         "(qa/models/, trained by bench/train_reader.py), or 'none'. It reorders the most relevant sentences of "
         "an answer; it does not decide abstention unless reader_threshold is set (bench/results/sweep-reader.md).")

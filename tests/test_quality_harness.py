@@ -49,3 +49,17 @@ def test_harness_runs_end_to_end_on_a_slice(tmp_path):
     assert (tmp_path / "out" / "quality.png").stat().st_size > 1000
     assert "## xquad-en" in (tmp_path / "out" / "quality.md").read_text()
     assert 0.0 <= results["xquad-en"]["abstention"]["abstain_recall"] <= 1.0
+
+
+def test_a_clean_news_positive_states_the_answer_about_what_was_asked():
+    from bench.train_reader import news_positive
+
+    question = "Which automaker recalled more than 380,000 pickup trucks this week?"
+    evidence = "Ford is recalling 380,000 F-150 pickup trucks because the rear axle bolts can fracture."
+    assert news_positive(question, evidence, "Ford",
+                         "Ford recalled about 380,000 pickup trucks after reports of axle bolts breaking.")
+    # the answer's word, but not about what was asked: noise the raw labels were full of
+    assert not news_positive(question, evidence, "Ford", "Harrison Ford starred in the film.")
+    assert not news_positive(question, evidence, "Ford",
+                             "Ford is recalling 200 electric SUVs over a software fault.")  # another recall
+    assert not news_positive(question, evidence, "Ford", "The pickup trucks were recalled this week.")  # no answer

@@ -18,7 +18,8 @@ import numpy as np
 from qa.errors import QAError
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
-READERS = {"minilm-reader": "reader-int8.onnx"}
+READERS = {"minilm-reader": ("reader-int8.onnx", "reader.json"),
+           "news-reader": ("reader-news-int8.onnx", "reader-news.json")}
 
 
 class SentenceReader:
@@ -28,11 +29,12 @@ class SentenceReader:
 
         from qa.embedding.transformer import model_dir
 
-        path = MODELS / READERS[name]
+        weights, card = READERS[name]
+        path = MODELS / weights
         if not path.exists():
             raise QAError(f"the reader model {path} is missing; rebuild it: python -m bench.train_reader "
                           "(or set QA_READER=none)")
-        meta = json.loads((MODELS / "reader.json").read_text())
+        meta = json.loads((MODELS / card).read_text())
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or int(os.environ.get("QA_EMBED_THREADS", 0)) or os.cpu_count() or 1
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
