@@ -63,6 +63,11 @@ def shared_stream_pdf(pages: int = 5, inflated: int = 5 << 20) -> bytes:
                        b"/Resources << /Font << /F1 3 0 R >> >> >>")
         kids.append(len(objects))
     objects[1] = b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids) + b"] /Count %d >>" % pages
+    return pdf_file(objects)
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF file of these objects (1 is the catalog), with its cross-reference table."""
     out, offsets = b"%PDF-1.4\n", []
     for number, body in enumerate(objects, 1):
         offsets.append(len(out))

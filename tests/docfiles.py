@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.hostile import pdf_file
+
 
 def pdf_bytes(pages: list[list[str]]) -> bytes:
     """A valid PDF with one text line per entry, Helvetica, one page per list."""
@@ -18,14 +20,7 @@ def pdf_bytes(pages: list[list[str]]) -> bytes:
         kids.append(len(objects))
     objects[1] = (b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids)
                   + b"] /Count %d >>" % len(kids))
-    body, offsets = b"%PDF-1.4\n", []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(len(body))
-        body += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
-    xref = len(body)
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    return body + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return pdf_file(objects)
 
 
 LIGHTHOUSE_PDF = [
