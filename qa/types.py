@@ -25,6 +25,11 @@ class Document:
         """The 1-based page holding a character offset, for formats that have pages."""
         return page_at(self.pages, offset)
 
+    def to_json(self) -> dict:
+        """A document as every face gives it (REST, MCP, `qa show --json`)."""
+        return {"doc_id": self.doc_id, "title": self.title, "source": self.source, "text": self.text,
+                "outlet": self.outlet, "date": self.date, "origin": self.origin, "pages": list(self.pages)}
+
 
 def page_at(pages: tuple[int, ...], offset: int) -> int | None:
     import bisect

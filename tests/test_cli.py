@@ -148,3 +148,16 @@ def test_every_command_refuses_an_unknown_option_in_one_line(hash_env, cli, comm
 def test_an_unknown_command_is_one_line(hash_env, cli):
     result = cli("nosuchcommand")
     assert result.code == 2 and "No such command" in result.err and result.err.strip().count("\n") == 0
+
+
+def test_a_document_has_one_json_shape_in_every_face(hash_env, cli):
+    from fastapi.testclient import TestClient
+
+    from qa.engine import Engine
+    from qa.faces.api import create_api
+    from qa.settings import Settings
+
+    assert cli("ingest", "seeds").code == 0
+    shown = cli("show", "001_fef7cdd3c9f4f1a3", "--json").json()
+    rest = TestClient(create_api(Engine(Settings()))).get("/api/documents/001_fef7cdd3c9f4f1a3").json()
+    assert shown == rest and {"doc_id", "title", "source", "text", "outlet", "date", "origin", "pages"} == set(rest)

@@ -288,9 +288,7 @@ def _document_routes(app: FastAPI, engine: Engine, auth) -> None:
 
     @app.get("/api/documents/{doc_id:path}", response_model=DocumentOut, dependencies=[auth])
     def document(doc_id: str) -> dict:
-        doc = engine.document(doc_id)
-        return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "text": doc.text,
-                "outlet": doc.outlet, "date": doc.date, "origin": doc.origin, "pages": list(doc.pages)}
+        return engine.document(doc_id).to_json()
 
 
 def stream_answer(engine: Engine, question: str, history: list[Turn], k: int | None,

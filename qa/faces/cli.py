@@ -239,7 +239,7 @@ def show(
     if (start is None) != (end is None) or (start is not None and not 0 <= start <= end <= len(doc.text)):
         raise InputError(f"--start and --end must be given together, with 0 <= start <= end <= {len(doc.text)}")
     if as_json:
-        _print_json({"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "text": doc.text})
+        _print_json(doc.to_json())
         return
     typer.echo(f"{doc.title}\n{doc.source}\n")
     typer.echo(marked_document(doc.text, start, end, colour=sys.stdout.isatty()))

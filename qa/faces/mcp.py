@@ -60,9 +60,7 @@ def build_mcp(engine: Engine):
     @server.tool()
     async def get_document(doc_id: str) -> dict:
         """A document's full stored text (what citation offsets point into) and its fields."""
-        doc = await run(engine.document, doc_id)
-        return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "outlet": doc.outlet,
-                "date": doc.date, "text": doc.text}
+        return (await run(engine.document, doc_id)).to_json()
 
     return server
 
