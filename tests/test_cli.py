@@ -161,3 +161,15 @@ def test_a_document_has_one_json_shape_in_every_face(hash_env, cli):
     shown = cli("show", "001_fef7cdd3c9f4f1a3", "--json").json()
     rest = TestClient(create_api(Engine(Settings()))).get("/api/documents/001_fef7cdd3c9f4f1a3").json()
     assert shown == rest and {"doc_id", "title", "source", "text", "outlet", "date", "origin", "pages"} == set(rest)
+
+
+def test_a_reader_whose_weights_are_not_built_is_one_line_naming_the_command(hash_env, cli, monkeypatch):
+    from qa.answering.reader import MODELS
+
+    if (MODELS / "reader-news-int8.onnx").exists():
+        pytest.skip("the news reader is built here")
+    assert cli("ingest", "seeds").code == 0
+    monkeypatch.setenv("QA_READER", "news-reader")
+    result = cli("ask", "Who received the letter instead?")
+    assert result.code != 0 and "python -m bench.train_reader --news" in result.err
+    assert len(result.err.strip().splitlines()) == 1

@@ -32,8 +32,8 @@ class SentenceReader:
         weights, card = READERS[name]
         path = MODELS / weights
         if not path.exists():
-            raise QAError(f"the reader model {path} is missing; rebuild it: python -m bench.train_reader "
-                          "(or set QA_READER=none)")
+            command = "python -m bench.train_reader" + (" --news" if name == "news-reader" else "")
+            raise QAError(f"the reader model {path} is missing; build it: {command} (or set QA_READER=none)")
         meta = json.loads((MODELS / card).read_text())
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or int(os.environ.get("QA_EMBED_THREADS", 0)) or os.cpu_count() or 1
