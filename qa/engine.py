@@ -2,6 +2,7 @@
 requests; a newer version written by an ingest is picked up on the next request."""
 from __future__ import annotations
 
+import gc
 import re
 import threading
 from collections.abc import Callable
@@ -79,7 +80,12 @@ class Engine:
             return loaded
         with self._reload_lock:
             if self._loaded is None or self._loaded.store.version != version:
-                self._loaded = self._load()
+                replaced, self._loaded = self._loaded, self._load()
+                if replaced is not None:
+                    del replaced, loaded
+                    # the old version's objects refer to each other: collected now, its files
+                    # (deleted by the ingest that replaced it) are let go instead of held open
+                    gc.collect()
             return self._loaded
 
     def _load(self) -> _Loaded:

@@ -147,6 +147,7 @@ def test_with_a_key_no_page_route_or_write_is_open_without_it(keyed):
     assert keyed.post("/gradio_api/upload", files={"files": ("x.txt", b"x")}).status_code == 401
     assert keyed.post("/gradio_api/queue/join", json={"fn_index": 0, "data": []}).status_code == 401
     assert keyed.get(f"/source/{SEED}").status_code == 401
+    assert keyed.get("/v1/models").status_code == 401 and keyed.get("/docs").status_code == 401
     assert keyed.get(f"/api/documents/{SEED}").status_code == 401
     assert keyed.delete(f"/api/documents/{SEED}").status_code == 401
     assert keyed.post("/api/documents", files={"file": ("x.txt", b"Some text.")}).status_code == 401
@@ -224,3 +225,24 @@ def test_a_pasted_paragraph_as_question_is_answered_not_a_500(engine):
     assert 600 < len(paragraph) < 2000
     reply = TestClient(create_api(engine)).post("/api/ask", json={"question": paragraph + "who received it?"})
     assert reply.status_code == 200 and reply.json()["citations"]
+
+
+def test_replaced_versions_are_let_go_not_held_open(engine):
+    import os
+
+    def held() -> list[str]:
+        links = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                links.append(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                continue
+        store = str(engine.settings.store_dir.resolve())
+        return [link for link in links if link.startswith(store) and link.endswith("(deleted)")]
+
+    for round_ in range(3):
+        engine.upload([(f"note{round_}.txt", f"The ferry note number {round_} about passengers.\n".encode())])
+        engine.ask("How many passengers?")
+        engine.delete(f"note{round_}")
+        engine.ask("How many passengers?")
+    assert held() == []
