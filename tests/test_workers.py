@@ -88,7 +88,9 @@ def test_the_chat_is_stateless_so_any_worker_can_answer(two_workers):
         page.click("#open-citation label:first-of-type")
         page.wait_for_selector("#source-viewer mark", timeout=20_000)
         browser.close()
-    assert log.read_text().count("/gradio_api/run/predict") >= 4
+    served = log.read_text()
+    assert served.count("/gradio_api/run/predict") >= 4
+    assert served.count('"GET / HTTP') == 1 and "queue/join" not in served  # never reloaded, never queued
 
 
 def test_an_upload_to_one_worker_is_answerable_on_all(two_workers):

@@ -1,12 +1,14 @@
 """The Gradio chat: answers with [n] markers, citations checkable in place, sources, quote checking."""
 from __future__ import annotations
 
+import hashlib
 import html
 from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
 
+from qa import __version__
 from qa.engine import Engine
 from qa.errors import QAError
 from qa.faces.suggest import suggested_questions
@@ -280,7 +282,9 @@ def build_ui(engine: Engine, stateless: bool = False) -> gr.Blocks:
     # delete_cache: Gradio's copies of uploads a handler never saw (a closed tab) go within the hour
     with gr.Blocks(title="corpus QA", analytics_enabled=False, delete_cache=(600, 3600)) as demo:
         gr.Markdown("# corpus QA\nAnswers from the articles, every claim with a cited extract you can check.")
-        ui.status_line = gr.Markdown(handlers.corpus_line, elem_id="corpus-line")
+        # filled by the page's load event with the rest of the corpus views (a value given as a
+        # function would be a queued event of its own: one that a second worker cannot serve)
+        ui.status_line = gr.Markdown("", elem_id="corpus-line")
         # the conversation as data (questions as asked, answers' plain text): what follow-ups are condensed from
         ui.conversation = gr.JSON([], visible=False) if stateless else gr.State([])
         ui.cites = gr.JSON([], visible=False) if stateless else gr.State([])
@@ -291,4 +295,6 @@ def build_ui(engine: Engine, stateless: bool = False) -> gr.Blocks:
         with gr.Tab("Check a quote"):
             _quote_tab(ui, handlers.article_choices())
         _wire(ui, handlers, demo, stateless)
+    if stateless:  # one id for every worker: a page that meets another worker must not think the app changed
+        demo.app_id = int.from_bytes(hashlib.sha256(f"corpus-qa {__version__}".encode()).digest()[:8], "big") >> 1
     return demo
