@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from qa.answering.base import Answerer, passage_docs
-from qa.answering.extractive import ExtractiveAnswerer
+from qa.answering.extractive import ExtractiveAnswerer, Tuning
 from qa.answering.citations import Location, Verdict
 from qa.embedding import Embedder, load_embedder
 from qa.errors import InputError, QAError
@@ -41,7 +41,6 @@ class _Loaded:
 
 def make_answerer(settings: Settings, store: StoreReader) -> tuple[Answerer, ExtractiveAnswerer]:
     """The answerer the settings name (QA_ANSWERER), and the extractive one under it."""
-    from qa.answering.extractive import Tuning
     from qa.answering.reader import load_reader
 
     extractive = ExtractiveAnswerer(store, Tuning.from_settings(settings), load_reader(settings.reader))
@@ -62,7 +61,7 @@ class Engine:
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()  # one thread loads a new version; others keep serving
         self.library = Library(settings, self.backend, self._ingestor, lambda: self.store)
-        self.verifier = Verifier(lambda: self.store, self.search,
+        self.verifier = Verifier(lambda: self.store, self.library.document, self.search,
                                  lambda text, what: valid_text(settings.max_question_chars, text, what))
 
     # -- the pieces, loaded once and lazily ---------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qa.answering.citations import Location, Verdict, check_span, locate
-from qa.errors import InputError, NotFoundError
+from qa.errors import InputError
 from qa.store import StoreReader
 from qa.types import Document, Hit
 
@@ -12,12 +12,13 @@ LOCATE_CANDIDATES = 20  # documents searched for an approximate quote: the ones 
 
 
 class Verifier:
-    """`store()` is the live version (it may change between calls); `search(text, k)` finds the
-    documents an approximate quote is looked for in when the corpus is large."""
+    """`store()` is the live version (it may change between calls); `document(doc_id)` a document
+    or NotFoundError; `search(text, k)` finds the documents an approximate quote is looked for in
+    when the corpus is large."""
 
-    def __init__(self, store: Callable[[], StoreReader], search: Callable[[str, int], list[Hit]],
-                 valid_text: Callable[[str, str], str]):
-        self.store, self.search, self.valid_text = store, search, valid_text
+    def __init__(self, store: Callable[[], StoreReader], document: Callable[[str], Document],
+                 search: Callable[[str, int], list[Hit]], valid_text: Callable[[str, str], str]):
+        self.store, self.document, self.search, self.valid_text = store, document, search, valid_text
 
     def verify(self, result: dict) -> tuple[bool, list[Verdict]]:
         """Check each citation of an ask result; say where a failing quote really is, if anywhere."""
@@ -48,9 +49,7 @@ class Verifier:
         """Where a quote appears: in the named document first, then anywhere in the corpus."""
         quote = self.valid_text(quote, "quote")
         if doc_id is not None:
-            doc = self.store().document(doc_id)
-            if doc is None:
-                raise NotFoundError(f"no document {doc_id!r} in the index")
+            doc = self.document(doc_id)
             found = locate(quote, [(doc.doc_id, doc.text)])
             if found:
                 return found

@@ -1,7 +1,6 @@
 """The REST API (FastAPI): search, ask, verify, documents, health — as DESIGN.md specifies."""
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Iterator
 from typing import Literal
@@ -16,6 +15,7 @@ from qa import __version__
 from qa.engine import MAX_K, Engine
 from qa.errors import (ConflictError, InputError, NotFoundError, QAError, StoreLockedError, TooLargeError,
                        UnsupportedTypeError)
+from qa.faces.access import bearer_ok
 from qa.faces.render import documents_json
 from qa.types import Filters, Turn
 
@@ -317,9 +317,7 @@ def _bearer(api_key: str | None):
     def check(request: Request) -> None:
         if not api_key:
             return
-        given = request.headers.get("authorization", "")
-        scheme, _, token = given.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), api_key.encode()):
+        if not bearer_ok(request.headers.get("authorization", ""), api_key):
             raise HTTPException(401, "missing or wrong API key: send Authorization: Bearer <key>",
                                 headers={"WWW-Authenticate": "Bearer"})
 

@@ -106,11 +106,9 @@ def mount_mcp(app: FastAPI, engine: Engine, host: str, api_key: str | None = Non
 
 
 def _bearer_ok(scope, api_key: str) -> bool:
-    import hmac
+    from qa.faces.access import bearer_ok
 
-    given = dict(scope.get("headers") or []).get(b"authorization", b"").decode(errors="replace")
-    scheme, _, token = given.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), api_key.encode())
+    return bearer_ok(dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1"), api_key)
 
 
 class _AsgiEndpoint:

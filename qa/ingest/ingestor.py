@@ -27,6 +27,7 @@ from qa.text.sentences import split_sentences
 from qa.types import Chunk, Document
 
 Progress = Callable[[int, int], None]  # (documents done, documents to process)
+DOC_BATCH = 64  # documents chunked and embedded together: big enough for full batches
 
 
 class Staged(Protocol):
@@ -38,7 +39,6 @@ class Staged(Protocol):
     def extracted(self, path: Path, sha256: str) -> Extracted | None: ...
 
     def source(self, path: Path) -> str | None: ...
-DOC_BATCH = 64  # documents chunked and embedded together: big enough for full batches
 
 
 @dataclass
@@ -83,7 +83,6 @@ class Ingestor:
         self.progress = progress or (lambda done, total: None)
         self.backend = backend or open_backend(settings)
         self.bounds = bounds_from(settings)
-        self._staged: Staged | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -93,7 +92,6 @@ class Ingestor:
 
     def run(self, paths: list[Path], rebuild: bool = False, staged: Staged | None = None) -> IngestReport:
         started = time.perf_counter()
-        self._staged = staged
         with self.backend.lock():
             if staged is not None:
                 staged.write()
@@ -103,7 +101,7 @@ class Ingestor:
                 detail = "; ".join(f"{p}: {r}" for p, r in found.skipped[:3])
                 raise InputError(f"no supported files ({supported()}) in {where}"
                                  f"{' (' + detail + ')' if detail else ''}; nothing changed")
-            report = self._run_locked(found, rebuild)
+            report = self._run_locked(found, rebuild, staged)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
@@ -121,7 +119,7 @@ class Ingestor:
                 report.generation = writer.commit()
         return report.with_counts(writer.counts)
 
-    def _run_locked(self, found, rebuild: bool) -> IngestReport:
+    def _run_locked(self, found, rebuild: bool, staged: Staged | None = None) -> IngestReport:
         manifest = None if rebuild else self.backend.current_manifest()
         if manifest:
             self.backend.check_manifest(manifest, self.settings.embedding_model)
@@ -140,30 +138,32 @@ class Ingestor:
             report.sentences, report.generation = manifest.get("sentences", 0), self.backend.current_version()
             return report
         with self.backend.writer(manifest_base(self.settings, self.embedder), rebuild) as writer:
-            self._apply(writer, plan, set(known), report)
+            self._apply(writer, plan, set(known), report, staged)
             if not manifest and not report.added:
                 raise _nothing_readable(report)
             report.generation = writer.commit()
         return report.with_counts(writer.counts)
 
-    def _apply(self, writer: StoreWriter, plan: Plan, known: set[str], report: IngestReport) -> None:
+    def _apply(self, writer: StoreWriter, plan: Plan, known: set[str], report: IngestReport,
+               staged: Staged | None = None) -> None:
         reusable = writer.remove(plan.to_remove)
         total = len(plan.to_index)
         for first in range(0, total, DOC_BATCH):
-            documents = self._load(plan.to_index[first:first + DOC_BATCH], known, report)
+            documents = self._load(plan.to_index[first:first + DOC_BATCH], known, report, staged)
             reusable.update(writer.remove([d.doc_id for d in documents if d.doc_id in known]))
             writer.add(self._batch(documents, reusable, report))
             self.progress(min(first + DOC_BATCH, total), total)
 
-    def _load(self, states: list[FileState], known: set[str], report: IngestReport) -> list[Document]:
+    def _load(self, states: list[FileState], known: set[str], report: IngestReport,
+              staged: Staged | None = None) -> list[Document]:
         """The planned documents that really load; a file that cannot be read keeps its old version."""
         documents = []
         for state in states:
             path = Path(state.path)
             try:
                 data = read_bytes(path, self.settings.max_file_bytes)
-                staged = self._staged
-                extracted = staged.extracted(path, file_hash(data)) if staged else None
+                # planned by its hash: an upload whose bytes are still those it was extracted from
+                extracted = staged.extracted(path, state.sha256) if staged else None
                 source = staged.source(path) if staged else None
                 documents.append(load_document(Candidate(Path(state.root), path), data, self.bounds, extracted, source))
             except SkipFile as skip:

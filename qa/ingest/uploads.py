@@ -70,6 +70,7 @@ class StagedUploads:
     def __init__(self, folder: Path, uploads: list[Upload]):
         self.folder, self.uploads = folder, uploads
         self.paths = [folder / u.name for u in uploads]
+        self._extracted = {path: (file_hash(u.data), u.extracted) for path, u in zip(self.paths, uploads)}
         self._previous: dict[Path, bytes | None] = {}
 
     def write(self) -> None:
@@ -86,10 +87,9 @@ class StagedUploads:
                 _write_atomically(path, previous)
 
     def extracted(self, path: Path, sha256: str) -> Extracted | None:
-        for upload, own in zip(self.uploads, self.paths):
-            if own == path and file_hash(upload.data) == sha256:
-                return upload.extracted
-        return None
+        """The upload's text, when the file at `path` still holds the bytes it was extracted from."""
+        own_hash, extracted = self._extracted.get(path, (None, None))
+        return extracted if own_hash == sha256 else None
 
     def source(self, path: Path) -> str | None:
         return f"uploads/{path.name}" if path.parent == self.folder else None
