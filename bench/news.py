@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -61,34 +62,64 @@ def _contains(answers: list[str], quotes: list[str]) -> bool:
 
 
 def evaluate(engine: Engine, questions: list[dict]) -> dict:
-    counts = dict.fromkeys(("all_contained", "all_first", "own_contained", "own_first", "own_answered",
-                            "removed_abstained", "pairs"), 0)
-    seconds = []
+    """Totals, and each question's outcomes (kept for paired comparisons between two runs)."""
+    outcomes, seconds = {}, []
     for q in questions:
         started = time.perf_counter()
         everywhere = engine.ask(q["question"])
         seconds.append(time.perf_counter() - started)
         own = engine.ask(q["question"], filters=Filters(doc_ids=tuple(q["results"])))
+        row = {"own_answered": not own.abstained,
+               "stating_first": bool(everywhere.citations) and everywhere.citations[0].doc_id in q["stating"]}
         for name, answer in (("all", everywhere), ("own", own)):
             quotes = [c.quote for c in answer.citations]
-            counts[f"{name}_contained"] += _contains(q["answers"], quotes)
-            counts[f"{name}_first"] += _contains(q["answers"], quotes[:1])
-        counts["own_answered"] += not own.abstained
+            row[f"{name}_contained"] = _contains(q["answers"], quotes)
+            row[f"{name}_first"] = _contains(q["answers"], quotes[:1])
         rest = [d for d in q["results"] if d not in q["stating"]]
         if rest:  # the same story without the articles that state the fact
-            counts["pairs"] += 1
-            gone = engine.ask(q["question"], filters=Filters(doc_ids=tuple(rest)))
-            counts["removed_abstained"] += gone.abstained
+            row["removed_abstained"] = engine.ask(q["question"], filters=Filters(doc_ids=tuple(rest))).abstained
+        outcomes[q["id"]] = row
+    counts = {name: sum(bool(r.get(name)) for r in outcomes.values()) for name in OUTCOMES}
+    counts["pairs"] = sum("removed_abstained" in r for r in outcomes.values())
     seconds.sort()
-    return {**counts, "questions": len(questions), "p50_s": seconds[len(seconds) // 2] if seconds else 0.0}
+    return {**counts, "questions": len(questions), "outcomes": outcomes,
+            "p50_s": seconds[len(seconds) // 2] if seconds else 0.0}
+
+
+OUTCOMES = ("all_contained", "all_first", "stating_first", "own_contained", "own_first", "own_answered",
+            "removed_abstained")
+
+
+def paired(now: dict, before: dict) -> str:
+    """Each outcome's change against an earlier run of the same questions (`--save` of that run):
+    the difference of the two shares with a 95% interval for paired proportions (Wald on the
+    per-question differences), so a change is claimed only when its interval excludes zero."""
+    lines = ["| measure | before | now | change [95% interval] |", "|---|---|---|---|"]
+    for name in OUTCOMES:
+        common = [i for i in now if i in before and name in now[i] and name in before[i]]
+        if not common:
+            continue
+        n = len(common)
+        gained = sum(1 for i in common if now[i][name] and not before[i][name])
+        lost = sum(1 for i in common if before[i][name] and not now[i][name])
+        change = (gained - lost) / n
+        half = 1.96 * math.sqrt(max(0.0, (gained + lost) / n - change * change) / n)
+        was = sum(bool(before[i][name]) for i in common) / n
+        lines.append(f"| {name} | {was:.3f} | {was + change:.3f} | {change:+.3f} [{change - half:+.3f}, "
+                     f"{change + half:+.3f}] (+{gained} −{lost} of {n}) |")
+    return "\n".join(lines) + "\n"
 
 
 def sweep(engine: Engine, questions: list[dict]) -> str:
-    """Abstention signals on the dev pairs, without re-asking per threshold: for each pair, the best
-    sentence's reader probability and relevance with the question's own results and without the
-    ones that state the answer. A table of precision/recall per threshold, to choose on dev."""
-    rows = []
+    """Choosing on dev without re-asking per setting. Each question's candidate sentences are
+    scored once (relevance order; the reader's probability on the most relevant READ_DEPTHS[-1])
+    and then replayed: (1) which sentence comes first for each reader weight and reading depth,
+    and whether it holds the answer; (2) abstention on the pairs, by the best sentence's reader
+    probability or relevance, with the question's own results and without those stating the answer."""
+    replay, pairs = [], []
     for q in questions:
+        ranked = engine.sentences(q["question"])
+        replay.append([(s.relevance, s.answer_prob, _contains(q["answers"], [s.text])) for s in ranked])
         rest = [d for d in q["results"] if d not in q["stating"]]
         if not rest:
             continue
@@ -96,17 +127,41 @@ def sweep(engine: Engine, questions: list[dict]) -> str:
             ranked = engine.sentences(q["question"], filters=Filters(doc_ids=tuple(docs)))
             prob = max((s.answer_prob for s in ranked if s.answer_prob is not None), default=0.0)
             relevance = max((s.relevance for s in ranked), default=0.0)
-            rows.append((label, prob, relevance))
+            pairs.append((label, prob, relevance))
+    return _first_sentence_table(replay) + "\n" + _abstention_table(pairs)
+
+
+READ_DEPTHS = (8, 16, 24)
+WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def _first_sentence_table(replay: list[list[tuple[float, float | None, bool]]]) -> str:
+    lines = ["| reader weight | sentences read | first sentence holds the answer |", "|---|---|---|"]
+    for depth in READ_DEPTHS:
+        for weight in WEIGHTS:
+            right = 0
+            for candidates in replay:
+                read = [c for c in candidates[:depth] if c[1] is not None]
+                if not read:
+                    right += bool(candidates) and candidates[0][2]
+                    continue
+                best = max(read, key=lambda c: weight * c[1] + (1 - weight) * c[0])
+                right += best[2]
+            lines.append(f"| {weight} | {depth} | {right / len(replay):.3f} ({right}/{len(replay)}) |")
+    return "\n".join(lines) + "\n"
+
+
+def _abstention_table(rows: list[tuple[bool, float, float]]) -> str:
     lines = ["| signal | threshold | abstains on (should) | abstains on (should not) | precision | recall |",
              "|---|---|---|---|---|---|"]
     should = sum(r[0] for r in rows)
-    for name, column, grid in (("reader probability", 1, [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]),
+    for name, column, grid in (("reader probability", 1, [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
                                ("best relevance", 2, [0.35, 0.4, 0.45, 0.5, 0.55, 0.6])):
         for t in grid:
             right = sum(1 for r in rows if r[0] and r[column] < t)
             wrong = sum(1 for r in rows if not r[0] and r[column] < t)
             precision = right / (right + wrong) if right + wrong else 0.0
-            lines.append(f"| {name} | {t} | {right} | {wrong} | {precision:.3f} | {right / should:.3f} |")
+            lines.append(f"| {name} | {t} | {right} | {wrong} | {precision:.3f} | {right / max(1, should):.3f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -131,6 +186,7 @@ def report(split: str, result: dict, documents: int, chunks: int, settings: Sett
         f"| … inside the first extract | {share(result['all_first'], n)} |",
         f"| answer inside the cited extracts, the question's own results | {share(result['own_contained'], n)} |",
         f"| … inside the first extract | {share(result['own_first'], n)} |",
+        f"| a cited article states the answer, first citation, all articles | {share(result['stating_first'], n)} |",
         f"| answered, own results (should answer) | {share(result['own_answered'], n)} |",
         f"| abstained, own results minus those stating the answer (should abstain): recall | "
         f"{share(abstained_right, pairs)} |",
@@ -145,6 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="default: bench/results/news.md (full dev runs)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "qa-news")
     parser.add_argument("--sweep", action="store_true", help="only the abstention signals per threshold")
+    parser.add_argument("--save", type=Path, default=None, help="each question's outcomes, as JSON")
+    parser.add_argument("--against", type=Path, default=None,
+                        help="an earlier run's --save file: adds paired changes against it")
     args = parser.parse_args(argv)
     articles, questions = load(args.split, args.limit)
     folder = args.work / args.split
@@ -153,10 +212,20 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings(store_dir=folder / "store")
     engine = Engine(settings)
     ingested = engine.ingest([folder / "corpus"])
-    if args.sweep:
-        print(sweep(engine, questions))
+    if args.sweep:  # the reader reads the deepest candidate list, its weight left to the replay
+        engine = Engine(settings.model_copy(update={"reader_weight": 0.0, "reader_sentences": READ_DEPTHS[-1]}))
+        text = sweep(engine, questions)
+        if args.out:
+            args.out.write_text(text)
+        print(text)
         return
-    text = report(args.split, evaluate(engine, questions), ingested.documents, ingested.chunks, settings, args.limit)
+    result = evaluate(engine, questions)
+    text = report(args.split, result, ingested.documents, ingested.chunks, settings, args.limit)
+    if args.save:
+        args.save.write_text(json.dumps(result["outcomes"], indent=0))
+    if args.against:
+        before = json.loads(args.against.read_text(encoding="utf-8"))
+        text += f"\nPaired against `{args.against.name}` (same questions, same store):\n\n" + paired(result["outcomes"], before)
     out = args.out or (ROOT / "bench" / "results" / "news.md" if args.split == "dev" and not args.limit else None)
     if out:
         out.write_text(text)

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "bench" / "data"
 OUT = ROOT / "qa" / "models"
 MAX_LENGTH = 128
+RESULTS = 10  # a news question's search results read for positives and hard negatives
 SEED = 13
 
 
@@ -98,89 +99,131 @@ def news_positive(question: str, evidence: str, answer: str, sentence: str) -> b
 
 
 def news_pairs(rng: random.Random, per_question: int = 4) -> tuple[list[tuple[str, str, float]], dict]:
-    """(question, sentence, label) from the news *train* split (2023-2024): clean positives from
-    the question's results, hard negatives (its results' sentences sharing most words with the
-    question, without the answer), one sentence of another question's results."""
+    """(question, sentence, label) from the news *train* split (2023-2024). Positives: the quiz's
+    own evidence sentence when it states the answer (written by the quiz's author from the story:
+    it answers by construction), and clean positives from the question's results (news_positive).
+    Hard negatives: the results' sentences sharing most words with the question, without the
+    answer; one sentence of another question's results."""
     from bench.news import DATA as NEWS
 
     questions = [q for q in map(json.loads, (NEWS / "questions.jsonl").read_text(encoding="utf-8").splitlines())
                  if q["split"] == "train" and q["results"] and q["answer_text"]]
-    wanted = {d for q in questions for d in q["results"][:5]}
-    texts = {}
-    import gzip
-
-    with gzip.open(NEWS / "articles.jsonl.gz", "rt", encoding="utf-8") as handle:
-        for line in handle:
-            article = json.loads(line)
-            if article["id"] in wanted:
-                texts[article["id"]] = article["text"]
-    pool, pairs, noise = [], [], {"raw_positives": 0, "clean_positives": 0, "questions": 0}
+    texts = _news_texts(NEWS, {d for q in questions for d in q["results"][:RESULTS]})
+    pool, pairs = [], []
+    noise = {"raw_positives": 0, "clean_positives": 0, "evidence_positives": 0, "questions": 0}
     for q in questions:
-        sentences = [t[s.start:s.end] for d in q["results"][:5] if d in texts
+        sentences = [t[s.start:s.end] for d in q["results"][:RESULTS] if d in texts
                      for t in (texts[d],) for s in split_sentences(t) if 5 <= len(t[s.start:s.end].split()) <= 80]
         pool += sentences[:3]
-        answer = q["answer_text"][0]
+        answer, evidence = q["answer_text"][0], q.get("evidence") or ""
         raw = [s for s in sentences if _whole(answer, s)]
-        clean = [s for s in raw if news_positive(q["question"], q.get("evidence") or "", answer, s)]
+        clean = [s for s in raw if news_positive(q["question"], evidence, answer, s)][:2]
+        own = [evidence[s.start:s.end] for s in split_sentences(evidence) if _whole(answer, evidence[s.start:s.end])][:1]
         noise["raw_positives"] += len(raw)
         noise["clean_positives"] += len(clean)
-        if not clean:
+        noise["evidence_positives"] += len(own)
+        if not clean and not own:
             continue
         noise["questions"] += 1
         question_terms = _content(q["question"])
         negatives = [s for s in sentences if not _whole(answer, s)]
         negatives.sort(key=lambda s: -len(question_terms & _content(s)))
-        pairs += [(q["question"], s, 1.0) for s in clean[:2]]
+        pairs += [(q["question"], s, 1.0) for s in dict.fromkeys(own + clean)]
         pairs += [(q["question"], s, 0.0) for s in negatives[:per_question]]
         if pool:
             pairs.append((q["question"], rng.choice(pool), 0.0))
     return pairs, noise
 
 
+def _news_texts(root: Path, wanted: set[str]) -> dict[str, str]:
+    import gzip
+
+    texts = {}
+    with gzip.open(root / "articles.jsonl.gz", "rt", encoding="utf-8") as handle:
+        for line in handle:
+            article = json.loads(line)
+            if article["id"] in wanted:
+                texts[article["id"]] = article["text"]
+    return texts
+
+
 def train(pairs, epochs: int, batch: int, lr: float, checkpoint: Path | None = None):
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
+
+    tokenizer, location = base_tokenizer()
+    model = AutoModelForSequenceClassification.from_pretrained(location, num_labels=1)
+    bce = torch.nn.BCEWithLogitsLoss()
+
+    def loss_of(rows):
+        encoded = tokenizer([r[0] for r in rows], [r[1] for r in rows], truncation="only_second",
+                            max_length=MAX_LENGTH, padding=True, return_tensors="pt")
+        return bce(model(**encoded).logits.squeeze(-1), torch.tensor([r[2] for r in rows]))
+
+    return fit(model, pairs, loss_of, epochs, batch, lr, checkpoint), tokenizer
+
+
+def base_tokenizer():
+    """The shipped MiniLM's tokenizer and where its weights are (offline, from the installed package)."""
+    import torch
+    from transformers import AutoTokenizer
 
     from qa.embedding.transformer import model_location, offline_environment
 
     offline_environment()
     torch.manual_seed(SEED)
     location = model_location("all-MiniLM-L6-v2")
-    tokenizer = AutoTokenizer.from_pretrained(location)
-    model = AutoModelForSequenceClassification.from_pretrained(location, num_labels=1)
+    return AutoTokenizer.from_pretrained(location), location
+
+
+def fit(model, examples: list, loss_of, epochs: int, batch: int, lr: float, checkpoint: Path | None = None):
+    """AdamW with warm-up and linear decay over shuffled batches; `loss_of(rows)` gives a batch's
+    loss. Resumable: state every 200 steps under `checkpoint`; a rerun replays the shuffles and
+    skips the steps already done."""
+    import torch
+
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    steps = epochs * ((len(pairs) + batch - 1) // batch)
+    steps = epochs * ((len(examples) + batch - 1) // batch)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
-    loss_fn = torch.nn.BCEWithLogitsLoss()
     model.train()
     order_rng = random.Random(SEED)
     started = time.perf_counter()
     resume = _load_checkpoint(checkpoint, model, optimizer, schedule)
     step = 0
     for epoch in range(epochs):
-        order = list(range(len(pairs)))
-        order_rng.shuffle(order)
         total = 0.0
-        for first in range(0, len(order), batch):
+        for rows in _batches(examples, batch, order_rng):
             step += 1
             if step <= resume:  # done before the stop: the shuffles are replayed, the work is not
                 continue
             if checkpoint and step % 200 == 0:
                 _save_checkpoint(checkpoint, step, model, optimizer, schedule)
-            rows = [pairs[i] for i in order[first:first + batch]]
-            encoded = tokenizer([r[0] for r in rows], [r[1] for r in rows], truncation="only_second",
-                                max_length=MAX_LENGTH, padding=True, return_tensors="pt")
-            logits = model(**encoded).logits.squeeze(-1)
-            loss = loss_fn(logits, torch.tensor([r[2] for r in rows]))
+            loss = loss_of(rows)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             schedule.step()
             optimizer.zero_grad()
-            total += float(loss) * len(rows)
-        print(f"epoch {epoch + 1}: loss {total / len(pairs):.4f} ({time.perf_counter() - started:.0f} s)")
+            total += float(loss.detach()) * len(rows)
+            if step % 50 == 0:
+                print(f"step {step}/{steps} ({time.perf_counter() - started:.0f} s)", flush=True)
+        print(f"epoch {epoch + 1}: loss {total / len(examples):.4f} ({time.perf_counter() - started:.0f} s)", flush=True)
     model.eval()
-    return model, tokenizer
+    return model
+
+
+def _batches(examples: list, batch: int, rng: random.Random) -> list[list]:
+    """Shuffled batches of similar lengths (a batch is padded to its longest row: grouping by
+    length halves the work); which rows go together still changes every epoch."""
+    order = list(range(len(examples)))
+    rng.shuffle(order)
+    pool = batch * 50
+    batches = []
+    for first in range(0, len(order), pool):
+        chunk = sorted(order[first:first + pool], key=lambda i: sum(len(str(x)) for x in examples[i][:2]))
+        batches += [[examples[i] for i in chunk[b:b + batch]] for b in range(0, len(chunk), batch)]
+    rng.shuffle(batches)
+    return batches
 
 
 def _save_checkpoint(path: Path, step: int, model, optimizer, schedule) -> None:
@@ -207,7 +250,8 @@ def _load_checkpoint(path: Path | None, model, optimizer, schedule) -> int:
     return int(state["step"])
 
 
-def export(model, tokenizer, target: Path) -> None:
+def export(model, tokenizer, target: Path, outputs: tuple[str, ...] = ("logits",)) -> None:
+    """ONNX (dynamic batch and length), then dynamic int8 quantization, per channel."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -220,13 +264,14 @@ def export(model, tokenizer, target: Path) -> None:
             self.inner = inner
 
         def forward(self, *inputs):
-            return self.inner(**dict(zip(names, inputs))).logits
+            result = self.inner(**dict(zip(names, inputs)))
+            return tuple(getattr(result, n) for n in outputs)
 
-    fp32 = target.with_name("reader-fp32.onnx")
+    fp32 = target.with_name(target.stem + "-fp32.onnx")
     axes = {n: {0: "batch", 1: "sequence"} for n in names}
     with torch.no_grad():
         torch.onnx.export(Scores(model), tuple(sample[n] for n in names), str(fp32), input_names=names,
-                          output_names=["logits"], dynamic_axes={**axes, "logits": {0: "batch"}},
+                          output_names=list(outputs), dynamic_axes={**axes, **{n: {0: "batch"} if n == "logits" else {0: "batch", 1: "sequence"} for n in outputs}},
                           opset_version=17, dynamo=False)
     quantize_dynamic(str(fp32), str(target), per_channel=True, weight_type=QuantType.QInt8)
     fp32.unlink()

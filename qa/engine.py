@@ -11,8 +11,9 @@ from datetime import date
 from pathlib import Path
 
 from qa.answering.base import Answerer, passage_docs
-from qa.answering.extractive import ExtractiveAnswerer, Tuning
 from qa.answering.citations import Location, Verdict
+from qa.answering.extractive import ExtractiveAnswerer, Tuning
+from qa.answering.span import SpanReader, load_span_reader, with_short_answer
 from qa.embedding import Embedder, load_embedder
 from qa.errors import InputError, QAError
 from qa.ingest.ingestor import IngestReport, Ingestor, Progress
@@ -37,6 +38,7 @@ class _Loaded:
     retriever: Retriever
     answerer: Answerer
     extractive: ExtractiveAnswerer  # what scores sentences, whatever writes the answer
+    spans: SpanReader | None = None  # the direct answer's reader (None: short answers off)
 
 
 def make_answerer(settings: Settings, store: StoreReader) -> tuple[Answerer, ExtractiveAnswerer]:
@@ -92,7 +94,7 @@ class Engine:
         s = self.settings
         reranker = SentenceReranker(RelevanceScorer(store)) if s.rerank_candidates else None
         retriever = Retriever(store, s.rrf_k, s.dense_weight, s.bm25_weight, reranker, s.rerank_candidates)
-        return _Loaded(store, retriever, *make_answerer(s, store))
+        return _Loaded(store, retriever, *make_answerer(s, store), load_span_reader(s.short_answers))
 
     @property
     def store(self) -> StoreReader:
@@ -162,7 +164,11 @@ class Engine:
         understood = understand(asked, condensed, self._embed_query(condensed), valid_filters(filters))
         passages = loaded.retriever.search(condensed, understood.vector, valid_k(k, self.settings.answer_k),
                                            filters=understood.filters)
-        return _with_pages(loaded.answerer.answer(understood, passages, on_token=on_token), loaded.store)
+        answer = loaded.answerer.answer(understood, passages, on_token=on_token)
+        answer = with_short_answer(answer, understood, loaded.spans, self.settings.short_answer_threshold)
+        if answer.abstained and understood.filters:  # say so: the answer may be in what the filters leave out
+            answer.abstention += f" Only documents matching the filters were searched ({understood.filters.describe()})."
+        return _with_pages(answer, loaded.store)
 
     def sentences(self, question: str, hide_doc: str | None = None,
                   filters: Filters | None = None) -> list[PassageSentence]:

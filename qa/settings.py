@@ -18,6 +18,21 @@ from qa.errors import InputError
 from qa.embedding import DEFAULT_EMBEDDING
 
 
+# Hand rules of the extractive answerer, each switchable so that each can be measured on its own.
+ANSWER_RULES = {
+    "kinds": "a when / how-many / what-is-the-name question abstains unless its extract has a date, number or name",
+    "speaker": "a what-did-X-say question's extract quotes X or names X as its speaker",
+    "which": "a which-X question's extract names an X or something by name",
+    "bonus": "sentences with the asked-for kind (a date for when, a cause word for why) score a little higher",
+    "complete": "an extract lacking the asked-for kind takes in the next sentence when that one has it",
+    "context": "an extract that points back (it, he, this) takes in the sentence before, and the next one that does",
+    "quotes": "a quotation takes in the sentence introducing its speaker, and an introduction its quotation",
+    "accounts": "another article's best sentence joins the answer when nearly as good as the best",
+    "extras": "more sentences join the answer above a share of the best sentence's score",
+    "not_prose": "menus, bylines and title-case headlines are never cited",
+}
+
+
 def _settings_file() -> Path:
     return Path(os.environ.get("QA_SETTINGS_FILE", "qa.toml"))
 
@@ -54,10 +69,19 @@ class Settings(BaseSettings):
     answer_type_check: bool = Field(
         True, description="Abstain when a when/how-many/what-did-X-say question's best sentence has no date, "
         "number or quotation (it is then about the same things but cannot be the answer).")
+    answer_rules: str = Field(
+        ",".join(ANSWER_RULES), description="The hand rules an extractive answer applies (comma-separated; "
+        "bench/results/rules.md measures each on the dev splits): " + "; ".join(f"{k}: {v}" for k, v in ANSWER_RULES.items()))
     reader: Literal["minilm-reader", "news-reader", "none"] = Field(
         "minilm-reader", description="Learned reader that judges whether a sentence answers the question "
         "(qa/models/, trained by bench/train_reader.py), or 'none'. It reorders the most relevant sentences of "
         "an answer; it does not decide abstention unless reader_threshold is set (bench/results/sweep-reader.md).")
+    short_answers: bool = Field(
+        False, description="Give each answer its short answer when the question asks for a thing: the words of the "
+        "first cited extract that answer (qa/models/span-int8.onnx, trained by bench/train_span.py).")
+    short_answer_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="A short answer is shown only when the span reader is at least this sure "
+        "(chosen on news dev for precision among the short answers shown: bench/results/short-answers.md).")
     reader_weight: float = Field(
         0.2, ge=0.0, le=1.0, description="Share of the reader's probability in a sentence's score "
         "(the rest is relevance); chosen on the dev splits by bench/sweep_reader.py.")
@@ -115,6 +139,19 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("answer_rules")
+    @classmethod
+    def _known_rules(cls, value: str) -> str:
+        rules = [r.strip() for r in value.split(",") if r.strip()]
+        unknown = [r for r in rules if r not in ANSWER_RULES]
+        if unknown:
+            raise ValueError(f"unknown answer rule {unknown[0]!r} (known: {', '.join(ANSWER_RULES)})")
+        return ",".join(rules)
+
+    @property
+    def rules(self) -> frozenset[str]:
+        return frozenset(self.answer_rules.split(",")) - {""}
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> "Settings":

@@ -113,6 +113,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The words that answer, inside the first cited extract: document_text[start:end] == text."""
+
+    text: str
+    doc_id: str
+    start: int
+    end: int
+    score: float
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "doc_id": self.doc_id, "start": self.start, "end": self.end,
+                "score": round(self.score, 6)}
+
+
+@dataclass(frozen=True)
 class Part:
     """A sentence of an answer and the citations that support it."""
 
@@ -147,6 +162,7 @@ class Answer:
     answerer: str = "extractive"
     warnings: list[str] = field(default_factory=list)
     abstention: str = ""  # what to say instead of an answer
+    short_answer: ShortAnswer | None = None  # the few words that answer, inside the first extract
 
     @property
     def answer(self) -> str:
@@ -165,6 +181,7 @@ class Answer:
             "answerer": self.answerer,
             "warnings": list(self.warnings),
             "passages": [h.to_json() for h in self.passages],
+            "short_answer": self.short_answer.to_json() if self.short_answer else None,
         }
 
 
@@ -183,6 +200,13 @@ class Filters:
     def to_json(self) -> dict:
         return {"outlet": list(self.outlets), "date_from": self.date_from, "date_to": self.date_to,
                 "doc_ids": list(self.doc_ids)}
+
+    def describe(self) -> str:
+        """In words, for a person: "outlets Iran Times; from 2021-02-01"."""
+        parts = [f"outlets {', '.join(self.outlets)}" if self.outlets else "",
+                 f"from {self.date_from}" if self.date_from else "", f"to {self.date_to}" if self.date_to else "",
+                 f"{len(self.doc_ids)} chosen documents" if self.doc_ids else ""]
+        return "; ".join(p for p in parts if p)
 
     @classmethod
     def from_json(cls, raw) -> "Filters":

@@ -135,3 +135,17 @@ def test_the_question_limit_is_the_setting_in_every_face(tmp_path):
                   client.post("/api/search", json={"query": long})):
         assert reply.status_code == 422 and "the limit is 50" in reply.json()["detail"]
     assert client.post("/api/ask", json={"question": long[:50]}).status_code == 200
+
+
+def test_verify_places_an_altered_quote_at_its_first_letter(client):
+    """An altered copy one character shorter than the source (a dropped hyphen) is found where the
+    sentence starts, not one character late with its first letter cut off."""
+    text = client.get("/api/documents/001_fef7cdd3c9f4f1a3").json()["text"]
+    at = text.index("Putin is a notable germo-phobe.")
+    altered = ("Putin is a notable germophobe.  Ever since the start of the coronavirus epidemic, "
+               "he has quarantined himself at his dacha outside Moscow.")
+    body = client.post("/api/verify", json={"citations": [
+        {"n": 1, "doc_id": "001_fef7cdd3c9f4f1a3", "start": 0, "end": len(altered), "quote": altered}]}).json()
+    found = body["citations"][0]["found_at"]
+    assert found["exact"] is False and found["start"] == at
+    assert text[found["start"]:found["end"]].endswith("outside Moscow.")

@@ -66,7 +66,7 @@ def test_check_a_quote_view(page):
     page.click("#quote-check")
     page.wait_for_selector("#quote-result .verdict", timeout=30_000)
     assert "Approximate match" in page.inner_text("#quote-result .verdict")
-    assert "germo-phobe" in page.inner_text("#quote-result mark")
+    assert page.inner_text("#quote-result mark").startswith("Putin is a notable germo-phobe")  # not one letter late
     # the checker shows how the paste differs from the source, and scrolls its highlight into view
     assert "germo-phobe" in " ".join(page.locator("#quote-result .quote-diff p ins").all_inner_texts())
     assert "germophobe" in " ".join(page.locator("#quote-result .quote-diff p del").all_inner_texts())
@@ -101,15 +101,33 @@ def test_markers_open_their_extract_and_every_answer_keeps_its_sources(page):
     source.close()
 
 
-def test_suggested_questions_come_from_the_corpus(page):
+def test_suggested_questions_come_from_the_corpus_and_ask_at_once(page):
     page.get_by_role("tab", name="Chat").click()
-    labels = page.locator("#suggestions label")
-    labels.first.wait_for(timeout=20_000)
-    texts = [labels.nth(i).inner_text() for i in range(labels.count())]
+    page.click("#clear")
+    buttons = page.locator("#suggestions button.suggestion:visible")
+    buttons.first.wait_for(timeout=20_000)
+    texts = [buttons.nth(i).inner_text() for i in range(buttons.count())]
     assert texts and any(t.startswith("Who is ") for t in texts)
-    labels.first.click()
-    page.wait_for_function("document.querySelector('#question textarea').value.length > 0", timeout=10_000)
-    assert page.input_value("#question textarea") == texts[0]
+    chat_top = page.locator("#chat").bounding_box()["y"]
+    assert buttons.first.bounding_box()["y"] < chat_top  # above the chat, not below the fold
+    buttons.first.click()  # one click asks: no Ask press needed
+    page.wait_for_function(f"document.querySelector('#chat').innerText.includes({texts[0]!r})", timeout=60_000)
+    page.wait_for_function("document.querySelectorAll('#chat .message-row').length >= 2", timeout=60_000)
+
+
+def test_after_an_answer_its_question_is_in_view(page):
+    page.get_by_role("tab", name="Chat").click()
+    for question in ("Why didn't Putin meet Qalibaf?", "How long is the quarantine?"):
+        page.fill("#question textarea", question)
+        page.click("#send")
+        page.wait_for_function(f"document.querySelector('#chat').innerText.includes({question!r}) && "
+                               "document.querySelectorAll('#chat .message-row').length % 2 == 0", timeout=60_000)
+    # the last question's row is inside the chat's visible box (it was scrolled to, not past)
+    page.wait_for_function("""(() => {
+        const rows = document.querySelectorAll('#chat .message-row');
+        const q = rows[rows.length - 2].getBoundingClientRect();
+        const box = document.querySelector('#chat').getBoundingClientRect();
+        return q.top >= box.top - 2 && q.top < box.bottom; })()""", timeout=10_000)
 
 
 def test_upload_ask_and_delete_in_the_browser(page, tmp_path):
@@ -121,20 +139,31 @@ def test_upload_ask_and_delete_in_the_browser(page, tmp_path):
     page.set_input_files("#upload input[type=file]", str(pdf))
     page.wait_for_timeout(500)
     page.click("#upload-button")
-    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Added 1')", timeout=60_000)
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('lighthouse.pdf: added')",
+                           timeout=60_000)
     page.wait_for_function("document.querySelector('#doc-list').innerText.includes('lighthouse')", timeout=20_000)
     page.get_by_role("tab", name="Chat").click()
     page.fill("#question textarea", "Who rebuilt the Halvorsen lighthouse?")
     page.click("#send")
     page.wait_for_function("document.querySelector('#citations').innerText.includes('Brekke')", timeout=60_000)
     assert "p. 2" in page.inner_text("#chat")
+    assert "p. 2" in page.inner_text("#citations")  # the citations panel names the page too
     page.get_by_role("tab", name="Documents").click()
     page.click("#doc-pick input")
     page.keyboard.type("lighthouse")
     page.get_by_role("option", name="lighthouse", exact=False).first.click()
     page.click("#doc-open")
     page.wait_for_function("document.querySelector('#doc-viewer').innerText.includes('Agnete Brekke')", timeout=20_000)
+    page.click("#doc-delete")  # asked first; Cancel keeps the document
+    page.wait_for_selector("#doc-delete-cancel", state="visible", timeout=20_000)
+    assert "lighthouse" in page.inner_text("#delete-confirm")
+    page.click("#doc-delete-cancel")
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Nothing was deleted')",
+                           timeout=20_000)
+    assert "lighthouse" in page.inner_text("#doc-list")
     page.click("#doc-delete")
+    page.wait_for_selector("#doc-delete-confirm", state="visible", timeout=20_000)
+    page.click("#doc-delete-confirm")
     page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Deleted lighthouse')",
                            timeout=60_000)
     page.wait_for_function("!document.querySelector('#doc-list').innerText.includes('lighthouse')", timeout=20_000)
@@ -147,11 +176,33 @@ def test_corrupt_upload_is_refused_in_the_browser(page, tmp_path):
     page.set_input_files("#upload input[type=file]", str(broken))
     page.wait_for_timeout(500)
     page.click("#upload-button")
-    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Nothing was added')",
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('broken.pdf: not added')",
                            timeout=60_000)
     assert "PDF" in page.inner_text("#upload-status")
     page.wait_for_function("document.querySelector('#doc-list').innerText.includes('2 documents')", timeout=20_000)
     assert "broken" not in page.inner_text("#doc-list")
+
+
+def test_an_unsupported_file_is_refused_with_its_reason(page, tmp_path):
+    """A .toml among the files is not dropped silently: it gets its own line saying why."""
+    notes, good = tmp_path / "notes.toml", tmp_path / "ferry-notes.md"
+    notes.write_text('title = "not an article"\n')
+    good.write_text("# Ferry notes\n\nThe Tindra ferry carries 340 passengers between two islands.\n")
+    page.get_by_role("tab", name="Documents").click()
+    page.set_input_files("#upload input[type=file]", [str(notes), str(good)])
+    page.wait_for_timeout(500)
+    page.click("#upload-button")
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('ferry-notes.md: added')",
+                           timeout=60_000)
+    status = page.inner_text("#upload-status")
+    assert "notes.toml: not added" in status and ".toml" in status.split("notes.toml: not added", 1)[1]
+
+
+def test_bold_text_uses_a_complete_font(page):
+    """Bold answer text is drawn in the page's own font, not letter by letter from a fallback."""
+    assert page.evaluate("document.fonts.check('700 16px \"Source Sans Pro\"', 'QA According')")
+    loaded = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert not any("SourceSansPro-SemiBold" in u for u in loaded)
 
 
 def test_a_phone_can_read_the_answer_and_reach_its_citations(page, live_server):
@@ -186,6 +237,11 @@ def test_date_filter_in_the_chat(page):
     page.fill("#question textarea", "Why didn't Putin meet Qalibaf?")
     page.click("#send")
     page.wait_for_function("document.querySelector('#chat').innerText.includes('does not say')", timeout=60_000)
+    said = page.inner_text("#chat")
+    assert "matching the filters" in said and "from 2030-01-01" in said and "Retrieved passages" in said
+    page.click("#clear")  # a new conversation starts without the old filters
+    page.wait_for_function("document.querySelector('#filter-since textarea, #filter-since input').value === ''",
+                           timeout=20_000)
     page.fill("#filter-since textarea, #filter-since input", "")
     page.fill("#question textarea", "Why didn't Putin meet Qalibaf?")
     page.click("#send")

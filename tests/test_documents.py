@@ -2,6 +2,7 @@
 and the CLI change the index (and nothing else), filters narrow search and answers."""
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -119,8 +120,6 @@ def test_upload_list_ask_and_delete_a_pdf(api):
 
 
 def test_several_files_in_one_upload(api):
-    import io
-
     docx_path = write_docx(Path(api.engine.settings.store_dir).parent / "ferry.docx", ["The Tindra ferry carries 340 passengers."])
     response = api.post("/api/documents", files=[
         ("file", ("glacier.md", GLACIER_MD.encode(), "text/markdown")),
@@ -243,3 +242,24 @@ def test_docs_page_loads_nothing_from_other_hosts(api):
     assert assets and all(a.startswith("/") for a in assets)
     for asset in assets:
         assert api.get(asset).status_code == 200
+
+
+def test_docx_title_is_its_title_property_or_title_line(tmp_path):
+    """A Word file is listed under its own title: the title property, else its Title-styled line,
+    never its first sentence of body text."""
+    import docx
+
+    from qa.ingest.readers import Limits, read_docx
+
+    with_property = docx.Document()
+    with_property.core_properties.title = "Harbour Reopening Plan"
+    with_property.add_paragraph("The harbour will reopen in May after repairs.")
+    styled = docx.Document()
+    styled.add_paragraph("Harbour plan", style="Title")
+    styled.add_paragraph("The harbour will reopen in May after repairs.")
+    titles = []
+    for document in (with_property, styled):
+        buffer = io.BytesIO()
+        document.save(buffer)
+        titles.append(read_docx(buffer.getvalue(), Limits()).meta.get("title"))
+    assert titles == ["Harbour Reopening Plan", "Harbour plan"]

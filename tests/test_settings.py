@@ -23,7 +23,7 @@ def test_file_then_environment_then_flags(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("name, value", [("QA_ANSWERER", "oracle"), ("QA_CHUNK_OVERLAP", "900"),
-                                         ("QA_ABSTAIN_THRESHOLD", "2")])
+                                         ("QA_ABSTAIN_THRESHOLD", "2"), ("QA_ANSWER_RULES", "kinds,regexes")])
 def test_bad_values_name_the_setting(monkeypatch, tmp_path, name, value):
     monkeypatch.setenv("QA_SETTINGS_FILE", str(tmp_path / "absent.toml"))
     monkeypatch.setenv(name, value)
@@ -35,3 +35,14 @@ def test_unrelated_environment_variables_are_not_settings(monkeypatch, tmp_path)
     monkeypatch.setenv("QA_SETTINGS_FILE", str(tmp_path / "absent.toml"))
     monkeypatch.setenv("QA_TEST_KILL_AT", "nowhere")  # test hooks share the prefix
     load_settings()
+
+
+def test_answer_rules_switch_one_rule_off(monkeypatch, tmp_path):
+    """Each hand rule can be switched off on its own (bench/rules.py measures them that way)."""
+    monkeypatch.setenv("QA_SETTINGS_FILE", str(tmp_path / "absent.toml"))
+    from qa.answering.extractive import Tuning
+    from qa.settings import ANSWER_RULES
+
+    assert load_settings().rules == frozenset(ANSWER_RULES)
+    monkeypatch.setenv("QA_ANSWER_RULES", "kinds, quotes")
+    assert Tuning.from_settings(load_settings()).rules == {"kinds", "quotes"}

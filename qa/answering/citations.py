@@ -69,8 +69,22 @@ def locate_approximate(quote: str, docs: Iterable[tuple[str, str]]) -> Location 
             continue
         found = fuzz.partial_ratio_alignment(needle, text, score_cutoff=APPROXIMATE_MIN)
         if found and (best is None or found.score > best.similarity):
-            best = Location(doc_id, found.dest_start, found.dest_end, found.score, False)
+            start, end = _refined(needle, text, found.dest_start, found.dest_end)
+            best = Location(doc_id, start, end, found.score, False)
     return best
+
+
+def _refined(needle: str, text: str, start: int, end: int) -> tuple[int, int]:
+    """The alignment's edges moved by a few characters where that matches the quote better: the
+    alignment window has the quote's length, so a quote one character shorter than the source
+    (a dropped hyphen) was placed one character late, cutting the first letter off."""
+    from rapidfuzz import fuzz
+
+    slack = max(3, min(12, len(needle) // 20))
+    candidates = ((s, e) for s in range(max(0, start - slack), min(len(text), start + slack) + 1)
+                  for e in range(max(0, end - slack), min(len(text), end + slack) + 1) if e > s)
+    # the best match; among equals the one nearest the alignment (the earliest on a tie)
+    return max(candidates, key=lambda se: (fuzz.ratio(needle, text[se[0]:se[1]]), -abs(se[0] - start) - abs(se[1] - end)))
 
 
 def locate(quote: str, docs: list[tuple[str, str]]) -> Location | None:

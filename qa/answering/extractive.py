@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from qa.answering.base import ABSTENTION, DocumentTexts, ground, passage_docs
 from qa.retrieval.condense import names
+from qa.settings import ANSWER_RULES
 from qa.retrieval.relevance import PassageSentence, RelevanceScorer, passage_sentences
 from qa.store.base import DocFields, StoreReader
 from qa.text.lexical import terms
@@ -60,6 +61,7 @@ class Tuning:
     reader_sentences: int
     require_types: bool
     cause_words: str  # a regex alternation: words that mark a cause or reason
+    rules: frozenset[str] = frozenset(ANSWER_RULES)  # the hand rules applied (Settings.answer_rules)
     account_ratio: float = ACCOUNT_RATIO
     extra_ratio: float = EXTRA_RATIO
 
@@ -67,7 +69,7 @@ class Tuning:
     def from_settings(cls, settings) -> "Tuning":
         return cls(settings.abstain_threshold, settings.max_answer_sentences, settings.reader_weight,
                    settings.reader_threshold, settings.reader_sentences, settings.answer_type_check,
-                   settings.cause_words)
+                   settings.cause_words, settings.rules)
 
     @property
     def cause(self) -> re.Pattern:
@@ -94,14 +96,20 @@ class ExtractiveAnswerer:
                           abstention=ABSTENTION)
         first, lead = leading
         rest = chosen[:first] + chosen[first + 1:]
-        chosen = _without_overlaps([lead] + [_with_speaker(s, texts) for s in rest])
+        if "quotes" in self.tuning.rules:
+            rest = [_with_speaker(s, texts) for s in rest]
+        chosen = _without_overlaps([lead] + rest)
         return ground(self._compose(question, chosen, passages), self.store, texts)
 
     def _as_lead(self, sentence: PassageSentence, question: Question, texts: DocumentTexts) -> PassageSentence:
         """The first extract must carry the answer and read as a whole: completed by the next
         sentence when it lacks the asked-for kind, with the sentences it leans on, with its speaker."""
-        sentence = self._complete(sentence, question, texts)
-        return _with_speaker(_continued(_antecedent(sentence, texts), texts), texts)
+        rules = self.tuning.rules
+        if "complete" in rules:
+            sentence = self._complete(sentence, question, texts)
+        if "context" in rules:
+            sentence = _continued(_antecedent(sentence, texts), texts)
+        return _with_speaker(sentence, texts) if "quotes" in rules else sentence
 
     def _answering(self, chosen: list[PassageSentence], question: Question,
                    texts: DocumentTexts) -> tuple[int, PassageSentence] | None:
@@ -114,18 +122,19 @@ class ExtractiveAnswerer:
         for i in dict.fromkeys((0, most_relevant)):
             lead = self._as_lead(chosen[i], question, texts)
             before = texts(lead.doc_id) or ""
-            if fits_question(question, lead.text, before[max(0, lead.start - 300):lead.start]):
+            if fits_question(question, lead.text, before[max(0, lead.start - 300):lead.start], self.tuning.rules):
                 return i, lead
         return None
 
     def scored_sentences(self, question: Question, passages: list[Hit]) -> list[PassageSentence]:
         """The passages' sentences, best first: relevance (scored once, by the reranker when it ran),
         a bonus for the asked-for kind, then the reader's judgement of the most relevant ones."""
-        sentences = _unique_claims(self._passage_sentences(question, passages))
+        rules = self.tuning.rules
+        sentences = _unique_claims(self._passage_sentences(question, passages), "not_prose" in rules)
         for sentence in sentences:
-            fits = _has_answer_type(question.kind, sentence.text, question.known, self.tuning.cause)
-            if fits and question.kind == "statement" and question.asked_names:  # said by the person asked about
-                fits = any(_mentions(sentence.text, n) for n in question.asked_names)
+            fits = "bonus" in rules and _has_answer_type(question.kind, sentence.text, question.known, self.tuning.cause)
+            if fits and question.kind == "statement" and question.asked_names and "speaker" in rules:
+                fits = any(_mentions(sentence.text, n) for n in question.asked_names)  # said by the person asked about
             sentence.relevance = sentence.score = sentence.base + (_bonus(question.kind) if fits else 0.0)
             sentence.answer_prob = None
         ranked = sorted(sentences, key=_order)
@@ -154,12 +163,13 @@ class ExtractiveAnswerer:
             return []  # nothing retrieved is even about the question
         if ranked[0].answer_prob is not None and ranked[0].answer_prob < tuning.reader_threshold:
             return []  # about the same things, but nothing here answers
-        best = ranked[0].score
-        chosen: list[PassageSentence] = []
-        for sentence in ranked:  # each article's best sentence first: every account gets heard
-            if sentence.doc_id not in {c.doc_id for c in chosen} and sentence.score >= tuning.account_ratio * best:
-                chosen.append(sentence)
-        for sentence in ranked:
+        best, rules = ranked[0].score, tuning.rules
+        chosen = [ranked[0]]
+        if "accounts" in rules:  # each article's best sentence next: every account gets heard
+            for sentence in ranked[1:]:
+                if sentence.doc_id not in {c.doc_id for c in chosen} and sentence.score >= tuning.account_ratio * best:
+                    chosen.append(sentence)
+        for sentence in ranked if "extras" in rules else []:
             if len(chosen) >= tuning.max_sentences or sentence.score < tuning.extra_ratio * best:
                 break
             if sentence not in chosen and not any(_redundant(sentence, c) for c in chosen):
@@ -256,12 +266,12 @@ def _order(sentence: PassageSentence):
     return (-sentence.score, sentence.chunk_rank, sentence.doc_id, sentence.start)
 
 
-def _unique_claims(per_hit: list[list[PassageSentence]]) -> list[PassageSentence]:
+def _unique_claims(per_hit: list[list[PassageSentence]], prose_only: bool = True) -> list[PassageSentence]:
     """Each sentence once (overlapping passages share some), keeping its best passage rank."""
     seen: dict[tuple[str, int], PassageSentence] = {}
     for sentences in per_hit:
         for sentence in sentences:
-            if (sentence.doc_id, sentence.start) not in seen and _is_claim(sentence.text):
+            if (sentence.doc_id, sentence.start) not in seen and _is_claim(sentence.text, prose_only):
                 seen[(sentence.doc_id, sentence.start)] = sentence
     return list(seen.values())
 
@@ -271,9 +281,9 @@ def _attribution(doc: DocFields) -> str:
     return f"{name} ({doc.date})" if doc.date else name
 
 
-def _is_claim(text: str) -> bool:
+def _is_claim(text: str, prose_only: bool = True) -> bool:
     words = text.split()
-    if len(words) < MIN_WORDS or _not_prose(words):
+    if len(words) < MIN_WORDS or (prose_only and _not_prose(words)):
         return False
     return len(words) >= HEADING_WORDS or text.rstrip("”’\"')").endswith((".", "!", "?", ":"))
 
@@ -290,20 +300,22 @@ def answers_kind(question: str, text: str, before: str = "") -> bool:
     return fits_question(understand(question, question, None), text, before)
 
 
-def fits_question(question: Question, text: str, before: str = "") -> bool:
+def fits_question(question: Question, text: str, before: str = "", rules: frozenset[str] = frozenset(ANSWER_RULES)) -> bool:
     """Can text (the best extract, with its speaker) be an answer of the kind the question asks
     for? Only kinds that can be checked are: a date, a number, a name not already in the
     question, a thing of the kind "which X" names, and what the named person said. `before` is
     the text just before it (a pronoun's antecedent, a quotation's speaker, is usually there)."""
     kind = question.kind
     asked, known = question.asked_names, question.asked_known  # names added as context may be the answer
-    if kind in REQUIRED_TYPES and not _has_answer_type(kind, text, known):
+    if "kinds" in rules and kind in REQUIRED_TYPES - {"statement"} and not _has_answer_type(kind, text, known):
         return False
-    if question.wants_name and not _has_new_name(text, known):
+    if "kinds" in rules and question.wants_name and not _has_new_name(text, known):
         return False  # "what is the name of ..." with no name in the extract
-    if kind == "statement" and asked and not any(_mentions(text, n) or _mentions(before, n) for n in asked):
+    if "speaker" in rules and kind == "statement" and not _has_answer_type(kind, text, known):
+        return False
+    if "speaker" in rules and kind == "statement" and asked and not any(_mentions(text, n) or _mentions(before, n) for n in asked):
         return False  # a quotation, but of someone else (the sentence before may name the speaker: "he said")
-    if question.which and kind is None:
+    if "which" in rules and question.which and kind is None:
         return bool(set(terms(question.which)) & set(terms(text))) or _has_new_name(text, known)
     return True
 

@@ -13,7 +13,7 @@ import json
 from urllib.parse import parse_qs, quote
 
 OPEN_PATHS = ("/healthz", "/login")
-BEARER_PATHS = ("/api/", "/mcp")  # their routes check the bearer key themselves; anything else is checked here
+BEARER_PATHS = ("/api/", "/mcp", "/v1/")  # their routes check the bearer key themselves; anything else is checked here
 COOKIE = "qa_session"
 JSON_BODY_LIMIT = 2 << 20  # a question with 50 turns of history fits many times over
 UPLOAD_PATHS = ("/api/documents", "/gradio_api/upload")

@@ -16,6 +16,7 @@ from qa.engine import MAX_K, Engine
 from qa.errors import (ConflictError, InputError, NotFoundError, QAError, StoreLockedError, TooLargeError,
                        UnsupportedTypeError)
 from qa.faces.access import bearer_ok
+from qa.faces.openai_api import add_openai_routes, error_response
 from qa.faces.render import documents_json
 from qa.types import Filters, Turn
 
@@ -94,6 +95,14 @@ class CitationOut(BaseModel):
     page: int | None = None
 
 
+class ShortAnswerOut(BaseModel):
+    text: str
+    doc_id: str
+    start: int
+    end: int
+    score: float
+
+
 class AskResponse(BaseModel):
     question: str
     answer: str
@@ -103,6 +112,8 @@ class AskResponse(BaseModel):
     answerer: str = "extractive"
     warnings: list[str] = []
     passages: list[SearchResult] = []
+    short_answer: ShortAnswerOut | None = Field(None, description="The words of the first extract that answer "
+                                                "(document_text[start:end] == text), or null.")
 
 
 class VerifyRequest(BaseModel):
@@ -182,6 +193,7 @@ def create_api(engine: Engine) -> FastAPI:
     _error_handlers(app)
     _question_routes(app, engine, auth)
     _document_routes(app, engine, auth)
+    add_openai_routes(app, engine)
     return app
 
 
@@ -191,11 +203,10 @@ def _shed_load(app: FastAPI) -> None:
 
     @app.middleware("http")
     async def shed(request: Request, call_next):
-        if not request.url.path.startswith("/api/"):
+        if not request.url.path.startswith(("/api/", "/v1/")):
             return await call_next(request)
         if in_flight["n"] >= MAX_IN_FLIGHT:
-            return JSONResponse({"detail": "server busy; retry shortly"}, status_code=503,
-                                headers={"Retry-After": "1"})
+            return _error(request, 503, "server busy; retry shortly", {"Retry-After": "1"})
         in_flight["n"] += 1  # single event loop thread: no lock needed
         try:
             return await call_next(request)
@@ -207,7 +218,7 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QAError)
     async def _domain_error(request: Request, exc: QAError):
         retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(exc, StoreLockedError) else None
-        return JSONResponse({"detail": str(exc)}, status_code=status_for(exc), headers=retry)
+        return _error(request, status_for(exc), str(exc), retry)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
@@ -215,6 +226,8 @@ def _error_handlers(app: FastAPI) -> None:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(p) for p in first["loc"] if p != "body") or "request"
+        if _openai_path(request):
+            return error_response(400, f"{where}: {first['msg']}")
         return JSONResponse({"detail": f"{where}: {first['msg']}", "errors": errors}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -224,11 +237,24 @@ def _error_handlers(app: FastAPI) -> None:
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):
             return JSONResponse({"detail": "body: not readable as JSON (invalid UTF-8, or nested too deeply)",
                                  "errors": [{"loc": ["body"], "msg": "unreadable JSON"}]}, status_code=422)
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return _error(request, exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # never a traceback to a client
-        return JSONResponse({"detail": "internal error; see the server log"}, status_code=500)
+        return _error(request, 500, "internal error; see the server log")
+
+
+def _openai_path(request: Request) -> bool:
+    return request.url.path.startswith("/v1/")
+
+
+def _error(request: Request, status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    """{"detail": ...} as DESIGN.md says; in OpenAI's {"error": {...}} shape under /v1."""
+    if _openai_path(request):
+        response = error_response(status, message, "server_error" if status >= 500 else "invalid_request_error")
+        response.headers.update(headers or {})
+        return response
+    return JSONResponse({"detail": message}, status_code=status, headers=headers)
 
 
 def _question_routes(app: FastAPI, engine: Engine, auth) -> None:

@@ -19,6 +19,8 @@ def hits_text(query: str, hits: list[Hit]) -> str:
 
 def answer_text(answer: Answer) -> str:
     lines = [answer.answer, ""]
+    if answer.short_answer:
+        lines.insert(0, f"Answer: {answer.short_answer.text} [{answer.citations[0].n}]\n")
     if answer.condensed_question and answer.condensed_question != answer.question:
         lines.insert(0, f"(understood as: {answer.condensed_question})\n")
     for warning in answer.warnings:

@@ -22,7 +22,7 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
     import gradio as gr
 
     from qa.faces.mcp import mount_mcp
-    from qa.faces.ui import CSS, build_ui
+    from qa.faces.ui import CSS, build_ui, theme
     from qa.faces.web import source_page
 
     engine = engine or Engine(settings)
@@ -36,7 +36,7 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
 
     demo = build_ui(engine, stateless).queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
     # No allowed_paths: the UI serves only Gradio's own assets, never files from disk.
-    app = gr.mount_gradio_app(app, demo, path="/", css=CSS, max_file_size=settings.max_upload_bytes)
+    app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=theme(), max_file_size=settings.max_upload_bytes)
     # outermost: the key at the door of every page, bounded bodies, security headers on every response
     app.add_middleware(Guard, api_key=settings.api_key, upload_limit=settings.max_upload_bytes)
     engine.sweep_uploads()  # what a killed or refused upload left behind

@@ -19,6 +19,12 @@ from qa.types import Filters, Turn, turns_from_json
 ANY_ARTICLE = "(any article)"
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"]
 LISTED_DOCUMENTS = 500  # the browser lists this many; the API pages through any number
+SUGGESTIONS = 4  # questions about this corpus offered above the chat
+# After an answer: its question (and the "Understood as" line) at the top of the chat, the answer below it.
+SCROLL_TO_QUESTION = """() => {
+  const rows = document.querySelectorAll('#chat .message-row');
+  if (rows.length >= 2) rows[rows.length - 2].scrollIntoView({block: 'start'});
+}"""
 
 
 def _scroll_to_mark(container: str) -> str:
@@ -34,11 +40,20 @@ CSS = """
 .quote-diff del { background: #ffd7d5; } .quote-diff ins { background: #d5f5dd; text-decoration: none; }
 table.documents { width: 100%; border-collapse: collapse; font-size: .92em; }
 table.documents td, table.documents th { padding: .25em .4em; border-bottom: 1px solid #eee; text-align: left; }
+#suggestions { gap: .4em; } #suggestions button.suggestion { flex: 0 1 auto; min-width: 0; font-weight: 400; }
 @media (max-width: 720px) {
-  #chat { height: 60vh !important; }
+  #chat { height: 45vh !important; }
   table.documents .source { display: none; }
 }
 """
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default look with its bundled Source Sans Pro at 400 and 700: the 600 (semibold)
+    file Gradio ships is a 5 KB subset without most capitals, so bold text in answers ("**A**ccording")
+    fell back to another font letter by letter."""
+    return gr.themes.Default(font=[gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)),
+                                   "ui-sans-serif", "system-ui", "sans-serif"])
 
 
 def _text(content) -> str:
@@ -149,23 +164,42 @@ class Handlers:
             suggestions = []
         choices = [(f"{d.doc_id} — {d.title}", d.doc_id) for d in docs]
         outlets = sorted({d.outlet for d in docs if d.outlet})
+        buttons = [gr.update(value=q, visible=True) for q in suggestions[:SUGGESTIONS]]
+        buttons += [gr.update(value="", visible=False)] * (SUGGESTIONS - len(buttons))
         return (self.corpus_line(), documents_table_html(total, docs), gr.update(choices=choices, value=None),
-                gr.update(choices=[(ANY_ARTICLE, "")] + choices), gr.update(choices=suggestions, value=None),
-                gr.update(choices=outlets))
+                gr.update(choices=[(ANY_ARTICLE, "")] + choices), gr.update(choices=outlets), *buttons)
 
-    def add_files(self, files: list | None) -> str:
+    def add_files(self, files: list | None):
+        """A generator: each file added on its own, a line per file as it is done (added, updated,
+        already there, or refused with the reason), then the corpus's new size."""
         if not files:
-            return "Choose one or more files first."
+            yield "Choose one or more files first."
+            return
+        lines: list[str] = []
+        for i, f in enumerate(files, start=1):
+            name = _md_escape(Path(f).name)
+            yield "\n".join(lines + [f"- ⏳ adding {name} ({i} of {len(files)})…"])
+            lines.append(f"- {self._add_one(Path(f))}")
         try:
-            report = self.engine.upload([(Path(f).name, Path(f).read_bytes()) for f in files])
+            total = f"The corpus now has {self.engine.stats()['documents']} documents."
+        except QAError:
+            total = ""
+        yield "\n".join(lines + ["", total])
+
+    def add_files_whole(self, files: list | None) -> str:
+        """add_files run to its end: one request, one response (several server workers)."""
+        return list(self.add_files(files))[-1]
+
+    def _add_one(self, path: Path) -> str:
+        name = _md_escape(path.name)
+        try:
+            report = self.engine.upload([(path.name, path.read_bytes())])
         except QAError as exc:
-            return f"⚠ Nothing was added: {_md_escape(str(exc))}"
-        finally:  # Gradio's copies of the files: the uploads folder keeps what was added
-            for f in files:
-                Path(f).unlink(missing_ok=True)
-        return (f"Added {report.added}, updated {report.updated} "
-                f"({', '.join(_md_escape(Path(f).name) for f in files)}); the corpus now has "
-                f"{report.documents} documents. Ask away.")
+            return f"⚠ {name}: not added: {_md_escape(str(exc))}"
+        finally:  # Gradio's copy of the file: the uploads folder keeps what was added
+            path.unlink(missing_ok=True)
+        done = "added" if report.added else "updated" if report.updated else "already in the corpus, unchanged"
+        return f"✓ {name}: {done}"
 
     def open_document(self, doc_id: str | None) -> str:
         if not doc_id:
@@ -174,6 +208,14 @@ class Handlers:
             return document_html(self.engine.document(doc_id), None, None)
         except QAError as exc:
             return f"<p class='verdict error'>⚠ {html.escape(str(exc))}</p>"
+
+    @staticmethod
+    def ask_delete(doc_id: str | None):
+        """The confirmation row for a chosen document (nothing is deleted yet)."""
+        if not doc_id:
+            return "Choose a document first.", gr.update(visible=False), ""
+        return "", gr.update(visible=True), (f"Delete **{_md_escape(doc_id)}**? It leaves the index: "
+                                             "answers can no longer cite it.")
 
     def delete_document(self, doc_id: str | None) -> tuple[str, str]:
         if not doc_id:
@@ -186,7 +228,8 @@ class Handlers:
 
     @staticmethod
     def clear():
-        return [], "", citations_html([]), gr.update(choices=[], value=None), "", "", [], []
+        """A new conversation: nothing of the old one stays, filters included."""
+        return [], "", citations_html([]), gr.update(choices=[], value=None), "", "", [], [], [], "", ""
 
     def search(self, query: str, k: int = 5) -> dict:
         """Retrieval only: the passages that best match the query."""
@@ -202,13 +245,16 @@ class Handlers:
 def _chat_tab(ui: SimpleNamespace) -> None:
     with gr.Row():
         with gr.Column(scale=3, min_width=300):
+            with gr.Row(elem_id="suggestions"):  # above the chat: seen first, on a phone too; one click asks
+                ui.suggestion_buttons = [gr.Button("", visible=False, size="sm", elem_classes="suggestion")
+                                         for _ in range(SUGGESTIONS)]
+            # autoscroll off: after each answer the page shows its question (scroll_to_question), not its end
             ui.chatbot = gr.Chatbot(label="Conversation", elem_id="chat", height=460, sanitize_html=True,
-                                    feedback_options=None)
+                                    feedback_options=None, autoscroll=False)
             with gr.Row():
                 ui.question = gr.Textbox(placeholder="Ask about the articles…", show_label=False,
                                          elem_id="question", scale=5, max_length=2000)
                 ui.send = gr.Button("Ask", variant="primary", elem_id="send", scale=1, min_width=80)
-            ui.suggestions = gr.Radio([], label="Try asking (from this corpus)", elem_id="suggestions")
             with gr.Accordion("Filters", open=False, elem_id="filters"):
                 ui.outlets = gr.Dropdown([], value=[], multiselect=True, label="Outlets", elem_id="filter-outlets")
                 with gr.Row():
@@ -228,8 +274,9 @@ def _documents_tab(ui: SimpleNamespace) -> None:
     gr.Markdown("Add articles (TXT, Markdown, HTML news pages, PDF, Word) or remove them. "
                 "Added files can be asked about at once.")
     with gr.Row():
-        ui.uploads = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, label="Files", elem_id="upload",
-                             min_width=280)
+        # no file_types: Gradio would drop any other file without a word; the upload says why it refuses one
+        ui.uploads = gr.File(file_count="multiple", label="Files (" + ", ".join(UPLOAD_TYPES) + ")",
+                             elem_id="upload", min_width=280)
         with gr.Column(min_width=280):
             ui.add = gr.Button("Add to corpus", variant="primary", elem_id="upload-button")
             ui.upload_status = gr.Markdown("", elem_id="upload-status")
@@ -237,7 +284,11 @@ def _documents_tab(ui: SimpleNamespace) -> None:
     ui.doc_pick = gr.Dropdown([], label="Document", elem_id="doc-pick")
     with gr.Row():
         ui.open = gr.Button("Open", elem_id="doc-open")
-        ui.delete = gr.Button("Delete", variant="stop", elem_id="doc-delete")
+        ui.delete = gr.Button("Delete…", variant="stop", elem_id="doc-delete")
+    with gr.Row(visible=False, elem_id="delete-confirm") as ui.confirm_row:  # a delete is asked twice
+        ui.confirm_text = gr.Markdown("")
+        ui.confirm_delete = gr.Button("Yes, delete it", variant="stop", elem_id="doc-delete-confirm")
+        ui.cancel_delete = gr.Button("Cancel", elem_id="doc-delete-cancel")
     ui.doc_viewer = gr.HTML("", elem_id="doc-viewer")
 
 
@@ -255,19 +306,28 @@ def _wire(ui: SimpleNamespace, handlers: Handlers, demo: gr.Blocks, stateless: b
     outputs = [ui.chatbot, ui.question, ui.citations, ui.opener, ui.viewer, ui.sources, ui.conversation, ui.cites]
     inputs = [ui.question, ui.chatbot, ui.conversation, ui.outlets, ui.since, ui.until]
     respond = handlers.respond_whole if stateless else handlers.respond
-    ui.send.click(respond, inputs, outputs, api_name="chat", **queued)
-    ui.question.submit(respond, inputs, outputs, api_name=False, **queued)
-    ui.suggestions.change(lambda q: q or gr.update(), ui.suggestions, ui.question, **private)
+    ui.send.click(respond, inputs, outputs, api_name="chat", **queued).then(None, js=SCROLL_TO_QUESTION)
+    ui.question.submit(respond, inputs, outputs, api_name=False, **queued).then(None, js=SCROLL_TO_QUESTION)
+    for button in ui.suggestion_buttons:  # a suggestion is asked at once, as if typed and sent
+        button.click(lambda q: q, button, ui.question, **private).then(
+            respond, inputs, outputs, api_name=False, **queued).then(None, js=SCROLL_TO_QUESTION)
     ui.opener.change(handlers.open_citation, [ui.opener, ui.cites], ui.viewer, **private).then(
         None, js=_scroll_to_mark("#source-viewer"))
-    ui.clear.click(handlers.clear, None, outputs, **private)
+    ui.clear.click(handlers.clear, None, outputs + [ui.outlets, ui.since, ui.until], **private)
     ui.check.click(handlers.check_quote, [ui.quote, ui.article], ui.result, api_name="check_quote", **queued).then(
         None, js=_scroll_to_mark("#quote-result"))
-    views = [ui.status_line, ui.doc_list, ui.doc_pick, ui.article, ui.suggestions, ui.outlets]
-    ui.add.click(handlers.add_files, ui.uploads, ui.upload_status, **private).then(
+    views = [ui.status_line, ui.doc_list, ui.doc_pick, ui.article, ui.outlets, *ui.suggestion_buttons]
+    adding = ui.add.click(lambda files: f"⏳ adding {len(files or [])} file(s)…" if files else gr.update(),
+                          ui.uploads, ui.upload_status, queue=False, api_visibility="private")
+    add = handlers.add_files_whole if stateless else handlers.add_files
+    adding.then(add, ui.uploads, ui.upload_status, **private).then(
         handlers.corpus_views, None, views, **private).then(lambda: None, None, ui.uploads, **queued)
     ui.open.click(handlers.open_document, ui.doc_pick, ui.doc_viewer, **private)
-    ui.delete.click(handlers.delete_document, ui.doc_pick, [ui.upload_status, ui.doc_viewer], **private).then(
+    ui.delete.click(handlers.ask_delete, ui.doc_pick, [ui.upload_status, ui.confirm_row, ui.confirm_text], **private)
+    ui.cancel_delete.click(lambda: ("Nothing was deleted.", gr.update(visible=False)), None,
+                           [ui.upload_status, ui.confirm_row], **private)
+    ui.confirm_delete.click(lambda: gr.update(visible=False), None, ui.confirm_row, **private).then(
+        handlers.delete_document, ui.doc_pick, [ui.upload_status, ui.doc_viewer], **private).then(
         handlers.corpus_views, None, views, **private)
     demo.load(handlers.corpus_views, None, views, **private)
     gr.api(handlers.search, api_name="search")

@@ -26,7 +26,7 @@ def citations_html(citations: list[Citation]) -> str:
             f"<div class='citation' data-n='{c.n}'><span class='marker'>[{c.n}]</span> "
             f"<q class='quote'>{escape(c.quote)}</q>"
             f"<div class='meta'><b>{escape(c.title)}</b>{' — ' + byline if byline else ''} "
-            f"<code>{escape(c.doc_id)} {c.start}-{c.end}</code> "
+            f"{f'p. {c.page} ' if c.page else ''}<code>{escape(c.doc_id)} {c.start}-{c.end}</code> "
             f"<a class='open-source' href='{escape(source_url(c.doc_id, c.start, c.end))}' target='_blank' "
             f"rel='noopener'>open in article ↗</a></div></div>")
     return "\n".join(items)
@@ -52,8 +52,9 @@ def answer_markdown(answer: Answer, links: bool = False) -> str:
     links, every [n] opens its extract highlighted in the article, and the message ends with its
     own numbered sources, so earlier answers keep their citations."""
     if answer.abstained:
-        return ("**The corpus does not say.** No passage answers this closely enough; "
-                "the closest passages are in the sources panel.")
+        said = _md_escape(answer.answer.replace("listed below", "under Retrieved passages"))
+        head = "The corpus does not say."
+        return f"**{head}**{said[len(head):]}" if said.startswith(head) else said
     by_n = {c.n: c for c in answer.citations}
 
     def marker(n: int) -> str:
@@ -61,6 +62,10 @@ def answer_markdown(answer: Answer, links: bool = False) -> str:
         return f" [\\[{n}\\]]({source_url(c.doc_id, c.start, c.end)})" if links and c else f" [{n}]"
 
     paragraphs = []
+    short = answer.short_answer
+    if short:  # the words that answer first, linked to themselves inside the article
+        link = f" [\\[{answer.citations[0].n}\\]]({source_url(short.doc_id, short.start, short.end)})" if links else ""
+        paragraphs.append(f"**{_md_escape(short.text)}**{link}")
     for segment in answer.segments:
         body = " ".join(_md_escape(part.text) + "".join(marker(n) for n in part.cites) for part in segment.parts)
         paragraphs.append(f"**{_md_escape(segment.attribution)}:** {body}" if segment.attribution else body)

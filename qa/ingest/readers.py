@@ -152,11 +152,23 @@ def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Extracted:
     blocks = [p.text.strip() for p in document.paragraphs]
     blocks += [cell.text.strip() for table in document.tables for row in table.rows for cell in row.cells]
     text = "\n\n".join(b for b in blocks if b)
-    meta = {}
+    meta = {"title": _docx_heading(document)}
     if has_properties:  # python-docx invents "Word Document" as the title of a file without them
         props = document.core_properties
-        meta = {"title": (props.title or "").strip(), "author": (props.author or "").strip()}
+        meta = {"title": (props.title or "").strip() or meta["title"], "author": (props.author or "").strip()}
     return Extracted(text, "docx", {k: v for k, v in meta.items() if v})
+
+
+def _docx_heading(document) -> str:
+    """The document's own title line when its properties have none: the first paragraph styled
+    Title (or a first paragraph styled Heading 1), never its first sentence of body text."""
+    for i, paragraph in enumerate(p for p in document.paragraphs if p.text.strip()):
+        style = paragraph.style.name if paragraph.style is not None else ""
+        if style == "Title" or (i == 0 and style == "Heading 1"):
+            return paragraph.text.strip()
+        if i > 3:
+            break
+    return ""
 
 
 def _check_inflated(package: zipfile.ZipFile, limits: Limits) -> None:

@@ -1,0 +1,131 @@
+"""An OpenAI-compatible chat endpoint on the same server, for the chat clients people already
+have (Open WebUI, LibreChat, the `openai` package): `GET /v1/models`, `POST /v1/chat/completions`.
+
+The reply's content is the cited answer in plain text (its short answer first, [n] markers, a
+numbered source list); the structured ask result rides along in `corpus_qa`. Earlier messages are
+the history, so follow-ups are understood as in the chat; system messages are ignored (the answer
+is always extracts of the corpus). `"stream": true` sends `chat.completion.chunk` events and then
+`[DONE]`. The API key applies (bearer), and errors come in OpenAI's `{"error": {...}}` shape.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Literal
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from qa.engine import Engine
+from qa.faces.access import bearer_ok
+from qa.types import Answer, Turn
+
+MODEL = "corpus-qa"
+SOURCES = "\n\nSources:\n"  # where the source list starts in a reply (left out when it comes back as history)
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[dict] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # content parts: only text parts are read
+            return " ".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")  # temperature, max_tokens, ...: accepted, not used
+    model: str = MODEL
+    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    stream: bool = False
+
+
+class OpenAIError(Exception):
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None):
+        super().__init__(message)
+        self.status, self.kind, self.code = status, kind, code
+
+
+def error_response(status: int, message: str, kind: str = "invalid_request_error", code: str | None = None):
+    return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": code}},
+                        status_code=status)
+
+
+def reply_text(answer: Answer) -> str:
+    """The answer as a chat client shows it: short answer, prose with [n], numbered sources."""
+    lines = [answer.answer]
+    if answer.short_answer:
+        lines.insert(0, f"{answer.short_answer.text} [{answer.citations[0].n}]\n")
+    text = "\n".join(lines)
+    sources = []
+    for c in answer.citations:
+        where = ", ".join(x for x in (c.outlet, c.date, f"p. {c.page}" if c.page else None) if x)
+        sources.append(f"[{c.n}] {c.title}" + (f" ({where})" if where else "") + f" — {c.doc_id} {c.start}-{c.end}")
+    return text + (SOURCES + "\n".join(sources) if sources else "")
+
+
+def conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
+    """The question (the last user message) and the turns before it; our own source lists are
+    cut from assistant turns so that follow-ups are condensed from the answers alone."""
+    turns = [m for m in messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1].role != "user":
+        raise OpenAIError(400, "the last message must be the user's question", code="invalid_messages")
+    history = [Turn(m.role, m.text().split(SOURCES)[0] if m.role == "assistant" else m.text()) for m in turns[:-1]]
+    return turns[-1].text(), history
+
+
+def add_openai_routes(app: FastAPI, engine: Engine) -> None:
+    api_key = engine.settings.api_key
+
+    def check_key(request: Request) -> None:
+        if api_key and not bearer_ok(request.headers.get("authorization", ""), api_key):
+            raise OpenAIError(401, "missing or wrong API key (send it as a bearer token)", "invalid_api_key",
+                              "invalid_api_key")
+
+    @app.exception_handler(OpenAIError)
+    async def _openai_error(request: Request, exc: OpenAIError):
+        return error_response(exc.status, str(exc), exc.kind, exc.code)
+
+    @app.get("/v1/models")
+    def models(request: Request) -> dict:
+        check_key(request)
+        return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "corpus-qa"}]}
+
+    @app.post("/v1/chat/completions")
+    def chat(body: ChatRequest, request: Request):
+        check_key(request)
+        question, history = conversation(body.messages)
+        completion = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": body.model}
+        if body.stream:
+            return StreamingResponse(_chunks(engine, question, history, completion), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache"})
+        answer = engine.ask(question, history)
+        return {**completion, "object": "chat.completion",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": reply_text(answer)},
+                             "finish_reason": "stop", "logprobs": None}],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                "corpus_qa": answer.to_json()}
+
+
+def _chunks(engine: Engine, question: str, history: list[Turn], completion: dict) -> Iterator[str]:
+    """chat.completion.chunk events: the role, the reply's text, a last chunk with finish_reason
+    and the ask result, then [DONE]. An error mid-stream is sent as an error event."""
+    def chunk(delta: dict, finish: str | None = None, **extra) -> str:
+        body = {**completion, "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    for kind, value in engine.ask_streamed(question, history):
+        if kind == "answer":
+            yield chunk({"content": reply_text(value)})
+            yield chunk({}, "stop", corpus_qa=value.to_json())
+        elif kind == "error":
+            error = {"message": str(value), "type": "invalid_request_error", "param": None, "code": None}
+            yield f"data: {json.dumps({'error': error})}\n\n"
+    yield "data: [DONE]\n\n"

@@ -1,0 +1,1 @@
+"""Adapters for the frameworks people build with (each behind its own extra)."""
