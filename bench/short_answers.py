@@ -74,7 +74,7 @@ def choose(rows: list) -> float:
 
 
 def sets(limit: int | None, work: Path) -> dict[str, tuple[Settings, list[tuple[str, list[str]]]]]:
-    base = Settings(short_answer_threshold=0.0)
+    base = Settings(short_answers=True, short_answer_threshold=0.0)
     out = {}
     _, news_questions = news.load("dev", limit)
     out["news dev"] = (base.model_copy(update={"store_dir": work / "dev" / "store"}),
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
              "(a question without a short answer scores 0).\n",
              "| set | threshold | shown (coverage) | precision among shown | EM | F1 |", "|---|---|---|---|---|---|"]
     for name, rows in results.items():
-        grid = GRID if name == "news dev" else [chosen]
+        grid = GRID if name == "news dev" else sorted({0.0, chosen})
         for t in grid:
             r = at(rows, t)
             mark = " **(chosen)**" if t == chosen and name == "news dev" else ""

@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--checkpoint", type=Path, default=ROOT / "bench" / ".cache" / "span-checkpoint")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (default: all cores)")
     args = parser.parse_args(argv)
     rng = random.Random(SEED)
     examples = dataset_examples("xquad-en", rng) + dataset_examples("covid-qa", rng) + news_examples(rng)
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{len(examples)} examples ({answered} with an answer)", flush=True)
     import torch
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(args.threads)
     model, tokenizer = train(examples, args.epochs, args.batch, args.lr, args.checkpoint)
     args.out.mkdir(parents=True, exist_ok=True)
     export(model, tokenizer, args.out / "span-int8.onnx", ("start_logits", "end_logits"))

@@ -73,9 +73,10 @@ class Settings(BaseSettings):
         ",".join(ANSWER_RULES), description="The hand rules an extractive answer applies (comma-separated; "
         "bench/results/rules.md measures each on the dev splits): " + "; ".join(f"{k}: {v}" for k, v in ANSWER_RULES.items()))
     reader: Literal["minilm-reader", "news-reader", "none"] = Field(
-        "minilm-reader", description="Learned reader that judges whether a sentence answers the question "
-        "(qa/models/, trained by bench/train_reader.py), or 'none'. It reorders the most relevant sentences of "
-        "an answer; it does not decide abstention unless reader_threshold is set (bench/results/sweep-reader.md).")
+        "news-reader", description="Learned reader that judges whether a sentence answers the question "
+        "(qa/models/, trained by bench/train_reader.py): 'news-reader' (XQuAD/COVID-QA plus news, the default), "
+        "'minilm-reader' (XQuAD/COVID-QA only) or 'none'. It reorders the most relevant sentences of an answer; "
+        "it does not decide abstention unless reader_threshold is set (bench/results/news.md).")
     short_answers: bool = Field(
         False, description="Give each answer its short answer when the question asks for a thing: the words of the "
         "first cited extract that answer (qa/models/span-int8.onnx, trained by bench/train_span.py).")
@@ -83,8 +84,8 @@ class Settings(BaseSettings):
         0.5, ge=0.0, le=1.0, description="A short answer is shown only when the span reader is at least this sure "
         "(chosen on news dev for precision among the short answers shown: bench/results/short-answers.md).")
     reader_weight: float = Field(
-        0.2, ge=0.0, le=1.0, description="Share of the reader's probability in a sentence's score "
-        "(the rest is relevance); chosen on the dev splits by bench/sweep_reader.py.")
+        0.3, ge=0.0, le=1.0, description="Share of the reader's probability in a sentence's score "
+        "(the rest is relevance); chosen on news dev with XQuAD/COVID-QA dev no worse (bench/results/news.md).")
     reader_sentences: int = Field(
         8, ge=1, le=50, description="The most relevant sentences of an answer's passages that the reader reads "
         "(bench/sweep_reader.py: 6, 8 and 12 tie on dev; 8 answers more of our seed questions).")

@@ -1,11 +1,12 @@
 """The learned reader: how likely a sentence is to hold the answer to a question.
 
-A cross-encoder fine-tuned from the shipped MiniLM weights on the train portions of XQuAD-en and
-COVID-QA (`python -m bench.train_reader` reproduces it), shipped as int8 ONNX in qa/models/. It
-reads question and sentence together, so it can tell a sentence that answers from one that is
-only about the same people and things: that is what abstention needs. Chosen by QA_READER
-(`minilm-reader`, the default; `none` switches it off). Each pair runs on its own, so a score
-never depends on what else is scored with it.
+A cross-encoder fine-tuned from the shipped MiniLM weights, shipped as int8 ONNX in qa/models/
+(model cards in qa/models/README.md): `news-reader` (the default: XQuAD-en and COVID-QA train
+parts plus the RealTimeQA news train split, `python -m bench.train_reader --news`) or
+`minilm-reader` (without the news). It reads question and sentence together, so it can tell a
+sentence that answers from one that is only about the same people and things. Chosen by
+QA_READER (`none` switches it off). Each pair runs on its own, so a score never depends on what
+else is scored with it.
 """
 from __future__ import annotations
 
