@@ -22,12 +22,9 @@ from qa.embedding import DEFAULT_EMBEDDING
 ANSWER_RULES = {
     "kinds": "a when / how-many / what-is-the-name question abstains unless its extract has a date, number or name",
     "speaker": "a what-did-X-say question's extract quotes X or names X as its speaker",
-    "which": "a which-X question's extract names an X or something by name",
-    "bonus": "sentences with the asked-for kind (a date for when, a cause word for why) score a little higher",
     "complete": "an extract lacking the asked-for kind takes in the next sentence when that one has it",
     "context": "an extract that points back (it, he, this) takes in the sentence before, and the next one that does",
     "quotes": "a quotation takes in the sentence introducing its speaker, and an introduction its quotation",
-    "accounts": "another article's best sentence joins the answer when nearly as good as the best",
     "extras": "more sentences join the answer above a share of the best sentence's score",
     "not_prose": "menus, bylines and title-case headlines are never cited",
 }
@@ -89,10 +86,6 @@ class Settings(BaseSettings):
     reader_sentences: int = Field(
         8, ge=1, le=50, description="The most relevant sentences of an answer's passages that the reader reads "
         "(bench/sweep_reader.py: 6, 8 and 12 tie on dev; 8 answers more of our seed questions).")
-    cause_words: str = Field(
-        "because|due to|since|as a result|reasons?|rather than|in order to|so that|owing to",
-        description="Words (a regex alternation) that mark a cause: a 'why' question's sentences with one "
-        "get a small bonus (bench/cue_words.py measures adding others).")
     reader_threshold: float = Field(
         0.0, ge=0.0, le=1.0, description="Below this reader probability for the best sentence, the answer "
         "abstains. 0 (off): on the dev splits it trades answers for abstentions, and on our news seed questions "

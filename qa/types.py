@@ -240,7 +240,6 @@ class Question:
     names: tuple[str, ...] = ()  # names in the condensed question, its added context included
     asked_names: tuple[str, ...] = ()  # names outside that context: who the question is about
     wants_name: bool = False  # "what is the name of ..."
-    which: str | None = None  # the head noun of "which X ..."
 
     @property
     def known(self) -> set[str]:

@@ -154,6 +154,8 @@ def test_upload_ask_and_delete_in_the_browser(page, tmp_path):
     page.get_by_role("option", name="lighthouse", exact=False).first.click()
     page.click("#doc-open")
     page.wait_for_function("document.querySelector('#doc-viewer').innerText.includes('Agnete Brekke')", timeout=20_000)
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "documents.png"), full_page=True)  # docs/documents.png comes from here
     page.click("#doc-delete")  # asked first; Cancel keeps the document
     page.wait_for_selector("#doc-delete-cancel", state="visible", timeout=20_000)
     assert "lighthouse" in page.inner_text("#delete-confirm")

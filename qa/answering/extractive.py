@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 from qa.answering.base import ABSTENTION, DocumentTexts, ground, passage_docs
 from qa.retrieval.condense import names
@@ -15,7 +14,6 @@ from qa.text.questions import understand
 from qa.text.sentences import split_sentences
 from qa.types import Answer, Citation, Hit, Part, Question, Segment
 
-ACCOUNT_RATIO = 0.87  # another article's best sentence joins the answer above this share of the best
 EXTRA_RATIO = 0.7  # more sentences join above this share of the best (tuned on the dev splits, see bench/results/quality.md)
 MIN_WORDS = 5
 HEADING_WORDS = 12  # a line this short without end punctuation is a headline or caption, not a claim
@@ -60,20 +58,14 @@ class Tuning:
     reader_threshold: float
     reader_sentences: int
     require_types: bool
-    cause_words: str  # a regex alternation: words that mark a cause or reason
     rules: frozenset[str] = frozenset(ANSWER_RULES)  # the hand rules applied (Settings.answer_rules)
-    account_ratio: float = ACCOUNT_RATIO
     extra_ratio: float = EXTRA_RATIO
 
     @classmethod
     def from_settings(cls, settings) -> "Tuning":
         return cls(settings.abstain_threshold, settings.max_answer_sentences, settings.reader_weight,
                    settings.reader_threshold, settings.reader_sentences, settings.answer_type_check,
-                   settings.cause_words, settings.rules)
-
-    @property
-    def cause(self) -> re.Pattern:
-        return _cause_pattern(self.cause_words)
+                   settings.rules)
 
 
 class ExtractiveAnswerer:
@@ -128,14 +120,10 @@ class ExtractiveAnswerer:
 
     def scored_sentences(self, question: Question, passages: list[Hit]) -> list[PassageSentence]:
         """The passages' sentences, best first: relevance (scored once, by the reranker when it ran),
-        a bonus for the asked-for kind, then the reader's judgement of the most relevant ones."""
-        rules = self.tuning.rules
-        sentences = _unique_claims(self._passage_sentences(question, passages), "not_prose" in rules)
+        then the reader's judgement of the most relevant ones."""
+        sentences = _unique_claims(self._passage_sentences(question, passages), "not_prose" in self.tuning.rules)
         for sentence in sentences:
-            fits = "bonus" in rules and _has_answer_type(question.kind, sentence.text, question.known, self.tuning.cause)
-            if fits and question.kind == "statement" and question.asked_names and "speaker" in rules:
-                fits = any(_mentions(sentence.text, n) for n in question.asked_names)  # said by the person asked about
-            sentence.relevance = sentence.score = sentence.base + (_bonus(question.kind) if fits else 0.0)
+            sentence.relevance = sentence.score = sentence.base
             sentence.answer_prob = None
         ranked = sorted(sentences, key=_order)
         if self.reader is None or not ranked:
@@ -163,13 +151,8 @@ class ExtractiveAnswerer:
             return []  # nothing retrieved is even about the question
         if ranked[0].answer_prob is not None and ranked[0].answer_prob < tuning.reader_threshold:
             return []  # about the same things, but nothing here answers
-        best, rules = ranked[0].score, tuning.rules
-        chosen = [ranked[0]]
-        if "accounts" in rules:  # each article's best sentence next: every account gets heard
-            for sentence in ranked[1:]:
-                if sentence.doc_id not in {c.doc_id for c in chosen} and sentence.score >= tuning.account_ratio * best:
-                    chosen.append(sentence)
-        for sentence in ranked if "extras" in rules else []:
+        best, chosen = ranked[0].score, [ranked[0]]
+        for sentence in ranked if "extras" in tuning.rules else []:
             if len(chosen) >= tuning.max_sentences or sentence.score < tuning.extra_ratio * best:
                 break
             if sentence not in chosen and not any(_redundant(sentence, c) for c in chosen):
@@ -303,7 +286,7 @@ def answers_kind(question: str, text: str, before: str = "") -> bool:
 def fits_question(question: Question, text: str, before: str = "", rules: frozenset[str] = frozenset(ANSWER_RULES)) -> bool:
     """Can text (the best extract, with its speaker) be an answer of the kind the question asks
     for? Only kinds that can be checked are: a date, a number, a name not already in the
-    question, a thing of the kind "which X" names, and what the named person said. `before` is
+    question, and what the named person said. `before` is
     the text just before it (a pronoun's antecedent, a quotation's speaker, is usually there)."""
     kind = question.kind
     asked, known = question.asked_names, question.asked_known  # names added as context may be the answer
@@ -315,8 +298,6 @@ def fits_question(question: Question, text: str, before: str = "", rules: frozen
         return False
     if "speaker" in rules and kind == "statement" and asked and not any(_mentions(text, n) or _mentions(before, n) for n in asked):
         return False  # a quotation, but of someone else (the sentence before may name the speaker: "he said")
-    if "which" in rules and question.which and kind is None:
-        return bool(set(terms(question.which)) & set(terms(text))) or _has_new_name(text, known)
     return True
 
 
@@ -332,14 +313,7 @@ def _has_new_name(text: str, known: set[str]) -> bool:
                for n in names(body))
 
 
-@lru_cache(maxsize=8)
-def _cause_pattern(words: str) -> re.Pattern:
-    return re.compile(rf"\b({words})\b", re.I)
-
-
-def _has_answer_type(kind: str | None, text: str, known_names: set[str], cause: re.Pattern | None = None) -> bool:
-    if kind == "cause":  # only the scoring asks this (the kind check never requires a cause): it passes `cause`
-        return bool(cause and cause.search(text))
+def _has_answer_type(kind: str | None, text: str, known_names: set[str]) -> bool:
     if kind == "date":
         return bool(_DATE.search(text))
     if kind == "number":
@@ -360,8 +334,3 @@ def _redundant(a: PassageSentence, b: PassageSentence) -> bool:
     ta, tb = set(terms(a.text)), set(terms(b.text))
     return bool(ta and tb) and len(ta & tb) / len(ta | tb) > 0.6
 
-
-def _bonus(kind: str | None) -> float:
-    # An appositive ("X, a conservative politician") is the answer to "who is X" far more
-    # often than a sentence that merely names X; the other cues are weaker evidence.
-    return 0.1 if kind == "definition" else 0.04

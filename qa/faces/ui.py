@@ -209,14 +209,6 @@ class Handlers:
         except QAError as exc:
             return f"<p class='verdict error'>⚠ {html.escape(str(exc))}</p>"
 
-    @staticmethod
-    def ask_delete(doc_id: str | None):
-        """The confirmation row for a chosen document (nothing is deleted yet)."""
-        if not doc_id:
-            return "Choose a document first.", gr.update(visible=False), ""
-        return "", gr.update(visible=True), (f"Delete **{_md_escape(doc_id)}**? It leaves the index: "
-                                             "answers can no longer cite it.")
-
     def delete_document(self, doc_id: str | None) -> tuple[str, str]:
         if not doc_id:
             return "Choose a document first.", ""
@@ -225,11 +217,6 @@ class Handlers:
         except QAError as exc:
             return f"⚠ {_md_escape(str(exc))}", ""
         return f"Deleted {_md_escape(doc_id)}; {report.documents} documents left.", ""
-
-    @staticmethod
-    def clear():
-        """A new conversation: nothing of the old one stays, filters included."""
-        return [], "", citations_html([]), gr.update(choices=[], value=None), "", "", [], [], [], "", ""
 
     def search(self, query: str, k: int = 5) -> dict:
         """Retrieval only: the passages that best match the query."""
@@ -240,6 +227,19 @@ class Handlers:
         turns = [Turn(m.get("role", "user"), _text(m.get("content")),
                       m.get("result") if isinstance(m.get("result"), dict) else None) for m in history or []]
         return self.engine.ask(question, turns).to_json()
+
+
+def ask_delete(doc_id: str | None):
+    """The confirmation row for a chosen document (nothing is deleted yet)."""
+    if not doc_id:
+        return "Choose a document first.", gr.update(visible=False), ""
+    return "", gr.update(visible=True), (f"Delete **{_md_escape(doc_id)}**? It leaves the index: "
+                                         "answers can no longer cite it.")
+
+
+def clear():
+    """A new conversation: nothing of the old one stays, filters included."""
+    return [], "", citations_html([]), gr.update(choices=[], value=None), "", "", [], [], [], "", ""
 
 
 def _chat_tab(ui: SimpleNamespace) -> None:
@@ -313,7 +313,7 @@ def _wire(ui: SimpleNamespace, handlers: Handlers, demo: gr.Blocks, stateless: b
             respond, inputs, outputs, api_name=False, **queued).then(None, js=SCROLL_TO_QUESTION)
     ui.opener.change(handlers.open_citation, [ui.opener, ui.cites], ui.viewer, **private).then(
         None, js=_scroll_to_mark("#source-viewer"))
-    ui.clear.click(handlers.clear, None, outputs + [ui.outlets, ui.since, ui.until], **private)
+    ui.clear.click(clear, None, outputs + [ui.outlets, ui.since, ui.until], **private)
     ui.check.click(handlers.check_quote, [ui.quote, ui.article], ui.result, api_name="check_quote", **queued).then(
         None, js=_scroll_to_mark("#quote-result"))
     views = [ui.status_line, ui.doc_list, ui.doc_pick, ui.article, ui.outlets, *ui.suggestion_buttons]
@@ -323,7 +323,7 @@ def _wire(ui: SimpleNamespace, handlers: Handlers, demo: gr.Blocks, stateless: b
     adding.then(add, ui.uploads, ui.upload_status, **private).then(
         handlers.corpus_views, None, views, **private).then(lambda: None, None, ui.uploads, **queued)
     ui.open.click(handlers.open_document, ui.doc_pick, ui.doc_viewer, **private)
-    ui.delete.click(handlers.ask_delete, ui.doc_pick, [ui.upload_status, ui.confirm_row, ui.confirm_text], **private)
+    ui.delete.click(ask_delete, ui.doc_pick, [ui.upload_status, ui.confirm_row, ui.confirm_text], **private)
     ui.cancel_delete.click(lambda: ("Nothing was deleted.", gr.update(visible=False)), None,
                            [ui.upload_status, ui.confirm_row], **private)
     ui.confirm_delete.click(lambda: gr.update(visible=False), None, ui.confirm_row, **private).then(

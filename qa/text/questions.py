@@ -10,8 +10,6 @@ from qa.types import Filters, Question
 
 # "What is the name of the ambassador?" asks for a name as surely as "who" does.
 NAME_QUESTION = re.compile(r"\s*what(’s|'s| is| was| are| were)? the (full |first |last )?names? of\b", re.I)
-# "Which hotel did X stay at?": the answer names a hotel, or at least someone or something by name.
-WHICH_QUESTION = re.compile(r"\s*(?:in |at |from |to |on |for |by )?which (\w+)\b", re.I)
 CONTEXT = re.compile(r"\s*\([^()]*\)\s*$")  # the names a condensed follow-up carries as context
 STATEMENT_QUESTION = re.compile(r"\s*what (did|does|do|has|have|had|will|would) .{1,80}? "
                                 r"(say|said|tell|told|tweet|write|wrote|reply|answer|announce|claim|argue)\b", re.I)
@@ -38,7 +36,6 @@ def answer_kind(question: str) -> str | None:
 
 def understand(asked: str, condensed: str, vector, filters: Filters | None = None) -> Question:
     """The question as every stage reads it (`condensed` is what is answered)."""
-    which = WHICH_QUESTION.match(condensed)
     return Question(asked=asked, condensed=condensed, vector=vector, filters=filters, kind=answer_kind(condensed),
                     names=tuple(names(condensed)), asked_names=tuple(names(CONTEXT.sub("", condensed))),
-                    wants_name=bool(NAME_QUESTION.match(condensed)), which=which.group(1) if which else None)
+                    wants_name=bool(NAME_QUESTION.match(condensed)))
