@@ -306,11 +306,11 @@ def _wire(ui: SimpleNamespace, handlers: Handlers, demo: gr.Blocks, stateless: b
     outputs = [ui.chatbot, ui.question, ui.citations, ui.opener, ui.viewer, ui.sources, ui.conversation, ui.cites]
     inputs = [ui.question, ui.chatbot, ui.conversation, ui.outlets, ui.since, ui.until]
     respond = handlers.respond_whole if stateless else handlers.respond
-    ui.send.click(respond, inputs, outputs, api_name="chat", **queued).then(None, js=SCROLL_TO_QUESTION)
-    ui.question.submit(respond, inputs, outputs, api_name=False, **queued).then(None, js=SCROLL_TO_QUESTION)
+    ui.send.click(respond, inputs, outputs, api_name="chat", **queued).then(None, js=SCROLL_TO_QUESTION, **queued)
+    ui.question.submit(respond, inputs, outputs, api_name=False, **queued).then(None, js=SCROLL_TO_QUESTION, **queued)
     for button in ui.suggestion_buttons:  # a suggestion is asked at once, as if typed and sent
         button.click(lambda q: q, button, ui.question, **private).then(
-            respond, inputs, outputs, api_name=False, **queued).then(None, js=SCROLL_TO_QUESTION)
+            respond, inputs, outputs, api_name=False, **queued).then(None, js=SCROLL_TO_QUESTION, **queued)
     ui.opener.change(handlers.open_citation, [ui.opener, ui.cites], ui.viewer, **private).then(
         None, js=_scroll_to_mark("#source-viewer"))
     ui.clear.click(clear, None, outputs + [ui.outlets, ui.since, ui.until], **private)
