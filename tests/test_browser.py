@@ -215,6 +215,10 @@ def test_a_phone_can_read_the_answer_and_reach_its_citations(page, live_server):
     phone.on("request", lambda r: requests.append(r.url))
     phone.goto(live_server + "/")
     phone.wait_for_selector("#question textarea", timeout=60_000)
+    phone.locator("#suggestions button.suggestion:visible").first.wait_for(timeout=20_000)
+    # the first screen offers something to do: questions to try and the box to ask in, not an empty chat
+    assert phone.locator("#suggestions button.suggestion:visible").first.bounding_box()["y"] < 844
+    assert phone.locator("#question textarea").bounding_box()["y"] + 40 < 844
     phone.fill("#question textarea", "Why didn't Putin meet Qalibaf?")
     phone.click("#send")
     phone.wait_for_selector("#citations .citation", timeout=60_000)
@@ -233,7 +237,8 @@ def test_a_phone_can_read_the_answer_and_reach_its_citations(page, live_server):
 
 def test_date_filter_in_the_chat(page):
     page.get_by_role("tab", name="Chat").click()
-    page.click("#clear")
+    page.click("#clear")  # it empties the filters too: wait for it before setting one
+    page.wait_for_function("document.querySelectorAll('#chat .message-row').length == 0", timeout=20_000)
     page.click("#filters")  # the accordion
     page.fill("#filter-since textarea, #filter-since input", "2030-01-01")
     page.fill("#question textarea", "Why didn't Putin meet Qalibaf?")
