@@ -23,38 +23,48 @@ READERS = {"minilm-reader": ("reader-int8.onnx", "reader.json"),
            "news-reader": ("reader-news-int8.onnx", "reader-news.json")}
 
 
-class SentenceReader:
-    def __init__(self, name: str, threads: int | None = None):
+class PairModel:
+    """An int8 ONNX model over (question, text) pairs with the shipped MiniLM tokenizer: what the
+    sentence reader and the span reader share. Each pair runs on its own."""
+
+    def __init__(self, weights: Path, card: Path, truncation: str, threads: int | None = None):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         from qa.embedding.transformer import model_dir
 
+        meta = json.loads(card.read_text())
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or int(os.environ.get("QA_EMBED_THREADS", 0)) or os.cpu_count() or 1
+        self.session = ort.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(model_dir("all-MiniLM-L6-v2") / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(int(meta["max_length"]), strategy=truncation)
+
+    def run(self, encoding) -> list[np.ndarray]:
+        """The model's outputs for one encoded pair."""
+        feed = {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask, "token_type_ids": encoding.type_ids}
+        return self.session.run(None, {k: np.asarray([v], dtype=np.int64) for k, v in feed.items() if k in self.inputs})
+
+
+class SentenceReader(PairModel):
+    def __init__(self, name: str, threads: int | None = None):
         weights, card = READERS[name]
         path = MODELS / weights
         if not path.exists():
             command = "python -m bench.train_reader" + (" --news" if name == "news-reader" else "")
             raise QAError(f"the reader model {path} is missing; build it: {command} (or set QA_READER=none)")
-        meta = json.loads((MODELS / card).read_text())
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("QA_EMBED_THREADS", 0)) or os.cpu_count() or 1
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.inputs = {i.name for i in self.session.get_inputs()}
-        self.tokenizer = Tokenizer.from_file(str(model_dir("all-MiniLM-L6-v2") / "tokenizer.json"))
-        self.tokenizer.no_padding()
         # longest_first: a long sentence is cut, and so is a question too long to leave room for one
         # (only_second raised on a pasted paragraph, a 500 for a question under the length limit)
-        self.tokenizer.enable_truncation(int(meta["max_length"]), strategy="longest_first")
+        super().__init__(path, MODELS / card, "longest_first", threads)
         self.name = name
 
     def score(self, question: str, sentences: list[str]) -> np.ndarray:
         """Probability, for each sentence, that it holds the answer."""
         logits = np.zeros(len(sentences), dtype=np.float32)
         for i, encoding in enumerate(self.tokenizer.encode_batch([(question, s) for s in sentences])):
-            feed = {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask,
-                    "token_type_ids": encoding.type_ids}
-            feed = {k: np.asarray([v], dtype=np.int64) for k, v in feed.items() if k in self.inputs}
-            logits[i] = self.session.run(None, feed)[0].reshape(-1)[0]
+            logits[i] = self.run(encoding)[0].reshape(-1)[0]
         return 1.0 / (1.0 + np.exp(-logits))
 
 

@@ -8,14 +8,12 @@ reader is confident (Settings.short_answer_threshold, chosen on news dev).
 """
 from __future__ import annotations
 
-import json
-import os
 import re
 from dataclasses import replace
 
 import numpy as np
 
-from qa.answering.reader import MODELS
+from qa.answering.reader import MODELS, PairModel
 from qa.errors import QAError
 from qa.types import Answer, Question, ShortAnswer
 
@@ -31,35 +29,21 @@ def asks_for_a_thing(question: str) -> bool:
     return not _ASKS_EXPLANATION.match(question) and bool(_ASKS_THING.search(question))
 
 
-class SpanReader:
+class SpanReader(PairModel):
     name = "span-reader"
 
     def __init__(self, threads: int | None = None):
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        from qa.embedding.transformer import model_dir
-
         path = MODELS / "span-int8.onnx"
         if not path.exists():
             raise QAError(f"the span model {path} is missing; build it: python -m bench.train_span "
                           "(or set QA_SHORT_ANSWERS=false)")
-        meta = json.loads((MODELS / "span.json").read_text())
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("QA_EMBED_THREADS", 0)) or os.cpu_count() or 1
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.inputs = {i.name for i in self.session.get_inputs()}
-        self.tokenizer = Tokenizer.from_file(str(model_dir("all-MiniLM-L6-v2") / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(int(meta["max_length"]), strategy="only_second")
+        super().__init__(path, MODELS / "span.json", "only_second", threads)
 
     def find(self, question: str, context: str) -> tuple[int, int, float] | None:
         """(start, end, probability) of the best answer span in context, or None when "no answer"
         is likelier than any span."""
         encoding = self.tokenizer.encode(question, context)
-        feed = {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask, "token_type_ids": encoding.type_ids}
-        feed = {k: np.asarray([v], dtype=np.int64) for k, v in feed.items() if k in self.inputs}
-        start_logits, end_logits = (o.reshape(-1) for o in self.session.run(None, feed))
+        start_logits, end_logits = (o.reshape(-1) for o in self.run(encoding))
         starts, ends = _log_softmax(start_logits), _log_softmax(end_logits)
         inside = [i for i, (seq, (a, b)) in enumerate(zip(encoding.sequence_ids, encoding.offsets)) if seq == 1 and b > a]
         best, where = starts[0] + ends[0], None  # "no answer"
