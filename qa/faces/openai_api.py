@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa.engine import Engine
 from qa.faces.access import bearer_ok
+from qa.faces.render import citation_where
 from qa.types import Answer, Turn
 
 MODEL = "corpus-qa"
@@ -64,7 +65,7 @@ def reply_text(answer: Answer) -> str:
     text = "\n".join(lines)
     sources = []
     for c in answer.citations:
-        where = ", ".join(x for x in (c.outlet, c.date, f"p. {c.page}" if c.page else None) if x)
+        where = citation_where(c)
         sources.append(f"[{c.n}] {c.title}" + (f" ({where})" if where else "") + f" — {c.doc_id} {c.start}-{c.end}")
     return text + (SOURCES + "\n".join(sources) if sources else "")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import textwrap
 
 from qa.ingest.ingestor import IngestReport
-from qa.types import Answer, Hit
+from qa.types import Answer, Citation, Hit
 
 
 def hits_text(query: str, hits: list[Hit]) -> str:
@@ -15,6 +15,11 @@ def hits_text(query: str, hits: list[Hit]) -> str:
         lines.append(f"{hit.rank}. {hit.title}  [{hit.doc_id} {hit.start}-{hit.end}, score {hit.score:.4f}]")
         lines.append(textwrap.indent(textwrap.fill(" ".join(hit.text.split()), 96), "   "))
     return "\n".join(lines)
+
+
+def citation_where(c: Citation) -> str:
+    """Outlet, date and PDF page of a citation, those it has: "Iran Times, 2021-02-26, p. 2"."""
+    return ", ".join(x for x in (c.outlet, c.date, f"p. {c.page}" if c.page else None) if x)
 
 
 def answer_text(answer: Answer) -> str:
@@ -28,7 +33,7 @@ def answer_text(answer: Answer) -> str:
     if answer.answerer != "extractive":
         lines.append(f"(answered by: {answer.answerer})")
     for c in answer.citations:
-        where = ", ".join(x for x in (c.outlet, c.date, f"p. {c.page}" if c.page else None) if x)
+        where = citation_where(c)
         lines.append(f"[{c.n}] {c.title}" + (f" — {where}" if where else ""))
         lines.append(f"    {c.doc_id} {c.start}-{c.end}, score {c.score:.3f}")
         lines.append(textwrap.indent(textwrap.fill(f"“{c.quote}”", 96), "    "))
