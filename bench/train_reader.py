@@ -208,6 +208,8 @@ def fit(model, examples: list, loss_of, epochs: int, batch: int, lr: float, chec
             if step % 50 == 0:
                 print(f"step {step}/{steps} ({time.perf_counter() - started:.0f} s)", flush=True)
         print(f"epoch {epoch + 1}: loss {total / len(examples):.4f} ({time.perf_counter() - started:.0f} s)", flush=True)
+    if checkpoint and resume < steps:  # the finished weights: a rerun skips to the export, another run may start from them
+        _save_checkpoint(checkpoint, steps, model, optimizer, schedule)
     model.eval()
     return model
 

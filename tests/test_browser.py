@@ -278,3 +278,42 @@ def test_with_a_key_the_chat_asks_for_it_before_anything(browser, tmp_path):
     finally:
         context.close()
         stop_server(process)
+
+
+def test_the_short_answer_comes_first_in_bold_and_inside_its_extract(browser, tmp_path):
+    """With every short answer shown (threshold 0), a how-long question's answer opens with the
+    duration in bold; its [n] opens the article with the extract marked and the duration in bold
+    inside it, and so does the chat's own citation viewer."""
+    import json
+    import urllib.request
+
+    from server_fixture import start_server, stop_server
+
+    question = "How long do visitors have to stay in quarantine before seeing Putin?"
+    process, url = start_server(tmp_path / "store", tmp_path / "server.log",
+                                extra_env={"QA_SHORT_ANSWERS": "true", "QA_SHORT_ANSWER_THRESHOLD": "0"})
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        request = urllib.request.Request(url + "/api/ask", json.dumps({"question": question}).encode(),
+                                         {"Content-Type": "application/json"})
+        short = json.load(urllib.request.urlopen(request, timeout=120))["short_answer"]
+        assert short and short["text"] == "two weeks"
+        page.goto(url + "/")
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        page.fill("#question textarea", question)
+        page.click("#send")
+        page.wait_for_selector("#citations .citation", timeout=60_000)
+        first = page.locator("#chat .message-row").last.locator("p").first
+        assert first.locator("strong").first.inner_text() == short["text"]
+        with page.context.expect_page() as opened:
+            first.locator("a[href*='/source/']").click()
+        article = opened.value
+        article.wait_for_selector("mark#cited .short-answer", timeout=20_000)
+        assert article.inner_text("mark#cited .short-answer") == short["text"]
+        article.close()
+        page.click(f"#open-citation label:nth-of-type({short['n']})")
+        page.wait_for_selector("#source-viewer mark .short-answer", timeout=20_000)
+        assert page.inner_text("#source-viewer mark .short-answer") == short["text"]
+    finally:
+        page.close()
+        stop_server(process)

@@ -1,21 +1,25 @@
-"""Direct answers: the few words of the first cited extract that answer the question.
+"""Direct answers: the few words of a cited extract that answer the question.
 
 A span reader (start and end over question + extract, or "no answer" at [CLS]) fine-tuned from
-the shipped MiniLM weights by `python -m bench.train_span`, shipped as int8 ONNX in qa/models/.
-The span is a substring of a cited extract, so it is checkable like every citation. Shown only
-when the question asks for a thing (not why or how: the extract is the explanation) and the
-reader is confident (Settings.short_answer_threshold, chosen on news dev).
+the news reader's encoder by `python -m bench.train_span`, shipped as int8 ONNX in qa/models/.
+Each cited extract is read; when several extracts (mostly from different outlets) give the same
+words, their readings agree, and agreement is what makes a short answer worth showing: the
+score is the chance that at least one reading is right, 1 - prod(1 - p), and the answer is shown
+only above Settings.short_answer_threshold (chosen on news dev for precision among the short
+answers shown). The span is a substring of a cited extract, so it is checkable like every
+citation. Questions that ask why or how get none: the extract is the explanation.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+import string
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from qa.answering.reader import MODELS, PairModel
 from qa.errors import QAError
-from qa.types import Answer, Question, ShortAnswer
+from qa.types import Answer, Citation, Question, ShortAnswer
 
 MAX_SPAN_TOKENS = 16  # longer spans are explanations, which the extract already is
 # A question asks for a thing when it has a wh-word anywhere ("He plays for which team?") and
@@ -23,10 +27,31 @@ MAX_SPAN_TOKENS = 16  # longer spans are explanations, which the extract already
 _ASKS_THING = re.compile(r"\b(?:who|whom|whose|what|which|when|where|how (?:many|much|long|old|far|big|large|tall|high))\b",
                          re.I)
 _ASKS_EXPLANATION = re.compile(r"\s*(?:why\b|how\b(?! (?:many|much|long|old|far|big|large|tall|high)\b))", re.I)
+_PUNCTUATION = str.maketrans("", "", string.punctuation + "“”‘’")
 
 
 def asks_for_a_thing(question: str) -> bool:
     return not _ASKS_EXPLANATION.match(question) and bool(_ASKS_THING.search(question))
+
+
+def words(text: str) -> tuple[str, ...]:
+    """Lower-cased words without punctuation or articles (SQuAD's normalisation): how two
+    readings are compared, and how a span is told from the question's own words."""
+    return tuple(w for w in text.lower().translate(_PUNCTUATION).split() if w not in ("a", "an", "the"))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The span one extract gives: offsets inside the extract, and the reader's probability."""
+
+    citation: Citation
+    start: int
+    end: int
+    probability: float
+
+    @property
+    def text(self) -> str:
+        return self.citation.quote[self.start:self.end]
 
 
 class SpanReader(PairModel):
@@ -37,23 +62,37 @@ class SpanReader(PairModel):
         if not path.exists():
             raise QAError(f"the span model {path} is missing; build it: python -m bench.train_span "
                           "(or set QA_SHORT_ANSWERS=false)")
-        super().__init__(path, MODELS / "span.json", "only_second", threads)
+        # longest_first: a question too long to leave room for the extract is cut rather than refused
+        super().__init__(path, MODELS / "span.json", "longest_first", threads)
 
-    def find(self, question: str, context: str) -> tuple[int, int, float] | None:
-        """(start, end, probability) of the best answer span in context, or None when "no answer"
-        is likelier than any span."""
-        encoding = self.tokenizer.encode(question, context)
-        start_logits, end_logits = (o.reshape(-1) for o in self.run(encoding))
-        starts, ends = _log_softmax(start_logits), _log_softmax(end_logits)
-        inside = [i for i, (seq, (a, b)) in enumerate(zip(encoding.sequence_ids, encoding.offsets)) if seq == 1 and b > a]
-        best, where = starts[0] + ends[0], None  # "no answer"
-        for i in inside:
-            for j in inside:
-                if i <= j < i + MAX_SPAN_TOKENS and starts[i] + ends[j] > best:
-                    best, where = starts[i] + ends[j], (i, j)
-        if where is None:
-            return None
-        return encoding.offsets[where[0]][0], encoding.offsets[where[1]][1], float(np.exp(best))
+    def read(self, question: str, citations: list[Citation]) -> list[Reading]:
+        """Each extract's best span, for those where a span is likelier than "no answer"; one model
+        call for all of them."""
+        if not citations:
+            return []
+        encodings = self.tokenizer.encode_batch([(question, c.quote) for c in citations])
+        start_logits, end_logits = self.run_many(encodings)
+        readings = []
+        for citation, encoding, starts, ends in zip(citations, encodings, start_logits, end_logits):
+            width = len(encoding.ids)  # the rest of the row is padding
+            found = _best_span(encoding, _log_softmax(starts[:width]), _log_softmax(ends[:width]))
+            if found is not None:
+                readings.append(Reading(citation, *found))
+        return readings
+
+
+def _best_span(encoding, starts: np.ndarray, ends: np.ndarray) -> tuple[int, int, float] | None:
+    """(start, end, probability) in the extract of the likeliest span, or None when "no answer"
+    (the [CLS] token) is likelier than any span."""
+    inside = [i for i, (seq, (a, b)) in enumerate(zip(encoding.sequence_ids, encoding.offsets)) if seq == 1 and b > a]
+    best, where = starts[0] + ends[0], None
+    for i in inside:
+        for j in inside:
+            if i <= j < i + MAX_SPAN_TOKENS and starts[i] + ends[j] > best:
+                best, where = starts[i] + ends[j], (i, j)
+    if where is None:
+        return None
+    return encoding.offsets[where[0]][0], encoding.offsets[where[1]][1], float(np.exp(best))
 
 
 def _log_softmax(values: np.ndarray) -> np.ndarray:
@@ -61,19 +100,32 @@ def _log_softmax(values: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum())
 
 
+def agreed(question: str, readings: list[Reading]) -> ShortAnswer | None:
+    """The words the readings agree on most, placed in the first extract that gives them. A span
+    made only of the question's own words is no answer ("Which team?" -> "team")."""
+    asked = set(words(question))
+    groups: dict[tuple[str, ...], list[Reading]] = {}
+    for reading in readings:
+        key = words(reading.text)
+        if key and not set(key) <= asked:
+            groups.setdefault(key, []).append(reading)
+    if not groups:
+        return None
+    scored = [(1 - float(np.prod([1 - r.probability for r in group])), group[0]) for group in groups.values()]
+    score, first = max(scored, key=lambda s: s[0])
+    c = first.citation
+    return ShortAnswer(first.text, c.doc_id, c.start + first.start, c.start + first.end, score, c.n)
+
+
 def with_short_answer(answer: Answer, question: Question, reader: SpanReader | None, threshold: float) -> Answer:
-    """The answer with its short answer: a span of its first cited extract, when the question asks
-    for a thing and the reader is at least `threshold` sure; else unchanged (short_answer None)."""
+    """The answer with its short answer when the question asks for a thing and the readings of
+    its extracts agree at least `threshold`; else unchanged (short_answer None)."""
     if reader is None or answer.abstained or not answer.citations or not asks_for_a_thing(question.condensed):
         return answer
-    first = answer.citations[0]
-    found = reader.find(question.condensed, first.quote)
-    if found is None or found[2] < threshold:
+    short = agreed(question.condensed, reader.read(question.condensed, answer.citations))
+    if short is None or short.score < threshold:
         return answer
-    start, end, score = found
-    text = first.quote[start:end]
-    span = ShortAnswer(text, first.doc_id, first.start + start, first.start + end, score)
-    return replace(answer, short_answer=span)
+    return replace(answer, short_answer=short)
 
 
 def load_span_reader(enabled: bool) -> SpanReader | None:

@@ -100,7 +100,8 @@ class ShortAnswerOut(BaseModel):
     doc_id: str
     start: int
     end: int
-    score: float
+    score: float = Field(description="How sure: the chance that at least one cited extract's reading of it is right")
+    n: int = Field(description="The citation whose extract holds it")
 
 
 class AskResponse(BaseModel):
@@ -112,7 +113,7 @@ class AskResponse(BaseModel):
     answerer: str = "extractive"
     warnings: list[str] = []
     passages: list[SearchResult] = []
-    short_answer: ShortAnswerOut | None = Field(None, description="The words of the first extract that answer "
+    short_answer: ShortAnswerOut | None = Field(None, description="The words of a cited extract that answer "
                                                 "(document_text[start:end] == text), or null.")
 
 

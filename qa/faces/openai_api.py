@@ -61,7 +61,7 @@ def reply_text(answer: Answer) -> str:
     """The answer as a chat client shows it: short answer, prose with [n], numbered sources."""
     lines = [answer.answer]
     if answer.short_answer:
-        lines.insert(0, f"{answer.short_answer.text} [{answer.citations[0].n}]\n")
+        lines.insert(0, f"{answer.short_answer.text} [{answer.short_answer.n}]\n")
     text = "\n".join(lines)
     sources = []
     for c in answer.citations:

@@ -25,7 +25,7 @@ def citation_where(c: Citation) -> str:
 def answer_text(answer: Answer) -> str:
     lines = [answer.answer, ""]
     if answer.short_answer:
-        lines.insert(0, f"Answer: {answer.short_answer.text} [{answer.citations[0].n}]\n")
+        lines.insert(0, f"Answer: {answer.short_answer.text} [{answer.short_answer.n}]\n")
     if answer.condensed_question and answer.condensed_question != answer.question:
         lines.insert(0, f"(understood as: {answer.condensed_question})\n")
     for warning in answer.warnings:

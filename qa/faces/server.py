@@ -31,8 +31,10 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
     mount_mcp(app, engine, settings.host, settings.api_key)
 
     @app.get("/source/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)
-    def source(doc_id: str, start: int | None = Query(None, ge=0), end: int | None = Query(None, ge=0)):
-        return source_page(engine.document(doc_id), start, end)
+    def source(doc_id: str, start: int | None = Query(None, ge=0), end: int | None = Query(None, ge=0),
+               answer_start: int | None = Query(None, ge=0), answer_end: int | None = Query(None, ge=0)):
+        answer = (answer_start, answer_end) if answer_start is not None and answer_end is not None else None
+        return source_page(engine.document(doc_id), start, end, answer)
 
     demo = build_ui(engine, stateless).queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
     # No allowed_paths: the UI serves only Gradio's own assets, never files from disk.

@@ -84,6 +84,14 @@ def _message(answer) -> str:
     return "\n\n".join(parts)
 
 
+def _cites_state(answer) -> list[dict]:
+    """The citations the viewer opens; the one holding the short answer carries its offsets, so
+    the article view shows it in bold inside the extract."""
+    short = answer.short_answer
+    return [{**c.to_json(), "answer": [short.start, short.end] if short and short.n == c.n else None}
+            for c in answer.citations]
+
+
 class Handlers:
     """What the chat's events do. Each gets ids and values, never labels to take apart: choices
     are (label, value) pairs, so a citation is picked by its number and a document by its id."""
@@ -123,7 +131,7 @@ class Handlers:
         yield (history, "", citations_html(answer.citations), gr.update(choices=choices, value=None), "",
                passages_html(answer.passages),
                conversation + [{"role": "user", "content": message}, {"role": "assistant", "content": answer.answer}],
-               [c.to_json() for c in answer.citations])
+               _cites_state(answer))
 
     def respond_whole(self, *args):
         """respond() run to its end: one request, one response (several server workers)."""
@@ -137,7 +145,8 @@ class Handlers:
         if cite is None:
             return ""
         doc = self.engine.document(cite["doc_id"])
-        return document_html(doc, cite["start"], cite["end"], label=f"citation [{n}]")
+        return document_html(doc, cite["start"], cite["end"], label=f"citation [{n}]",
+                             answer=tuple(cite["answer"]) if cite.get("answer") else None)
 
     def check_quote(self, quote: str, doc_id: str | None) -> str:
         try:

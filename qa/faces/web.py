@@ -5,11 +5,20 @@ from html import escape
 from urllib.parse import quote as urlquote
 
 from qa.answering.citations import Location
-from qa.types import Answer, Citation, Document, Hit
+from qa.types import Answer, Citation, Document, Hit, ShortAnswer
 
 
 def source_url(doc_id: str, start: int, end: int) -> str:
     return f"/source/{urlquote(doc_id)}?start={start}&end={end}#cited"
+
+
+def cited_url(c: Citation, short: ShortAnswer | None = None) -> str:
+    """The article page with the extract marked and, when the extract holds the short answer, that
+    in bold inside it."""
+    url = source_url(c.doc_id, c.start, c.end)
+    if short and short.doc_id == c.doc_id and c.start <= short.start < short.end <= c.end:
+        url = url.replace("#cited", f"&answer_start={short.start}&answer_end={short.end}#cited")
+    return url
 
 
 def _byline(outlet: str | None, date: str | None) -> str:
@@ -56,22 +65,22 @@ def answer_markdown(answer: Answer, links: bool = False) -> str:
         head = "The corpus does not say."
         return f"**{head}**{said[len(head):]}" if said.startswith(head) else said
     by_n = {c.n: c for c in answer.citations}
+    short = answer.short_answer
 
     def marker(n: int) -> str:
         c = by_n.get(n)
-        return f" [\\[{n}\\]]({source_url(c.doc_id, c.start, c.end)})" if links and c else f" [{n}]"
+        return f" [\\[{n}\\]]({cited_url(c, short)})" if links and c else f" [{n}]"
 
     paragraphs = []
-    short = answer.short_answer
-    if short:  # the words that answer first, linked to themselves inside the article
-        link = f" [\\[{answer.citations[0].n}\\]]({source_url(short.doc_id, short.start, short.end)})" if links else ""
+    if short:  # the words that answer first, linked to their extract in the article
+        link = f" [\\[{short.n}\\]]({cited_url(by_n[short.n], short)})" if links else ""
         paragraphs.append(f"**{_md_escape(short.text)}**{link}")
     for segment in answer.segments:
         body = " ".join(_md_escape(part.text) + "".join(marker(n) for n in part.cites) for part in segment.parts)
         paragraphs.append(f"**{_md_escape(segment.attribution)}:** {body}" if segment.attribution else body)
     if links and answer.citations:
         paragraphs.append("<small>" + "<br>".join(
-            f"[\\[{c.n}\\]]({source_url(c.doc_id, c.start, c.end)}) {_md_escape(c.title)}"
+            f"[\\[{c.n}\\]]({cited_url(c, short)}) {_md_escape(c.title)}"
             + (f", p. {c.page}" if c.page else "") for c in answer.citations) + "</small>")
     return "\n\n".join(paragraphs)
 
@@ -86,10 +95,14 @@ def _md_escape(text: str) -> str:
     return text.replace("](", "]\\(")
 
 
-def document_html(doc: Document, start: int | None, end: int | None, label: str = "") -> str:
+def document_html(doc: Document, start: int | None, end: int | None, label: str = "",
+                  answer: tuple[int, int] | None = None) -> str:
+    """The article with the extract start:end marked, and inside it the short answer `answer`
+    (document offsets) in bold, when it lies within the extract."""
     text = doc.text
     if start is not None and end is not None and 0 <= start <= end <= len(text):
-        body = (escape(text[:start]) + f"<mark id='cited'>{escape(text[start:end])}</mark>" + escape(text[end:]))
+        body = (escape(text[:start]) + f"<mark id='cited'>{_extract_html(text, start, end, answer)}</mark>"
+                + escape(text[end:]))
     else:
         body = escape(text)
     byline = _byline(doc.outlet, doc.date)
@@ -97,6 +110,13 @@ def document_html(doc: Document, start: int | None, end: int | None, label: str 
             f"<div class='meta'>{byline + ' · ' if byline else ''}<code>{escape(doc.doc_id)}</code>"
             f"{' · ' + escape(label) if label else ''}</div>"
             f"<div class='article-text'>{body}</div></div>")
+
+
+def _extract_html(text: str, start: int, end: int, answer: tuple[int, int] | None) -> str:
+    if answer is None or not start <= answer[0] < answer[1] <= end:
+        return escape(text[start:end])
+    a, b = answer
+    return escape(text[start:a]) + f"<strong class='short-answer'>{escape(text[a:b])}</strong>" + escape(text[b:end])
 
 
 def location_html(quote: str, found: Location | None, doc: Document | None) -> str:
@@ -142,13 +162,13 @@ SOURCE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title><style>
 body{{font:16px/1.6 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}}
-.article-text{{white-space:pre-wrap;overflow-wrap:anywhere}} mark{{background:#ffe066;padding:.1em 0}} .meta{{color:#666}}
+.article-text{{white-space:pre-wrap;overflow-wrap:anywhere}} mark{{background:#ffe066;padding:.1em 0}} .short-answer{{background:#ffc800}} .meta{{color:#666}}
 </style></head><body>{body}
 <script>document.getElementById('cited')?.scrollIntoView({{block:'center'}});</script></body></html>"""
 
 
-def source_page(doc: Document, start: int | None, end: int | None) -> str:
-    return SOURCE_PAGE.format(title=escape(doc.title), body=document_html(doc, start, end))
+def source_page(doc: Document, start: int | None, end: int | None, answer: tuple[int, int] | None = None) -> str:
+    return SOURCE_PAGE.format(title=escape(doc.title), body=document_html(doc, start, end, answer=answer))
 
 
 def documents_table_html(total: int, docs: list) -> str:
