@@ -1,7 +1,11 @@
 """Train the span reader: the few words of an extract that answer a question (start and end over
-question + extract, or "no answer"), initialised from the shipped MiniLM weights. CPU only, offline.
+question + extract, or "no answer"). CPU only, offline. The shipped model starts from the news
+reader's encoder (it already tells a sentence that answers from one that does not):
 
-    .venv/bin/python -m bench.train_span        # -> qa/models/span-int8.onnx + span.json
+    .venv/bin/python -m bench.train_reader --news --epochs 2    # finished state in bench/.cache/reader-checkpoint
+    .venv/bin/python -m bench.train_span --init bench/.cache/reader-checkpoint   # -> qa/models/span-int8.onnx
+
+Without --init it starts from the shipped MiniLM weights.
 
 Data (train parts only; dev and test are never seen):
 - XQuAD-en and COVID-QA train documents (bench/evaluate.split_documents): the gold span inside
