@@ -44,8 +44,8 @@ def _llm_engine(store, url="http://127.0.0.1:9/v1", **extra) -> Engine:
     return Engine(Settings(store_dir=store, answerer="llm", llm_url=url, **extra))
 
 
-def _scripted(store, reply: str):
-    engine = _llm_engine(store)
+def _scripted(store, reply: str, **extra):
+    engine = _llm_engine(store, **extra)
     answerer = engine._current().answerer
     answerer.client = ScriptedClient(reply)
     return engine
@@ -66,6 +66,24 @@ def test_unsupported_sentences_are_dropped_and_markers_renumbered(seeded):
     assert sum("dropped" in w for w in answer.warnings) == 2
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     assert "[1]" in answer.answer and _all_verify(engine, answer)
+
+
+@pytest.mark.slow
+def test_the_short_answer_comes_from_the_llm_answer_s_grounded_citations(seeded):
+    """The LLM's prose is grounded first; the short answer is then read from the extracts that
+    survived, like any answerer's, and is a span of one of them."""
+    engine = _scripted(seeded, "He made visitors spend two weeks in quarantine [1]. Putin met Qalibaf for hours [9].",
+                       short_answer_threshold=0.0)
+    answer = engine.ask("How long do visitors have to stay in quarantine before seeing Putin?")
+    short = answer.short_answer
+    assert answer.answerer == "llm" and short is not None and short.text == "two weeks"
+    cited = next(c for c in answer.citations if c.n == short.n)
+    assert cited.start <= short.start < short.end <= cited.end
+    assert engine.document(short.doc_id).text[short.start:short.end] == short.text
+    # the same claim pinned to an extract that does not say it: no short answer from the others
+    engine = _scripted(seeded, "He made visitors spend two weeks in quarantine [2].", short_answer_threshold=0.0)
+    answer = engine.ask("How long do visitors have to stay in quarantine before seeing Putin?")
+    assert all("two weeks" not in c.quote for c in answer.citations) and answer.short_answer is None
 
 
 @pytest.mark.slow
