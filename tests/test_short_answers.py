@@ -60,6 +60,23 @@ def test_the_article_view_marks_the_short_answer_inside_its_extract():
     assert "answer_start" not in cited_url(_citation(2, "other", "e"), short)
 
 
+def test_extracts_read_together_read_as_they_do_alone():
+    """An extract's reading does not depend on what else is read with it (int8 dynamic
+    quantization would make a padded batch read each one differently)."""
+    from qa.answering.span import SpanReader
+
+    reader = SpanReader()
+    quotes = ["He meets face-to-face with others only after they have spent two weeks in quarantine near his dacha.",
+              "Qalibaf left Moscow after three days.",
+              "Ever since the start of the coronavirus epidemic, he has quarantined himself at his dacha outside Moscow "
+              "and meets with government officials over the Russian equivalent of Zoom."]
+    citations = [_citation(n, q, f"d{n}") for n, q in enumerate(quotes, 1)]
+    together = reader.read(HOW_LONG, citations)
+    alone = [r for c in citations for r in reader.read(HOW_LONG, [c])]
+    assert [(r.citation.n, r.text, r.probability) for r in together] == [(r.citation.n, r.text, r.probability) for r in alone]
+    assert together and together[0].text == "two weeks"
+
+
 @pytest.fixture(scope="module")
 def eager(real_engine):
     """The shipped models with every short answer shown (threshold 0), over the seed articles."""

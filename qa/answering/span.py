@@ -66,16 +66,11 @@ class SpanReader(PairModel):
         super().__init__(path, MODELS / "span.json", "longest_first", threads)
 
     def read(self, question: str, citations: list[Citation]) -> list[Reading]:
-        """Each extract's best span, for those where a span is likelier than "no answer"; one model
-        call for all of them."""
-        if not citations:
-            return []
-        encodings = self.tokenizer.encode_batch([(question, c.quote) for c in citations])
-        start_logits, end_logits = self.run_many(encodings)
+        """Each extract's best span, for those where a span is likelier than "no answer"."""
         readings = []
-        for citation, encoding, starts, ends in zip(citations, encodings, start_logits, end_logits):
-            width = len(encoding.ids)  # the rest of the row is padding
-            found = _best_span(encoding, _log_softmax(starts[:width]), _log_softmax(ends[:width]))
+        for citation, encoding in zip(citations, self.tokenizer.encode_batch([(question, c.quote) for c in citations])):
+            starts, ends = (o.reshape(-1) for o in self.run(encoding))
+            found = _best_span(encoding, _log_softmax(starts), _log_softmax(ends))
             if found is not None:
                 readings.append(Reading(citation, *found))
         return readings
