@@ -43,7 +43,9 @@ def build_mcp(engine: Engine):
     async def ask(question: str, history: list[dict] | None = None, k: int | None = None,
                   outlet: list[str] | None = None, date_from: str | None = None, date_to: str | None = None,
                   doc_ids: list[str] | None = None) -> dict:
-        """An answer made of cited extracts (or abstained=true when the corpus does not say).
+        """An answer made of cited extracts (or abstained=true when the corpus does not say), with
+        short_answer: the few words of cited extract n that answer, when the readings agree enough
+        (else null); document_text[start:end] == text, like every citation.
         history: earlier turns as {"role": "user"|"assistant", "content": str}, for follow-ups; an
         assistant turn may carry "result", the ask result it came from."""
         turns = turns_from_json(history)
