@@ -11,8 +11,10 @@ citation. Questions that ask why or how get none: the extract is the explanation
 """
 from __future__ import annotations
 
+import os
 import re
 import string
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -62,14 +64,18 @@ class SpanReader(PairModel):
         if not path.exists():
             raise QAError(f"the span model {path} is missing; build it: python -m bench.train_span "
                           "(or set QA_SHORT_ANSWERS=false)")
-        # longest_first: a question too long to leave room for the extract is cut rather than refused
-        super().__init__(path, MODELS / "span.json", "longest_first", threads)
+        # longest_first: a question too long to leave room for the extract is cut rather than refused.
+        # One thread per run and the extracts side by side: on these short inputs that is about
+        # twice as fast as one run after another on two threads (15-23 vs 11 ms for three).
+        super().__init__(path, MODELS / "span.json", "longest_first", 1)
+        self.pool = ThreadPoolExecutor(max_workers=threads or min(4, os.cpu_count() or 1))
 
     def read(self, question: str, citations: list[Citation]) -> list[Reading]:
         """Each extract's best span, for those where a span is likelier than "no answer"."""
+        encodings = self.tokenizer.encode_batch([(question, c.quote) for c in citations])
         readings = []
-        for citation, encoding in zip(citations, self.tokenizer.encode_batch([(question, c.quote) for c in citations])):
-            starts, ends = (o.reshape(-1) for o in self.run(encoding))
+        for citation, encoding, outputs in zip(citations, encodings, self.pool.map(self.run, encodings)):
+            starts, ends = (o.reshape(-1) for o in outputs)
             found = _best_span(encoding, _log_softmax(starts), _log_softmax(ends))
             if found is not None:
                 readings.append(Reading(citation, *found))
