@@ -305,6 +305,10 @@ def test_the_short_answer_comes_first_in_bold_and_inside_its_extract(browser, tm
         page.wait_for_selector("#citations .citation", timeout=60_000)
         first = page.locator("#chat .message-row").last.locator("p").first
         assert first.locator("strong").first.inner_text() == short["text"]
+        panel = f"#citations .citation[data-n='{short['n']}'] .short-answer"
+        assert page.inner_text(panel) == short["text"]  # in bold inside its extract in the citations panel
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "chat-short-answer.png"), full_page=True)
         with page.context.expect_page() as opened:
             first.locator("a[href*='/source/']").click()
         article = opened.value

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT
 from qa.answering.span import Reading, agreed, asks_for_a_thing, words
 from qa.engine import Engine
-from qa.faces.web import cited_url, document_html
+from qa.faces.web import cited_url, citations_html, document_html
 from qa.settings import Settings
 from qa.types import Citation, Document, ShortAnswer
 
@@ -58,6 +58,9 @@ def test_the_article_view_marks_the_short_answer_inside_its_extract():
     short = ShortAnswer("Vyacheslav Volodin", "d", 27, 45, 0.9, 1)
     assert "answer_start=27&answer_end=45" in cited_url(_citation(1, doc.text[:55]), short)
     assert "answer_start" not in cited_url(_citation(2, "other", "e"), short)
+    panel = citations_html([_citation(1, doc.text[:55]), _citation(2, "Volodin <b>again</b>", "e")], short)
+    assert "<strong class='short-answer'>Vyacheslav Volodin</strong>" in panel and panel.count("short-answer") == 1
+    assert "&lt;b&gt;again" in panel  # the rest of each quote is still escaped text
 
 
 def test_extracts_read_together_read_as_they_do_alone():

@@ -35,6 +35,7 @@ CSS = """
 #source-viewer .article-text, #quote-result .article-text, #doc-viewer .article-text {
   white-space: pre-wrap; max-height: 420px; overflow-y: auto; overflow-wrap: anywhere; }
 #source-viewer mark, #quote-result mark, #doc-viewer mark { background: #ffe066; }
+.short-answer { background: #ffc800; font-weight: 700; }
 .citation { margin-bottom: .8em; } .citation .quote { font-style: italic; }
 .meta { color: #666; font-size: .9em; } .passage { margin-bottom: .7em; }
 .quote-diff del { background: #ffd7d5; } .quote-diff ins { background: #d5f5dd; text-decoration: none; }
@@ -128,7 +129,7 @@ class Handlers:
             return
         history += [{"role": "user", "content": shown}, {"role": "assistant", "content": _message(answer)}]
         choices = [(f"[{c.n}] {c.title}", c.n) for c in answer.citations]
-        yield (history, "", citations_html(answer.citations), gr.update(choices=choices, value=None), "",
+        yield (history, "", citations_html(answer.citations, answer.short_answer), gr.update(choices=choices, value=None), "",
                passages_html(answer.passages),
                conversation + [{"role": "user", "content": message}, {"role": "assistant", "content": answer.answer}],
                _cites_state(answer))

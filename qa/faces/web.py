@@ -16,7 +16,7 @@ def cited_url(c: Citation, short: ShortAnswer | None = None) -> str:
     """The article page with the extract marked and, when the extract holds the short answer, that
     in bold inside it."""
     url = source_url(c.doc_id, c.start, c.end)
-    if short and short.doc_id == c.doc_id and c.start <= short.start < short.end <= c.end:
+    if _inside(c, short):
         url = url.replace("#cited", f"&answer_start={short.start}&answer_end={short.end}#cited")
     return url
 
@@ -25,7 +25,8 @@ def _byline(outlet: str | None, date: str | None) -> str:
     return " · ".join(escape(x) for x in (outlet, date) if x)
 
 
-def citations_html(citations: list[Citation]) -> str:
+def citations_html(citations: list[Citation], short: ShortAnswer | None = None) -> str:
+    """The cited extracts, the short answer in bold inside the one that holds it."""
     if not citations:
         return "<p class='muted'>No citations yet.</p>"
     items = []
@@ -33,7 +34,7 @@ def citations_html(citations: list[Citation]) -> str:
         byline = _byline(c.outlet, c.date)
         items.append(
             f"<div class='citation' data-n='{c.n}'><span class='marker'>[{c.n}]</span> "
-            f"<q class='quote'>{escape(c.quote)}</q>"
+            f"<q class='quote'>{_extract_html(c.quote, 0, len(c.quote), _inside(c, short))}</q>"
             f"<div class='meta'><b>{escape(c.title)}</b>{' — ' + byline if byline else ''} "
             f"{f'p. {c.page} ' if c.page else ''}<code>{escape(c.doc_id)} {c.start}-{c.end}</code> "
             f"<a class='open-source' href='{escape(source_url(c.doc_id, c.start, c.end))}' target='_blank' "
@@ -110,6 +111,13 @@ def document_html(doc: Document, start: int | None, end: int | None, label: str 
             f"<div class='meta'>{byline + ' · ' if byline else ''}<code>{escape(doc.doc_id)}</code>"
             f"{' · ' + escape(label) if label else ''}</div>"
             f"<div class='article-text'>{body}</div></div>")
+
+
+def _inside(c: Citation, short: ShortAnswer | None) -> tuple[int, int] | None:
+    """The short answer's offsets inside citation c's quote, when c holds it."""
+    if short and short.doc_id == c.doc_id and c.start <= short.start < short.end <= c.end:
+        return short.start - c.start, short.end - c.start
+    return None
 
 
 def _extract_html(text: str, start: int, end: int, answer: tuple[int, int] | None) -> str:
