@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bench.evaluate import normalize, wilson
 from qa.engine import Engine
+from qa.ingest.ingestor import IngestReport
 from qa.settings import Settings
 from qa.types import Filters
 
@@ -80,6 +81,14 @@ def write_corpus(articles: dict, folder: Path) -> None:
         head = f"Title: {title}\n" if title else ""
         head += f"Date: {date.replace('/', '-')}\n" if re.match(r"\d{4}/\d\d/\d\d", date) else ""
         (folder / f"{doc_id}.txt").write_text(f"{head}\n{text}\n", encoding="utf-8")
+
+
+def open_store(articles: dict, work: Path, settings: Settings | None = None) -> tuple[Engine, IngestReport]:
+    """Every article in one store under `work`, through the normal ingest path (incremental: a
+    second run embeds nothing new)."""
+    write_corpus(articles, work / "corpus")
+    engine = Engine((settings or Settings()).model_copy(update={"store_dir": work / "store"}))
+    return engine, engine.ingest([work / "corpus"])
 
 
 def evaluate(engine: Engine, questions: list[dict], corpus: str = "all") -> dict:
@@ -147,9 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpus", nargs="+", choices=list(CORPORA), default=list(CORPORA))
     args = parser.parse_args(argv)
     articles, questions = load()
-    write_corpus(articles, args.work / "corpus")
-    engine = Engine(Settings(store_dir=args.work / "store"))
-    report_ = engine.ingest([args.work / "corpus"])
+    engine, report_ = open_store(articles, args.work)
     results = {corpus: evaluate(engine, questions, corpus) for corpus in args.corpus}
     text = report(results, report_.documents, report_.chunks)
     args.out.write_text(text)

@@ -9,7 +9,7 @@ Every question is asked once with the threshold at 0 (each answer keeps its best
 score); each threshold is then replayed offline. A short answer is *right* when its token F1
 against a gold answer is at least 0.5 (EM is reported too). Sets: news dev (choosing), XQuAD and
 COVID-QA test and the held-out 2022 questions over all their articles (reporting only; the store
-is built under --heldout-work on first use, about half an hour). Cost: the same questions asked
+is built under --heldout-work on first use, about half an hour; later runs reuse it). Cost: the same questions asked
 with short answers on and off, alternately, on one store; the median of the per-question
 differences.
 """
@@ -100,25 +100,12 @@ def sets(names: list[str], limit: int | None, work: Path, heldout_work: Path) ->
             out[f"{name} test"] = (build_store(dataset, ROOT / "bench" / ".cache", base),
                                    [(q.question, [q.answer]) for q in test])
     if "held-out 2022" in names:
-        out["held-out 2022"] = (base.model_copy(update={"store_dir": _heldout_store(heldout_work)}),
-                                [(q["question"], [q["answer"]]) for q in _heldout_questions(limit)])
+        from bench import heldout
+
+        articles, questions = heldout.load()
+        engine, _ = heldout.open_store(articles, heldout_work, base)
+        out["held-out 2022"] = (engine.settings, [(q["question"], [q["answer"]]) for q in questions if q["answer"]][:limit])
     return out
-
-
-def _heldout_questions(limit: int | None) -> list[dict]:
-    from bench.heldout import load
-
-    return [q for q in load()[1] if q["answer"]][:limit]
-
-
-def _heldout_store(work: Path) -> Path:
-    """All the held-out articles in one store, as bench.heldout builds it (ingest is incremental)."""
-    from bench.heldout import load, write_corpus
-
-    if not (work / "store").exists():
-        write_corpus(load()[0], work / "corpus")
-        Engine(Settings(store_dir=work / "store")).ingest([work / "corpus"])
-    return work / "store"
 
 
 def cost(settings: Settings, questions: list[str]) -> tuple[float, float, float]:

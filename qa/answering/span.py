@@ -26,9 +26,9 @@ from qa.types import Answer, Citation, Question, ShortAnswer
 MAX_SPAN_TOKENS = 16  # longer spans are explanations, which the extract already is
 # A question asks for a thing when it has a wh-word anywhere ("He plays for which team?") and
 # does not open by asking why or how (an explanation is the extract itself).
-_ASKS_THING = re.compile(r"\b(?:who|whom|whose|what|which|when|where|how (?:many|much|long|old|far|big|large|tall|high))\b",
-                         re.I)
-_ASKS_EXPLANATION = re.compile(r"\s*(?:why\b|how\b(?! (?:many|much|long|old|far|big|large|tall|high)\b))", re.I)
+_AMOUNT = "many|much|long|old|far|big|large|tall|high"  # "how long" asks for a thing, "how" alone for a way
+_ASKS_THING = re.compile(rf"\b(?:who|whom|whose|what|which|when|where|how (?:{_AMOUNT}))\b", re.I)
+_ASKS_EXPLANATION = re.compile(rf"\s*(?:why\b|how\b(?! (?:{_AMOUNT})\b))", re.I)
 _PUNCTUATION = str.maketrans("", "", string.punctuation + "“”‘’")
 
 

@@ -13,7 +13,7 @@ from qa.engine import Engine
 from qa.errors import QAError
 from qa.faces.suggest import suggested_questions
 from qa.faces.web import (_md_escape, answer_markdown, citations_html, document_html, documents_table_html,
-                          location_html, passages_html)
+                          location_html, passages_html, short_answer_in)
 from qa.types import Filters, Turn, turns_from_json
 
 ANY_ARTICLE = "(any article)"
@@ -89,7 +89,7 @@ def _cites_state(answer) -> list[dict]:
     """The citations the viewer opens; the one holding the short answer carries its offsets, so
     the article view shows it in bold inside the extract."""
     short = answer.short_answer
-    return [{**c.to_json(), "answer": [short.start, short.end] if short and short.n == c.n else None}
+    return [{**c.to_json(), "answer": [short.start, short.end] if short_answer_in(c, short) else None}
             for c in answer.citations]
 
 

@@ -8,17 +8,16 @@ from qa.answering.citations import Location
 from qa.types import Answer, Citation, Document, Hit, ShortAnswer
 
 
-def source_url(doc_id: str, start: int, end: int) -> str:
-    return f"/source/{urlquote(doc_id)}?start={start}&end={end}#cited"
+def source_url(doc_id: str, start: int, end: int, answer: tuple[int, int] | None = None) -> str:
+    """The article page with start:end marked and, given, the short answer's offsets in bold inside."""
+    inner = f"&answer_start={answer[0]}&answer_end={answer[1]}" if answer else ""
+    return f"/source/{urlquote(doc_id)}?start={start}&end={end}{inner}#cited"
 
 
 def cited_url(c: Citation, short: ShortAnswer | None = None) -> str:
     """The article page with the extract marked and, when the extract holds the short answer, that
     in bold inside it."""
-    url = source_url(c.doc_id, c.start, c.end)
-    if _inside(c, short):
-        url = url.replace("#cited", f"&answer_start={short.start}&answer_end={short.end}#cited")
-    return url
+    return source_url(c.doc_id, c.start, c.end, (short.start, short.end) if short_answer_in(c, short) else None)
 
 
 def _byline(outlet: str | None, date: str | None) -> str:
@@ -34,7 +33,7 @@ def citations_html(citations: list[Citation], short: ShortAnswer | None = None) 
         byline = _byline(c.outlet, c.date)
         items.append(
             f"<div class='citation' data-n='{c.n}'><span class='marker'>[{c.n}]</span> "
-            f"<q class='quote'>{_extract_html(c.quote, 0, len(c.quote), _inside(c, short))}</q>"
+            f"<q class='quote'>{_extract_html(c.quote, 0, len(c.quote), short_answer_in(c, short))}</q>"
             f"<div class='meta'><b>{escape(c.title)}</b>{' — ' + byline if byline else ''} "
             f"{f'p. {c.page} ' if c.page else ''}<code>{escape(c.doc_id)} {c.start}-{c.end}</code> "
             f"<a class='open-source' href='{escape(source_url(c.doc_id, c.start, c.end))}' target='_blank' "
@@ -113,7 +112,7 @@ def document_html(doc: Document, start: int | None, end: int | None, label: str 
             f"<div class='article-text'>{body}</div></div>")
 
 
-def _inside(c: Citation, short: ShortAnswer | None) -> tuple[int, int] | None:
+def short_answer_in(c: Citation, short: ShortAnswer | None) -> tuple[int, int] | None:
     """The short answer's offsets inside citation c's quote, when c holds it."""
     if short and short.doc_id == c.doc_id and c.start <= short.start < short.end <= c.end:
         return short.start - c.start, short.end - c.start
