@@ -195,8 +195,17 @@ class Engine:
         """A full integrity check of the live version (beyond what opening it checks)."""
         return self.store.check()
 
-    def stats(self) -> dict:
-        store = self.store
+    def stats(self, loaded_only: bool = False) -> dict | None:
+        """The corpus's size and model. `loaded_only`: of the version already in memory, without
+        asking the store whether a newer one exists (no I/O: a health check under load), or None
+        when nothing is loaded yet."""
+        if loaded_only:
+            loaded = self._loaded
+            return None if loaded is None else self._stats_of(loaded.store)
+        return self._stats_of(self.store)
+
+    @staticmethod
+    def _stats_of(store: StoreReader) -> dict:
         return {"documents": store.count_documents, "chunks": store.count_chunks,
                 "model": store.manifest["model"], "generation": store.version}
 
@@ -206,6 +215,10 @@ def valid_text(limit: int, text, what: str) -> str:
         raise InputError(f"the {what} is empty")
     if len(text) > limit:
         raise InputError(f"the {what} is {len(text):,} characters long; the limit is {limit:,}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"the {what} is not valid Unicode (it holds a lone surrogate)") from None
     return text.strip()
 
 

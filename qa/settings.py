@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the server binds.")
     port: int = Field(7860, ge=0, le=65535, description="Port the server listens on.")
     api_key: str | None = Field(None, description="When set, the REST API requires this bearer token.")
+    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="A browser sign-in (with api_key set) lasts "
+                                 "this long, or until /logout.")
 
     @field_validator("store_url", "llm_url", "llm_api_key", "api_key", mode="before")
     @classmethod

@@ -2,22 +2,31 @@
 source pages (the product's own sign-in), request bodies bounded while they stream in, and the
 standard security headers on every response.
 
-`/api`, `/mcp` and `/v1` keep their bearer checks (clients send the key with each request); the
-browser signs in once at `/login` and carries a session cookie (HttpOnly, SameSite=Strict)."""
+`/api`, `/mcp` and `/v1` take the bearer key (clients send it with each request), checked here
+before anything parses the request and again by their routes; the browser signs in once at `/login`
+and carries a session cookie (a random id with an expiry, HttpOnly, SameSite=Strict) until
+`/logout` or the expiry. Bodies are checked at this door too: text must be valid Unicode, and the
+chat's events may name only files that Gradio received by upload."""
 from __future__ import annotations
 
-import hashlib
 import hmac
 import html
 import json
-from urllib.parse import parse_qs, quote
+import re
+from urllib.parse import parse_qs, quote, urlsplit
 
-OPEN_PATHS = ("/healthz", "/login")
-BEARER_PATHS = ("/api/", "/mcp", "/v1/")  # their routes check the bearer key themselves; anything else is checked here
+from qa.faces.sessions import Sessions, runtime_dir
+
+OPEN_PATHS = ("/healthz", "/login", "/logout")
+BEARER_PATHS = ("/api/", "/mcp", "/v1/")  # clients send the key with each request: no cookie, no form
 COOKIE = "qa_session"
 JSON_BODY_LIMIT = 2 << 20  # a question with 50 turns of history fits many times over
 UPLOAD_PATHS = ("/api/documents", "/gradio_api/upload")
 FILES_PER_REQUEST = 4  # an upload request may carry this many files at the size limit (and more smaller ones)
+GRADIO_EVENTS = "/gradio_api/"  # where the chat's events arrive (queue/join, run/*, call/*)
+# A lone surrogate can only arrive as a JSON escape (raw, it is invalid UTF-8 and refused as such)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -31,11 +40,6 @@ SECURITY_HEADERS = [
 ]
 
 
-def session_token(api_key: str) -> str:
-    """The cookie's value: derived from the key, so changing the key signs everyone out."""
-    return hmac.new(api_key.encode(), b"corpus-qa browser session", hashlib.sha256).hexdigest()
-
-
 def bearer_ok(authorization: str, api_key: str) -> bool:
     """`Authorization: Bearer <key>`, compared in constant time: the one check every face uses."""
     scheme, _, token = authorization.partition(" ")
@@ -46,21 +50,61 @@ def _authorization(headers: dict[bytes, bytes]) -> str:
     return headers.get(b"authorization", b"").decode("latin-1")  # as Starlette decodes headers
 
 
-def _cookie_ok(headers: dict[bytes, bytes], api_key: str) -> bool:
-    cookies = headers.get(b"cookie", b"").decode("latin-1")
-    expected = session_token(api_key).encode()
-    for part in cookies.split(";"):
+def _cookie(headers: dict[bytes, bytes]) -> str:
+    for part in headers.get(b"cookie", b"").decode("latin-1").split(";"):
         name, _, value = part.strip().partition("=")
-        if name == COOKIE and hmac.compare_digest(value.encode(), expected):
-            return True
-    return False
+        if name == COOKIE:
+            return value
+    return ""
+
+
+def unicode_problem(body: bytes) -> str | None:
+    """Why a JSON body cannot be taken as text (a lone surrogate is not a Unicode scalar value),
+    or None. Only bodies holding a surrogate escape are parsed here."""
+    if not _SURROGATE_ESCAPE.search(body):
+        return None
+    try:
+        json.dumps(json.loads(body), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "body: text holds a lone surrogate (\\ud800-\\udfff), which is not valid Unicode"
+    except ValueError:
+        return None  # not JSON: the route says so in its own words
+    return None
+
+
+def foreign_files(body: bytes, received) -> list[str]:
+    """Paths in a chat event's body that are not files Gradio itself received by upload: every
+    object with a `path` (Gradio's FileData) must name one. `received(path)` says whether it did."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return []
+    found: list[str] = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            path = value.get("path")
+            if path is not None and not (isinstance(path, str) and received(path)):
+                found.append(str(path)[:200])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(data)
+    return found
 
 
 class Guard:
-    """ASGI middleware: key, body size, headers. `upload_limit` is the per-file upload limit."""
+    """ASGI middleware: key, sessions, body size and text, chat-event files, headers.
+    `upload_limit` is the per-file upload limit; `received(path)` tells a file Gradio received by
+    upload from any other path (None: no chat mounted, so no event may name a file)."""
 
-    def __init__(self, app, api_key: str | None, upload_limit: int):
+    def __init__(self, app, api_key: str | None, upload_limit: int, received=None, session_hours: float = 12.0):
         self.app, self.api_key, self.upload_limit = app, api_key, upload_limit
+        self.received = received or (lambda path: False)
+        self.sessions = Sessions(runtime_dir(), session_hours * 3600) if api_key else None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
@@ -69,19 +113,27 @@ class Guard:
         headers = dict(scope.get("headers") or [])
         if self.api_key and path == "/login" and scope["type"] == "http":
             return await self._login(scope, receive, send)
+        if self.api_key and path == "/logout" and scope["type"] == "http":
+            return await self._logout(scope, send, headers)
         if self.api_key and not self._allowed(path, headers):
             return await self._refuse(scope, receive, send, path, headers)
         limit = self._body_limit(path)
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            return await _reply(send, 413, {"detail": f"request body of {int(declared):,} bytes is over the "
-                                                      f"limit of {limit:,} for {path}"})
+            return await _reply(send, 413, f"request body of {int(declared):,} bytes is over the limit of "
+                                           f"{limit:,} for {path}", path)
+        if scope["type"] == "http" and scope.get("method") in ("POST", "PUT", "PATCH") and not path.startswith(UPLOAD_PATHS):
+            return await self._inspected(scope, receive, send, limit)
         return await self._bounded(scope, receive, send, limit)
 
     def _allowed(self, path: str, headers: dict[bytes, bytes]) -> bool:
-        if path in OPEN_PATHS or path.startswith(BEARER_PATHS):
+        """The key before anything reads the request: /api, /mcp and /v1 take only the bearer key;
+        pages and the chat's events take it or a live session."""
+        if path in OPEN_PATHS:
             return True
-        return bearer_ok(_authorization(headers), self.api_key) or _cookie_ok(headers, self.api_key)
+        if bearer_ok(_authorization(headers), self.api_key):
+            return True
+        return not path.startswith(BEARER_PATHS) and self.sessions.valid(_cookie(headers))
 
     def _body_limit(self, path: str) -> int:
         if path.startswith(UPLOAD_PATHS):
@@ -95,14 +147,14 @@ class Guard:
         if wants_page:
             target = path + (("?" + scope["query_string"].decode("latin-1")) if scope.get("query_string") else "")
             return await _redirect(send, "/login?next=" + quote(target, safe=""))
-        return await _reply(send, 401, {"detail": "missing or wrong API key: sign in at /login or send "
-                                                  "Authorization: Bearer <key>"},
-                            [(b"www-authenticate", b"Bearer")])
+        return await _reply(send, 401, "missing or wrong API key: sign in at /login or send "
+                                       "Authorization: Bearer <key>", path, [(b"www-authenticate", b"Bearer")],
+                            code="invalid_api_key")
 
     async def _login(self, scope, receive, send):
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         if scope.get("method") != "POST":
-            return await _page(send, 200, _login_page(_safe_next(query.get("next", ["/"])[0]), ""))
+            return await _page(send, 200, _login_page(safe_next(query.get("next", ["/"])[0]), ""))
         body = b""
         while len(body) <= JSON_BODY_LIMIT:
             message = await receive()
@@ -110,16 +162,55 @@ class Guard:
             if not message.get("more_body"):
                 break
         form = parse_qs(body.decode("utf-8", "replace"))
-        given, target = form.get("key", [""])[0], _safe_next(form.get("next", ["/"])[0])
+        given, target = form.get("key", [""])[0], safe_next(form.get("next", ["/"])[0])
         if not hmac.compare_digest(given.encode(), self.api_key.encode()):
             return await _page(send, 401, _login_page(target, "That key is not the server's API key."))
-        secure = "; Secure" if scope.get("scheme") == "https" else ""
-        cookie = f"{COOKIE}={session_token(self.api_key)}; Path=/; HttpOnly; SameSite=Strict{secure}"
+        lifetime = int(self.sessions.lifetime)
+        cookie = f"{COOKIE}={self.sessions.start()}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Strict" + _secure(scope)
         return await _redirect(send, target, [(b"set-cookie", cookie.encode())])
+
+    async def _logout(self, scope, send, headers):
+        """Ends the session server-side (the cookie is worthless from now on, wherever it was copied)."""
+        self.sessions.end(_cookie(headers))
+        cookie = f"{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict" + _secure(scope)
+        return await _redirect(send, "/login", [(b"set-cookie", cookie.encode())])
+
+    async def _inspected(self, scope, receive, send, limit: int):
+        """A body read whole (it is small: JSON and forms) and checked before the app sees it:
+        text must be valid Unicode, and a chat event may name only files Gradio received."""
+        path, chunks, size = scope.get("path", ""), [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > limit:
+                return await _reply(send, 413, f"request body is over the limit of {limit:,} bytes", path)
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        problem = unicode_problem(body)
+        if problem:
+            return await _reply(send, 400 if path.startswith("/v1/") else 422, problem, path)
+        if path.startswith(GRADIO_EVENTS):
+            foreign = foreign_files(body, self.received)
+            if foreign:
+                return await _reply(send, 400, f"refused: {foreign[0]!r} is not a file uploaded to this server", path)
+        replayed = {"done": False}
+
+        async def replay():
+            if not replayed["done"]:
+                replayed["done"] = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self._bounded(scope, replay, send, limit)
 
     async def _bounded(self, scope, receive, send, limit: int):
         """Counts the body as it arrives; past the limit the app gets no more of it and the client a 413."""
         state = {"seen": 0, "over": False, "started": False}
+        path = scope.get("path", "")
 
         async def counted_receive():
             message = await receive()
@@ -134,7 +225,7 @@ class Guard:
             if message["type"] == "http.response.start":
                 if state["over"]:
                     state["started"] = True
-                    await _reply(send, 413, {"detail": f"request body is over the limit of {limit:,} bytes"})
+                    await _reply(send, 413, f"request body is over the limit of {limit:,} bytes", path)
                     return
                 message = {**message, "headers": _with_security_headers(message.get("headers") or [])}
             elif message["type"] == "http.response.body" and state["started"]:
@@ -148,7 +239,11 @@ class Guard:
                 raise
             if not state["started"]:
                 state["started"] = True
-                await _reply(send, 413, {"detail": f"request body is over the limit of {limit:,} bytes"})
+                await _reply(send, 413, f"request body is over the limit of {limit:,} bytes", path)
+
+
+def _secure(scope) -> str:
+    return "; Secure" if scope.get("scheme") == "https" else ""
 
 
 def _with_security_headers(headers: list) -> list:
@@ -156,12 +251,25 @@ def _with_security_headers(headers: list) -> list:
     return list(headers) + [(name, value) for name, value in SECURITY_HEADERS if name not in present]
 
 
-def _safe_next(target: str) -> str:
-    """Only a path on this server (no scheme, no host): the login cannot redirect elsewhere."""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+def safe_next(target: str) -> str:
+    """Only a path on this server: browsers drop tabs and line breaks from a URL and read a
+    backslash as a slash, so those are normalised first; then no scheme, no host and no leading
+    `//` may remain, or the target is "/". The result is percent-encoded (a header stays one line)."""
+    cleaned = _CONTROL.sub("", target).replace("\\", "/").strip()
+    parts = urlsplit(cleaned)
+    if not cleaned.startswith("/") or cleaned.startswith("//") or parts.scheme or parts.netloc:
+        return "/"
+    return quote(cleaned, safe="/?&=%#:@!$'()*+,;~-._")
 
 
-async def _reply(send, status: int, payload: dict, extra: list | None = None) -> None:
+async def _reply(send, status: int, message: str, path: str, extra: list | None = None,
+                 code: str | None = None) -> None:
+    """A one-line error in the shape of the face that was asked: OpenAI's under /v1, else {"detail"}."""
+    if path.startswith("/v1/"):
+        kind = code or ("server_error" if status >= 500 else "invalid_request_error")
+        payload = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    else:
+        payload = {"detail": message}
     body = json.dumps(payload).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+
+import anyio
 from typing import Literal
 
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
@@ -198,13 +200,17 @@ def create_api(engine: Engine) -> FastAPI:
     return app
 
 
+SHED_PATHS = ("/api/", "/v1/", "/mcp")  # every face that runs the model for a client
+
+
 def _shed_load(app: FastAPI) -> None:
-    """At most MAX_IN_FLIGHT /api requests at once; more get 503 + Retry-After at once."""
+    """At most MAX_IN_FLIGHT requests of /api, /v1 and /mcp together; more get 503 + Retry-After
+    at once."""
     in_flight = {"n": 0}
 
     @app.middleware("http")
     async def shed(request: Request, call_next):
-        if not request.url.path.startswith(("/api/", "/v1/")):
+        if not request.url.path.startswith(SHED_PATHS):
             return await call_next(request)
         if in_flight["n"] >= MAX_IN_FLIGHT:
             return _error(request, 503, "server busy; retry shortly", {"Retry-After": "1"})
@@ -260,11 +266,14 @@ def _error(request: Request, status: int, message: str, headers: dict | None = N
 
 def _question_routes(app: FastAPI, engine: Engine, auth) -> None:
     @app.get("/healthz")
-    def healthz() -> dict:
+    async def healthz() -> dict:
+        """On the event loop, from the version in memory: never queued behind the answers that
+        hold the worker threads. Only before anything is loaded does it go to the store."""
         try:
-            return {"status": "ok", **engine.stats()}
+            stats = engine.stats(loaded_only=True) or await anyio.to_thread.run_sync(engine.stats)
         except QAError as exc:
             raise HTTPException(503, str(exc)) from None
+        return {"status": "ok", **stats}
 
     @app.get("/api/search", response_model=SearchResponse, dependencies=[auth])
     def search_get(q: str = Query(description="What to look for."),

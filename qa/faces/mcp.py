@@ -3,6 +3,9 @@ on stdio (`qa mcp`) and over streamable HTTP at /mcp on the web server. Results 
 of DESIGN.md, so an assistant can check every citation the way a person would."""
 from __future__ import annotations
 
+import asyncio
+import weakref
+
 import anyio
 from fastapi import FastAPI
 
@@ -11,6 +14,7 @@ from qa.engine import Engine
 from qa.errors import QAError
 from qa.types import Filters, turns_from_json
 
+ENGINE_THREADS = 4
 INSTRUCTIONS = ("Search and question answering over a news corpus. Every citation is an exact extract: "
                 "document_text[start:end] == quote. Use `verify` to check citations and `get_document` "
                 "to read a source.")
@@ -21,12 +25,16 @@ def build_mcp(engine: Engine):
     from mcp.server.mcpserver.exceptions import ToolError
 
     server = MCPServer("corpus-qa", version=__version__, instructions=INSTRUCTIONS)
+    limiters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one per event loop
 
     async def run(function, *args):
-        """The engine is blocking (CPU-bound model): run it off the event loop; domain errors
-        become tool errors with their one-line message."""
+        """The engine is blocking (CPU-bound model): run it off the event loop, at most
+        ENGINE_THREADS calls at once (the rest wait without a thread: dozens of threads on a
+        2-core machine only fight for it); domain errors become tool errors with their one-line message."""
+        loop = asyncio.get_running_loop()
+        limiter = limiters.get(loop) or limiters.setdefault(loop, anyio.CapacityLimiter(ENGINE_THREADS))
         try:
-            return await anyio.to_thread.run_sync(function, *args)
+            return await anyio.to_thread.run_sync(function, *args, limiter=limiter)
         except QAError as exc:
             raise ToolError(str(exc)) from None
 

@@ -6,6 +6,9 @@ numbered source list); the structured ask result rides along in `corpus_qa`. Ear
 the history, so follow-ups are understood as in the chat; system messages are ignored (the answer
 is always extracts of the corpus). `"stream": true` sends `chat.completion.chunk` events and then
 `[DONE]`. The API key applies (bearer), and errors come in OpenAI's `{"error": {...}}` shape.
+Only the model `corpus-qa` is served (another name is 404 `model_not_found`, as OpenAI answers);
+other options (temperature, max_tokens, ...) are accepted and named in the reply's
+`ignored_options`; `n` above 1 is refused.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 from qa.engine import Engine
 from qa.faces.access import bearer_ok
@@ -28,22 +31,46 @@ MODEL = "corpus-qa"
 SOURCES = "\n\nSources:\n"  # where the source list starts in a reply (left out when it comes back as history)
 
 
+MAX_MODEL_NAME = 200  # a model name longer than any real one is refused, never echoed back
+# Options clients send that an answer made of cited extracts cannot honour (temperature,
+# max_tokens, tools, ...) are accepted, so that those clients work, and named in `ignored_options`.
+MAX_ECHOED_OPTIONS = 20
+
+
+class ContentPart(BaseModel):
+    """One part of a message's content: text parts are read; other kinds (images, audio) are skipped."""
+    model_config = ConfigDict(extra="allow")
+    type: StrictStr = Field(max_length=64)
+    text: StrictStr | None = Field(None, max_length=20_000)
+
+    @model_validator(mode="after")
+    def _text_part_has_text(self):
+        if self.type == "text" and self.text is None:
+            raise ValueError("a text part needs a string `text`")
+        return self
+
+
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[dict] | None = None
+    content: StrictStr | list[ContentPart] | None = Field(None)
 
     def text(self) -> str:
         if isinstance(self.content, list):  # content parts: only text parts are read
-            return " ".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+            return " ".join(p.text or "" for p in self.content if p.type == "text")
         return self.content or ""
 
 
 class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")  # temperature, max_tokens, ...: accepted, not used
-    model: str = MODEL
+    model_config = ConfigDict(extra="allow")  # options this server cannot honour: listed in ignored_options
+    model: StrictStr = Field(MODEL, max_length=MAX_MODEL_NAME)
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
+    n: int = Field(1, ge=1, le=1, description="One choice: the answer is the corpus's, not a sample.")
+
+    def ignored(self) -> list[str]:
+        """The options sent that the answer does not use (names capped: they are echoed)."""
+        return sorted(k[:64] for k in (self.model_extra or {}))[:MAX_ECHOED_OPTIONS]
 
 
 class OpenAIError(Exception):
@@ -100,8 +127,12 @@ def add_openai_routes(app: FastAPI, engine: Engine) -> None:
     @app.post("/v1/chat/completions")
     def chat(body: ChatRequest, request: Request):
         check_key(request)
+        if body.model != MODEL:
+            raise OpenAIError(404, f"The model {body.model[:80]!r} does not exist: this server serves {MODEL!r}",
+                              "invalid_request_error", "model_not_found")
         question, history = conversation(body.messages)
-        completion = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": body.model}
+        completion = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": MODEL,
+                      "ignored_options": body.ignored()}
         if body.stream:
             return StreamingResponse(_chunks(engine, question, history, completion), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from qa.faces.access import Guard
 from qa.faces.api import create_api
+from qa.faces.sessions import runtime_dir
 from qa.engine import Engine
 from qa.settings import Settings
 
@@ -19,6 +20,9 @@ QUEUE_SIZE = 64
 
 def build_app(settings: Settings, engine: Engine | None = None, stateless: bool = False) -> FastAPI:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from an offline server
+    # The chat's uploads land in this server's private folder, not the machine-wide /tmp/gradio:
+    # a file there was uploaded to this server, and nothing else can put one there.
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(runtime_dir() / "uploads"))
     import gradio as gr
 
     from qa.faces.mcp import mount_mcp
@@ -40,9 +44,24 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
     # No allowed_paths: the UI serves only Gradio's own assets, never files from disk.
     app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=theme(), max_file_size=settings.max_upload_bytes)
     # outermost: the key at the door of every page, bounded bodies, security headers on every response
-    app.add_middleware(Guard, api_key=settings.api_key, upload_limit=settings.max_upload_bytes)
+    app.add_middleware(Guard, api_key=settings.api_key, upload_limit=settings.max_upload_bytes,
+                       received=received_by(demo, check_set=not stateless), session_hours=settings.session_hours)
     engine.sweep_uploads()  # what a killed or refused upload left behind
     return app
+
+
+def received_by(demo, check_set: bool = True):
+    """Whether a path a chat event names is a file Gradio received by upload: resolved (no `..`,
+    no symlink out), inside its upload folder, and (one process) among the paths its upload route
+    returned. Several workers each see only their own uploads, so there the folder decides."""
+    from gradio.utils import get_upload_folder
+
+    def received(path: str) -> bool:
+        folder = os.path.realpath(get_upload_folder())
+        inside = os.path.realpath(path).startswith(folder + os.sep)
+        return inside and (not check_set or path in demo.upload_file_set)
+
+    return received
 
 
 def serve(settings: Settings, workers: int = 1) -> None:
@@ -53,8 +72,10 @@ def serve(settings: Settings, workers: int = 1) -> None:
     if workers <= 1:
         uvicorn.run(build_app(settings), host=settings.host, port=settings.port, log_level="info")
         return
-    # the workers are fresh processes: they read the settings back from the environment
+    # the workers are fresh processes: they read the settings back from the environment, and
+    # share one private folder for sessions and uploads
     os.environ.update(settings_environment(settings))
+    runtime_dir()
     os.environ[_STATELESS] = "1"
     uvicorn.run("qa.faces.server:app_from_environment", factory=True, workers=workers, host=settings.host,
                 port=settings.port, log_level="info")

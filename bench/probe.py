@@ -1,0 +1,216 @@
+"""The security probe of the access issue, replayed against a real `qa serve` with QA_API_KEY set,
+once from an older commit (before) and once from this tree (after); the table of requests and
+statuses goes to bench/results/security.md.
+
+    python -m bench.probe --before c86f299     # the commit before the fixes
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "probe-secret-key"
+SECRET = "The vault code of the lighthouse keeper is zebra-4471."
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(code: Path, work: Path):
+    """`qa serve` from the package in `code`, on the seeds, with the tiny embedder (the attacks
+    do not depend on the model)."""
+    env = {**os.environ, "PYTHONPATH": str(code), "QA_SETTINGS_FILE": str(work / "absent.toml"),
+           "QA_EMBEDDING_MODEL": "hash", "HF_HUB_OFFLINE": "1"}
+    env.pop("QA_RUNTIME_DIR", None)
+    subprocess.run([sys.executable, "-m", "qa", "ingest", str(ROOT / "seeds"), "--store", str(work / "store")],
+                   check=True, env=env, cwd=code, capture_output=True)
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--port", str(port), "--store", str(work / "store")],
+                              env={**env, "QA_API_KEY": KEY}, cwd=code, stdout=subprocess.DEVNULL,
+                              stderr=(work / "serve.log").open("wb"))
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _wait(base: str) -> None:
+    import httpx
+
+    for _ in range(240):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise RuntimeError("server did not start")
+
+
+def _status(call) -> str:
+    import httpx
+
+    try:
+        return str(call().status_code)
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+
+
+def probe(base: str, secret_file: Path) -> dict[str, str]:
+    import httpx
+
+    bearer = {"Authorization": f"Bearer {KEY}"}
+    c = httpx.Client(base_url=base, timeout=120, headers=bearer)
+    found: dict[str, str] = {}
+    # 1. a server file through every chat event that takes files
+    config = c.get("/config").json()
+    kinds = {comp["id"]: comp.get("type", "") for comp in config["components"]}
+    statuses = []
+    for dep in config["dependencies"]:
+        if not any(kinds.get(i) == "file" for i in dep["inputs"]):
+            continue
+        fd = {"path": str(secret_file), "meta": {"_type": "gradio.FileData"}, "orig_name": "privnote.txt"}
+        data = [[fd] if kinds.get(i) == "file" else None for i in dep["inputs"]]
+        session = os.urandom(5).hex()
+        r = c.post("/gradio_api/queue/join", json={"data": data, "fn_index": dep["id"], "session_hash": session})
+        statuses.append(str(r.status_code))
+        if r.status_code == 200:
+            with c.stream("GET", f"/gradio_api/queue/data?session_hash={session}") as stream:
+                for line in stream.iter_lines():
+                    if "process_completed" in line:
+                        break
+    hits = c.get("/api/search", params={"q": "vault code lighthouse keeper zebra-4471"}).json()["results"]
+    ingested = any("zebra-4471" in h["text"] for h in hits)
+    found["server file via the chat's file events (queue/join)"] = \
+        f"{'/'.join(statuses)}; ingested: {'yes' if ingested else 'no'}"
+    # 2. open redirect
+    found["POST /login next=/<TAB>/evil.example/"] = _raw_login(base, "/\t/evil.example/")
+    form = httpx.get(f"{base}/login?next=%2F%09%2Fevil.example%2F").text
+    carried = form.split('name="next" value="')[1].split('"')[0] if 'name="next"' in form else "?"
+    found["GET /login?next=%2F%09%2Fevil.example%2F (form carries)"] = repr(carried)
+    found["POST /login next=/<CR><LF>/evil.example/"] = _raw_login(base, "/\r\n/evil.example/")
+    found["POST /login next=/\\evil.example/"] = _raw_login(base, "/\\evil.example/")
+    # 3. odd text and wrong types
+    odd = {"POST /api/ask question with \\ud800": ("/api/ask", '{"question": "Who is Qalibaf?\\ud800"}'),
+           "POST /api/search q with \\ud800": ("/api/search", '{"q": "Qalibaf\\ud800", "k": 3}'),
+           "POST /v1/chat/completions content with \\ud800": (
+               "/v1/chat/completions", '{"model": "corpus-qa", "messages": [{"role": "user", "content": "Who\\ud800"}]}')}
+    for value in ("5", "null", '["a"]'):
+        odd[f"POST /v1 content part text={value}"] = (
+            "/v1/chat/completions",
+            '{"model": "corpus-qa", "messages": [{"role": "user", "content": [{"type": "text", "text": %s}]}]}' % value)
+    for label, (path, body) in odd.items():
+        found[label] = _status(lambda: c.post(path, content=body, headers={"content-type": "application/json"}))
+    # 4. MCP flood
+    found.update(_mcp_flood(base, bearer))
+    # 5. smaller
+    found["POST /v1/chat/completions, no key, body not JSON"] = _status(
+        lambda: httpx.post(f"{base}/v1/chat/completions", content=b"x", headers={"content-type": "application/json"}))
+    signed = c.post("/login", data={"key": KEY, "next": "/"}, follow_redirects=False)
+    cookie = signed.headers.get("set-cookie", "").split(";")[0].split("=", 1)[-1]
+    httpx.get(f"{base}/logout", cookies={"qa_session": cookie}, follow_redirects=False)
+    found["GET /config with the session cookie after /logout"] = _status(
+        lambda: httpx.get(f"{base}/config", cookies={"qa_session": cookie}))
+    ask = [{"role": "user", "content": "Who is Qalibaf?"}]
+    found["/v1 model 'gpt-9'"] = _status(lambda: c.post("/v1/chat/completions", json={"model": "gpt-9", "messages": ask}))
+    found["/v1 n=3"] = _status(lambda: c.post("/v1/chat/completions", json={"model": "corpus-qa", "messages": ask, "n": 3}))
+    big = c.post("/v1/chat/completions", json={"model": "m" * 1_000_000, "messages": ask})
+    found["/v1 1 MB model name"] = f"{big.status_code}, reply {len(big.content):,} bytes"
+    wrong = httpx.get(f"{base}/v1/models", headers={"Authorization": "Bearer wrong"})
+    found["/v1 401 shape"] = f"{wrong.status_code} {sorted(wrong.json())}"
+    return found
+
+
+def _raw_login(base: str, target: str) -> str:
+    """Sign in with `next=target`, read as sent (no client that refuses odd Location headers)."""
+    import http.client
+
+    host, port = urllib.parse.urlsplit(base).netloc.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request("POST", "/login", urllib.parse.urlencode({"key": KEY, "next": target}),
+                     {"Content-Type": "application/x-www-form-urlencoded"})
+        response = conn.getresponse()
+        return f"{response.status} Location {response.getheader('location')!r}"
+    except (OSError, http.client.HTTPException) as exc:
+        return f"no response ({type(exc).__name__})"
+    finally:
+        conn.close()
+
+
+def _mcp_flood(base: str, bearer: dict) -> dict[str, str]:
+    import httpx
+
+    call = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                       "params": {"name": "ask", "arguments": {"question": "Why didn't Putin meet Qalibaf?"}}})
+    headers = {**bearer, "accept": "application/json, text/event-stream", "content-type": "application/json"}
+    health: list[float] = []
+    with httpx.Client(base_url=base, timeout=300, limits=httpx.Limits(max_connections=200)) as http, \
+            ThreadPoolExecutor(128) as pool:
+        flood = [pool.submit(lambda: http.post("/mcp", content=call, headers=headers).status_code) for _ in range(128)]
+        time.sleep(0.5)
+        while not all(f.done() for f in flood) and len(health) < 20:
+            started = time.perf_counter()
+            http.get("/healthz")
+            health.append(time.perf_counter() - started)
+            time.sleep(0.1)
+        codes = [f.result() for f in flood]
+    health.sort()
+    median = health[len(health) // 2] if health else float("nan")
+    return {"128 parallel MCP ask calls": f"{codes.count(200)} answered, {codes.count(503)} shed (503)",
+            "GET /healthz during the flood (median)": f"{median * 1000:.0f} ms over {len(health)}"}
+
+
+def run(code: Path) -> dict[str, str]:
+    work = Path(tempfile.mkdtemp(prefix="qa-probe-"))
+    secret = work / "outside" / "privnote.txt"
+    secret.parent.mkdir()
+    secret.write_text(f"Private note\n\n{SECRET}\n", encoding="utf-8")
+    server, base = _serve(code, work)
+    try:
+        _wait(base)
+        return probe(base, secret)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def report(before_rev: str, before: dict, after: dict) -> str:
+    lines = ["# Security probe of `qa serve` with QA_API_KEY set", "",
+             f"`python -m bench.probe --before {before_rev}` on {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores; "
+             "the tiny embedder (the attacks do not depend on the model). Before: the server from commit "
+             f"`{before_rev}`; after: this tree.", "",
+             "| request | before | after |", "|---|---|---|"]
+    for label in after:
+        lines.append(f"| {label} | {str(before.get(label, '–')).replace('|', '/')} | {str(after[label]).replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", required=True, help="the git revision to probe as 'before'")
+    args = parser.parse_args()
+    checkout = Path(tempfile.mkdtemp(prefix="qa-probe-before-"))
+    subprocess.run(["git", "worktree", "add", "--detach", str(checkout), args.before], cwd=ROOT, check=True,
+                   capture_output=True)
+    try:
+        before = run(checkout)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT, capture_output=True)
+    after = run(ROOT)
+    text = report(args.before, before, after)
+    print(text)
+    (ROOT / "bench" / "results" / "security.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
