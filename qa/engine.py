@@ -17,7 +17,7 @@ from qa.answering.span import SpanReader, load_span_reader, with_short_answer
 from qa.embedding import Embedder, load_embedder
 from qa.errors import InputError, QAError
 from qa.ingest.ingestor import IngestReport, Ingestor, Progress
-from qa.retrieval.condense import condense
+from qa.retrieval.condense import condense, no_question_content
 from qa.retrieval.relevance import PassageSentence, RelevanceScorer
 from qa.retrieval.rerank import SentenceReranker
 from qa.retrieval.retrieve import Retriever
@@ -30,6 +30,8 @@ from qa.store.base import DocFields
 from qa.types import Answer, Document, Filters, Hit, Turn, page_at
 
 MAX_K = 50
+NOTHING_ASKED = ("That does not look like a question about the articles (no question word, and none of its "
+                 "words is in the corpus): ask about a person, a place or an event they report.")
 
 
 @dataclass
@@ -159,8 +161,10 @@ class Engine:
         """An answer; with an LLM answerer, `on_token` receives its words as they arrive."""
         asked = valid_text(self.settings.max_question_chars, question, "question")
         history = [t for t in (history or []) if t.text.strip()][-10:]
-        condensed = condense(asked, history)
         loaded = self._current()
+        if no_question_content(asked, loaded.store.knows):  # "ok", "thanks", keyboard noise: no search
+            return Answer(asked, True, [], condensed_question=None, abstention=NOTHING_ASKED)
+        condensed = condense(asked, history)
         understood = understand(asked, condensed, self._embed_query(condensed), valid_filters(filters))
         passages = loaded.retriever.search(condensed, understood.vector, valid_k(k, self.settings.answer_k),
                                            filters=understood.filters)

@@ -241,6 +241,9 @@ class Question:
     names: tuple[str, ...] = ()  # names in the condensed question, its added context included
     asked_names: tuple[str, ...] = ()  # names outside that context: who the question is about
     wants_name: bool = False  # "what is the name of ..."
+    expects: frozenset = frozenset()  # entity labels an answer holds (qa.text.questions): empty = untyped
+    head: str | None = None  # the head noun of "which X" ("official"), when asked so
+    entities: tuple = ()  # the condensed question's entities (qa.text.nlp.Entity)
 
     @property
     def known(self) -> set[str]:

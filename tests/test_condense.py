@@ -27,7 +27,56 @@ def test_condense(history, question, expected):
     assert condense(question, history) == expected
 
 
-def test_ambiguous_follow_ups_carry_the_answer_names_first():
+def test_they_is_the_people_the_answer_named_together():
     history = _history("Who met the ministers?", "Anna Berg and Tom Hale met them in Oslo. [1]")
-    condensed = condense("What did they say?", history)
-    assert condensed.startswith("What did they say? (Anna Berg, Tom Hale")
+    assert condense("What did they say?", history) == "What did Anna Berg and Tom Hale say?"
+
+
+@pytest.mark.parametrize("history, question, expected", [
+    # "instead" names what was replaced; he is the one the last question named last
+    (_history("Why didn't Putin meet Qalibaf?", "Qalibaf instead handed the letter to Volodin. [1]"),
+     "Who did he meet instead?", "Who did Qalibaf meet instead of Putin?"),
+    # him is not the question's own subject
+    (_history("Who is Volodin?", "Speaker of the Duma. [1]"), "Did Qalibaf meet him?", "Did Qalibaf meet Volodin?"),
+    # "it": the thing the last question asked about, not a name
+    (_history("Who sent the letter to Putin?", "Khamenei sent it. [1]"), "What was it about?",
+     "What was the letter about?"),
+    # "there": the place the last question named
+    (_history("What happened in Moscow?", "A meeting. [1]"), "Who was there?", "Who was in Moscow?"),
+    # ellipsis: the new question phrase takes the rest of the last question
+    (_history("Why does Putin avoid meeting people?", "He fears the virus. [1]"), "Since when?",
+     "Since when does Putin avoid meeting people?"),
+    (_history("What was Khamenei's letter to Putin about?", "The nuclear deal. [1]"), "And what about Biden?",
+     "What was Khamenei's letter to Biden about?"),
+])
+def test_references_are_resolved_in_place(history, question, expected):
+    assert condense(question, history) == expected
+
+
+def test_the_answer_to_a_who_question_is_read_from_its_result():
+    """The result's short answer names the person, whichever face showed the answer."""
+    result = {"condensed_question": "Who received the letter instead?", "short_answer": {"text": "Vyacheslav Volodin"},
+              "citations": [{"quote": "Qalibaf handed the letter to Vyacheslav Volodin, the Duma's speaker."}]}
+    history = [Turn("user", "Who received the letter instead?"), Turn("assistant", "shown text", result)]
+    assert condense("What is his position?", history) == "What is Vyacheslav Volodin's position?"
+
+
+def test_nothing_is_ever_appended():
+    history = _history("What did the council decide?", "It voted on the budget. [1]")
+    for question in ("But why?", "What did they say?", "Instead of what?", "Is that so?"):
+        condensed = condense(question, history)
+        assert "(" not in condensed and len(condensed) < len(question) + 60
+
+
+@pytest.mark.parametrize("turn", ["ok", "thanks!", "Thank you", "👍", "asdfgh jkl", "qwertyuiop zxcv"])
+def test_a_turn_with_no_question_content_is_recognised(turn):
+    from qa.retrieval.condense import no_question_content
+
+    assert no_question_content(turn, lambda term: term in {"putin", "meet", "letter"})
+
+
+@pytest.mark.parametrize("turn", ["Putin?", "Who is Zelda Fitzgerald?", "letter to Putin", "Did they meet"])
+def test_a_real_question_is_not_taken_for_noise(turn):
+    from qa.retrieval.condense import no_question_content
+
+    assert not no_question_content(turn, lambda term: term in {"putin", "meet", "letter"})

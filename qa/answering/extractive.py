@@ -5,11 +5,11 @@ import re
 from dataclasses import dataclass, replace
 
 from qa.answering.base import ABSTENTION, DocumentTexts, ground, passage_docs
-from qa.retrieval.condense import names
 from qa.settings import ANSWER_RULES
 from qa.retrieval.relevance import PassageSentence, RelevanceScorer, passage_sentences
 from qa.store.base import DocFields, StoreReader
 from qa.text.lexical import terms
+from qa.text.nlp import entities
 from qa.text.questions import understand
 from qa.text.sentences import split_sentences
 from qa.types import Answer, Citation, Hit, Part, Question, Segment
@@ -17,9 +17,6 @@ from qa.types import Answer, Citation, Hit, Part, Question, Segment
 EXTRA_RATIO = 0.7  # more sentences join above this share of the best (tuned on the dev splits, see bench/results/quality.md)
 MIN_WORDS = 5
 HEADING_WORDS = 12  # a line this short without end punctuation is a headline or caption, not a claim
-_DATE = re.compile(r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|"
-                   r"September|October|November|December|Monday|Tuesday|Wednesday|Thursday|"
-                   r"Friday|Saturday|Sunday|yesterday|today)\b")
 # Questions whose answer must be of a kind the sentence can be checked for: a sentence without a
 # date cannot say when, one without a number cannot say how many, one without a quotation or a
 # verb of saying cannot say what someone said. Asked such a question, the answer abstains
@@ -38,9 +35,6 @@ _BACK_REFERENCE = re.compile(
     r"(?:\w+\s+(?:of\s+)?)?(?:it|its|this|these|that|those|they|their|them|he|his|she|her|such|"
     r"the latter|the former)\b", re.I)
 CONTINUATION_CHARS = 400  # a continuation longer than this is a new thought, not the rest of one
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
-                     r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|"
-                     r"ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|twice|once)\b", re.I)
 # Words a line of prose has in lower case; a line whose other words are nearly all capitalized is
 # a menu, a byline or a title-case headline ("Home News Iran Politics ..."), not a claim to cite.
 _LOWER_OK = {"a", "an", "the", "of", "and", "or", "for", "to", "in", "on", "at", "by", "with", "from", "as", "its",
@@ -163,10 +157,9 @@ class ExtractiveAnswerer:
         """Extend a sentence that lacks what the question asks for (a name, a date, a number)
         by the next sentence of its paragraph when that one has it: 'X delivered the letter
         to his counterpart. ... the meeting with <name> ...'."""
-        kind, known = question.kind, question.known
-        if kind in (None, "cause", "definition") or _has_answer_type(kind, sentence.text, known):
+        if not question.expects or has_expected(question, sentence.text):
             return sentence
-        return _with_next(sentence, texts, lambda text: _has_answer_type(kind, text, known))
+        return _with_next(sentence, texts, lambda text: has_expected(question, text))
 
     def _compose(self, question: Question, chosen: list[PassageSentence], passages: list[Hit]) -> Answer:
         docs = passage_docs(passages, self.store, {s.doc_id for s in chosen})
@@ -285,16 +278,17 @@ def answers_kind(question: str, text: str, before: str = "") -> bool:
 
 def fits_question(question: Question, text: str, before: str = "", rules: frozenset[str] = frozenset(ANSWER_RULES)) -> bool:
     """Can text (the best extract, with its speaker) be an answer of the kind the question asks
-    for? Only kinds that can be checked are: a date, a number, a name not already in the
-    question, and what the named person said. `before` is
-    the text just before it (a pronoun's antecedent, a quotation's speaker, is usually there)."""
+    for? Only kinds that can be checked are: an entity of the expected type (a date for "when",
+    a number for "how many", a name for "what is the name of") that the question does not
+    already hold, and what the named person said. `before` is the text just before it (a
+    pronoun's antecedent, a quotation's speaker, is usually there)."""
     kind = question.kind
-    asked, known = question.asked_names, question.asked_known  # names added as context may be the answer
-    if "kinds" in rules and kind in REQUIRED_TYPES - {"statement"} and not _has_answer_type(kind, text, known):
+    asked = question.asked_names
+    if "kinds" in rules and kind in REQUIRED_TYPES - {"statement"} and not has_expected(question, text):
         return False
-    if "kinds" in rules and question.wants_name and not _has_new_name(text, known):
+    if "kinds" in rules and question.wants_name and not has_expected(question, text):
         return False  # "what is the name of ..." with no name in the extract
-    if "speaker" in rules and kind == "statement" and not _has_answer_type(kind, text, known):
+    if "speaker" in rules and kind == "statement" and not _SPEECH.search(text):
         return False
     if "speaker" in rules and kind == "statement" and asked and not any(_mentions(text, n) or _mentions(before, n) for n in asked):
         return False  # a quotation, but of someone else (the sentence before may name the speaker: "he said")
@@ -306,26 +300,19 @@ def _mentions(text: str, name: str) -> bool:
     return any(len(w) > 2 and re.search(rf"\b{re.escape(w)}\b", text) for w in re.split(r"[\s-]+", name))
 
 
-def _has_new_name(text: str, known: set[str]) -> bool:
-    """A capitalized name (one word or more, not opening the sentence) that the question lacks."""
-    body = text.split(None, 1)[1] if " " in text.strip() else ""
-    return any(n.lower() not in known and not any(n.lower() in k or k in n.lower() for k in known)
-               for n in names(body))
+def answer_entities(question: Question, text: str):
+    """The entities of text of the type the question expects, other than the question's own."""
+    known = question.known
+    return [e for e in entities([text])[0]
+            if e.label in question.expects and e.text.lower() not in known
+            and not any(e.text.lower() in k or k in e.text.lower() for k in known)]
 
 
-def _has_answer_type(kind: str | None, text: str, known_names: set[str]) -> bool:
-    if kind == "date":
-        return bool(_DATE.search(text))
-    if kind == "number":
-        return bool(_NUMBER.search(text))
-    if kind == "name":
-        return any(n.lower() not in known_names and " " in n for n in names(text))
-    if kind == "statement":  # what someone said: a quotation or a verb of saying
-        return bool(_SPEECH.search(text))
-    if kind == "definition":  # "Qalibaf, a conservative politician" / "Tavangar, the representative"
-        return any(re.search(rf"{re.escape(n.split()[-1])}[’']?s?,\s+(a|an|the|who)\b", text, re.I)
-                   for n in known_names)
-    return False
+def has_expected(question: Question, text: str) -> bool:
+    """Text holds an answer of the expected type (always true for an untyped question)."""
+    if not question.expects:
+        return True
+    return bool(answer_entities(question, text))
 
 
 def _redundant(a: PassageSentence, b: PassageSentence) -> bool:

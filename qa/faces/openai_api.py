@@ -29,6 +29,7 @@ from qa.types import Answer, Turn
 
 MODEL = "corpus-qa"
 SOURCES = "\n\nSources:\n"  # where the source list starts in a reply (left out when it comes back as history)
+UNDERSTOOD = "Understood as: "  # the reply's first line when a follow-up was rewritten
 
 
 MAX_MODEL_NAME = 200  # a model name longer than any real one is refused, never echoed back
@@ -89,6 +90,8 @@ def reply_text(answer: Answer) -> str:
     lines = [answer.answer]
     if answer.short_answer:
         lines.insert(0, f"{answer.short_answer.text} [{answer.short_answer.n}]\n")
+    if answer.condensed_question and answer.condensed_question != answer.question:
+        lines.insert(0, f"{UNDERSTOOD}{answer.condensed_question}\n")
     text = "\n".join(lines)
     sources = []
     for c in answer.citations:
@@ -103,8 +106,16 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
     turns = [m for m in messages if m.role in ("user", "assistant")]
     if not turns or turns[-1].role != "user":
         raise OpenAIError(400, "the last message must be the user's question", code="invalid_messages")
-    history = [Turn(m.role, m.text().split(SOURCES)[0] if m.role == "assistant" else m.text()) for m in turns[:-1]]
+    history = [Turn(m.role, _answer_part(m.text()) if m.role == "assistant" else m.text()) for m in turns[:-1]]
     return turns[-1].text(), history
+
+
+def _answer_part(reply: str) -> str:
+    """An earlier reply of ours without its "Understood as" line and its source list."""
+    body = reply.split(SOURCES)[0]
+    if body.startswith(UNDERSTOOD):
+        body = body.split("\n", 1)[1] if "\n" in body else ""
+    return body.strip()
 
 
 def add_openai_routes(app: FastAPI, engine: Engine) -> None:

@@ -93,6 +93,12 @@ def _cites_state(answer) -> list[dict]:
             for c in answer.citations]
 
 
+def _turn_result(answer) -> dict:
+    """What a later follow-up is understood from, as data: the question as understood, the short
+    answer and the citations (the passages read are left out: the chat's state stays small)."""
+    return {k: v for k, v in answer.to_json().items() if k != "passages"}
+
+
 class Handlers:
     """What the chat's events do. Each gets ids and values, never labels to take apart: choices
     are (label, value) pairs, so a citation is picked by its number and a document by its id."""
@@ -131,7 +137,8 @@ class Handlers:
         choices = [(f"[{c.n}] {c.title}", c.n) for c in answer.citations]
         yield (history, "", citations_html(answer.citations, answer.short_answer), gr.update(choices=choices, value=None), "",
                passages_html(answer.passages),
-               conversation + [{"role": "user", "content": message}, {"role": "assistant", "content": answer.answer}],
+               conversation + [{"role": "user", "content": message},
+                               {"role": "assistant", "content": answer.answer, "result": _turn_result(answer)}],
                _cites_state(answer))
 
     def respond_whole(self, *args):

@@ -1,93 +1,291 @@
-"""Follow-up questions made self-contained with the names of the earlier turns."""
+"""Follow-ups made into real questions, from the conversation as data.
+
+Each earlier exchange is read as data: the question as it was understood (the ask result's
+`condensed_question`), its short answer, and the first cited extract. A follow-up's pronouns are
+resolved from the entities those hold ("Who did he meet instead?" after "Why didn't Putin meet
+Qalibaf?" -> "Who did Qalibaf meet instead of Putin?"), "there" from the places, "it" from the
+thing asked about; an elliptical turn ("Since when?", "And what about Biden?") takes the rest of
+the previous question. Nothing is appended as a list of words: either a reference is resolved in
+place, or the question stays as asked.
+"""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from qa.text.nlp import Entity, Parsed, entities, parse_question
 from qa.types import Turn
 
-_PRONOUNS = {"he", "him", "his", "she", "her", "hers", "they", "them", "their", "it", "its",
-             "there", "that", "this", "those", "these"}
-_PERSONAL = {"he": "{}", "him": "{}", "she": "{}", "his": "{}'s", "hers": "{}'s"}  # "her": see _replace_personal
-_FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|why not|then)\b", re.I)
-_NAME = re.compile(r"\b([A-Z][\w’'\-]*(?:\s+(?:[A-Z][\w’'\-]*|of|de|al|bin|e)\b)*)")
-_NOT_NAMES = {"who", "what", "why", "when", "where", "which", "how", "is", "was", "did", "does",
-              "do", "the", "a", "an", "in", "i", "and", "tell", "can", "could", "would", "should",
-              "are", "were", "has", "have", "after", "before", "according"}
+PERSONAL = {"he": "subject", "she": "subject", "him": "object", "his": "possessive", "hers": "possessive",
+            "her": "object"}
+GROUP = {"they": "subject", "them": "object", "their": "possessive"}
+THING = {"it": "subject", "its": "possessive"}
+PEOPLE_LABELS = ("PERSON",)
+GROUP_LABELS = ("ORG", "NORP", "GPE")
+PLACE_LABELS = ("GPE", "LOC", "FAC")
+THING_LABELS = ("EVENT", "WORK_OF_ART", "PRODUCT", "LAW", "ORG")
+_WH_WORDS = ("who", "whom", "whose", "what", "which", "when", "where", "why", "how")
+_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??\s*$|^\s*and\s+(?P<y>[^?]+?)\s*\?\s*$", re.I)
+# A turn made only of a question phrase: "Since when?", "Why?", "How many?", "Where exactly?"
+_BARE = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?P<wh>(?:since|until|from|for|by|in)?\s*(?:when|where|why|how"
+                   r"(?:\s+(?:many|much|long|old|far|often))?|who|what|which)(?:\s+(?:exactly|then|instead))?)\s*\??\s*$",
+                   re.I)
+_AUX = {"is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "will", "would", "can", "could",
+        "should", "must", "may", "might"}
+_ACKNOWLEDGEMENTS = {"ok", "okay", "k", "thanks", "thank", "you", "thx", "ty", "great", "cool", "nice", "good",
+                     "got", "it", "yes", "no", "yeah", "yep", "nope", "sure", "hm", "hmm", "lol", "bye", "hi",
+                     "hello", "hey", "wow", "fine", "alright", "right", "perfect", "awesome", "much", "very", "so"}
 
 
-def names(text: str) -> list[str]:
-    """Capitalized names in order of appearance (question words and possessives stripped)."""
-    found: list[str] = []
-    for match in _NAME.finditer(text):
-        words = match.group(1).split()
-        while words and words[0].lower() in _NOT_NAMES:
-            words = words[1:]
-        name = re.sub(r"[’']s$", "", " ".join(words)).strip()
-        if name and name not in found:
-            found.append(name)
+@dataclass(frozen=True)
+class Exchange:
+    """One earlier question, as understood, and what answered it."""
+
+    question: str
+    short_answer: str | None
+    extract: str  # the first cited extract, or the answer's plain text
+
+
+def exchanges(history: list[Turn]) -> list[Exchange]:
+    """The conversation as data: each user turn, resolved against the turns before it unless its
+    answer says how it was understood, with the answer that followed it."""
+    found: list[Exchange] = []
+    for i, turn in enumerate(history):
+        if turn.role != "user" or not turn.content.strip():
+            continue
+        reply = next((t for t in history[i + 1:i + 2] if t.role == "assistant"), None)
+        result = (reply.result if reply else None) or {}
+        understood = result.get("condensed_question")
+        question = understood if isinstance(understood, str) and understood.strip() else \
+            _resolved(turn.content, found)
+        short = (result.get("short_answer") or {}).get("text") if isinstance(result.get("short_answer"), dict) else None
+        citations = result.get("citations") or []
+        first = citations[0].get("quote") if citations and isinstance(citations[0], dict) else None
+        extract = first if isinstance(first, str) else _plain(reply.text if reply else "")
+        found.append(Exchange(question, short if isinstance(short, str) else None, extract))
     return found
 
 
-def is_follow_up(question: str) -> bool:
-    words = re.findall(r"[\w’']+", question.lower())
-    return bool(_FOLLOW_UP_START.match(question)) or any(w in _PRONOUNS for w in words) or len(words) <= 3
+def _plain(answer: str) -> str:
+    """An answer's first extract from its text: up to its first [n] marker, without attribution."""
+    first = answer.split("[1]")[0] if "[1]" in answer else answer
+    return re.sub(r"^According to [^:]*: ", "", first).strip()
 
 
 def condense(question: str, history: list[Turn]) -> str:
-    """The question as it would be asked without the conversation.
+    """The question as it would be asked without the conversation (unchanged when it stands alone)."""
+    return _resolved(question, exchanges(history))
 
-    A pronoun is replaced when one referent is clear: the name a "who is X" question was about,
-    the one new full name in the answer to a "who ..." question (the person it answered with), or
-    the only name in play. Otherwise the names in play are added as context, the earlier
-    answer's new names first (a follow-up is as often about the answer as about the question)."""
-    earlier = [t.content for t in reversed(history) if t.role == "user" and t.content.strip()]
-    if not earlier or not is_follow_up(question):
+
+def no_question_content(question: str, known_term) -> bool:
+    """A turn that asks nothing: no letters, only acknowledgements ("ok", "thanks"), or keyboard
+    noise (no question word, no name, and not one word the corpus knows). `known_term(word)` says
+    whether the corpus's index holds a word."""
+    from qa.text.lexical import terms
+
+    words = re.findall(r"[^\W_]+", question.lower())
+    if not words:
+        return True
+    if all(w in _ACKNOWLEDGEMENTS for w in words):
+        return True
+    if "?" in question or any(w in _WH_WORDS for w in words) or words[0] in _AUX:
+        return False
+    return not any(known_term(t) for t in terms(question))
+
+
+def _resolved(question: str, earlier: list[Exchange]) -> str:
+    if not earlier:
         return question
-    answer = next((t.text for t in reversed(history) if t.role == "assistant"), "")
-    referent = _referent(earlier[0], answer)
-    if referent:
-        resolved = _replace_personal(question, referent)
-        if resolved != question:
-            return resolved
-    context = _names_in_play(earlier, answer)
-    if not context:
-        return f"{question} ({earlier[0]})"
-    if len(context) == 1:
-        resolved = _replace_personal(question, context[0])
-        if resolved != question:
-            return resolved
-    return f"{question} ({', '.join(context[:6])})"
+    last = earlier[-1]
+    return (_ellipsis(question, last) or _bare(question, last) or _pronouns(question, earlier)) or question
 
 
-def _answer_names(previous_question: str, answer: str) -> list[str]:
-    """Full names the answer brought in (its first extract; not ones the question already had)."""
-    first = answer.split("[1]")[0] if "[1]" in answer else answer
-    first = re.sub(r"^According to [^:]*: ", "", first)
-    asked = {w.lower() for n in names(previous_question) for w in n.split()}
-    return [n for n in names(first) if " " in n and not any(w.lower() in asked for w in n.split())]
+def _ellipsis(question: str, last: Exchange) -> str | None:
+    """"And what about Biden?": the previous question with its entity of the same kind replaced."""
+    match = _ABOUT.match(question)
+    if not match:
+        return None
+    new = (match.group("x") or match.group("y") or "").strip()
+    found = parse_question(new).entities
+    label = found[0].label if found else None
+    candidates = [e for e in parse_question(last.question).entities if label is None or e.label == label
+                  or (e.label in PEOPLE_LABELS + GROUP_LABELS and label in PEOPLE_LABELS + GROUP_LABELS)]
+    if not candidates:
+        return None
+    replaced = candidates[-1]
+    return last.question[:replaced.start] + new + last.question[replaced.end:]
 
 
-def _referent(previous_question: str, answer: str) -> str | None:
-    asked = names(previous_question)
-    if re.match(r"\s*(who|what) (is|was|are|were)\b", previous_question, re.I) and len(asked) == 1:
-        return asked[0]  # "Who is X?" then "Where did he ...": X
-    if re.match(r"\s*(who|whom)\b", previous_question, re.I):
-        new = _answer_names(previous_question, answer)
-        return new[0] if len(new) == 1 else None  # "Who received it?" answered with one person
+def _bare(question: str, last: Exchange) -> str | None:
+    """"Since when?" after "Why does Putin avoid meeting people?" -> "Since when does Putin avoid
+    meeting people?": the new question phrase in place of the old one."""
+    match = _BARE.match(question)
+    if not match:
+        return None
+    parsed = parse_question(last.question)
+    rest = _after_question_phrase(parsed, last.question)
+    if rest is None:
+        return None
+    return f"{match.group('wh').strip()[:1].upper()}{match.group('wh').strip()[1:]} {rest}"
+
+
+def _after_question_phrase(parsed: Parsed, text: str) -> str | None:
+    """The previous question from its auxiliary on ("does Putin avoid meeting people?"), or None
+    when it has no auxiliary after its question word (a subject question: "Who sent it?")."""
+    tokens = parsed.tokens
+    if not tokens or tokens[0].text.lower() not in _WH_WORDS:
+        return None
+    for token in tokens[1:6]:
+        if token.text.lower() in _AUX or token.text.lower() in ("n't", "not"):
+            return text[token.start:].strip()
     return None
 
 
-def _names_in_play(earlier: list[str], answer: str) -> list[str]:
-    from_question = next((names(text) for text in earlier if names(text)), [])
-    found = _answer_names(earlier[0], answer) + from_question
-    return list(dict.fromkeys(found))
+def _pronouns(question: str, earlier: list[Exchange]) -> str | None:
+    """Each pronoun resolved in place when one referent is clear."""
+    parsed = parse_question(question)
+    own = parsed.entities
+    replacements: list[tuple[int, int, str]] = []
+    used: list[str] = []
+    for token in parsed.tokens:
+        word = token.text.lower()
+        table, labels = _pronoun_table(word)
+        if table is None:
+            continue
+        form = table[word]
+        if form == "possessive" and any(e.label in labels and e.start < token.start for e in own):
+            continue  # "What did Putin say about his health?": the question names him itself
+        if word in THING and (own or _has_noun(parsed, token)):
+            continue  # "Is it true that ...": "it" points at nothing earlier
+        # "Did Qalibaf meet him?": him is not Qalibaf
+        referent = _referent(word, labels, earlier, exclude={e.text for e in own})
+        if referent is None:
+            continue
+        if word == "her":  # "her role" is possessive; "ask her" is not
+            after = question[token.start + len(token.text):].lstrip()
+            form = "possessive" if after[:1].isalpha() and not after.lower().startswith(("and ", "or ")) else "object"
+        text = referent + ("'s" if form == "possessive" and not referent.endswith("'s") else "")
+        replacements.append((token.start, token.start + len(token.text), text))
+        used.append(referent)
+    there = re.search(r"\bthere\b", question, re.I)
+    if there and not any(e.label in PLACE_LABELS for e in own) and not re.match(r"\s*(is|are|was|were)\b",
+                                                                                 question[there.end():], re.I):
+        place = _place(earlier)
+        if place:
+            replacements.append((there.start(), there.end(), f"in {place}"))
+    if not replacements:
+        return None
+    resolved = question
+    for start, end, text in sorted(replacements, reverse=True):
+        resolved = resolved[:start] + text + resolved[end:]
+    return _instead_of(resolved, used, earlier[-1])
 
 
-def _replace_personal(question: str, name: str) -> str:
-    def swap(match: re.Match) -> str:
-        word = match.group(1).lower()
-        if word == "her":  # "her role" is possessive; "ask her" / "her?" is not
-            return f"{name}'s " if match.group(2) else name
-        return _PERSONAL[word].format(name) + (match.group(2) or "")
+def _pronoun_table(word: str):
+    if word in PERSONAL:
+        return PERSONAL, PEOPLE_LABELS
+    if word in GROUP:
+        return GROUP, GROUP_LABELS + PEOPLE_LABELS
+    if word in THING:
+        return THING, THING_LABELS
+    return None, ()
 
-    return re.sub(r"\b(he|him|she|his|hers|her)\b(\s+(?=\w))?", swap, question, flags=re.I)
+
+def _has_noun(parsed: Parsed, pronoun) -> bool:
+    return any(t.tag in ("NN", "NNS", "NNP", "NNPS") for t in parsed.tokens if t.start != pronoun.start)
+
+
+def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclude: set[str]) -> str | None:
+    """Who or what a pronoun points at: the answer to a "who" question when the last question
+    asked who; else the last such entity the last question names; else one its answer names
+    (for "they", the people its answer names together)."""
+    last = earlier[-1]
+    asked = parse_question(last.question)
+    if word in THING:
+        return _thing(asked, last.question)
+    if _about_one(asked, last.question) and word in PERSONAL:
+        return asked.entities[0].text  # "Who is Abdollahian?" then "he": whatever label the name got
+    if labels == PEOPLE_LABELS and _asks_who(asked):
+        answered = _answer_person(last, asked)
+        if answered and answered not in exclude:
+            return answered
+    for exchange in reversed(earlier):
+        named = [e.text for e in parse_question(exchange.question).entities if e.label in labels and e.text not in exclude]
+        if named:
+            return named[-1]
+    in_answer = list(dict.fromkeys(e.text for e in entities([last.extract])[0]
+                                   if e.label in labels and e.text not in exclude)) if last.extract else []
+    if word in GROUP:
+        people = [e for e in in_answer if e in {x.text for x in entities([last.extract])[0] if x.label == "PERSON"}]
+        return " and ".join(people[:3]) if len(people) >= 2 else (in_answer[0] if in_answer else None)
+    return in_answer[0] if in_answer else None
+
+
+def _about_one(parsed: Parsed, text: str) -> bool:
+    from qa.text.questions import DEFINITION
+
+    return len(parsed.entities) == 1 and bool(DEFINITION.match(text))
+
+
+def _asks_who(parsed: Parsed) -> bool:
+    """A question answered by naming someone ("Who received it?"), not one about a person it
+    names ("Who is Qalibaf?")."""
+    from qa.text.questions import DEFINITION
+
+    text = "".join(t.text + " " for t in parsed.tokens)
+    return any(t.text.lower() in ("who", "whom") for t in parsed.tokens[:3]) and not DEFINITION.match(text.replace(" ?", "?"))
+
+
+def _answer_person(last: Exchange, asked: Parsed) -> str | None:
+    """The person who answered a "who" question: its short answer, else the one new person its
+    first extract names."""
+    known = {e.text.lower() for e in asked.entities}
+    if last.short_answer:
+        found = [e for e in entities([last.short_answer])[0] if e.label in PEOPLE_LABELS]
+        if found:
+            return found[0].text
+    new = [e.text for e in entities([last.extract])[0] if e.label == "PERSON" and e.text.lower() not in known
+           and not any(e.text.lower() in k or k in e.text.lower() for k in known)] if last.extract else []
+    new = list(dict.fromkeys(new))
+    return new[0] if len(new) == 1 else None
+
+
+def _thing(asked: Parsed, text: str) -> str | None:
+    """What "it" points at: the last noun phrase of the last question that is not a name."""
+    tokens, phrase = asked.tokens, None
+    i = 0
+    while i < len(tokens):
+        if tokens[i].tag in ("DT", "PRP$") and i + 1 < len(tokens):
+            j = i + 1
+            while j < len(tokens) and tokens[j].tag in ("JJ", "NN", "NNS", "HYPH", "VBN"):
+                j += 1
+            if j > i + 1 and tokens[j - 1].tag in ("NN", "NNS"):
+                phrase = text[tokens[i].start:tokens[j - 1].start + len(tokens[j - 1].text)]
+            i = j
+        else:
+            i += 1
+    return phrase
+
+
+def _place(earlier: list[Exchange]) -> str | None:
+    last = earlier[-1]
+    asked = parse_question(last.question)
+    named = [e for e in asked.entities if e.label in PLACE_LABELS]
+    if named:
+        return named[-1].text
+    if last.short_answer and any(t.text.lower() == "where" for t in asked.tokens[:2]):
+        return last.short_answer
+    in_answer = [e for e in entities([last.extract])[0] if e.label in PLACE_LABELS] if last.extract else []
+    return in_answer[0].text if in_answer else None
+
+
+def _instead_of(resolved: str, used: list[str], last: Exchange) -> str:
+    """"... instead?" names what is replaced: the other party of the last question."""
+    match = re.search(r"\binstead\b(?!\s+of\b)", resolved, re.I)
+    if not match or not used:
+        return resolved
+    others = [e.text for e in parse_question(last.question).entities
+              if e.label in PEOPLE_LABELS + GROUP_LABELS and e.text not in used and e.text not in resolved]
+    if not others:
+        return resolved
+    return resolved[:match.end()] + f" of {others[-1]}" + resolved[match.end():]

@@ -84,6 +84,10 @@ class StoreReader(Protocol):
 
     def idf(self, term: str) -> float: ...
 
+    def knows(self, term: str) -> bool:
+        """The lexical index holds this stemmed term."""
+        ...
+
     def chunks(self, ids: list[int]) -> dict[int, Chunk]: ...
 
     def sentences_in(self, doc_id: str, start: int, end: int) -> list[Sentence]: ...
@@ -188,3 +192,6 @@ class ManifestBm25Reader:
 
     def idf(self, term: str) -> float:
         return self.bm25.idf(term)
+
+    def knows(self, term: str) -> bool:
+        return self.bm25.knows(term)

@@ -55,6 +55,9 @@ class Bm25Index:
         top = top[np.lexsort((top, -scores[top]))]  # by score, ties by position: deterministic
         return [(int(self.ids[p]), float(scores[p])) for p in top]
 
+    def knows(self, term: str) -> bool:
+        return self.bm25 is not None and term in self.bm25.vocab_dict
+
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stemmed term; words the corpus lacks weigh most."""
         if self.bm25 is None:

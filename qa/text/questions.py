@@ -1,41 +1,151 @@
-"""What a question asks for, worked out once per question: the kind of answer it wants and the
-names it mentions. Every later stage (sentence scoring, the lead extract, the kind check) reads
-the `Question` built here instead of parsing the text again."""
+"""What a question asks for, worked out once per question: the kind of answer it wants, the
+entity types such an answer has, and the names it mentions (spaCy's entities, qa.text.nlp).
+Every later stage (sentence scoring, the lead extract, the kind check, the short answer) reads
+the `Question` built here instead of parsing the text again.
+
+The typed expectation:
+  who / whom / whose       -> a person, an organisation or a group (PERSON ORG NORP GPE)
+  where                    -> a place (GPE LOC FAC)
+  when / what year / date  -> a date or time (DATE TIME)
+  how many / much / long / old / far ... -> a number, quantity, money, percent or duration
+  which X / what X         -> X's head noun looked up in HEAD_TYPES ("which official" -> PERSON)
+A question with none of these (why, how, what is ...) has no typed expectation."""
 from __future__ import annotations
 
 import re
 
-from qa.retrieval.condense import names
+from qa.text.nlp import Entity, Parsed, parse_question
 from qa.types import Filters, Question
 
 # "What is the name of the ambassador?" asks for a name as surely as "who" does.
 NAME_QUESTION = re.compile(r"\s*what(’s|'s| is| was| are| were)? the (full |first |last )?names? of\b", re.I)
-CONTEXT = re.compile(r"\s*\([^()]*\)\s*$")  # the names a condensed follow-up carries as context
 STATEMENT_QUESTION = re.compile(r"\s*what (did|does|do|has|have|had|will|would) .{1,80}? "
                                 r"(say|said|tell|told|tweet|write|wrote|reply|answer|announce|claim|argue)\b", re.I)
-_CUES = (("how many", "number"), ("how much", "number"), ("how long", "number"), ("how old", "number"),
-         ("how far", "number"), ("why", "cause"), ("who", "name"), ("whom", "name"), ("when", "date"),
-         ("what year", "date"), ("on what date", "date"), ("what date", "date"), ("in what year", "date"))
+DEFINITION = re.compile(r"\s*(?i:who|what)(’s|'s| is| was| are| were)\s+(?:the\s+)?(?:[A-Z][\w.’'-]*\s*)+\??\s*$")
+CAUSE = re.compile(r"\s*(why|for what reason|what (was|is|were|are) the reasons?)\b", re.I)
+
+PERSON = frozenset({"PERSON"})
+AGENT = frozenset({"PERSON", "ORG", "NORP", "GPE"})
+PLACE = frozenset({"GPE", "LOC", "FAC"})
+TIME = frozenset({"DATE", "TIME"})
+AMOUNT = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME"})
+NAME_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW"})
+
+# The head noun of "which X" / "what X", by the entity type its answer has. Roles and kinds of
+# thing, not names: the words a question uses for what it wants.
+HEAD_TYPES: dict[str, frozenset[str]] = {}
+for _labels, _heads in (
+    (PERSON, "person man woman boy girl official minister president leader politician actor actress singer rapper "
+             "player coach manager ceo executive chief founder judge justice senator governor mayor candidate "
+             "author writer director star athlete journalist reporter spokesman spokeswoman spokesperson "
+             "ambassador diplomat envoy king queen prince princess pope lawmaker representative congressman "
+             "congresswoman secretary general commander officer suspect victim defendant celebrity musician "
+             "comedian host anchor scientist doctor artist captain pilot chairman chairwoman chancellor premier speaker "
+             "winner nominee quarterback pitcher golfer boxer driver rider skier swimmer billionaire "
+             "businessman businesswoman entrepreneur investor owner husband wife son daughter father mother"),
+    (frozenset({"ORG"}), "company firm corporation business team club organization organisation group party agency "
+                         "network outlet newspaper magazine channel broadcaster studio university college school "
+                         "bank airline automaker retailer brand band label union court department ministry "
+                         "committee council charity startup manufacturer publisher league website newspaper paper "
+                         "station broadcaster"),
+    (frozenset({"GPE"}), "country nation city state town capital province region county territory republic"),
+    (PLACE, "place location island river mountain lake sea ocean airport stadium venue site area "
+            "neighborhood neighbourhood continent border port building"),
+    (TIME, "year day month date decade century week season time"),
+    (frozenset({"MONEY"}), "price cost amount fine salary fee budget sum"),
+    (frozenset({"PERCENT"}), "percentage percent rate share"),
+    (frozenset({"NORP"}), "nationality religion ethnicity"),
+    (frozenset({"EVENT"}), "event storm hurricane war tournament championship election battle"),
+    (frozenset({"WORK_OF_ART"}), "book film movie song album show series novel play painting"),
+    (frozenset({"PRODUCT"}), "product app vehicle device car phone drug vaccine"),
+    (frozenset({"LAW"}), "law bill act treaty"),
+):
+    for _head in _heads.split():
+        HEAD_TYPES[_head] = HEAD_TYPES.get(_head, frozenset()) | _labels
+
+_HOW = {"many": AMOUNT, "much": AMOUNT, "long": AMOUNT, "old": AMOUNT, "far": AMOUNT, "big": AMOUNT,
+        "large": AMOUNT, "tall": AMOUNT, "high": AMOUNT, "often": AMOUNT, "fast": AMOUNT}
+_WH = {"who": AGENT, "whom": AGENT, "whose": AGENT, "where": PLACE, "when": TIME}
+_NOUN_TAGS = ("NN", "NNS", "NNP", "NNPS")
+_MODIFIER_TAGS = ("JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "HYPH", "VBN", "CD", "POS", "PRP$", "DT")
+_TYPE_WORDS = {"PERSON": "person", "ORG": "organisation", "NORP": "group", "GPE": "place", "LOC": "place",
+               "FAC": "place", "DATE": "date", "TIME": "time", "CARDINAL": "number", "QUANTITY": "quantity",
+               "MONEY": "amount of money", "PERCENT": "percentage", "EVENT": "event", "WORK_OF_ART": "title",
+               "PRODUCT": "product", "LAW": "law"}
 
 
-def answer_kind(question: str) -> str | None:
-    """name, definition, number, cause, date, statement, or None (no kind that can be checked)."""
-    first = question.strip().lower()
-    if NAME_QUESTION.match(question):
-        return "name"
-    if re.match(r"(who|what) (is|was|are|were) [A-Z]", question.strip()[:1].lower() + question.strip()[1:]) \
-            and names(question):
-        return "definition"
-    for cue, kind in _CUES:
-        if first.startswith(cue):
-            return kind
-    if STATEMENT_QUESTION.match(question):
+def expected_types(parsed: Parsed, text: str) -> tuple[frozenset[str], str | None]:
+    """The entity labels an answer must hold, and the head noun of "which X" (None otherwise)."""
+    words = [t.text.lower() for t in parsed.tokens]
+    if NAME_QUESTION.match(text):
+        head = _head_after(parsed, words.index("of") + 1 if "of" in words else len(words))
+        return HEAD_TYPES.get(head or "", AGENT), head
+    first = next((i for i, w in enumerate(words) if w in _WH or w in ("which", "what", "how")), None)
+    if first is None:
+        return frozenset(), None
+    word, following = words[first], words[first + 1] if first + 1 < len(words) else ""
+    if word == "how":
+        return _HOW.get(following, frozenset()), None
+    if word in ("which", "what"):
+        head = _head_after(parsed, first + 1)
+        return HEAD_TYPES.get(head or "", frozenset()), head
+    return _WH[word], None
+
+
+def _head_after(parsed: Parsed, start: int) -> str | None:
+    """The head noun of the noun phrase opening at token `start` ("Russian official" -> official):
+    the last noun before the phrase ends."""
+    head = None
+    for token in parsed.tokens[start:start + 6]:
+        if token.tag == "POS":  # "the ferry's captain": the owner is not the head
+            head = None
+        elif token.tag in _NOUN_TAGS:
+            head = token.text.lower()
+        elif token.tag not in _MODIFIER_TAGS or head:
+            break
+    return head
+
+
+def answer_kind(text: str, expects: frozenset[str]) -> str | None:
+    """The kind the kind checks know: name, date, number, cause, statement, definition or None."""
+    if CAUSE.match(text):
+        return "cause"
+    if STATEMENT_QUESTION.match(text):
         return "statement"
+    if expects and expects <= TIME:
+        return "date"
+    if expects == AMOUNT or (expects and expects <= {"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}):
+        return "number"
+    if expects:
+        return "name"
+    if DEFINITION.match(text):
+        return "definition"
     return None
+
+
+def describe(expects: frozenset[str]) -> str:
+    """What was looked for, in words ("date", "person or organisation")."""
+    words = list(dict.fromkeys(_TYPE_WORDS.get(label, label.lower()) for label in sorted(expects)))
+    if expects == AMOUNT:
+        return "number"
+    return " or ".join(words[:3]) if words else "answer"
+
+
+def names_in(found: tuple[Entity, ...]) -> tuple[str, ...]:
+    """The names among entities (people, places, organisations, events, works), each once."""
+    return tuple(dict.fromkeys(e.text for e in found if e.label in NAME_LABELS))
 
 
 def understand(asked: str, condensed: str, vector, filters: Filters | None = None) -> Question:
     """The question as every stage reads it (`condensed` is what is answered)."""
-    return Question(asked=asked, condensed=condensed, vector=vector, filters=filters, kind=answer_kind(condensed),
-                    names=tuple(names(condensed)), asked_names=tuple(names(CONTEXT.sub("", condensed))),
-                    wants_name=bool(NAME_QUESTION.match(condensed)))
+    parsed = parse_question(condensed)
+    expects, head = expected_types(parsed, condensed)
+    names = names_in(parsed.entities)
+    if DEFINITION.match(condensed) and names and not NAME_QUESTION.match(condensed):
+        expects, head = frozenset(), None  # "Who is Qalibaf?" wants a description, not another name
+    kind = answer_kind(condensed, expects)
+    if kind == "definition" and not names:
+        kind = None  # "What is the plan?": nothing to define by name
+    return Question(asked=asked, condensed=condensed, vector=vector, filters=filters, kind=kind,
+                    names=names, asked_names=names, wants_name=bool(NAME_QUESTION.match(condensed)),
+                    expects=expects, head=head, entities=parsed.entities)
