@@ -46,7 +46,9 @@ def evaluate(engine: Engine, verbose: bool = False) -> dict:
         for turn in item["turns"]:
             answer = engine.ask(turn["q"], history)
             verdicts.append(turn_right(answer, turn["expect"]))
-            history += [Turn("user", turn["q"]), Turn("assistant", answer.answer)]
+            # as the chat keeps it: each answer with its result (the question as understood, the
+            # short answer, the citations), what follow-ups are understood from
+            history += [Turn("user", turn["q"]), Turn("assistant", answer.answer, answer.to_json())]
             if verbose:
                 mark = "ok " if verdicts[-1] else "BAD"
                 print(f"{mark} {item['id']} {turn['q']!r} -> {answer.condensed_question!r}: "

@@ -164,7 +164,7 @@ class Engine:
         loaded = self._current()
         if no_question_content(asked, loaded.store.knows):  # "ok", "thanks", keyboard noise: no search
             return Answer(asked, True, [], condensed_question=None, abstention=NOTHING_ASKED)
-        condensed = condense(asked, history)
+        condensed = condense(asked, history, loaded.spans.choose if loaded.spans else None)
         understood = understand(asked, condensed, self._embed_query(condensed), valid_filters(filters))
         passages = loaded.retriever.search(condensed, understood.vector, valid_k(k, self.settings.answer_k),
                                            filters=understood.filters)

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         0.85, ge=0.0, le=1.0, description="A short answer is shown only when the readings of the cited extracts agree "
         "at least this much (chosen on news dev for precision >= 0.85 among the short answers shown: "
         "bench/results/short-answers.md).")
+    answer_type_weight: float = Field(
+        1.0, ge=0.0, le=1.0, description="A sentence with no entity of the type the question asks for (a date for "
+        "'when', a person for 'which official') keeps this share of its score (1: types are not weighed).")
+    typed_sentences: int = Field(
+        6, ge=0, le=50, description="The best sentences of an answer whose entities are read to weigh types "
+        "(spaCy, about 3 ms a sentence the first time it is read).")
     reader_weight: float = Field(
         0.3, ge=0.0, le=1.0, description="Share of the reader's probability in a sentence's score "
         "(the rest is relevance); chosen on news dev with XQuAD/COVID-QA dev no worse (bench/results/news.md).")

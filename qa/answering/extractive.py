@@ -10,7 +10,7 @@ from qa.retrieval.relevance import PassageSentence, RelevanceScorer, passage_sen
 from qa.store.base import DocFields, StoreReader
 from qa.text.lexical import terms
 from qa.text.nlp import entities
-from qa.text.questions import understand
+from qa.text.questions import HEAD_TYPES, understand
 from qa.text.sentences import split_sentences
 from qa.types import Answer, Citation, Hit, Part, Question, Segment
 
@@ -54,12 +54,15 @@ class Tuning:
     require_types: bool
     rules: frozenset[str] = frozenset(ANSWER_RULES)  # the hand rules applied (Settings.answer_rules)
     extra_ratio: float = EXTRA_RATIO
+    type_weight: float = 1.0  # a sentence without an entity of the expected type keeps this share of its score
+    typed_sentences: int = 6  # the best sentences whose entities are read for that
 
     @classmethod
     def from_settings(cls, settings) -> "Tuning":
         return cls(settings.abstain_threshold, settings.max_answer_sentences, settings.reader_weight,
                    settings.reader_threshold, settings.reader_sentences, settings.answer_type_check,
-                   settings.rules)
+                   settings.rules, type_weight=settings.answer_type_weight,
+                   typed_sentences=settings.typed_sentences)
 
 
 class ExtractiveAnswerer:
@@ -127,7 +130,19 @@ class ExtractiveAnswerer:
         for sentence, prob in zip(top, self.reader.score(question.condensed, [s.text for s in top])):
             sentence.answer_prob = float(prob)
             sentence.score = weight * sentence.answer_prob + (1 - weight) * sentence.relevance
+        top = sorted(top, key=_order)
+        self._weigh_types(question, top[:self.tuning.typed_sentences])
         return sorted(top, key=_order) + ranked[self.tuning.reader_sentences:]
+
+    def _weigh_types(self, question: Question, best: list[PassageSentence]) -> None:
+        """A sentence that holds no entity of the type the question asks for (no date for "when",
+        no person for "which official") other than the question's own cannot be its answer
+        alone: it keeps `type_weight` of its score."""
+        if not question.expects or self.tuning.type_weight >= 1.0:
+            return
+        for sentence in best:
+            if not has_expected(question, sentence.text):
+                sentence.score *= self.tuning.type_weight
 
     def _passage_sentences(self, question: Question, passages: list[Hit]) -> list[list[PassageSentence]]:
         """What the reranker scored, when it ran; else the sentences are built and scored here."""
@@ -157,7 +172,9 @@ class ExtractiveAnswerer:
         """Extend a sentence that lacks what the question asks for (a name, a date, a number)
         by the next sentence of its paragraph when that one has it: 'X delivered the letter
         to his counterpart. ... the meeting with <name> ...'."""
-        if not question.expects or has_expected(question, sentence.text):
+        if not question.expects:
+            return sentence
+        if has_expected(question, sentence.text) and not ("PERSON" in question.expects and _ROLE_REFERENCE.search(sentence.text)):
             return sentence
         return _with_next(sentence, texts, lambda text: has_expected(question, text))
 
@@ -176,6 +193,15 @@ class ExtractiveAnswerer:
             attribution = f"According to {_attribution(doc)}" if len(order) > 1 else None
             segments.append(Segment(attribution, tuple(parts)))
         return Answer(question.asked, False, citations, segments, passages, question.condensed, self.name)
+
+
+# "…delivered the letter to his Russian counterpart." names a person only by a role whose name
+# the next sentence usually gives: asked who, the extract takes that sentence in too.
+_ROLE_REFERENCE = re.compile(
+    r"\b(?:his|her|their|its)\s+(?:[\w-]+\s+){0,2}?(?:" + "|".join(sorted(
+        {h for h, labels in HEAD_TYPES.items() if labels == {"PERSON"}} | {
+            "counterpart", "successor", "predecessor", "deputy", "aide", "adviser", "advisor", "rival", "opponent",
+            "partner", "colleague", "friend", "boss", "host", "guest", "envoy", "emissary"})) + r")s?\b", re.I)
 
 
 def _antecedent(sentence: PassageSentence, texts: DocumentTexts) -> PassageSentence:
@@ -305,6 +331,7 @@ def answer_entities(question: Question, text: str):
     known = question.known
     return [e for e in entities([text])[0]
             if e.label in question.expects and e.text.lower() not in known
+            and (e.label != "NORP" or e.text.endswith("s"))  # "Russian" describes; "Russians" may be who
             and not any(e.text.lower() in k or k in e.text.lower() for k in known)]
 
 

@@ -70,16 +70,31 @@ class SpanReader(PairModel):
         super().__init__(path, MODELS / "span.json", "longest_first", 1)
         self.pool = ThreadPoolExecutor(max_workers=threads or min(4, os.cpu_count() or 1))
 
-    def read(self, question: str, citations: list[Citation]) -> list[Reading]:
-        """Each extract's best span, for those where a span is likelier than "no answer"."""
+    def read(self, question: str, citations: list[Citation],
+             candidates: list[list[tuple[int, int]]] | None = None) -> list[Reading]:
+        """Each extract's best span, for those where a span is likelier than "no answer". With
+        `candidates` (per extract, character spans of entities of the type the question asks
+        for), the reading is the likeliest of those spans instead: the reader chooses among typed
+        answers rather than any words."""
         encodings = self.tokenizer.encode_batch([(question, c.quote) for c in citations])
         readings = []
-        for citation, encoding, outputs in zip(citations, encodings, self.pool.map(self.run, encodings)):
-            starts, ends = (o.reshape(-1) for o in outputs)
-            found = _best_span(encoding, _log_softmax(starts), _log_softmax(ends))
+        for i, (citation, encoding, outputs) in enumerate(zip(citations, encodings, self.pool.map(self.run, encodings))):
+            starts, ends = (_log_softmax(o.reshape(-1)) for o in outputs)
+            if candidates is None:
+                found = _best_span(encoding, starts, ends)
+            else:
+                found = _best_candidate(encoding, starts, ends, candidates[i])
             if found is not None:
                 readings.append(Reading(citation, *found))
         return readings
+
+
+    def choose(self, question: str, text: str, spans: list[tuple[int, int]] | None) -> str | None:
+        """The words of `text` that answer `question` (among `spans` when given), or None."""
+        encoding = self.tokenizer.encode(question, text)
+        starts, ends = (_log_softmax(o.reshape(-1)) for o in self.run(encoding))
+        found = _best_span(encoding, starts, ends) if spans is None else _best_candidate(encoding, starts, ends, spans)
+        return text[found[0]:found[1]] if found else None
 
 
 def _best_span(encoding, starts: np.ndarray, ends: np.ndarray) -> tuple[int, int, float] | None:
@@ -94,6 +109,24 @@ def _best_span(encoding, starts: np.ndarray, ends: np.ndarray) -> tuple[int, int
     if where is None:
         return None
     return encoding.offsets[where[0]][0], encoding.offsets[where[1]][1], float(np.exp(best))
+
+
+def _best_candidate(encoding, starts: np.ndarray, ends: np.ndarray,
+                    spans: list[tuple[int, int]]) -> tuple[int, int, float] | None:
+    """(start, end, probability) of the likeliest of the given character spans of the extract
+    (each read from the token that opens it to the token that closes it), or None."""
+    tokens = [(i, a, b) for i, (seq, (a, b)) in enumerate(zip(encoding.sequence_ids, encoding.offsets))
+              if seq == 1 and b > a]
+    best = None
+    for start, end in spans:
+        inside = [(i, a, b) for i, a, b in tokens if a >= start and b <= end]
+        if not inside:
+            continue  # cut off by the reader's length limit
+        first, last = inside[0][0], inside[-1][0]
+        probability = float(np.exp(starts[first] + ends[last]))
+        if best is None or probability > best[2]:
+            best = (start, end, probability)
+    return best
 
 
 def _log_softmax(values: np.ndarray) -> np.ndarray:
@@ -118,12 +151,26 @@ def agreed(question: str, readings: list[Reading]) -> ShortAnswer | None:
     return ShortAnswer(first.text, c.doc_id, c.start + first.start, c.start + first.end, score, c.n)
 
 
+def typed_candidates(question: Question, citations: list[Citation]) -> list[list[tuple[int, int]]] | None:
+    """Per extract, the entities of the type the question asks for (not its own names), as
+    character spans of the extract; None when the question has no typed expectation."""
+    if not question.expects:
+        return None
+    from qa.answering.extractive import answer_entities
+
+    return [[(e.start, e.end) for e in answer_entities(question, c.quote)] for c in citations]
+
+
 def with_short_answer(answer: Answer, question: Question, reader: SpanReader | None, threshold: float) -> Answer:
     """The answer with its short answer when the question asks for a thing and the readings of
-    its extracts agree at least `threshold`; else unchanged (short_answer None)."""
+    its extracts agree at least `threshold`; else unchanged (short_answer None). A typed question
+    ("when", "how many", "which official") is answered only by an entity of its type."""
     if reader is None or answer.abstained or not answer.citations or not asks_for_a_thing(question.condensed):
         return answer
-    short = agreed(question.condensed, reader.read(question.condensed, answer.citations))
+    candidates = typed_candidates(question, answer.citations)
+    if candidates is not None and not any(candidates):
+        candidates = None  # none of its type in the extracts ("where": "at his dacha"): any words may answer
+    short = agreed(question.condensed, reader.read(question.condensed, answer.citations, candidates))
     if short is None or short.score < threshold:
         return answer
     return replace(answer, short_answer=short)

@@ -25,7 +25,11 @@ GROUP_LABELS = ("ORG", "NORP", "GPE")
 PLACE_LABELS = ("GPE", "LOC", "FAC")
 THING_LABELS = ("EVENT", "WORK_OF_ART", "PRODUCT", "LAW", "ORG")
 _WH_WORDS = ("who", "whom", "whose", "what", "which", "when", "where", "why", "how")
-_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??\s*$|^\s*and\s+(?P<y>[^?]+?)\s*\?\s*$", re.I)
+_ABOUT = re.compile(r"^\s*(?i:and\s+)?(?i:what|how)\s+(?i:about)\s+(?P<x>.+?)\s*\??\s*$"
+                    r"|^\s*(?i:and)\s+(?P<y>(?:the\s+)?[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*){0,3})\s*\??\s*$")
+# "it" that points at nothing: "Is it true that ...", "it seems", "Was it reported ..."
+_PLEONASTIC_IT = re.compile(r"\bit\s+(?:is|was|'s|seems|seemed|appears|appeared|looks|would be|will be)\s+"
+                            r"(?:\w+\s+){0,2}?(?:that|to|true|false|likely|possible|clear|said|reported)\b", re.I)
 # A turn made only of a question phrase: "Since when?", "Why?", "How many?", "Where exactly?"
 _BARE = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?P<wh>(?:since|until|from|for|by|in)?\s*(?:when|where|why|how"
                    r"(?:\s+(?:many|much|long|old|far|often))?|who|what|which)(?:\s+(?:exactly|then|instead))?)\s*\??\s*$",
@@ -46,7 +50,7 @@ class Exchange:
     extract: str  # the first cited extract, or the answer's plain text
 
 
-def exchanges(history: list[Turn]) -> list[Exchange]:
+def exchanges(history: list[Turn], read=None) -> list[Exchange]:
     """The conversation as data: each user turn, resolved against the turns before it unless its
     answer says how it was understood, with the answer that followed it."""
     found: list[Exchange] = []
@@ -57,11 +61,15 @@ def exchanges(history: list[Turn]) -> list[Exchange]:
         result = (reply.result if reply else None) or {}
         understood = result.get("condensed_question")
         question = understood if isinstance(understood, str) and understood.strip() else \
-            _resolved(turn.content, found)
+            _resolved(turn.content, found, read)
         short = (result.get("short_answer") or {}).get("text") if isinstance(result.get("short_answer"), dict) else None
         citations = result.get("citations") or []
         first = citations[0].get("quote") if citations and isinstance(citations[0], dict) else None
-        extract = first if isinstance(first, str) else _plain(reply.text if reply else "")
+        if isinstance(first, str):
+            extract = first
+        else:  # no result: the answer's text, if it cites anything (an abstention names nobody)
+            said = reply.text if reply and not result else ""
+            extract = _plain(said) if "[1]" in said else ""
         found.append(Exchange(question, short if isinstance(short, str) else None, extract))
     return found
 
@@ -72,9 +80,12 @@ def _plain(answer: str) -> str:
     return re.sub(r"^According to [^:]*: ", "", first).strip()
 
 
-def condense(question: str, history: list[Turn]) -> str:
-    """The question as it would be asked without the conversation (unchanged when it stands alone)."""
-    return _resolved(question, exchanges(history))
+def condense(question: str, history: list[Turn], read=None) -> str:
+    """The question as it would be asked without the conversation (unchanged when it stands alone).
+    `read(question, text, spans)` (optional: the span reader) says which words of `text` answer
+    `question`, among `spans` when given: who answered an earlier "who" question when its
+    extract names several people and the answer carried no short answer."""
+    return _resolved(question, exchanges(history, read), read)
 
 
 def no_question_content(question: str, known_term) -> bool:
@@ -93,11 +104,11 @@ def no_question_content(question: str, known_term) -> bool:
     return not any(known_term(t) for t in terms(question))
 
 
-def _resolved(question: str, earlier: list[Exchange]) -> str:
+def _resolved(question: str, earlier: list[Exchange], read=None) -> str:
     if not earlier:
         return question
     last = earlier[-1]
-    return (_ellipsis(question, last) or _bare(question, last) or _pronouns(question, earlier)) or question
+    return (_ellipsis(question, last) or _bare(question, last) or _pronouns(question, earlier, read)) or question
 
 
 def _ellipsis(question: str, last: Exchange) -> str | None:
@@ -141,7 +152,7 @@ def _after_question_phrase(parsed: Parsed, text: str) -> str | None:
     return None
 
 
-def _pronouns(question: str, earlier: list[Exchange]) -> str | None:
+def _pronouns(question: str, earlier: list[Exchange], read=None) -> str | None:
     """Each pronoun resolved in place when one referent is clear."""
     parsed = parse_question(question)
     own = parsed.entities
@@ -155,10 +166,10 @@ def _pronouns(question: str, earlier: list[Exchange]) -> str | None:
         form = table[word]
         if form == "possessive" and any(e.label in labels and e.start < token.start for e in own):
             continue  # "What did Putin say about his health?": the question names him itself
-        if word in THING and (own or _has_noun(parsed, token)):
+        if word in THING and (any(e.label in labels for e in own) or _PLEONASTIC_IT.search(question)):
             continue  # "Is it true that ...": "it" points at nothing earlier
         # "Did Qalibaf meet him?": him is not Qalibaf
-        referent = _referent(word, labels, earlier, exclude={e.text for e in own})
+        referent = _referent(word, labels, earlier, exclude={e.text for e in own}, read=read)
         if referent is None:
             continue
         if word == "her":  # "her role" is possessive; "ask her" is not
@@ -170,15 +181,33 @@ def _pronouns(question: str, earlier: list[Exchange]) -> str | None:
     there = re.search(r"\bthere\b", question, re.I)
     if there and not any(e.label in PLACE_LABELS for e in own) and not re.match(r"\s*(is|are|was|were)\b",
                                                                                  question[there.end():], re.I):
-        place = _place(earlier)
+        place = _place(earlier, read)
         if place:
-            replacements.append((there.start(), there.end(), f"in {place}"))
+            opens = place.split(" ", 1)[0].lower() in ("in", "at", "on", "near", "inside", "outside", "to")
+            replacements.append((there.start(), there.end(), place if opens else f"in {place}"))
+    if not own and not replacements:
+        replacements += _demonstrative(parsed, earlier[-1])
     if not replacements:
         return None
     resolved = question
     for start, end, text in sorted(replacements, reverse=True):
         resolved = resolved[:start] + text + resolved[end:]
     return _instead_of(resolved, used, earlier[-1])
+
+
+def _demonstrative(parsed: Parsed, last: Exchange) -> list[tuple[int, int, str]]:
+    """"How long is that quarantine?": the thing the last question was about owns it (its first
+    name: "Putin's quarantine"), when the follow-up names nothing itself."""
+    named = [e.text for e in parse_question(last.question).entities if e.label in PEOPLE_LABELS + GROUP_LABELS]
+    tokens = parsed.tokens
+    for i, token in enumerate(tokens[:-1]):
+        following = [t.tag for t in tokens[i + 1:i + 4]]
+        noun = next((tag for tag in following if tag != "JJ"), "")
+        if token.text.lower() in ("that", "this", "these", "those") and token.tag == "DT" \
+                and noun in ("NN", "NNS") and named:
+            owner = named[0]
+            return [(token.start, token.start + len(token.text), owner + ("'" if owner.endswith("s") else "'s"))]
+    return []
 
 
 def _pronoun_table(word: str):
@@ -191,22 +220,24 @@ def _pronoun_table(word: str):
     return None, ()
 
 
-def _has_noun(parsed: Parsed, pronoun) -> bool:
-    return any(t.tag in ("NN", "NNS", "NNP", "NNPS") for t in parsed.tokens if t.start != pronoun.start)
-
-
-def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclude: set[str]) -> str | None:
+def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclude: set[str],
+              read=None) -> str | None:
     """Who or what a pronoun points at: the answer to a "who" question when the last question
     asked who; else the last such entity the last question names; else one its answer names
     (for "they", the people its answer names together)."""
     last = earlier[-1]
     asked = parse_question(last.question)
+    if word in THING or word in GROUP:
+        answered = _answer_thing(last, asked, read)
+        if answered:
+            return answered  # "Which faction ...?" then "Who leads it?": the faction that answered
     if word in THING:
-        return _thing(asked, last.question)
+        named = [e.text for e in asked.entities if e.label in labels and e.text not in exclude]
+        return named[0] if named else _thing(asked, last.question)
     if _about_one(asked, last.question) and word in PERSONAL:
         return asked.entities[0].text  # "Who is Abdollahian?" then "he": whatever label the name got
     if labels == PEOPLE_LABELS and _asks_who(asked):
-        answered = _answer_person(last, asked)
+        answered = _answer_person(last, asked, read)
         if answered and answered not in exclude:
             return answered
     for exchange in reversed(earlier):
@@ -236,18 +267,33 @@ def _asks_who(parsed: Parsed) -> bool:
     return any(t.text.lower() in ("who", "whom") for t in parsed.tokens[:3]) and not DEFINITION.match(text.replace(" ?", "?"))
 
 
-def _answer_person(last: Exchange, asked: Parsed) -> str | None:
+def _answer_person(last: Exchange, asked: Parsed, read=None) -> str | None:
     """The person who answered a "who" question: its short answer, else the one new person its
-    first extract names."""
+    first extract names, else the one of them the span reader picks."""
     known = {e.text.lower() for e in asked.entities}
     if last.short_answer:
         found = [e for e in entities([last.short_answer])[0] if e.label in PEOPLE_LABELS]
         if found:
             return found[0].text
-    new = [e.text for e in entities([last.extract])[0] if e.label == "PERSON" and e.text.lower() not in known
+    new = [e for e in entities([last.extract])[0] if e.label == "PERSON" and e.text.lower() not in known
            and not any(e.text.lower() in k or k in e.text.lower() for k in known)] if last.extract else []
-    new = list(dict.fromkeys(new))
-    return new[0] if len(new) == 1 else None
+    names = list(dict.fromkeys(e.text for e in new))
+    if len(names) == 1:
+        return names[0]
+    if len(names) > 1 and read is not None:
+        return read(last.question, last.extract, [(e.start, e.end) for e in new])
+    return None
+
+
+def _answer_thing(last: Exchange, asked: Parsed, read=None) -> str | None:
+    """The answer to a "which X" / "what X" question ("Which faction ...?"): its short answer, or
+    what the span reader reads in its first extract."""
+    words = [t.text.lower() for t in asked.tokens[:2]]
+    if len(words) < 2 or words[0] not in ("which", "what") or asked.tokens[1].tag not in ("NN", "NNS", "JJ"):
+        return None
+    if last.short_answer:
+        return last.short_answer
+    return read(last.question, last.extract, None) if read is not None and last.extract else None
 
 
 def _thing(asked: Parsed, text: str) -> str | None:
@@ -267,14 +313,18 @@ def _thing(asked: Parsed, text: str) -> str | None:
     return phrase
 
 
-def _place(earlier: list[Exchange]) -> str | None:
+def _place(earlier: list[Exchange], read=None) -> str | None:
+    """Where "there" is: the place the last question named; after a "where" question, its answer."""
     last = earlier[-1]
     asked = parse_question(last.question)
     named = [e for e in asked.entities if e.label in PLACE_LABELS]
     if named:
         return named[-1].text
-    if last.short_answer and any(t.text.lower() == "where" for t in asked.tokens[:2]):
-        return last.short_answer
+    if any(t.text.lower() == "where" for t in asked.tokens[:2]):
+        if last.short_answer:
+            return last.short_answer
+        if read is not None and last.extract:
+            return read(last.question, last.extract, None)
     in_answer = [e for e in entities([last.extract])[0] if e.label in PLACE_LABELS] if last.extract else []
     return in_answer[0].text if in_answer else None
 
