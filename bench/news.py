@@ -19,6 +19,7 @@ import argparse
 import gzip
 import json
 import math
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -61,7 +62,27 @@ def _contains(answers: list[str], quotes: list[str]) -> bool:
     return bool(text) and any(a in text for a in answers)
 
 
-def evaluate(engine: Engine, questions: list[dict]) -> dict:
+def question_kind(question: str) -> str:
+    """The question word, as the funnel groups questions (the same in every version of the code)."""
+    low = question.lower()
+    for kind, pattern in (("how many/much/long", r"\bhow (many|much|long|old|far)\b"), ("why", r"\bwhy\b"),
+                          ("who", r"\b(who|whom|whose)\b"), ("when", r"\b(when|what year|what date)\b"),
+                          ("where", r"\bwhere\b"), ("which/what X", r"\b(which|what) [a-z]+\b(?<!what is)"),
+                          ("how", r"\bhow\b"), ("what", r"\bwhat\b")):
+        if re.search(pattern, low):
+            return kind
+    return "other"
+
+
+def _funnel(engine: Engine, q: dict, answer) -> dict:
+    """Where a question is lost: the stating document among the passages read, a stating sentence
+    among the reader's candidates, the answer inside the cited extracts, inside the first."""
+    candidates = engine.sentences(q["question"])[:engine.settings.reader_sentences]
+    return {"funnel_retrieved": any(p.doc_id in q["stating"] for p in answer.passages),
+            "funnel_candidate": any(_contains(q["answers"], [s.text]) for s in candidates)}
+
+
+def evaluate(engine: Engine, questions: list[dict], funnel: bool = False) -> dict:
     """Totals, and each question's outcomes (kept for paired comparisons between two runs)."""
     outcomes, seconds = {}, []
     for q in questions:
@@ -69,8 +90,10 @@ def evaluate(engine: Engine, questions: list[dict]) -> dict:
         everywhere = engine.ask(q["question"])
         seconds.append(time.perf_counter() - started)
         own = engine.ask(q["question"], filters=Filters(doc_ids=tuple(q["results"])))
-        row = {"own_answered": not own.abstained,
+        row = {"own_answered": not own.abstained, "kind": question_kind(q["question"]),
                "stating_first": bool(everywhere.citations) and everywhere.citations[0].doc_id in q["stating"]}
+        if funnel:
+            row.update(_funnel(engine, q, everywhere))
         for name, answer in (("all", everywhere), ("own", own)):
             quotes = [c.quote for c in answer.citations]
             row[f"{name}_contained"] = _contains(q["answers"], quotes)
@@ -84,6 +107,20 @@ def evaluate(engine: Engine, questions: list[dict]) -> dict:
     seconds.sort()
     return {**counts, "questions": len(questions), "outcomes": outcomes,
             "p50_s": seconds[len(seconds) // 2] if seconds else 0.0}
+
+
+def funnel_table(outcomes: dict) -> str:
+    """Per question kind, all articles: how many questions reach each stage."""
+    lines = ["| kind | questions | stating document read | stating sentence among the reader's candidates | "
+             "answer in the cited extracts | in the first extract |", "|---|---|---|---|---|---|"]
+    kinds = sorted({r["kind"] for r in outcomes.values()}, key=lambda k: -sum(r["kind"] == k for r in outcomes.values()))
+    for kind in kinds + ["all"]:
+        rows = [r for r in outcomes.values() if kind == "all" or r["kind"] == kind]
+        n = len(rows)
+        cells = [f"{sum(bool(r.get(k)) for r in rows)} ({sum(bool(r.get(k)) for r in rows) / n:.2f})"
+                 for k in ("funnel_retrieved", "funnel_candidate", "all_contained", "all_first")]
+        lines.append(f"| {kind} | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 OUTCOMES = ("all_contained", "all_first", "stating_first", "own_contained", "own_first", "own_answered",
@@ -202,6 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "qa-news")
     parser.add_argument("--sweep", action="store_true", help="only the abstention signals per threshold")
     parser.add_argument("--save", type=Path, default=None, help="each question's outcomes, as JSON")
+    parser.add_argument("--funnel", action="store_true", help="also where each question is lost, per question kind")
     parser.add_argument("--against", type=Path, default=None,
                         help="an earlier run's --save file: adds paired changes against it")
     args = parser.parse_args(argv)
@@ -219,8 +257,10 @@ def main(argv: list[str] | None = None) -> None:
             args.out.write_text(text)
         print(text)
         return
-    result = evaluate(engine, questions)
+    result = evaluate(engine, questions, args.funnel)
     text = report(args.split, result, ingested.documents, ingested.chunks, settings, args.limit)
+    if args.funnel:
+        text += "\nWhere questions are lost (all articles), by question word:\n\n" + funnel_table(result["outcomes"])
     if args.save:
         args.save.write_text(json.dumps(result["outcomes"], indent=0))
     if args.against:

@@ -80,3 +80,19 @@ def test_a_real_question_is_not_taken_for_noise(turn):
     from qa.retrieval.condense import no_question_content
 
     assert not no_question_content(turn, lambda term: term in {"putin", "meet", "letter"})
+
+
+def test_a_turn_with_nothing_to_look_up_gets_one_line_and_no_search(tmp_path):
+    from conftest import SEEDS
+    from qa.engine import NOTHING_ASKED, Engine
+    from qa.settings import Settings
+
+    engine = Engine(Settings(store_dir=tmp_path / "store", embedding_model="hash", short_answers=False))
+    engine.ingest([SEEDS])
+    searched = []
+    engine._current().retriever.search = lambda *a, **k: searched.append(a) or []
+    for turn in ("thanks!", "asdfgh qwerty", "ok"):
+        answer = engine.ask(turn, [Turn("user", "Who is Qalibaf?"), Turn("assistant", "The speaker. [1]")])
+        assert answer.abstained and answer.answer == NOTHING_ASKED and "\n" not in answer.answer
+        assert answer.condensed_question is None and not answer.passages
+    assert searched == []

@@ -31,6 +31,9 @@ DIALOGUES = [
     ["What was Khamenei's letter to Putin about?", "And what about Biden?"],
     ["Who is Zarif?", "When did he meet Putin?"],
     ["Who is Volodin?", "Did Qalibaf meet him?", "What did the Iranian media report?"],
+    ["Where did Qalibaf travel to deliver the letter?", "Who did he meet there instead of Putin?"],
+    ["How does Putin meet government officials?", "Since when?"],
+    ["Who wrote a letter to Mikhail Gorbachev?", "And what about Putin?", "thanks!"],
 ]
 _LINK = re.compile(r"\(/source/([^?)]+)\?start=(\d+)&end=(\d+)#cited\)")
 
@@ -54,9 +57,11 @@ def _key(result: dict) -> tuple:
 
 
 def _history(turns: list[str], results: list[dict]) -> list[dict]:
+    """As the chat keeps it: each answer with its result, what follow-ups are understood from."""
     history = []
     for question, result in zip(turns, results):
-        history += [{"role": "user", "content": question}, {"role": "assistant", "content": result["answer"]}]
+        history += [{"role": "user", "content": question},
+                    {"role": "assistant", "content": result["answer"], "result": result}]
     return history
 
 
@@ -100,6 +105,8 @@ def _chat(url: str) -> list[list[tuple]]:
             message = message if isinstance(message, str) else message[0]["text"]
             understood = re.search(r"\*Understood as: (.+?)\*\n", message)
             condensed = understood.group(1).replace("\\", "") if understood else question
+            if "does not look like a question" in message:
+                condensed = None  # a turn with nothing to look up is not rewritten
             cited = list(dict.fromkeys((d, int(s), int(e)) for d, s, e in _LINK.findall(message)))
             keys.append((condensed, cited))
         out.append(keys)
@@ -136,4 +143,10 @@ def test_every_face_understands_each_dialogue_the_same_way(served, tmp_path):
         for dialogue, expected, got in zip(DIALOGUES, rest, understood):
             assert got == expected, f"{name} differs from REST on {dialogue}"
     follow_up = rest[0][1]
-    assert "Putin" in follow_up[0] and any(doc == "001_fef7cdd3c9f4f1a3" for doc, *_ in follow_up[1])
+    assert follow_up[0] == "Who did Qalibaf meet instead of Putin?"
+    assert any(doc == "001_fef7cdd3c9f4f1a3" for doc, *_ in follow_up[1])
+    there = rest[DIALOGUES.index(["Where did Qalibaf travel to deliver the letter?",
+                                  "Who did he meet there instead of Putin?"])][1]
+    assert there[0] == "Who did Qalibaf meet in Moscow instead of Putin?"
+    thanks = rest[-1][2]
+    assert thanks == (None, [])  # nothing to look up: no search, no citations

@@ -31,6 +31,9 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
 
     engine = engine or Engine(settings)
     engine.store  # load the index and the model once, before the first request
+    from qa.text.nlp import warm
+
+    warm()  # and spaCy's pipeline (3 s), which every question reads
     app = create_api(engine)
     mount_mcp(app, engine, settings.host, settings.api_key)
 
