@@ -10,7 +10,7 @@ from qa.retrieval.relevance import PassageSentence, RelevanceScorer, passage_sen
 from qa.store.base import DocFields, StoreReader
 from qa.text.lexical import terms
 from qa.text.nlp import entities
-from qa.text.questions import HEAD_TYPES, understand
+from qa.text.questions import HEAD_TYPES, describe, understand
 from qa.text.sentences import split_sentences
 from qa.types import Answer, Citation, Hit, Part, Question, Segment
 
@@ -82,7 +82,7 @@ class ExtractiveAnswerer:
         leading = self._answering(chosen, question, texts) if chosen else None
         if leading is None:  # nothing is about the question, or nothing answers of the kind asked for
             return Answer(question.asked, True, [], passages=passages, condensed_question=question.condensed,
-                          abstention=ABSTENTION)
+                          abstention=_missing(question) if chosen else ABSTENTION)
         first, lead = leading
         rest = chosen[:first] + chosen[first + 1:]
         if "quotes" in self.tuning.rules:
@@ -202,6 +202,14 @@ _ROLE_REFERENCE = re.compile(
         {h for h, labels in HEAD_TYPES.items() if labels == {"PERSON"}} | {
             "counterpart", "successor", "predecessor", "deputy", "aide", "adviser", "advisor", "rival", "opponent",
             "partner", "colleague", "friend", "boss", "host", "guest", "envoy", "emissary"})) + r")s?\b", re.I)
+
+
+def _missing(question: Question) -> str:
+    """What an abstention for want of the asked-for kind says: what was looked for."""
+    wanted = {"statement": "statement by them", "date": "date", "number": "number"}.get(
+        question.kind or "", describe(question.expects))
+    return (f"No {wanted} for this in the corpus: the passages about it never state one. "
+            "The closest passages are listed below.")
 
 
 def _antecedent(sentence: PassageSentence, texts: DocumentTexts) -> PassageSentence:
