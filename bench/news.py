@@ -168,6 +168,28 @@ def sweep(engine: Engine, questions: list[dict]) -> str:
     return _first_sentence_table(replay) + "\n" + _abstention_table(pairs)
 
 
+def sweep_types(engine: Engine, questions: list[dict]) -> str:
+    """Choosing the answer-type weight on dev without re-asking per value: each question's
+    candidates are scored once (types not weighed), each of the best `typed_sentences` is marked
+    with whether it holds an entity of the expected type, and the first sentence is replayed per
+    weight."""
+    from qa.answering.extractive import has_expected
+    from qa.text.questions import understand
+
+    replay = []
+    depth = engine.settings.typed_sentences
+    for q in questions:
+        question = understand(q["question"], q["question"], None)
+        ranked = engine.sentences(q["question"])
+        replay.append([(s.score, i >= depth or has_expected(question, s.text), _contains(q["answers"], [s.text]))
+                       for i, s in enumerate(ranked)])
+    lines = ["| type weight | first sentence holds the answer |", "|---|---|"]
+    for weight in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.2):
+        right = sum(max(c, key=lambda x: x[0] * (1.0 if x[1] else weight))[2] for c in replay if c)
+        lines.append(f"| {weight} | {right / len(replay):.3f} ({right}/{len(replay)}) |")
+    return "\n".join(lines) + "\n"
+
+
 READ_DEPTHS = (8, 16, 24)
 WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
@@ -238,6 +260,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="default: bench/results/news.md (full dev runs)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "qa-news")
     parser.add_argument("--sweep", action="store_true", help="only the abstention signals per threshold")
+    parser.add_argument("--sweep-types", action="store_true", help="only the answer-type weight, replayed")
     parser.add_argument("--save", type=Path, default=None, help="each question's outcomes, as JSON")
     parser.add_argument("--funnel", action="store_true", help="also where each question is lost, per question kind")
     parser.add_argument("--against", type=Path, default=None,
@@ -250,6 +273,12 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings(store_dir=folder / "store")
     engine = Engine(settings)
     ingested = engine.ingest([folder / "corpus"])
+    if args.sweep_types:
+        text = sweep_types(engine, questions)
+        if args.out:
+            args.out.write_text(text)
+        print(text)
+        return
     if args.sweep:  # the reader reads the deepest candidate list, its weight left to the replay
         engine = Engine(settings.model_copy(update={"reader_weight": 0.0, "reader_sentences": READ_DEPTHS[-1]}))
         text = sweep(engine, questions)

@@ -10,6 +10,12 @@ from qa.engine import Engine
 from qa.settings import load_settings
 
 ARTICLES = {
+    "opening": "Title: Harbour opening\n\nMayor Okafor could not attend the opening of the new ferry terminal "
+               "because of a council vote. Okafor instead sent his deputy to the ceremony at the terminal. "
+               "Ingrid Solberg cut the ribbon at noon and thanked the builders.\n\nThe terminal opened to "
+               "passengers the next morning.",
+    "visit": "Title: The minister's visit\n\nThe fisheries minister Tomas Lind toured the harbour on Friday. "
+             "“We will pay for the new breakwater,” he said.\n\nThe harbour board welcomed the promise.",
     "exchange": "Title: Markets of the city\n\nThe Warsaw stock exchange opened in 1817 and traded until the war "
                 "closed every bourse in the country. It was re-established in April 1991, after the end of "
                 "communist control of the economy.\n\nToday the exchange lists hundreds of companies from across "
@@ -97,3 +103,22 @@ def test_the_reader_reads_inputs_of_any_length_up_to_the_limit(reader, question,
     s = (words * (sentence // len(words) + 1))[:sentence]
     probability = reader.score(q, [s, "A short one."])
     assert probability.shape == (2,) and all(0.0 <= p <= 1.0 for p in probability)
+
+
+def test_an_extract_naming_the_answer_only_by_role_takes_in_the_sentence_that_names_them(engine):
+    """Asked who, "…sent his deputy…" is cited with the next sentence, which names her."""
+    quote = _first_quote(engine, "Who did Okafor send instead to the ceremony at the terminal?")
+    assert "sent his deputy" in quote and "Ingrid Solberg" in quote
+
+
+def test_a_quote_attributed_by_a_pronoun_comes_with_the_sentence_naming_its_speaker(engine):
+    quote = _first_quote(engine, "What did Tomas Lind say about paying for the new breakwater at the harbour?")
+    assert quote.startswith("The fisheries minister Tomas Lind") and quote.endswith("he said.")
+
+
+def test_widened_extracts_are_contiguous_and_verify(engine):
+    texts = {name: engine.document(name).text for name in ARTICLES}
+    for question in ("Who did Okafor send instead to the ceremony at the terminal?",
+                     "What did Tomas Lind say about paying for the new breakwater at the harbour?"):
+        for c in engine.ask(question).citations:
+            assert texts[c.doc_id][c.start:c.end] == c.quote  # one span, exact

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, replace
 
 from qa.answering.base import ABSTENTION, DocumentTexts, ground, passage_docs
-from qa.settings import ANSWER_RULES
+from qa.settings import DEFAULT_RULES
 from qa.retrieval.relevance import PassageSentence, RelevanceScorer, passage_sentences
 from qa.store.base import DocFields, StoreReader
 from qa.text.lexical import terms
@@ -52,7 +52,7 @@ class Tuning:
     reader_threshold: float
     reader_sentences: int
     require_types: bool
-    rules: frozenset[str] = frozenset(ANSWER_RULES)  # the hand rules applied (Settings.answer_rules)
+    rules: frozenset[str] = frozenset(DEFAULT_RULES)  # the hand rules applied (Settings.answer_rules)
     extra_ratio: float = EXTRA_RATIO
     type_weight: float = 1.0  # a sentence without an entity of the expected type keeps this share of its score
     typed_sentences: int = 6  # the best sentences whose entities are read for that
@@ -172,6 +172,9 @@ class ExtractiveAnswerer:
         """Extend a sentence that lacks what the question asks for (a name, a date, a number)
         by the next sentence of its paragraph when that one has it: 'X delivered the letter
         to his counterpart. ... the meeting with <name> ...'."""
+        if question.kind == "statement" and not _SPEECH.search(sentence.text):
+            # "Lind toured the harbour." then "“We will pay for it,” he said.": what he said comes along
+            return _with_next(sentence, texts, lambda text: bool(_SPEECH.search(text)))
         if not question.expects:
             return sentence
         if has_expected(question, sentence.text) and not ("PERSON" in question.expects and _ROLE_REFERENCE.search(sentence.text)):
@@ -239,7 +242,11 @@ def _with_speaker(sentence: PassageSentence, texts: DocumentTexts) -> PassageSen
     if sentence.text[:1] in _OPENING_QUOTES:
         text = texts(sentence.doc_id)
         before = split_sentences(text, max(0, sentence.start - 600), sentence.start)
-        if before and text[before[-1].start:before[-1].end].endswith(":"):
+        previous = text[before[-1].start:before[-1].end] if before else ""
+        if previous.endswith(":") or (previous and _unnamed_speaker(sentence.text) and len(previous) <= CONTINUATION_CHARS
+                                      and not _PARAGRAPH_BREAK.search(text, before[-1].end, sentence.start)
+                                      and any(e.label == "PERSON" for e in entities([previous])[0])):
+            # "…the minister said:" / "Volodin met him. “We agreed,” he said.": the speaker comes along
             sentence = replace(sentence, start=before[-1].start, text=text[before[-1].start:sentence.end])
     if sentence.text.endswith(":"):
         text = texts(sentence.doc_id)
@@ -247,6 +254,14 @@ def _with_speaker(sentence: PassageSentence, texts: DocumentTexts) -> PassageSen
         if after and text[after[0].start:after[0].start + 1] in _OPENING_QUOTES:
             sentence = replace(sentence, end=after[0].end, text=text[sentence.start:after[0].end])
     return sentence
+
+
+_PRONOUN_SPEAKER = re.compile(r"[,”\"’]\s*(?:he|she|they)\s+(?:said|says|added|told|wrote|tweeted|insisted|stressed)\b", re.I)
+
+
+def _unnamed_speaker(quote: str) -> bool:
+    """A quotation attributed only by a pronoun (“…,” he said), or not attributed at all."""
+    return bool(_PRONOUN_SPEAKER.search(quote)) or not _SPEECH.search(quote.split("”")[-1] if "”" in quote else "")
 
 
 def _with_next(sentence: PassageSentence, texts: DocumentTexts, wanted) -> PassageSentence:
@@ -310,7 +325,7 @@ def answers_kind(question: str, text: str, before: str = "") -> bool:
     return fits_question(understand(question, question, None), text, before)
 
 
-def fits_question(question: Question, text: str, before: str = "", rules: frozenset[str] = frozenset(ANSWER_RULES)) -> bool:
+def fits_question(question: Question, text: str, before: str = "", rules: frozenset[str] = frozenset(DEFAULT_RULES)) -> bool:
     """Can text (the best extract, with its speaker) be an answer of the kind the question asks
     for? Only kinds that can be checked are: an entity of the expected type (a date for "when",
     a number for "how many", a name for "what is the name of") that the question does not
@@ -320,6 +335,8 @@ def fits_question(question: Question, text: str, before: str = "", rules: frozen
     asked = question.asked_names
     if "kinds" in rules and kind in REQUIRED_TYPES - {"statement"} and not has_expected(question, text):
         return False
+    if "typed" in rules and kind == "name" and not has_expected(question, text):
+        return False  # asked who / where / which official, and the extract names none
     if "kinds" in rules and question.wants_name and not has_expected(question, text):
         return False  # "what is the name of ..." with no name in the extract
     if "speaker" in rules and kind == "statement" and not _SPEECH.search(text):
