@@ -121,6 +121,21 @@ def test_a_how_long_question_gets_the_duration(eager):
     assert short is not None and short.text == "two weeks"
 
 
+def test_a_typed_question_is_answered_by_an_entity_of_its_type(eager):
+    """Asked when or which person, the reader chooses among the dates or the people of the cited
+    extracts, never other words of them."""
+    from qa.text.nlp import entities
+
+    for question, labels in (("When did Tasnim react to the news?", {"DATE", "TIME"}),
+                             ("Which Russian official received the letter from Qalibaf?", {"PERSON"})):
+        answer = eager.ask(question)
+        short = answer.short_answer
+        assert short is not None, question
+        cited = next(c for c in answer.citations if c.n == short.n)
+        found = {(e.start + cited.start, e.end + cited.start, e.label) for e in entities([cited.quote])[0]}
+        assert any((short.start, short.end) == (a, b) and label in labels for a, b, label in found), short
+
+
 def _serve(engine: Engine):
     import uvicorn
 

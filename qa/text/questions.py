@@ -42,12 +42,15 @@ for _labels, _heads in (
              "congresswoman secretary general commander officer suspect victim defendant celebrity musician "
              "comedian host anchor scientist doctor artist captain pilot chairman chairwoman chancellor premier speaker "
              "winner nominee quarterback pitcher golfer boxer driver rider skier swimmer billionaire "
-             "businessman businesswoman entrepreneur investor owner husband wife son daughter father mother"),
+             "businessman businesswoman entrepreneur investor owner husband wife son daughter father mother "
+             "figure astronaut member guest legend character heir rival nominee lawyer attorney economist "
+             "designer chef dancer filmmaker producer novelist poet activist pastor priest bishop"),
     (frozenset({"ORG"}), "company firm corporation business team club organization organisation group party agency "
                          "network outlet newspaper magazine channel broadcaster studio university college school "
                          "bank airline automaker retailer brand band label union court department ministry "
                          "committee council charity startup manufacturer publisher league website newspaper paper "
-                         "station broadcaster"),
+                         "station broadcaster chain store giant franchise platform carrier cartel retailer "
+                         "automaker insurer lender operator maker developer provider institution foundation"),
     (frozenset({"GPE"}), "country nation city state town capital province region county territory republic"),
     (PLACE, "place location island river mountain lake sea ocean airport stadium venue site area "
             "neighborhood neighbourhood continent border port building"),
@@ -55,7 +58,9 @@ for _labels, _heads in (
     (frozenset({"MONEY"}), "price cost amount fine salary fee budget sum"),
     (frozenset({"PERCENT"}), "percentage percent rate share"),
     (frozenset({"NORP"}), "nationality religion ethnicity"),
-    (frozenset({"EVENT"}), "event storm hurricane war tournament championship election battle"),
+    (frozenset({"EVENT"}), "event storm hurricane war tournament championship election battle festival"),
+    (frozenset({"DATE", "EVENT"}), "holiday"),
+    (PLACE, "planet volcano destination residence park resort"),
     (frozenset({"WORK_OF_ART"}), "book film movie song album show series novel play painting"),
     (frozenset({"PRODUCT"}), "product app vehicle device car phone drug vaccine"),
     (frozenset({"LAW"}), "law bill act treaty"),
@@ -79,7 +84,7 @@ def expected_types(parsed: Parsed, text: str) -> tuple[frozenset[str], str | Non
     words = [t.text.lower() for t in parsed.tokens]
     if NAME_QUESTION.match(text):
         head = _head_after(parsed, words.index("of") + 1 if "of" in words else len(words))
-        return HEAD_TYPES.get(head or "", AGENT), head
+        return head_types(head) or AGENT, head
     first = next((i for i, w in enumerate(words) if w in _WH or w in ("which", "what", "how")), None)
     if first is None:
         return frozenset(), None
@@ -88,8 +93,19 @@ def expected_types(parsed: Parsed, text: str) -> tuple[frozenset[str], str | Non
         return _HOW.get(following, frozenset()), None
     if word in ("which", "what"):
         head = _head_after(parsed, first + 1)
-        return HEAD_TYPES.get(head or "", frozenset()), head
+        return head_types(head), head
     return _WH[word], None
+
+
+def head_types(head: str | None) -> frozenset[str]:
+    """The entity types of a head noun, singular or plural ("countries" as "country")."""
+    if not head:
+        return frozenset()
+    for form in (head, head[:-3] + "y" if head.endswith("ies") else None, head[:-1] if head.endswith("s") else None,
+                 head[:-2] if head.endswith("es") else None):
+        if form and form in HEAD_TYPES:
+            return HEAD_TYPES[form]
+    return frozenset()
 
 
 def _head_after(parsed: Parsed, start: int) -> str | None:
