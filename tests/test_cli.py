@@ -178,3 +178,16 @@ def test_a_reader_whose_weights_are_not_built_is_one_line_naming_the_command(has
     result = cli("ask", "Who received the letter instead?")
     assert result.code != 0 and "python -m bench.train_reader --news" in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_before_anything_else(built, cli):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--port", port, "--store", built, "--no-ingest")
+    assert result.code != 0
+    assert result.err.strip() == f"error: port {port} is in use: set QA_PORT or --port"
+    assert "serving" not in result.err + result.out

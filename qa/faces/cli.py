@@ -292,9 +292,10 @@ def serve(
                                          "and the store (each loads the model).")] = 1,
 ):
     """Start the web chat and the REST API (one server); ingests seeds/ first if needed."""
-    from qa.faces.server import serve as run_server
+    from qa.faces.server import check_port_free, serve as run_server
 
     settings = _settings(store, store_url=store_url, host=host, port=port)
+    check_port_free(settings.host, settings.port)
     if not no_ingest:
         ensure_index(settings)
     typer.echo(f"serving on http://{settings.host}:{settings.port}/  (API docs at /docs)", err=True)

@@ -67,11 +67,43 @@ def received_by(demo, check_set: bool = True):
     return received
 
 
+def check_port_free(host: str, port: int) -> None:
+    """A one-line error now, before anything says it is serving, when the port is taken."""
+    import errno
+    import socket
+
+    from qa.errors import InputError
+
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise InputError(f"port {port} is in use: set QA_PORT or --port") from None
+            raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+QUIET_LOGGERS = ("mcp", "bm25s", "httpx", "gradio", "urllib3")  # their INFO/DEBUG lines are not the operator's news
+
+
+def quiet_libraries() -> None:
+    """The log says what matters (the URL, requests, errors): libraries speak only to warn."""
+    import logging
+
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def serve(settings: Settings, workers: int = 1) -> None:
     """One process, or `workers` uvicorn processes sharing the port and the store (each loads
     the model; the chat is then stateless, so any worker can answer any of its requests)."""
     import uvicorn
 
+    quiet_libraries()
     if workers <= 1:
         uvicorn.run(build_app(settings), host=settings.host, port=settings.port, log_level="info")
         return
@@ -89,6 +121,7 @@ _STATELESS = "QA_SERVE_STATELESS"
 
 def app_from_environment() -> FastAPI:
     """The app as a worker process builds it (see serve)."""
+    quiet_libraries()
     return build_app(Settings(), stateless=os.environ.get(_STATELESS) == "1")
 
 
