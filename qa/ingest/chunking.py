@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from qa.text.boilerplate import is_furniture
 from qa.text.sentences import split_sentences
 from qa.types import Chunk, Span
 
@@ -26,6 +27,7 @@ class _Piece:
     start: int
     end: int
     tokens: int
+    furniture: bool = False  # a line of the website around the article: never in a chunk
 
 
 class Chunker:
@@ -59,7 +61,9 @@ class Chunker:
         counts = [len(t) for t in encoding().encode_ordinary_batch([text[s.start:s.end] for s in spans])]
         pieces: list[_Piece] = []
         for span, count in zip(spans, counts):
-            if count <= self.chunk_tokens:
+            if _on_furniture_line(text, span):
+                pieces.append(_Piece(span.start, span.end, 0, furniture=True))
+            elif count <= self.chunk_tokens:
                 pieces.append(_Piece(span.start, span.end, count))
             else:
                 pieces.extend(self._split_long(text, span))
@@ -84,6 +88,11 @@ class Chunker:
         current: list[_Piece] = []
         fresh = 0  # pieces in `current` not carried over from the previous chunk
         for piece in pieces:
+            if piece.furniture:  # the chunk ends before it; the next one starts after it
+                if fresh:
+                    groups.append(current)
+                current, fresh = [], 0
+                continue
             if fresh and sum(p.tokens for p in current) + piece.tokens > self.chunk_tokens:
                 groups.append(current)
                 current = self._overlap(current, piece.tokens)
@@ -127,3 +136,11 @@ class Chunker:
         left_end = piece.start + len(text[piece.start:cut].rstrip())
         tokens = piece.tokens // 2
         return [_Piece(piece.start, left_end, tokens), _Piece(cut, piece.end, piece.tokens - tokens)]
+
+
+def _on_furniture_line(text: str, span: Span) -> bool:
+    """The sentence is a whole line, and that line is site furniture ("Exit mobile version")."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    line_end = text.find("\n", span.end)
+    line = text[line_start:line_end if line_end >= 0 else len(text)]
+    return line.strip() == text[span.start:span.end].strip() and is_furniture(line)
