@@ -153,6 +153,9 @@ def sweep(engine: Engine, questions: list[dict]) -> str:
     and then replayed: (1) which sentence comes first for each reader weight and reading depth,
     and whether it holds the answer; (2) abstention on the pairs, by the best sentence's reader
     probability or relevance, with the question's own results and without those stating the answer."""
+    from qa.answering.extractive import has_expected
+    from qa.text.questions import understand
+
     replay, pairs = [], []
     for q in questions:
         ranked = engine.sentences(q["question"])
@@ -160,11 +163,15 @@ def sweep(engine: Engine, questions: list[dict]) -> str:
         rest = [d for d in q["results"] if d not in q["stating"]]
         if not rest:
             continue
+        question = understand(q["question"], q["question"], None)
         for label, docs in ((False, q["results"]), (True, rest)):  # True: should abstain
             ranked = engine.sentences(q["question"], filters=Filters(doc_ids=tuple(docs)))
             prob = max((s.answer_prob for s in ranked if s.answer_prob is not None), default=0.0)
             relevance = max((s.relevance for s in ranked), default=0.0)
-            pairs.append((label, prob, relevance))
+            # typed questions: the best reader probability among candidates holding the asked-for type
+            typed = max((s.answer_prob or 0.0 for s in ranked[:engine.settings.typed_sentences]
+                         if has_expected(question, s.text)), default=0.0) if question.expects else prob
+            pairs.append((label, prob, relevance, typed))
     return _first_sentence_table(replay) + "\n" + _abstention_table(pairs)
 
 
@@ -210,12 +217,14 @@ def _first_sentence_table(replay: list[list[tuple[float, float | None, bool]]]) 
     return "\n".join(lines) + "\n"
 
 
-def _abstention_table(rows: list[tuple[bool, float, float]]) -> str:
+def _abstention_table(rows: list[tuple[bool, float, float, float]]) -> str:
     lines = ["| signal | threshold | abstains on (should) | abstains on (should not) | precision | recall |",
              "|---|---|---|---|---|---|"]
     should = sum(r[0] for r in rows)
     for name, column, grid in (("reader probability", 1, [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
-                               ("best relevance", 2, [0.35, 0.4, 0.45, 0.5, 0.55, 0.6])):
+                               ("best relevance", 2, [0.35, 0.4, 0.45, 0.5, 0.55, 0.6]),
+                               ("reader probability of a sentence of the asked-for type", 3,
+                                [0.0001, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5])):
         for t in grid:
             right = sum(1 for r in rows if r[0] and r[column] < t)
             wrong = sum(1 for r in rows if not r[0] and r[column] < t)

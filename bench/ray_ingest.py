@@ -88,7 +88,7 @@ def plan(m: dict, scale: dict | None) -> list[str]:
             f"with their vectors {sentences_per_million * 13 / 1024:.1f} GB.",
             "- BM25: the bm25s index over 13M chunks is rebuilt by each ingest and loaded by each server "
             "process; at this size keep it per shard, or move lexical search to Postgres full-text "
-            "(../shared/SCALE.md: OR queries ranked by ts_rank_cd cost ~80 ms at 200k rows)."]
+            "(docs/scale-notes.md: OR queries ranked by ts_rank_cd cost ~80 ms at 200k rows)."]
     return lines
 
 

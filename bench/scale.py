@@ -214,7 +214,7 @@ def render(results: dict, command: str, load_command: str | None = None) -> str:
         lines.append(f"| {r['size']:,} | " + " | ".join(cells) + " |")
     lines += ["", "The synthetic vectors are real chunk vectors plus Gaussian noise (σ 0.04 per dimension, about as "
               "large as the vector itself): a hard case for a graph index, which real, clustered text vectors are "
-              "not (../shared/SCALE.md: 200k real vectors, ef_search 100, recall 0.971)."]
+              "not (docs/scale-notes.md: 200k real vectors, ef_search 100, recall 0.971)."]
     if results.get("quality"):
         lines += ["", "Quality on the dev splits (same corpus, same model; lexical search is the same bm25s index):", "",
                   "| set | store | questions | nDCG@10 | answer in citations | in first citation |", "|---|---|---|---|---|---|"]

@@ -167,7 +167,7 @@ class Answer:
 
     @property
     def answer(self) -> str:
-        """The prose with [n] markers (DESIGN.md's "answer" field), rendered from the segments."""
+        """The prose with [n] markers (docs/design.md's "answer" field), rendered from the segments."""
         if self.abstained:
             return self.abstention
         return "\n\n".join(segment.prose() for segment in self.segments)

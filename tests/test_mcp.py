@@ -1,5 +1,5 @@
 """Assistants reach the corpus through MCP: `qa mcp` on stdio and /mcp on the web server, driven
-by the SDK's own client; results are DESIGN.md's JSON and their citations verify."""
+by the SDK's own client; results are docs/design.md's JSON and their citations verify."""
 from __future__ import annotations
 
 import asyncio

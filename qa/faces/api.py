@@ -1,4 +1,4 @@
-"""The REST API (FastAPI): search, ask, verify, documents, health — as DESIGN.md specifies."""
+"""The REST API (FastAPI): search, ask, verify, documents, health — as docs/design.md specifies."""
 from __future__ import annotations
 
 import json
@@ -256,7 +256,7 @@ def _openai_path(request: Request) -> bool:
 
 
 def _error(request: Request, status: int, message: str, headers: dict | None = None) -> JSONResponse:
-    """{"detail": ...} as DESIGN.md says; in OpenAI's {"error": {...}} shape under /v1."""
+    """{"detail": ...} as docs/design.md says; in OpenAI's {"error": {...}} shape under /v1."""
     if _openai_path(request):
         response = error_response(status, message, "server_error" if status >= 500 else "invalid_request_error")
         response.headers.update(headers or {})

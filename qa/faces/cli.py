@@ -17,7 +17,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Store folder (default vectorstore/).")]
 StoreUrlOpt = Annotated[Optional[str], typer.Option("--store-url", help="postgresql://... : the index in "
                                                     "PostgreSQL + pgvector instead of a folder (QA_STORE_URL).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (see DESIGN.md).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (see docs/design.md).")]
 BatchOpt = Annotated[Optional[Path], typer.Option("--batch", help="JSONL file: one request per line.")]
 OutletOpt = Annotated[Optional[list[str]], typer.Option("--outlet", help="Only this outlet (repeatable).")]
 SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only documents dated on/after YYYY-MM-DD.")]

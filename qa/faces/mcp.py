@@ -1,6 +1,6 @@
 """The Model Context Protocol face: tools search, ask, verify and get_document for assistants,
 on stdio (`qa mcp`) and over streamable HTTP at /mcp on the web server. Results are the JSON
-of DESIGN.md, so an assistant can check every citation the way a person would."""
+of docs/design.md, so an assistant can check every citation the way a person would."""
 from __future__ import annotations
 
 import asyncio

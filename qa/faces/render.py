@@ -67,6 +67,6 @@ def documents_text(total: int, docs: list, offset: int = 0) -> str:
 
 
 def documents_json(total: int, docs: list) -> dict:
-    """DESIGN.md's document list."""
+    """docs/design.md's document list."""
     return {"total": total, "documents": [{"doc_id": d.doc_id, "title": d.title, "outlet": d.outlet,
                                            "date": d.date, "source": d.source, "chunks": d.chunks} for d in docs]}

@@ -28,7 +28,7 @@ class CorpusRetriever(BaseRetriever):
     """Passages of the corpus for a query, best first (hybrid search, as `qa search` and /api/search)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
-    search: Callable[[str, int], list[dict]]  # query, k -> DESIGN.md's search results
+    search: Callable[[str, int], list[dict]]  # query, k -> docs/design.md's search results
     k: int = 5
 
     @classmethod

@@ -1,6 +1,6 @@
 """Reranking retrieved passages by their best sentence.
 
-No cross-encoder ships its weights in a package here (see shared/MODELS.md), so the offline
+No cross-encoder ships its weights in a package here (see docs/models.md), so the offline
 alternative re-scores each candidate at sentence level with the same relevance the answerer
 uses, from the sentence vectors stored at ingest: a passage is as good as its best sentence.
 """
