@@ -102,6 +102,38 @@ def ingest(
 
 
 @app.command()
+def watch(
+    paths: Annotated[list[Path], typer.Argument(help="Folders to keep indexed.")],
+    store: StoreOpt = None, store_url: StoreUrlOpt = None,
+):
+    """Keep folders indexed: new and changed files are ingested, deleted ones removed (Ctrl+C stops)."""
+    import threading
+
+    from qa.faces.render import ingest_text
+    from qa.ingest.watch import watch as keep_indexed
+
+    for folder in paths:
+        if not folder.is_dir():
+            raise InputError(f"cannot watch {folder}: not a folder")
+    engine = _engine(store, store_url=store_url)
+    typer.echo(f"watching {', '.join(map(str, paths))} (Ctrl+C stops)", err=True)
+    stop = threading.Event()
+
+    def report(done) -> None:
+        for path, reason in done.skipped:
+            typer.echo(f"warning: skipped {path!r}: {reason}", err=True)
+        if done.added or done.updated or done.removed or not report.first_done:
+            typer.echo(ingest_text(done, engine.backend.where), err=True)
+        report.first_done = True
+
+    report.first_done = False
+    try:
+        keep_indexed(engine.ingest, list(paths), stop, report)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@app.command()
 def search(
     query: Annotated[Optional[str], typer.Argument(help="What to look for.")] = None,
     k: Annotated[Optional[int], typer.Option("-k", help="Number of results (1-50).")] = None,
@@ -290,16 +322,21 @@ def serve(
     no_ingest: Annotated[bool, typer.Option("--no-ingest", help="Serve the store as it is.")] = False,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Server processes sharing the port "
                                          "and the store (each loads the model).")] = 1,
+    watch_dirs: Annotated[Optional[list[Path]], typer.Option(
+        "--watch", help="A folder to keep indexed while serving (repeatable).")] = None,
 ):
     """Start the web chat and the REST API (one server); ingests seeds/ first if needed."""
     from qa.faces.server import check_port_free, serve as run_server
 
     settings = _settings(store, store_url=store_url, host=host, port=port)
     check_port_free(settings.host, settings.port)
+    for folder in watch_dirs or []:
+        if not folder.is_dir():
+            raise InputError(f"cannot watch {folder}: not a folder")
     if not no_ingest:
         ensure_index(settings)
     typer.echo(f"serving on http://{settings.host}:{settings.port}/  (API docs at /docs)", err=True)
-    run_server(settings, workers)
+    run_server(settings, workers, watch=list(watch_dirs or []))
 
 
 @app.command()

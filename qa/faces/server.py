@@ -98,14 +98,19 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def serve(settings: Settings, workers: int = 1) -> None:
+def serve(settings: Settings, workers: int = 1, watch: list | None = None) -> None:
     """One process, or `workers` uvicorn processes sharing the port and the store (each loads
-    the model; the chat is then stateless, so any worker can answer any of its requests)."""
+    the model; the chat is then stateless, so any worker can answer any of its requests).
+    `watch`: folders kept indexed by a watcher in this process (its ingests publish new
+    versions, which every worker picks up on its next request)."""
     import uvicorn
 
     quiet_libraries()
+    engine = Engine(settings)
+    if watch:
+        _watch(engine, watch)
     if workers <= 1:
-        uvicorn.run(build_app(settings), host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(build_app(settings, engine), host=settings.host, port=settings.port, log_level="info")
         return
     # the workers are fresh processes: they read the settings back from the environment, and
     # share one private folder for sessions and uploads
@@ -114,6 +119,21 @@ def serve(settings: Settings, workers: int = 1) -> None:
     os.environ[_STATELESS] = "1"
     uvicorn.run("qa.faces.server:app_from_environment", factory=True, workers=workers, host=settings.host,
                 port=settings.port, log_level="info")
+
+
+def _watch(engine: Engine, folders: list) -> None:
+    import logging
+
+    from qa.ingest.watch import watch_in_background
+
+    log = logging.getLogger("uvicorn.error")
+
+    def report(done) -> None:
+        if done.added or done.updated or done.removed:
+            log.info("watch: %d added, %d updated, %d removed: %d documents", done.added, done.updated,
+                     done.removed, done.documents)
+
+    watch_in_background(engine.ingest, folders, report)
 
 
 _STATELESS = "QA_SERVE_STATELESS"

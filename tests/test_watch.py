@@ -1,0 +1,83 @@
+"""A watched folder stays in step with its files: a burst of 200 new files, a file rewritten while
+it is read, a rename and a deletion; only what changed is embedded again."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from qa.engine import Engine
+from qa.ingest.watch import watch
+from qa.settings import Settings
+
+
+def _until(condition, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("the watched folder did not catch up")
+
+
+@pytest.fixture
+def watched(tmp_path):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "first.txt").write_text("The Tindra ferry carries 340 passengers every day.\n", encoding="utf-8")
+    engine = Engine(Settings(store_dir=tmp_path / "store", embedding_model="hash", short_answers=False))
+    reports, stop = [], threading.Event()
+    thread = threading.Thread(target=watch, args=(engine.ingest, [folder], stop, reports.append), daemon=True)
+    thread.start()
+    _until(lambda: reports)
+    yield folder, engine, reports
+    stop.set()
+    thread.join(30)
+    assert not thread.is_alive()
+
+
+def _ids(engine: Engine) -> set[str]:
+    return {d.doc_id for d in engine.store.documents(10_000)}
+
+
+@pytest.mark.slow
+def test_a_burst_of_200_files_an_edit_a_rename_and_a_deletion(watched):
+    folder, engine, reports = watched
+    assert _ids(engine) == {"first"}
+    for i in range(200):
+        (folder / f"burst-{i:03}.txt").write_text(f"Harbour bulletin {i}: berth {i} reopens on Monday.\n", encoding="utf-8")
+    _until(lambda: len(_ids(engine)) == 201)
+
+    before = len(reports)
+    (folder / "burst-007.txt").write_text("Harbour bulletin 7: berth 7 stays closed until June.\n", encoding="utf-8")
+    _until(lambda: "stays closed" in engine.document("burst-007").text)
+    edit = reports[-1]
+    assert len(reports) > before and edit.updated == 1 and edit.embedded <= 2  # only that file, not the 200
+
+    (folder / "burst-008.txt").rename(folder / "renamed.txt")
+    _until(lambda: "renamed" in _ids(engine) and "burst-008" not in _ids(engine))
+
+    (folder / "first.txt").unlink()
+    _until(lambda: "first" not in _ids(engine))
+    assert len(_ids(engine)) == 200
+    assert engine.search("berth 7 stays closed", 1)[0].doc_id == "burst-007"
+
+
+def test_a_file_rewritten_while_it_is_read_ends_as_its_last_write(watched):
+    folder, engine, _ = watched
+    path = folder / "growing.txt"
+    with path.open("w", encoding="utf-8") as handle:
+        for part in range(6):  # written in pieces, with pauses an ingest can fall between
+            handle.write(f"Part {part} of the council report on the harbour budget. ")
+            handle.flush()
+            time.sleep(0.15)
+        handle.write("The end.\n")
+    final = path.read_text(encoding="utf-8")
+    _until(lambda: "growing" in _ids(engine) and engine.document("growing").text == final)
+
+
+def test_watching_something_that_is_not_a_folder_is_one_line(tmp_path, cli):
+    result = cli("watch", tmp_path / "absent", "--store", tmp_path / "store")
+    assert result.code != 0 and result.err.strip() == f"error: cannot watch {tmp_path / 'absent'}: not a folder"
