@@ -148,6 +148,9 @@ class Engine:
     def locate_quote(self, quote: str, doc_id: str | None = None) -> Location | None:
         return self.verifier.locate_quote(quote, doc_id)
 
+    def closest_passage(self, quote: str, doc_id: str | None = None) -> tuple[Document, int, int] | None:
+        return self.verifier.closest_passage(quote, doc_id)
+
     # -- questions -----------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
         query = valid_text(self.settings.max_question_chars, query, "query")

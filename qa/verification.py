@@ -11,6 +11,9 @@ from qa.types import Document, Hit
 LOCATE_CANDIDATES = 20  # documents searched for an approximate quote: the ones BM25 ranks highest
 
 
+CLOSEST_MIN = 40.0  # below this similarity a passage is not "close": nothing is offered
+
+
 class Verifier:
     """`store()` is the live version (it may change between calls); `document(doc_id)` a document
     or NotFoundError; `search(text, k)` finds the documents an approximate quote is looked for in
@@ -55,6 +58,21 @@ class Verifier:
                 return found
         candidates = self._documents_like(quote)
         return locate(quote, [(d.doc_id, d.text) for d in candidates if d])
+
+    def closest_passage(self, quote: str, doc_id: str | None = None) -> tuple[Document, int, int] | None:
+        """Where the corpus comes closest to a quote it does not hold (for showing how they
+        differ): the best fuzzy alignment in the named document or the documents most like it."""
+        from rapidfuzz import fuzz
+
+        quote = self.valid_text(quote, "quote")
+        candidates = [self.document(doc_id)] if doc_id is not None else [d for d in self._documents_like(quote) if d]
+        needle = " ".join(quote.split())
+        best = None
+        for doc in candidates:
+            found = fuzz.partial_ratio_alignment(needle, doc.text)
+            if found and found.score >= CLOSEST_MIN and (best is None or found.score > best[0]):
+                best = (found.score, doc, found.dest_start, found.dest_end)
+        return None if best is None else best[1:]
 
     def _documents_like(self, quote: str) -> list[Document]:
         store = self.store()

@@ -180,7 +180,9 @@ def test_corrupt_upload_is_refused_in_the_browser(page, tmp_path):
     page.click("#upload-button")
     page.wait_for_function("document.querySelector('#upload-status').innerText.includes('broken.pdf: not added')",
                            timeout=60_000)
-    assert "PDF" in page.inner_text("#upload-status")
+    status = page.inner_text("#upload-status")
+    assert "PDF" in status and status.count("broken.pdf") == 1  # the refusal names the file once
+    assert "⏳" not in status
     page.wait_for_function("document.querySelector('#doc-list').innerText.includes('2 documents')", timeout=20_000)
     assert "broken" not in page.inner_text("#doc-list")
 
@@ -321,3 +323,63 @@ def test_the_short_answer_comes_first_in_bold_and_inside_its_extract(browser, tm
     finally:
         page.close()
         stop_server(process)
+
+
+_OVERLAP = """() => {
+  const bar = document.querySelector('#chat .top-panel').getBoundingClientRect();
+  const rows = document.querySelectorAll('#chat .message-row');
+  const question = rows[rows.length - 2].getBoundingClientRect(), answer = rows[rows.length - 1].getBoundingClientRect();
+  const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  return {question: overlaps(bar, question), answer: overlaps(bar, answer), seen: question.height > 0};
+}"""
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1400, "height": 1000}, {"width": 390, "height": 844}])
+def test_the_toolbar_never_covers_the_latest_question_or_answer(browser, live_server, viewport):
+    page = browser.new_page(viewport=viewport)
+    try:
+        page.goto(live_server + "/")
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        for turn, question in enumerate(["Why didn't Putin meet Qalibaf?", "Who did he meet instead?"], start=1):
+            page.fill("#question textarea", question)
+            page.click("#send")
+            page.wait_for_function(f"document.querySelectorAll('#chat .message-row').length >= {2 * turn}", timeout=60_000)
+            page.wait_for_timeout(800)  # the scroll to the question runs after the answer
+            covered = page.evaluate(_OVERLAP)
+            assert covered == {"question": False, "answer": False, "seen": True}, (viewport, question, covered)
+        assert "Understood as: Who did Qalibaf meet instead of Putin?" in page.inner_text("#chat")
+    finally:
+        page.close()
+
+
+def test_after_an_abstention_the_citations_panel_says_the_corpus_does_not_say(page):
+    page.get_by_role("tab", name="Chat").click()
+    page.fill("#question textarea", "How old is Mohammad Baqer Qalibaf?")
+    page.click("#send")
+    page.wait_for_function("document.querySelector('#citations').innerText.includes('the corpus does not say')",
+                           timeout=60_000)
+    assert "No number for this in the corpus" in page.inner_text("#chat")
+    assert "score" not in page.inner_text("#sources")  # passages in rank order, no unexplained scale
+
+
+def test_a_link_to_a_deleted_document_says_so_in_the_page(browser, live_server):
+    page = browser.new_page()
+    try:
+        response = page.goto(live_server + "/source/no-longer-here?start=0&end=10")
+        assert response.status == 404
+        assert "This document was deleted" in page.inner_text("body")
+        assert "{" not in page.inner_text("body")  # a page, not raw JSON
+    finally:
+        page.close()
+
+
+def test_the_quote_checker_offers_the_closest_passage_when_nothing_matches(page):
+    page.get_by_role("tab", name="Check a quote").click()
+    page.fill("#quote-input textarea", "Putin refused to see Qalibaf because the Kremlin was closed for repairs")
+    page.click("#quote-check")
+    # the view may still show an earlier check's verdict: wait for this one's
+    page.wait_for_function("document.querySelector('#quote-result .verdict')?.innerText.includes('Not found')",
+                           timeout=60_000)
+    assert "closest passage" in page.inner_text("#quote-result")
+    assert page.locator("#quote-result .quote-diff ins").count() >= 1  # how the source differs
+    assert page.locator("#quote-result mark").count() == 1  # where it is, in its article

@@ -10,6 +10,7 @@ from qa.faces.access import Guard
 from qa.faces.api import create_api
 from qa.faces.sessions import runtime_dir
 from qa.engine import Engine
+from qa.errors import NotFoundError
 from qa.settings import Settings
 
 # The model is CPU-bound and the machine has few cores: four chats run at once and the rest
@@ -27,7 +28,7 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
 
     from qa.faces.mcp import mount_mcp
     from qa.faces.ui import CSS, build_ui, theme
-    from qa.faces.web import source_page
+    from qa.faces.web import missing_source_page, source_page
 
     engine = engine or Engine(settings)
     engine.store  # load the index and the model once, before the first request
@@ -41,7 +42,11 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
     def source(doc_id: str, start: int | None = Query(None, ge=0), end: int | None = Query(None, ge=0),
                answer_start: int | None = Query(None, ge=0), answer_end: int | None = Query(None, ge=0)):
         answer = (answer_start, answer_end) if answer_start is not None and answer_end is not None else None
-        return source_page(engine.document(doc_id), start, end, answer)
+        try:
+            doc = engine.document(doc_id)
+        except NotFoundError:
+            return HTMLResponse(missing_source_page(doc_id), status_code=404)
+        return source_page(doc, start, end, answer)
 
     demo = build_ui(engine, stateless).queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
     # No allowed_paths: the UI serves only Gradio's own assets, never files from disk.

@@ -35,6 +35,8 @@ CSS = """
 #source-viewer .article-text, #quote-result .article-text, #doc-viewer .article-text {
   white-space: pre-wrap; max-height: 420px; overflow-y: auto; overflow-wrap: anywhere; }
 #source-viewer mark, #quote-result mark, #doc-viewer mark { background: #ffe066; }
+/* the chatbot's toolbar floats over its top edge: a question scrolled to the top stays below it */
+#chat .message-row { scroll-margin-top: 3.2em; }
 .short-answer { background: #ffc800; font-weight: 700; }
 .citation { margin-bottom: .8em; } .citation .quote { font-style: italic; }
 .meta { color: #666; font-size: .9em; } .passage { margin-bottom: .7em; }
@@ -135,7 +137,8 @@ class Handlers:
             return
         history += [{"role": "user", "content": shown}, {"role": "assistant", "content": _message(answer)}]
         choices = [(f"[{c.n}] {c.title}", c.n) for c in answer.citations]
-        yield (history, "", citations_html(answer.citations, answer.short_answer), gr.update(choices=choices, value=None), "",
+        yield (history, "", citations_html(answer.citations, answer.short_answer, answer.abstained),
+               gr.update(choices=choices, value=None), "",
                passages_html(answer.passages),
                conversation + [{"role": "user", "content": message},
                                {"role": "assistant", "content": answer.answer, "result": _turn_result(answer)}],
@@ -159,9 +162,10 @@ class Handlers:
     def check_quote(self, quote: str, doc_id: str | None) -> str:
         try:
             found = self.engine.locate_quote(quote or "", doc_id or None)
+            closest = None if found else self.engine.closest_passage(quote, doc_id or None)
         except QAError as exc:
             return f"<p class='verdict error'>⚠ {html.escape(str(exc))}</p>"
-        return location_html(quote, found, self.engine.document(found.doc_id) if found else None)
+        return location_html(quote, found, self.engine.document(found.doc_id) if found else None, closest)
 
     def _listed(self):
         try:
@@ -195,7 +199,7 @@ class Handlers:
         lines: list[str] = []
         for i, f in enumerate(files, start=1):
             name = _md_escape(Path(f).name)
-            yield "\n".join(lines + [f"- ⏳ adding {name} ({i} of {len(files)})…"])
+            yield "\n".join(lines + [f"- adding {name} ({i} of {len(files)})…"])
             lines.append(f"- {self._add_one(Path(f))}")
         try:
             total = f"The corpus now has {self.engine.stats()['documents']} documents."
@@ -211,8 +215,9 @@ class Handlers:
         name = _md_escape(path.name)
         try:
             report = self.engine.upload([(path.name, path.read_bytes())])
-        except QAError as exc:
-            return f"⚠ {name}: not added: {_md_escape(str(exc))}"
+        except QAError as exc:  # the reason alone: the line names the file already
+            reason = str(exc).removeprefix(f"{path.name}: ")
+            return f"⚠ {name}: not added: {_md_escape(reason)}"
         finally:  # Gradio's copy of the file: the uploads folder keeps what was added
             path.unlink(missing_ok=True)
         done = "added" if report.added else "updated" if report.updated else "already in the corpus, unchanged"
@@ -334,7 +339,7 @@ def _wire(ui: SimpleNamespace, handlers: Handlers, demo: gr.Blocks, stateless: b
     ui.check.click(handlers.check_quote, [ui.quote, ui.article], ui.result, api_name="check_quote", **queued).then(
         None, js=_scroll_to_mark("#quote-result"))
     views = [ui.status_line, ui.doc_list, ui.doc_pick, ui.article, ui.outlets, *ui.suggestion_buttons]
-    adding = ui.add.click(lambda files: f"⏳ adding {len(files or [])} file(s)…" if files else gr.update(),
+    adding = ui.add.click(lambda files: f"Adding {len(files or [])} file(s)…" if files else gr.update(),
                           ui.uploads, ui.upload_status, queue=False, api_visibility="private")
     add = handlers.add_files_whole if stateless else handlers.add_files
     adding.then(add, ui.uploads, ui.upload_status, **private).then(

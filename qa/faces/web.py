@@ -24,8 +24,10 @@ def _byline(outlet: str | None, date: str | None) -> str:
     return " · ".join(escape(x) for x in (outlet, date) if x)
 
 
-def citations_html(citations: list[Citation], short: ShortAnswer | None = None) -> str:
+def citations_html(citations: list[Citation], short: ShortAnswer | None = None, abstained: bool = False) -> str:
     """The cited extracts, the short answer in bold inside the one that holds it."""
+    if abstained:
+        return "<p class='muted'>No citations: the corpus does not say.</p>"
     if not citations:
         return "<p class='muted'>No citations yet.</p>"
     items = []
@@ -44,8 +46,8 @@ def citations_html(citations: list[Citation], short: ShortAnswer | None = None) 
 def passages_html(hits: list[Hit]) -> str:
     if not hits:
         return "<p class='muted'>No passages retrieved.</p>"
+    # in rank order, without the fused score: its scale (reciprocal ranks) means nothing to a reader
     rows = [f"<div class='passage'><div class='meta'>{h.rank}. <b>{escape(h.title)}</b> "
-            f"<span class='score'>score {h.score:.4f}</span> "
             f"<a href='{escape(source_url(h.doc_id, h.start, h.end))}' target='_blank' rel='noopener'>open ↗</a></div>"
             f"<div class='text'>{escape(_excerpt(h.text))}</div></div>" for h in hits]
     return "\n".join(rows)
@@ -126,9 +128,18 @@ def _extract_html(text: str, start: int, end: int, answer: tuple[int, int] | Non
     return escape(text[start:a]) + f"<strong class='short-answer'>{escape(text[a:b])}</strong>" + escape(text[b:end])
 
 
-def location_html(quote: str, found: Location | None, doc: Document | None) -> str:
+def location_html(quote: str, found: Location | None, doc: Document | None,
+                  closest: tuple[Document, int, int] | None = None) -> str:
+    """Where a pasted quote is in the corpus; when it is nowhere, the closest passage and how
+    the quote differs from it."""
     if found is None or doc is None:
-        return "<p class='verdict not-found'>Not found: this quote does not appear in the corpus.</p>"
+        verdict = "<p class='verdict not-found'>Not found: this quote does not appear in the corpus.</p>"
+        if closest is None:
+            return verdict
+        near, start, end = closest
+        return (verdict + f"<p class='meta closest'>The closest passage, in <b>{escape(near.title)}</b> at "
+                f"characters {start}-{end}:</p>" + quote_diff_html(quote, _whole_words(near.text, start, end))
+                + document_html(near, start, end))
     how = "Exact match" if found.exact else f"Approximate match ({found.similarity:.0f}% similar)"
     differences = "" if found.exact else quote_diff_html(quote, _whole_words(doc.text, found.start, found.end))
     return (f"<p class='verdict {'exact' if found.exact else 'approximate'}'>{how} in "
@@ -176,6 +187,13 @@ body{{font:16px/1.6 system-ui,sans-serif;max-width:46rem;margin:2rem auto;paddin
 
 def source_page(doc: Document, start: int | None, end: int | None, answer: tuple[int, int] | None = None) -> str:
     return SOURCE_PAGE.format(title=escape(doc.title), body=document_html(doc, start, end, answer=answer))
+
+
+def missing_source_page(doc_id: str) -> str:
+    """A link to a document that has left the corpus (deleted, or never there), as a page."""
+    return SOURCE_PAGE.format(title="Document not found", body=(
+        f"<h3>This document was deleted</h3><p class='meta'>No document <code>{escape(doc_id)}</code> is in the "
+        "corpus now: it was deleted or replaced after this link was made, so its extract cannot be shown.</p>"))
 
 
 def documents_table_html(total: int, docs: list) -> str:
