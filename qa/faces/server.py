@@ -92,7 +92,7 @@ def check_port_free(host: str, port: int) -> None:
             raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-QUIET_LOGGERS = ("mcp", "bm25s", "httpx", "gradio", "urllib3")  # their INFO/DEBUG lines are not the operator's news
+QUIET_LOGGERS = ("mcp", "bm25s", "httpx", "gradio", "urllib3", "watchfiles")  # their INFO/DEBUG lines are not the operator's news
 
 
 def quiet_libraries() -> None:
