@@ -140,6 +140,19 @@ def _upload(base: str, name: str, data: bytes, key: str | None = KEY, timeout: f
         return type(exc).__name__, ""
 
 
+def wait_healthy(base: str) -> None:
+    """Until the server at `base` answers /healthz (at most two minutes)."""
+    import httpx
+
+    for _ in range(240):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise RuntimeError(f"the server at {base} did not start")
+
+
 def _documents(base: str) -> int:
     import httpx
 
@@ -159,12 +172,7 @@ def run(quick: bool) -> list[dict]:
                               env={**env, "QA_API_KEY": KEY, "GRADIO_TEMP_DIR": str(work / "gradio")},
                               stdout=subprocess.DEVNULL, stderr=(work / "serve.log").open("wb"))
     base = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
+    wait_healthy(base)
     watch, rows = Watch(server.pid), []
     attacks = [
         ("DOCX inflating to 1 GB", "bomb.docx", lambda: docx_bomb((64 if quick else 1024) << 20)),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,15 +17,11 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench.hostile import _free_port, wait_healthy
+
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "probe-secret-key"
 SECRET = "The vault code of the lighthouse keeper is zebra-4471."
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _serve(code: Path, work: Path):
@@ -42,18 +37,6 @@ def _serve(code: Path, work: Path):
                               env={**env, "QA_API_KEY": KEY}, cwd=code, stdout=subprocess.DEVNULL,
                               stderr=(work / "serve.log").open("wb"))
     return server, f"http://127.0.0.1:{port}"
-
-
-def _wait(base: str) -> None:
-    import httpx
-
-    for _ in range(240):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    raise RuntimeError("server did not start")
 
 
 def _status(call) -> str:
@@ -177,7 +160,7 @@ def run(code: Path) -> dict[str, str]:
     secret.write_text(f"Private note\n\n{SECRET}\n", encoding="utf-8")
     server, base = _serve(code, work)
     try:
-        _wait(base)
+        wait_healthy(base)
         return probe(base, secret)
     finally:
         server.terminate()

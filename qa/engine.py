@@ -172,7 +172,8 @@ class Engine:
         passages = loaded.retriever.search(condensed, understood.vector, valid_k(k, self.settings.answer_k),
                                            filters=understood.filters)
         answer = loaded.answerer.answer(understood, passages, on_token=on_token)
-        answer = with_short_answer(answer, understood, loaded.spans, self.settings.short_answer_threshold)
+        answer = with_short_answer(answer, understood, loaded.spans, self.settings.short_answer_threshold,
+                                   self.settings.short_answer_corroborators)
         if answer.abstained and understood.filters:  # say so: the answer may be in what the filters leave out
             answer.abstention += f" Only documents matching the filters were searched ({understood.filters.describe()})."
         return _with_pages(answer, loaded.store)

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     short_answers: bool = Field(
         True, description="Give an answer its short answer when the question asks for a thing: the words of a cited "
         "extract that answer (qa/models/span-int8.onnx, trained by bench/train_span.py).")
+    short_answer_corroborators: int = Field(
+        0, ge=0, le=10, description="Best sentences of the passages read, beyond the cited extracts, whose readings "
+        "may agree with a short answer (never shown themselves): more agreement, one span reading each.")
     short_answer_threshold: float = Field(
         0.85, ge=0.0, le=1.0, description="A short answer is shown only when the readings of the cited extracts agree "
         "at least this much (chosen on news dev for precision >= 0.85 among the short answers shown: "

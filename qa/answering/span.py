@@ -135,17 +135,19 @@ def _log_softmax(values: np.ndarray) -> np.ndarray:
 
 
 def agreed(question: str, readings: list[Reading]) -> ShortAnswer | None:
-    """The words the readings agree on most, placed in the first extract that gives them. A span
-    made only of the question's own words is no answer ("Which team?" -> "team")."""
+    """The words the readings agree on most, placed in the first cited extract that gives them
+    (readings of sentences that are not cited, n == 0, only corroborate). A span made only of the
+    question's own words is no answer ("Which team?" -> "team")."""
     asked = set(words(question))
     groups: dict[tuple[str, ...], list[Reading]] = {}
     for reading in readings:
         key = words(reading.text)
         if key and not set(key) <= asked:
             groups.setdefault(key, []).append(reading)
-    if not groups:
+    scored = [(1 - float(np.prod([1 - r.probability for r in group])), next(r for r in group if r.citation.n))
+              for group in groups.values() if any(r.citation.n for r in group)]
+    if not scored:
         return None
-    scored = [(1 - float(np.prod([1 - r.probability for r in group])), group[0]) for group in groups.values()]
     score, first = max(scored, key=lambda s: s[0])
     c = first.citation
     return ShortAnswer(first.text, c.doc_id, c.start + first.start, c.start + first.end, score, c.n)
@@ -161,16 +163,35 @@ def typed_candidates(question: Question, citations: list[Citation]) -> list[list
     return [[(e.start, e.end) for e in answer_entities(question, c.quote)] for c in citations]
 
 
-def with_short_answer(answer: Answer, question: Question, reader: SpanReader | None, threshold: float) -> Answer:
+def corroborating(answer: Answer, count: int) -> list[Citation]:
+    """The best-scored sentences of the passages read that are not cited (and do not overlap a
+    citation), as extracts numbered 0: their readings can agree with the cited ones, never be shown."""
+    if count <= 0:
+        return []
+    cited = [(c.doc_id, c.start, c.end) for c in answer.citations]
+    seen, found = set(), []
+    for hit in answer.passages:
+        for s in hit.sentences:
+            if (s.doc_id, s.start) in seen or any(d == s.doc_id and a < s.end and s.start < b for d, a, b in cited):
+                continue
+            seen.add((s.doc_id, s.start))
+            found.append(s)
+    found.sort(key=lambda s: -s.score)
+    return [Citation(0, s.doc_id, "", "", None, None, s.start, s.end, s.text, s.score) for s in found[:count]]
+
+
+def with_short_answer(answer: Answer, question: Question, reader: SpanReader | None, threshold: float,
+                      corroborators: int = 0) -> Answer:
     """The answer with its short answer when the question asks for a thing and the readings of
     its extracts agree at least `threshold`; else unchanged (short_answer None). A typed question
     ("when", "how many", "which official") is answered only by an entity of its type."""
     if reader is None or answer.abstained or not answer.citations or not asks_for_a_thing(question.condensed):
         return answer
-    candidates = typed_candidates(question, answer.citations)
-    if candidates is not None and not any(candidates):
+    extracts = answer.citations + corroborating(answer, corroborators)
+    candidates = typed_candidates(question, extracts)
+    if candidates is not None and not any(candidates[:len(answer.citations)]):
         candidates = None  # none of its type in the extracts ("where": "at his dacha"): any words may answer
-    short = agreed(question.condensed, reader.read(question.condensed, answer.citations, candidates))
+    short = agreed(question.condensed, reader.read(question.condensed, extracts, candidates))
     if short is None or short.score < threshold:
         return answer
     return replace(answer, short_answer=short)
