@@ -357,7 +357,13 @@ def answer_entities(question: Question, text: str):
     return [e for e in entities([text])[0]
             if e.label in question.expects and e.text.lower() not in known
             and (e.label != "NORP" or e.text.endswith("s"))  # "Russian" describes; "Russians" may be who
+            # asked how many / long / old, a date counts only as a duration ("two weeks", not "2021")
+            and (question.kind != "number" or e.label not in ("DATE", "TIME") or bool(_DURATION.search(e.text)))
             and not any(e.text.lower() in k or k in e.text.lower() for k in known)]
+
+
+_DURATION = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centuries|"
+                       r"century)\b|-year-old\b|\bold\b", re.I)
 
 
 def has_expected(question: Question, text: str) -> bool:

@@ -48,6 +48,7 @@ class Exchange:
     question: str
     short_answer: str | None
     extract: str  # the first cited extract, or the answer's plain text
+    others: tuple[str, ...] = ()  # the other cited extracts, in order
 
 
 def exchanges(history: list[Turn], read=None) -> list[Exchange]:
@@ -64,13 +65,13 @@ def exchanges(history: list[Turn], read=None) -> list[Exchange]:
             _resolved(turn.content, found, read)
         short = (result.get("short_answer") or {}).get("text") if isinstance(result.get("short_answer"), dict) else None
         citations = result.get("citations") or []
-        first = citations[0].get("quote") if citations and isinstance(citations[0], dict) else None
-        if isinstance(first, str):
-            extract = first
+        quotes = [c.get("quote") for c in citations if isinstance(c, dict) and isinstance(c.get("quote"), str)]
+        if quotes:
+            extract = quotes[0]
         else:  # no result: the answer's text, if it cites anything (an abstention names nobody)
             said = reply.text if reply and not result else ""
             extract = _plain(said) if "[1]" in said else ""
-        found.append(Exchange(question, short if isinstance(short, str) else None, extract))
+        found.append(Exchange(question, short if isinstance(short, str) else None, extract, tuple(quotes[1:])))
     return found
 
 
@@ -238,8 +239,8 @@ def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclu
         return asked.entities[0].text  # "Who is Abdollahian?" then "he": whatever label the name got
     if labels == PEOPLE_LABELS and _asks_who(asked):
         answered = _answer_person(last, asked, read)
-        if answered and answered not in exclude:
-            return answered
+        # a who question asks for someone it does not name: never one of its own names
+        return answered if answered and answered not in exclude else None
     for exchange in reversed(earlier):
         named = [e.text for e in parse_question(exchange.question).entities if e.label in labels and e.text not in exclude]
         if named:
@@ -268,20 +269,23 @@ def _asks_who(parsed: Parsed) -> bool:
 
 
 def _answer_person(last: Exchange, asked: Parsed, read=None) -> str | None:
-    """The person who answered a "who" question: its short answer, else the one new person its
-    first extract names, else the one of them the span reader picks."""
+    """The person who answered a "who" question: its short answer, else the one new person an
+    extract names (the first extract that names any), else the one the span reader picks there."""
     known = {e.text.lower() for e in asked.entities}
     if last.short_answer:
         found = [e for e in entities([last.short_answer])[0] if e.label in PEOPLE_LABELS]
         if found:
             return found[0].text
-    new = [e for e in entities([last.extract])[0] if e.label == "PERSON" and e.text.lower() not in known
-           and not any(e.text.lower() in k or k in e.text.lower() for k in known)] if last.extract else []
-    names = list(dict.fromkeys(e.text for e in new))
-    if len(names) == 1:
-        return names[0]
-    if len(names) > 1 and read is not None:
-        return read(last.question, last.extract, [(e.start, e.end) for e in new])
+    for extract in (last.extract, *last.others):
+        if not extract:
+            continue
+        new = [e for e in entities([extract])[0] if e.label == "PERSON" and e.text.lower() not in known
+               and not any(e.text.lower() in k or k in e.text.lower() for k in known)]
+        names = list(dict.fromkeys(e.text for e in new))
+        if len(names) == 1:
+            return names[0]
+        if names:
+            return read(last.question, extract, [(e.start, e.end) for e in new]) if read is not None else None
     return None
 
 
