@@ -74,13 +74,18 @@ def test_document_and_source_page(client):
     ("get", "/api/search?q=", None, 422, "q"),
     ("get", "/api/search", None, 422, "q"),
     ("get", "/api/documents/no-such-doc", None, 404, "no document"),
-    ("get", "/source/no-such-doc", None, 404, "no document"),
     ("post", "/api/verify", {"nothing": 1}, 422, "citations"),
 ])
 def test_bad_input_is_a_clear_4xx(client, method, url, payload, status, message):
     response = getattr(client, method)(url, json=payload) if payload is not None else getattr(client, method)(url)
     assert response.status_code == status
     assert message in response.json()["detail"] and "Traceback" not in response.text
+
+
+def test_a_source_link_to_a_missing_document_is_a_page_that_says_so(client):
+    response = client.get("/source/no-such-doc")
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    assert "This document was deleted" in response.text and "no-such-doc" in response.text
 
 
 def test_malformed_json_is_422(client):

@@ -41,8 +41,8 @@ def test_answer_rules_switch_one_rule_off(monkeypatch, tmp_path):
     """Each hand rule can be switched off on its own (bench/rules.py measures them that way)."""
     monkeypatch.setenv("QA_SETTINGS_FILE", str(tmp_path / "absent.toml"))
     from qa.answering.extractive import Tuning
-    from qa.settings import ANSWER_RULES
+    from qa.settings import ANSWER_RULES, DEFAULT_RULES
 
-    assert load_settings().rules == frozenset(ANSWER_RULES)
+    assert load_settings().rules == frozenset(DEFAULT_RULES) == frozenset(ANSWER_RULES) - {"typed"}
     monkeypatch.setenv("QA_ANSWER_RULES", "kinds, quotes")
     assert Tuning.from_settings(load_settings()).rules == {"kinds", "quotes"}

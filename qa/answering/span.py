@@ -114,17 +114,18 @@ def _best_span(encoding, starts: np.ndarray, ends: np.ndarray) -> tuple[int, int
 def _best_candidate(encoding, starts: np.ndarray, ends: np.ndarray,
                     spans: list[tuple[int, int]]) -> tuple[int, int, float] | None:
     """(start, end, probability) of the likeliest of the given character spans of the extract
-    (each read from the token that opens it to the token that closes it), or None."""
+    (each read from the token that opens it to the token that closes it), or None when none is
+    likelier than "no answer"."""
     tokens = [(i, a, b) for i, (seq, (a, b)) in enumerate(zip(encoding.sequence_ids, encoding.offsets))
               if seq == 1 and b > a]
-    best = None
+    best, none = None, float(np.exp(starts[0] + ends[0]))  # "no answer": the reader may still say so
     for start, end in spans:
         inside = [(i, a, b) for i, a, b in tokens if a >= start and b <= end]
         if not inside:
             continue  # cut off by the reader's length limit
         first, last = inside[0][0], inside[-1][0]
         probability = float(np.exp(starts[first] + ends[last]))
-        if best is None or probability > best[2]:
+        if probability > none and (best is None or probability > best[2]):
             best = (start, end, probability)
     return best
 
