@@ -69,4 +69,7 @@ def test_a_follow_up_in_the_chat_is_understood_as_over_rest(live_server):
                 "history": [{"role": "user", "content": "Why didn't Putin meet Qalibaf?"},
                             {"role": "assistant", "content": rest_first["answer"]}]})
     assert understood and understood.group(1).replace("\\", "") == rest["condensed_question"]
-    assert "Volodin" in message
+    assert rest["condensed_question"] == "Who did Qalibaf meet instead of Putin?"
+    # the same question as understood, so the same extracts (what the corpus holds just now decides which)
+    linked = set(re.findall(r"/source/([^?]+)\?start=(\d+)&end=(\d+)", message))
+    assert linked == {(c["doc_id"], str(c["start"]), str(c["end"])) for c in rest["citations"]}
