@@ -193,6 +193,8 @@ def test_an_unsupported_file_is_refused_with_its_reason(page, tmp_path):
     notes.write_text('title = "not an article"\n')
     good.write_text("# Ferry notes\n\nThe Tindra ferry carries 340 passengers between two islands.\n")
     page.get_by_role("tab", name="Documents").click()
+    # an earlier upload's chain ends by clearing the file box: files set before that would be cleared too
+    page.wait_for_function("!document.querySelector('#upload table')", timeout=60_000)
     page.set_input_files("#upload input[type=file]", [str(notes), str(good)])
     page.wait_for_timeout(500)
     page.click("#upload-button")
