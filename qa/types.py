@@ -238,21 +238,14 @@ class Question:
     vector: object = field(repr=False, compare=False)  # the condensed question's embedding
     filters: Filters | None = None
     kind: str | None = None  # the kind of answer wanted: name, date, number, cause, definition, statement
-    names: tuple[str, ...] = ()  # names in the condensed question, its added context included
-    asked_names: tuple[str, ...] = ()  # names outside that context: who the question is about
+    names: tuple[str, ...] = ()  # names in the condensed question (spaCy's entities): who and what it is about
     wants_name: bool = False  # "what is the name of ..."
     expects: frozenset = frozenset()  # entity labels an answer holds (qa.text.questions): empty = untyped
-    head: str | None = None  # the head noun of "which X" ("official"), when asked so
-    entities: tuple = ()  # the condensed question's entities (qa.text.nlp.Entity)
 
     @property
     def known(self) -> set[str]:
         """The question's own names, lower-cased: an answer must bring something else."""
         return {n.lower() for n in self.names}
-
-    @property
-    def asked_known(self) -> set[str]:
-        return {n.lower() for n in self.asked_names}
 
 
 @dataclass(frozen=True)

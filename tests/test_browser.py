@@ -1,5 +1,6 @@
 """A person in a browser: ask, see [n] markers, open a citation, see the quote highlighted."""
 import shutil
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -338,8 +339,7 @@ _OVERLAP = """() => {
 
 @pytest.mark.parametrize("viewport", [{"width": 1400, "height": 1000}, {"width": 390, "height": 844}])
 def test_the_toolbar_never_covers_the_latest_question_or_answer(browser, live_server, viewport):
-    page = browser.new_page(viewport=viewport)
-    try:
+    with closing(browser.new_page(viewport=viewport)) as page:
         page.goto(live_server + "/")
         page.wait_for_selector("#question textarea", timeout=60_000)
         for turn, question in enumerate(["Why didn't Putin meet Qalibaf?", "Who did he meet instead?"], start=1):
@@ -350,8 +350,6 @@ def test_the_toolbar_never_covers_the_latest_question_or_answer(browser, live_se
             covered = page.evaluate(_OVERLAP)
             assert covered == {"question": False, "answer": False, "seen": True}, (viewport, question, covered)
         assert "Understood as: Who did Qalibaf meet instead of Putin?" in page.inner_text("#chat")
-    finally:
-        page.close()
 
 
 def test_after_an_abstention_the_citations_panel_says_the_corpus_does_not_say(page):
@@ -365,14 +363,11 @@ def test_after_an_abstention_the_citations_panel_says_the_corpus_does_not_say(pa
 
 
 def test_a_link_to_a_deleted_document_says_so_in_the_page(browser, live_server):
-    page = browser.new_page()
-    try:
+    with closing(browser.new_page()) as page:
         response = page.goto(live_server + "/source/no-longer-here?start=0&end=10")
         assert response.status == 404
         assert "This document was deleted" in page.inner_text("body")
         assert "{" not in page.inner_text("body")  # a page, not raw JSON
-    finally:
-        page.close()
 
 
 def test_the_quote_checker_offers_the_closest_passage_when_nothing_matches(page):

@@ -332,7 +332,7 @@ def fits_question(question: Question, text: str, before: str = "", rules: frozen
     already hold, and what the named person said. `before` is the text just before it (a
     pronoun's antecedent, a quotation's speaker, is usually there)."""
     kind = question.kind
-    asked = question.asked_names
+    asked = question.names
     if "kinds" in rules and kind in REQUIRED_TYPES - {"statement"} and not has_expected(question, text):
         return False
     if "typed" in rules and kind == "name" and not has_expected(question, text):

@@ -117,16 +117,16 @@ def watch(
             raise InputError(f"cannot watch {folder}: not a folder")
     engine = _engine(store, store_url=store_url)
     typer.echo(f"watching {', '.join(map(str, paths))} (Ctrl+C stops)", err=True)
-    stop = threading.Event()
+    stop, reported = threading.Event(), []
 
     def report(done) -> None:
+        """The first ingest's summary, then one for each batch that changed something."""
         for path, reason in done.skipped:
             typer.echo(f"warning: skipped {path!r}: {reason}", err=True)
-        if done.added or done.updated or done.removed or not report.first_done:
+        if done.added or done.updated or done.removed or not reported:
             typer.echo(ingest_text(done, engine.backend.where), err=True)
-        report.first_done = True
+        reported.append(done)
 
-    report.first_done = False
     try:
         keep_indexed(engine.ingest, list(paths), stop, report)
     except KeyboardInterrupt:

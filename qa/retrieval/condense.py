@@ -237,7 +237,7 @@ def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclu
         return named[0] if named else _thing(asked, last.question)
     if _about_one(asked, last.question) and word in PERSONAL:
         return asked.entities[0].text  # "Who is Abdollahian?" then "he": whatever label the name got
-    if labels == PEOPLE_LABELS and _asks_who(asked):
+    if labels == PEOPLE_LABELS and _asks_who(asked, last.question):
         answered = _answer_person(last, asked, read)
         # a who question asks for someone it does not name: never one of its own names
         return answered if answered and answered not in exclude else None
@@ -259,13 +259,12 @@ def _about_one(parsed: Parsed, text: str) -> bool:
     return len(parsed.entities) == 1 and bool(DEFINITION.match(text))
 
 
-def _asks_who(parsed: Parsed) -> bool:
+def _asks_who(parsed: Parsed, text: str) -> bool:
     """A question answered by naming someone ("Who received it?"), not one about a person it
     names ("Who is Qalibaf?")."""
     from qa.text.questions import DEFINITION
 
-    text = "".join(t.text + " " for t in parsed.tokens)
-    return any(t.text.lower() in ("who", "whom") for t in parsed.tokens[:3]) and not DEFINITION.match(text.replace(" ?", "?"))
+    return any(t.text.lower() in ("who", "whom") for t in parsed.tokens[:3]) and not DEFINITION.match(text)
 
 
 def _answer_person(last: Exchange, asked: Parsed, read=None) -> str | None:

@@ -155,13 +155,13 @@ def names_in(found: tuple[Entity, ...]) -> tuple[str, ...]:
 def understand(asked: str, condensed: str, vector, filters: Filters | None = None) -> Question:
     """The question as every stage reads it (`condensed` is what is answered)."""
     parsed = parse_question(condensed)
-    expects, head = expected_types(parsed, condensed)
+    expects, _head = expected_types(parsed, condensed)
     names = names_in(parsed.entities)
     if DEFINITION.match(condensed) and names and not NAME_QUESTION.match(condensed):
-        expects, head = frozenset(), None  # "Who is Qalibaf?" wants a description, not another name
+        expects = frozenset()  # "Who is Qalibaf?" wants a description, not another name
     kind = answer_kind(condensed, expects)
     if kind == "definition" and not names:
         kind = None  # "What is the plan?": nothing to define by name
     return Question(asked=asked, condensed=condensed, vector=vector, filters=filters, kind=kind,
-                    names=names, asked_names=names, wants_name=bool(NAME_QUESTION.match(condensed)),
-                    expects=expects, head=head, entities=parsed.entities)
+                    names=names, wants_name=bool(NAME_QUESTION.match(condensed)),
+                    expects=expects)
