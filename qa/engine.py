@@ -7,7 +7,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from qa.answering.base import Answerer, passage_docs
@@ -21,13 +21,16 @@ from qa.retrieval.condense import condense, no_question_content
 from qa.retrieval.relevance import PassageSentence, RelevanceScorer
 from qa.retrieval.rerank import SentenceReranker
 from qa.retrieval.retrieve import Retriever
+from qa.retrieval.stories import fold_hits, with_reporters
+from qa.retrieval.timeprior import TimePrior
 from qa.library import Library
 from qa.settings import Settings
 from qa.text.questions import understand
+from qa.text.timewords import RECENT_DAYS, parse_as_of, read_time
 from qa.verification import Verifier
 from qa.store import StoreBackend, StoreReader, open_backend
 from qa.store.base import DocFields
-from qa.types import Answer, Document, Filters, Hit, Turn, page_at
+from qa.types import Answer, Document, Filters, Hit, Results, Turn, page_at
 
 MAX_K = 50
 NOTHING_ASKED = ("That does not look like a question about the articles (no question word, and none of its "
@@ -41,6 +44,7 @@ class _Loaded:
     answerer: Answerer
     extractive: ExtractiveAnswerer  # what scores sentences, whatever writes the answer
     spans: SpanReader | None = None  # the direct answer's reader (None: short answers off)
+    newest: date | None = None  # the newest document's date: the default as_of of an old corpus
 
 
 def make_answerer(settings: Settings, store: StoreReader) -> tuple[Answerer, ExtractiveAnswerer]:
@@ -96,7 +100,9 @@ class Engine:
         s = self.settings
         reranker = SentenceReranker(RelevanceScorer(store)) if s.rerank_candidates else None
         retriever = Retriever(store, s.rrf_k, s.dense_weight, s.bm25_weight, reranker, s.rerank_candidates)
-        return _Loaded(store, retriever, *make_answerer(s, store), load_span_reader(s.short_answers))
+        newest = store.newest_date()
+        return _Loaded(store, retriever, *make_answerer(s, store), load_span_reader(s.short_answers),
+                       _is_date(newest or "") and date.fromisoformat(newest) or None)
 
     @property
     def store(self) -> StoreReader:
@@ -152,49 +158,84 @@ class Engine:
         return self.verifier.closest_passage(quote, doc_id)
 
     # -- questions -----------------------------------------------------------------------------
-    def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None,
+               as_of: str | None = None) -> list[Hit]:
+        return self.find(query, k, filters, as_of).hits
+
+    def find(self, query: str, k: int | None = None, filters: Filters | None = None,
+             as_of: str | None = None) -> Results:
+        """The k best passages, one per story, ranked with the query's time as of `as_of`."""
         query = valid_text(self.settings.max_question_chars, query, "query")
         k = valid_k(k, self.settings.search_k)
         loaded = self._current()
-        return loaded.retriever.search(query, self._embed_query(query), k, rerank=self.settings.rerank_search,
-                                       filters=valid_filters(filters))
+        prior = self._prior(query, as_of, loaded)
+        hits = loaded.retriever.search(query, self._embed_query(query), min(MAX_K, 2 * k),
+                                       rerank=self.settings.rerank_search, filters=valid_filters(filters), prior=prior)
+        return Results(query, fold_hits(hits, loaded.store, k), prior.reading.as_of.isoformat(), prior.reading.to_json())
 
     def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None,
-            on_token: Callable[[str], None] | None = None, filters: Filters | None = None) -> Answer:
+            on_token: Callable[[str], None] | None = None, filters: Filters | None = None,
+            as_of: str | None = None) -> Answer:
         """An answer; with an LLM answerer, `on_token` receives its words as they arrive."""
         asked = valid_text(self.settings.max_question_chars, question, "question")
         history = [t for t in (history or []) if t.text.strip()][-10:]
         loaded = self._current()
+        day = self.as_of(as_of, loaded)
         if no_question_content(asked, loaded.store.knows):  # "ok", "thanks", keyboard noise: no search
-            return Answer(asked, True, [], condensed_question=None, abstention=NOTHING_ASKED)
+            return Answer(asked, True, [], condensed_question=None, abstention=NOTHING_ASKED, as_of=day.isoformat())
         condensed = condense(asked, history, loaded.spans.choose if loaded.spans else None)
-        understood = understand(asked, condensed, self._embed_query(condensed), valid_filters(filters))
-        passages = loaded.retriever.search(condensed, understood.vector, valid_k(k, self.settings.answer_k),
-                                           filters=understood.filters)
+        prior = TimePrior.from_settings(read_time(condensed, day), self.settings)
+        understood = replace(understand(asked, condensed, self._embed_query(condensed), valid_filters(filters)),
+                             prior=prior)
+        k = valid_k(k, self.settings.answer_k)
+        passages = loaded.retriever.search(condensed, understood.vector, min(MAX_K, 2 * k),
+                                           filters=understood.filters, prior=prior)
+        passages = fold_hits(passages, loaded.store, k, copies_only=True)
         answer = loaded.answerer.answer(understood, passages, on_token=on_token)
         answer = with_short_answer(answer, understood, loaded.spans, self.settings.short_answer_threshold,
                                    self.settings.short_answer_corroborators)
         if answer.abstained and understood.filters:  # say so: the answer may be in what the filters leave out
             answer.abstention += f" Only documents matching the filters were searched ({understood.filters.describe()})."
+        answer.as_of, answer.time = day.isoformat(), prior.reading.to_json()
+        _note_outside_window(answer, prior)
+        answer.citations = with_reporters(answer.citations, loaded.store)
         return _with_pages(answer, loaded.store)
 
-    def sentences(self, question: str, hide_doc: str | None = None,
-                  filters: Filters | None = None) -> list[PassageSentence]:
+    def as_of(self, value: str | None = None, loaded: _Loaded | None = None) -> date:
+        """The date a question is asked as of: `value` (YYYY-MM-DD) when given; else today for a
+        corpus with documents from the last 30 days, else the newest document's date."""
+        if value is not None:
+            try:
+                return parse_as_of(value)
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
+        newest = (loaded or self._current()).newest
+        today = date.today()
+        if newest is None or newest >= today - timedelta(days=RECENT_DAYS):
+            return today
+        return newest
+
+    def _prior(self, text: str, as_of: str | None, loaded: _Loaded) -> TimePrior:
+        return TimePrior.from_settings(read_time(text, self.as_of(as_of, loaded)), self.settings)
+
+    def sentences(self, question: str, hide_doc: str | None = None, filters: Filters | None = None,
+                  as_of: str | None = None) -> list[PassageSentence]:
         """The sentences an answer to `question` is chosen from, best first, with their relevance
         and the reader's probability (benches and diagnostics); `hide_doc` leaves one document out."""
         asked = valid_text(self.settings.max_question_chars, question, "question")
         loaded = self._current()
-        understood = understand(asked, asked, self._embed_query(asked), valid_filters(filters))
+        prior = self._prior(asked, as_of, loaded)
+        understood = replace(understand(asked, asked, self._embed_query(asked), valid_filters(filters)), prior=prior)
         k = self.settings.answer_k
         passages = loaded.retriever.search(asked, understood.vector, MAX_K if hide_doc else k,
-                                           filters=understood.filters)
+                                           filters=understood.filters, prior=prior)
         passages = [p for p in passages if p.doc_id != hide_doc][:k]
         return loaded.extractive.scored_sentences(understood, passages)
 
     def ask_streamed(self, question: str, history: list[Turn] | None = None, k: int | None = None,
-                     filters: Filters | None = None):
+                     filters: Filters | None = None, as_of: str | None = None):
         """("token", text) while the answer is written, then ("answer", Answer) or ("error", QAError)."""
-        return answer_events(lambda on_token: self.ask(question, history, k, on_token, filters))
+        return answer_events(lambda on_token: self.ask(question, history, k, on_token, filters, as_of))
 
     def _embed_query(self, text: str):
         return self.embedder.embed([text])[0]
@@ -285,6 +326,18 @@ def _is_date(value: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+def _note_outside_window(answer: Answer, prior: TimePrior) -> None:
+    """When the question's time words point to a window and no cited report is dated in it, the
+    answer says so, and says when its reports are from."""
+    window = prior.window
+    if answer.abstained or window is None or any(prior.in_window(c.date) for c in answer.citations):
+        return
+    dates = sorted({c.date for c in answer.citations if c.date})
+    when = f"from reports of {', '.join(dates)}" if dates else "from undated reports"
+    answer.warnings.append(f"Nothing dated {window.start.isoformat()} to {window.end.isoformat()} "
+                           f"(“{window.words}”) answers this; answered {when}.")
 
 
 def _with_pages(answer: Answer, store: StoreReader) -> Answer:

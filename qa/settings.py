@@ -104,6 +104,18 @@ class Settings(BaseSettings):
         0.0, ge=0.0, le=1.0, description="Below this reader probability for the best sentence, the answer "
         "abstains. 0 (off): on the dev splits it trades answers for abstentions, and on our news seed questions "
         "it abstained on answerable questions as often as it caught unanswerable ones.")
+    time_window_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="A passage dated outside the window a question's time words point to "
+        "(\"this week\" as of as_of) keeps this share of its score: a prior, never a filter (python -m bench.timely).")
+    recency_weight: float = Field(
+        0.3, ge=0.0, le=1.0, description="For a question about the present (no time words placing it in the past), "
+        "the share of a passage's score that fades with its age before as_of (0: no recency prior).")
+    recency_half_life_days: float = Field(
+        14.0, gt=0, le=3650, description="Days before as_of at which the fading share of a passage's score "
+        "has halved (recency_weight).")
+    duplicate_similarity: float = Field(
+        0.7, ge=0.3, le=1.0, description="Articles whose word 5-gram sets overlap at least this much (MinHash "
+        "Jaccard estimate, found at ingest) are one story: search results and citations fold them into one.")
     chunk_tokens: int = Field(200, ge=16, le=2048, description="Target chunk size in cl100k tokens.")
     chunk_overlap: int = Field(40, ge=0, le=1024, description="Tokens of trailing sentences repeated.")
     search_k: int = Field(5, ge=1, le=50, description="Results returned by search by default.")

@@ -61,6 +61,18 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Reporter:
+    """Another document of the same story (a near-duplicate): shown as "also in Reuters, AP"."""
+
+    doc_id: str
+    outlet: str | None
+    date: str | None
+
+    def to_json(self) -> dict:
+        return {"doc_id": self.doc_id, "outlet": self.outlet, "date": self.date}
+
+
+@dataclass(frozen=True)
 class Hit:
     """A retrieved chunk with its fused score and the document fields a reader needs."""
 
@@ -79,12 +91,15 @@ class Hit:
     # and the passage's sentences as the reranker scored them (PassageSentence, in order)
     doc: object = field(default=None, repr=False, compare=False)
     sentences: tuple = field(default=(), repr=False, compare=False)
+    also_reported_by: tuple[Reporter, ...] = ()  # the story's other documents, folded into this hit
 
     def to_json(self) -> dict:
         return {
             "rank": self.rank, "chunk_id": self.chunk_id, "doc_id": self.doc_id,
             "title": self.title, "source": self.source, "start": self.start,
             "end": self.end, "text": self.text, "score": round(self.score, 6),
+            "outlet": getattr(self.doc, "outlet", None), "date": getattr(self.doc, "date", None),
+            "also_reported_by": [r.to_json() for r in self.also_reported_by],
         }
 
 
@@ -103,12 +118,14 @@ class Citation:
     quote: str
     score: float
     page: int | None = None  # 1-based, for documents with pages (PDF)
+    also_reported_by: tuple[Reporter, ...] = ()  # copies of the story whose text holds the same quote
 
     def to_json(self) -> dict:
         return {
             "n": self.n, "doc_id": self.doc_id, "title": self.title, "source": self.source,
             "outlet": self.outlet, "date": self.date, "start": self.start, "end": self.end,
             "quote": self.quote, "score": round(self.score, 6), "page": self.page,
+            "also_reported_by": [r.to_json() for r in self.also_reported_by],
         }
 
 
@@ -164,6 +181,8 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     abstention: str = ""  # what to say instead of an answer
     short_answer: ShortAnswer | None = None  # the few words that answer, inside a cited extract
+    as_of: str | None = None  # the date the question was asked as of (YYYY-MM-DD)
+    time: dict | None = None  # the window its time words resolved to: {"from", "to", "from_words"}
 
     @property
     def answer(self) -> str:
@@ -183,7 +202,23 @@ class Answer:
             "warnings": list(self.warnings),
             "passages": [h.to_json() for h in self.passages],
             "short_answer": self.short_answer.to_json() if self.short_answer else None,
+            "as_of": self.as_of,
+            "time": self.time,
         }
+
+
+@dataclass
+class Results:
+    """What a search returns: the hits, one per story, and the time it was read in."""
+
+    query: str
+    hits: list[Hit]
+    as_of: str | None = None
+    time: dict | None = None
+
+    def to_json(self) -> dict:
+        return {"query": self.query, "results": [h.to_json() for h in self.hits], "as_of": self.as_of,
+                "time": self.time}
 
 
 @dataclass(frozen=True)
@@ -241,6 +276,7 @@ class Question:
     names: tuple[str, ...] = ()  # names in the condensed question (spaCy's entities): who and what it is about
     wants_name: bool = False  # "what is the name of ..."
     expects: frozenset = frozenset()  # entity labels an answer holds (qa.text.questions): empty = untyped
+    prior: object = field(default=None, repr=False, compare=False)  # its time (qa.retrieval.timeprior.TimePrior)
 
     @property
     def known(self) -> set[str]:

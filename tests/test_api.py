@@ -33,7 +33,8 @@ def test_search_get_and_post_agree(client):
     assert got.json() == posted.json()
     results = got.json()["results"]
     assert len(results) == 3 and "Volodin" in results[0]["text"]
-    assert set(results[0]) == {"rank", "chunk_id", "doc_id", "title", "source", "start", "end", "text", "score"}
+    assert set(results[0]) == {"rank", "chunk_id", "doc_id", "title", "source", "start", "end", "text", "score",
+                               "outlet", "date", "also_reported_by"}
     assert results[0]["source"] == "seeds/001_fef7cdd3c9f4f1a3.txt" or not results[0]["source"].startswith("/")
 
 

@@ -26,7 +26,8 @@ def test_search_json_contract(built, cli):
     data = result.json()
     assert data["query"] == "Volodin adviser" and len(data["results"]) == 3
     first = data["results"][0]
-    assert set(first) == {"rank", "chunk_id", "doc_id", "title", "source", "start", "end", "text", "score"}
+    assert set(first) == {"rank", "chunk_id", "doc_id", "title", "source", "start", "end", "text", "score",
+                          "outlet", "date", "also_reported_by"}
     assert first["rank"] == 1 and "Volodin" in first["text"]
     assert [r["score"] for r in data["results"]] == sorted((r["score"] for r in data["results"]), reverse=True)
 

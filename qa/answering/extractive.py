@@ -119,8 +119,10 @@ class ExtractiveAnswerer:
         """The passages' sentences, best first: relevance (scored once, by the reranker when it ran),
         then the reader's judgement of the most relevant ones."""
         sentences = _unique_claims(self._passage_sentences(question, passages), "not_prose" in self.tuning.rules)
+        timely = _time_weights(question, passages)  # relevance stays as it is: only the order feels time
         for sentence in sentences:
-            sentence.relevance = sentence.score = sentence.base
+            sentence.relevance = sentence.base
+            sentence.score = sentence.base * timely.get(sentence.doc_id, 1.0)
             sentence.answer_prob = None
         ranked = sorted(sentences, key=_order)
         if self.reader is None or not ranked:
@@ -129,7 +131,8 @@ class ExtractiveAnswerer:
         weight = self.tuning.reader_weight
         for sentence, prob in zip(top, self.reader.score(question.condensed, [s.text for s in top])):
             sentence.answer_prob = float(prob)
-            sentence.score = weight * sentence.answer_prob + (1 - weight) * sentence.relevance
+            sentence.score = (weight * sentence.answer_prob + (1 - weight) * sentence.relevance) \
+                * timely.get(sentence.doc_id, 1.0)
         top = sorted(top, key=_order)
         self._weigh_types(question, top[:self.tuning.typed_sentences])
         return sorted(top, key=_order) + ranked[self.tuning.reader_sentences:]
@@ -184,6 +187,7 @@ class ExtractiveAnswerer:
     def _compose(self, question: Question, chosen: list[PassageSentence], passages: list[Hit]) -> Answer:
         docs = passage_docs(passages, self.store, {s.doc_id for s in chosen})
         order = list(dict.fromkeys(s.doc_id for s in chosen))  # articles by their best sentence
+        order, dated = _in_story_order(order, docs, self.store.stories_of(order))
         citations, segments = [], []
         for doc_id in order:
             doc = docs[doc_id]
@@ -193,7 +197,10 @@ class ExtractiveAnswerer:
                 citations.append(Citation(n, doc_id, doc.title, doc.source, doc.outlet, doc.date,
                                           sentence.start, sentence.end, sentence.text, sentence.score))
                 parts.append(Part(sentence.text, (n,)))
-            attribution = f"According to {_attribution(doc)}" if len(order) > 1 else None
+            if doc_id in dated:
+                attribution = f"On {_day(doc.date)}, {doc.outlet or f'“{doc.title}”'} reported"
+            else:
+                attribution = f"According to {_attribution(doc)}" if len(order) > 1 else None
             segments.append(Segment(attribution, tuple(parts)))
         return Answer(question.asked, False, citations, segments, passages, question.condensed, self.name)
 
@@ -277,6 +284,41 @@ def _with_next(sentence: PassageSentence, texts: DocumentTexts, wanted) -> Passa
 
 
 _OPENING_QUOTES = "“\"‘'«"
+
+
+def _in_story_order(order: list[str], docs: dict[str, DocFields],
+                    stories: dict[str, str]) -> tuple[list[str], set[str]]:
+    """Cited documents with the copies of one story together, where the story first appears, in
+    date order; the documents of a story cited from several dates are to be dated one by one."""
+    groups: dict[str, list[str]] = {}
+    for doc_id in order:
+        groups.setdefault(stories.get(doc_id, doc_id), []).append(doc_id)
+    result, dated = [], set()
+    for members in groups.values():
+        if len({docs[d].date for d in members}) > 1 and all(docs[d].date for d in members):
+            members = sorted(members, key=lambda d: (docs[d].date, order.index(d)))
+            dated.update(members)
+        result += members
+    return result, dated
+
+
+def _day(iso: str) -> str:
+    """5 Feb 2025"""
+    from datetime import date
+
+    try:
+        day = date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{day.day} {day:%b %Y}"
+
+
+def _time_weights(question: Question, passages: list[Hit]) -> dict[str, float]:
+    """The share of its score each passage's document keeps for its date (qa.retrieval.timeprior)."""
+    prior = question.prior
+    if prior is None or not prior.active:
+        return {}
+    return {h.doc_id: prior.weight(getattr(h.doc, "date", None)) for h in passages}
 
 
 def _without_overlaps(sentences: list[PassageSentence]) -> list[PassageSentence]:

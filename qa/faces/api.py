@@ -55,6 +55,8 @@ class SearchRequest(BaseModel):
     q: str = Field(alias="query", description="What to look for (at most QA_MAX_QUESTION_CHARS characters).")
     k: int = Field(5, ge=1, le=MAX_K)
     filters: FiltersIn | None = None
+    as_of: str | None = Field(None, description="Ask as of this date (YYYY-MM-DD): time words (\"this week\") and "
+                              "recency are read against it. Default: today, or the newest document's date.")
 
 
 class AskRequest(BaseModel):
@@ -64,6 +66,20 @@ class AskRequest(BaseModel):
     stream: bool = Field(False, description="Answer as server-sent events: `token` events while an LLM "
                                             "writes, then one `answer` event with the final result.")
     filters: FiltersIn | None = None
+    as_of: str | None = Field(None, description="Ask as of this date (YYYY-MM-DD): time words (\"this week\") and "
+                              "recency are read against it. Default: today, or the newest document's date.")
+
+
+class ReporterOut(BaseModel):
+    doc_id: str
+    outlet: str | None = None
+    date: str | None = None
+
+
+class TimeOut(BaseModel):
+    from_: str = Field(alias="from", description="YYYY-MM-DD, inclusive")
+    to: str = Field(description="YYYY-MM-DD, inclusive")
+    from_words: str = Field(description="The question's own words: \"this week\"")
 
 
 class SearchResult(BaseModel):
@@ -76,11 +92,17 @@ class SearchResult(BaseModel):
     end: int
     text: str
     score: float
+    outlet: str | None = None
+    date: str | None = None
+    also_reported_by: list[ReporterOut] = Field([], description="The story's other documents (near-duplicates), "
+                                                "folded into this result.")
 
 
 class SearchResponse(BaseModel):
     query: str
     results: list[SearchResult]
+    as_of: str | None = Field(None, description="The date the query was read as of.")
+    time: TimeOut | None = Field(None, description="The window its time words resolved to, if any.")
 
 
 class CitationOut(BaseModel):
@@ -95,6 +117,7 @@ class CitationOut(BaseModel):
     quote: str
     score: float
     page: int | None = None
+    also_reported_by: list[ReporterOut] = Field([], description="Copies of the story whose text holds the same quote.")
 
 
 class ShortAnswerOut(BaseModel):
@@ -117,6 +140,8 @@ class AskResponse(BaseModel):
     passages: list[SearchResult] = []
     short_answer: ShortAnswerOut | None = Field(None, description="The words of a cited extract that answer "
                                                 "(document_text[start:end] == text), or null.")
+    as_of: str | None = Field(None, description="The date the question was asked as of.")
+    time: TimeOut | None = Field(None, description="The window its time words resolved to, if any.")
 
 
 class VerifyRequest(BaseModel):
@@ -170,6 +195,8 @@ class IngestReportOut(BaseModel):
     documents: int
     chunks: int
     generation: str | None
+    duplicates: list[dict] = Field([], description="Each new document that copies a stored one (the same story): "
+                                   "{\"doc_id\", \"copy_of\"}. Answers and searches fold them into one.")
 
 
 class DeleteOut(IngestReportOut):
@@ -281,12 +308,13 @@ def _question_routes(app: FastAPI, engine: Engine, auth) -> None:
                    outlet: list[str] = Query([], description="Only these outlets (repeat the parameter)."),
                    date_from: str | None = Query(None, description="YYYY-MM-DD, inclusive."),
                    date_to: str | None = Query(None, description="YYYY-MM-DD, inclusive."),
-                   doc_id: list[str] = Query([], description="Only these documents (repeat the parameter).")) -> dict:
-        return _search(engine, q, k, Filters(tuple(outlet), date_from, date_to, tuple(doc_id)))
+                   doc_id: list[str] = Query([], description="Only these documents (repeat the parameter)."),
+                   as_of: str | None = Query(None, description="Ask as of this date (YYYY-MM-DD).")) -> dict:
+        return engine.find(q, k, Filters(tuple(outlet), date_from, date_to, tuple(doc_id)), as_of).to_json()
 
     @app.post("/api/search", response_model=SearchResponse, dependencies=[auth])
     def search_post(body: SearchRequest) -> dict:
-        return _search(engine, body.q, body.k, body.filters.to_filters() if body.filters else None)
+        return engine.find(body.q, body.k, body.filters.to_filters() if body.filters else None, body.as_of).to_json()
 
     @app.post("/api/ask", response_model=AskResponse, dependencies=[auth],
               responses={200: {"content": {"text/event-stream": {}}}})
@@ -294,9 +322,9 @@ def _question_routes(app: FastAPI, engine: Engine, auth) -> None:
         history = [Turn(m.role, m.content, m.result) for m in body.history]
         filters = body.filters.to_filters() if body.filters else None
         if body.stream or "text/event-stream" in request.headers.get("accept", ""):
-            return StreamingResponse(stream_answer(engine, body.question, history, body.k, filters),
+            return StreamingResponse(stream_answer(engine, body.question, history, body.k, filters, body.as_of),
                                      media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        return engine.ask(body.question, history, body.k, filters=filters).to_json()
+        return engine.ask(body.question, history, body.k, filters=filters, as_of=body.as_of).to_json()
 
     @app.post("/api/verify", response_model=VerifyResponse, dependencies=[auth])
     def verify(body: VerifyRequest) -> dict:
@@ -328,9 +356,9 @@ def _document_routes(app: FastAPI, engine: Engine, auth) -> None:
 
 
 def stream_answer(engine: Engine, question: str, history: list[Turn], k: int | None,
-                  filters: Filters | None = None) -> Iterator[str]:
+                  filters: Filters | None = None, as_of: str | None = None) -> Iterator[str]:
     """Server-sent events: `token` while the answer is written, then `answer` (or `error`)."""
-    for kind, value in engine.ask_streamed(question, history, k, filters):
+    for kind, value in engine.ask_streamed(question, history, k, filters, as_of):
         if kind == "token":
             yield _event("token", {"text": value})
         elif kind == "answer":
@@ -341,10 +369,6 @@ def stream_answer(engine: Engine, question: str, history: list[Turn], k: int | N
 
 def _event(name: str, data: dict) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-def _search(engine: Engine, query: str, k: int, filters: Filters | None = None) -> dict:
-    return {"query": query, "results": [h.to_json() for h in engine.search(query, k, filters)]}
 
 
 def _bearer(api_key: str | None):

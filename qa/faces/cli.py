@@ -23,6 +23,9 @@ OutletOpt = Annotated[Optional[list[str]], typer.Option("--outlet", help="Only t
 SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only documents dated on/after YYYY-MM-DD.")]
 UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Only documents dated on/before YYYY-MM-DD.")]
 DocOpt = Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document id (repeatable).")]
+AsOfOpt = Annotated[Optional[str], typer.Option(
+    "--as-of", help="Ask as of this date (YYYY-MM-DD): \"this week\" and recency are read against it "
+    "(default: today, or the newest document's date for an older corpus).")]
 
 
 def _filters(outlet, since, until, doc):
@@ -37,6 +40,14 @@ def _item_filters(item: dict, default):
 
     raw = item.get("filters")
     return default if raw is None else Filters.from_json(raw)
+
+
+def _item_as_of(item: dict, default: str | None) -> str | None:
+    """A batch line's own "as_of", else the command line's."""
+    value = item.get("as_of", default)
+    if value is not None and not isinstance(value, str):
+        raise InputError("as_of must be a date as YYYY-MM-DD")
+    return value
 
 
 def _settings(store: Path | None, **extra) -> Settings:
@@ -139,25 +150,25 @@ def search(
     k: Annotated[Optional[int], typer.Option("-k", help="Number of results (1-50).")] = None,
     batch: BatchOpt = None, store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
     outlet: OutletOpt = None, since: SinceOpt = None, until: UntilOpt = None, doc: DocOpt = None,
+    as_of: AsOfOpt = None,
 ):
-    """Retrieval only: the passages that best match QUERY."""
-    from qa.faces.render import hits_text
+    """Retrieval only: the passages that best match QUERY, one per story."""
+    from qa.faces.render import results_text
 
     engine = _engine(store, store_url=store_url)
     filters = _filters(outlet, since, until, doc)
     if batch:
         items = _read_jsonl(batch, "query")
         for item, item_filters in [(item, _item_filters(item, filters)) for item in items]:
-            hits = engine.search(item["query"], item.get("k"), item_filters)
-            _print_json({"query": item["query"], "results": [h.to_json() for h in hits]})
+            _print_json(engine.find(item["query"], item.get("k"), item_filters, _item_as_of(item, as_of)).to_json())
         return
     if query is None:
         raise InputError("give a QUERY or --batch FILE.jsonl")
-    hits = engine.search(query, k, filters)
+    results = engine.find(query, k, filters, as_of)
     if as_json:
-        _print_json({"query": query, "results": [h.to_json() for h in hits]})
+        _print_json(results.to_json())
     else:
-        typer.echo(hits_text(query, hits))
+        typer.echo(results_text(results))
 
 
 def _history(item: dict) -> list:
@@ -172,6 +183,7 @@ def ask(
     batch: BatchOpt = None, store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
     answerer: Annotated[Optional[str], typer.Option("--answerer", help="extractive or llm (needs QA_LLM_URL).")] = None,
     outlet: OutletOpt = None, since: SinceOpt = None, until: UntilOpt = None, doc: DocOpt = None,
+    as_of: AsOfOpt = None,
 ):
     """An answer with numbered, cited extracts (an LLM's words stream to the terminal as they come)."""
     from qa.faces.render import answer_text
@@ -180,9 +192,10 @@ def ask(
     filters = _filters(outlet, since, until, doc)
     if batch:
         items = _read_jsonl(batch, "question")
-        requests = [(item, _history(item), _item_filters(item, filters)) for item in items]
-        for item, history, item_filters in requests:
-            _print_json(engine.ask(item["question"], history, item.get("k"), filters=item_filters).to_json())
+        requests = [(item, _history(item), _item_filters(item, filters), _item_as_of(item, as_of)) for item in items]
+        for item, history, item_filters, item_as_of in requests:
+            _print_json(engine.ask(item["question"], history, item.get("k"), filters=item_filters,
+                                   as_of=item_as_of).to_json())
         return
     if question is None:
         raise InputError("give a QUESTION or --batch FILE.jsonl")
@@ -192,7 +205,7 @@ def ask(
         written.append(token)
         _stream_to_terminal(token)
 
-    answer = engine.ask(question, on_token=None if as_json else stream, filters=filters)
+    answer = engine.ask(question, on_token=None if as_json else stream, filters=filters, as_of=as_of)
     if written:
         typer.echo("\n", err=True)
     if as_json:
@@ -208,7 +221,7 @@ def _stream_to_terminal(token: str) -> None:
 
 
 @app.command()
-def chat(store: StoreOpt = None, store_url: StoreUrlOpt = None):
+def chat(store: StoreOpt = None, store_url: StoreUrlOpt = None, as_of: AsOfOpt = None):
     """An interactive chat: follow-up questions use the conversation. Ctrl-D or 'exit' ends it."""
     from qa.faces.render import answer_text
     from qa.types import Turn
@@ -225,7 +238,7 @@ def chat(store: StoreOpt = None, store_url: StoreUrlOpt = None):
         if question.strip().lower() in {"exit", "quit"}:
             return
         try:
-            answer = engine.ask(question, history)
+            answer = engine.ask(question, history, as_of=as_of)
         except InputError as exc:
             typer.echo(f"error: {exc}", err=True)
             continue

@@ -40,25 +40,27 @@ def build_mcp(engine: Engine):
 
     @server.tool()
     async def search(query: str, k: int = 5, outlet: list[str] | None = None, date_from: str | None = None,
-                     date_to: str | None = None, doc_ids: list[str] | None = None) -> dict:
-        """Passages of the corpus that best match the query (hybrid dense + BM25), with offsets.
-        Optional filters: outlet names, date_from/date_to (YYYY-MM-DD), doc_ids."""
+                     date_to: str | None = None, doc_ids: list[str] | None = None, as_of: str | None = None) -> dict:
+        """Passages of the corpus that best match the query (hybrid dense + BM25), with offsets, one
+        per story (near-duplicates folded into also_reported_by). Optional filters: outlet names,
+        date_from/date_to (YYYY-MM-DD), doc_ids. as_of (YYYY-MM-DD): the date time words such as
+        "this week" are read against (default: today, or the newest document's date)."""
         filters = Filters(tuple(outlet or ()), date_from, date_to, tuple(doc_ids or ()))
-        hits = await run(engine.search, query, k, filters)
-        return {"query": query, "results": [h.to_json() for h in hits]}
+        return (await run(engine.find, query, k, filters, as_of)).to_json()
 
     @server.tool()
     async def ask(question: str, history: list[dict] | None = None, k: int | None = None,
                   outlet: list[str] | None = None, date_from: str | None = None, date_to: str | None = None,
-                  doc_ids: list[str] | None = None) -> dict:
+                  doc_ids: list[str] | None = None, as_of: str | None = None) -> dict:
         """An answer made of cited extracts (or abstained=true when the corpus does not say), with
         short_answer: the few words of cited extract n that answer, when the readings agree enough
         (else null); document_text[start:end] == text, like every citation.
         history: earlier turns as {"role": "user"|"assistant", "content": str}, for follow-ups; an
-        assistant turn may carry "result", the ask result it came from."""
+        assistant turn may carry "result", the ask result it came from.
+        as_of (YYYY-MM-DD): the date time words such as "this week" are read against."""
         turns = turns_from_json(history)
         filters = Filters(tuple(outlet or ()), date_from, date_to, tuple(doc_ids or ()))
-        answer = await run(lambda: engine.ask(question, turns, k, filters=filters))
+        answer = await run(lambda: engine.ask(question, turns, k, filters=filters, as_of=as_of))
         return answer.to_json()
 
     @server.tool()

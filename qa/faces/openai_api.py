@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 from qa.engine import Engine
 from qa.faces.access import bearer_ok
-from qa.faces.render import citation_where
+from qa.faces.render import also_in, citation_where, time_line
 from qa.types import Answer, Turn
 
 MODEL = "corpus-qa"
@@ -68,6 +68,8 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
     n: int = Field(1, ge=1, le=1, description="One choice: the answer is the corpus's, not a sample.")
+    as_of: StrictStr | None = Field(None, description="Ask as of this date (YYYY-MM-DD), e.g. extra_body="
+                                    "{\"as_of\": \"2025-03-01\"} in the openai package.")
 
     def ignored(self) -> list[str]:
         """The options sent that the answer does not use (names capped: they are echoed)."""
@@ -90,13 +92,18 @@ def reply_text(answer: Answer) -> str:
     lines = [answer.answer]
     if answer.short_answer:
         lines.insert(0, f"{answer.short_answer.text} [{answer.short_answer.n}]\n")
+    for warning in answer.warnings:
+        lines.insert(0, f"({warning})\n")
+    if answer.time:  # the window the question's time words were read as
+        lines.insert(0, f"({time_line(answer.as_of, answer.time)})\n")
     if answer.condensed_question and answer.condensed_question != answer.question:
         lines.insert(0, f"{UNDERSTOOD}{answer.condensed_question}\n")
     text = "\n".join(lines)
     sources = []
     for c in answer.citations:
         where = citation_where(c)
-        sources.append(f"[{c.n}] {c.title}" + (f" ({where})" if where else "") + f" — {c.doc_id} {c.start}-{c.end}")
+        sources.append(f"[{c.n}] {c.title}" + (f" ({where})" if where else "") + f" — {c.doc_id} {c.start}-{c.end}"
+                       + (f"; {also_in(c.also_reported_by)}" if c.also_reported_by else ""))
     return text + (SOURCES + "\n".join(sources) if sources else "")
 
 
@@ -111,11 +118,14 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
 
 
 def _answer_part(reply: str) -> str:
-    """An earlier reply of ours without its "Understood as" line and its source list."""
+    """An earlier reply of ours without its "Understood as" line, its notes and its source list."""
     body = reply.split(SOURCES)[0]
     if body.startswith(UNDERSTOOD):
         body = body.split("\n", 1)[1] if "\n" in body else ""
-    return body.strip()
+    lines = body.strip().split("\n")
+    while lines and (lines[0].startswith("(") and lines[0].endswith(")") or not lines[0].strip()):
+        lines.pop(0)  # our notes: the time it was read in, warnings
+    return "\n".join(lines).strip()
 
 
 def add_openai_routes(app: FastAPI, engine: Engine) -> None:
@@ -145,9 +155,9 @@ def add_openai_routes(app: FastAPI, engine: Engine) -> None:
         completion = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": MODEL,
                       "ignored_options": body.ignored()}
         if body.stream:
-            return StreamingResponse(_chunks(engine, question, history, completion), media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache"})
-        answer = engine.ask(question, history)
+            return StreamingResponse(_chunks(engine, question, history, completion, body.as_of),
+                                     media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        answer = engine.ask(question, history, as_of=body.as_of)
         return {**completion, "object": "chat.completion",
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": reply_text(answer)},
                              "finish_reason": "stop", "logprobs": None}],
@@ -155,7 +165,8 @@ def add_openai_routes(app: FastAPI, engine: Engine) -> None:
                 "corpus_qa": answer.to_json()}
 
 
-def _chunks(engine: Engine, question: str, history: list[Turn], completion: dict) -> Iterator[str]:
+def _chunks(engine: Engine, question: str, history: list[Turn], completion: dict,
+            as_of: str | None = None) -> Iterator[str]:
     """chat.completion.chunk events: the role, the reply's text, a last chunk with finish_reason
     and the ask result, then [DONE]. An error mid-stream is sent as an error event."""
     def chunk(delta: dict, finish: str | None = None, **extra) -> str:
@@ -164,7 +175,7 @@ def _chunks(engine: Engine, question: str, history: list[Turn], completion: dict
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""})
-    for kind, value in engine.ask_streamed(question, history):
+    for kind, value in engine.ask_streamed(question, history, as_of=as_of):
         if kind == "answer":
             yield chunk({"content": reply_text(value)})
             yield chunk({}, "stop", corpus_qa=value.to_json())

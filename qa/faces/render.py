@@ -4,7 +4,7 @@ from __future__ import annotations
 import textwrap
 
 from qa.ingest.ingestor import IngestReport
-from qa.types import Answer, Citation, Hit
+from qa.types import Answer, Citation, Hit, Reporter, Results
 
 
 def hits_text(query: str, hits: list[Hit]) -> str:
@@ -12,9 +12,33 @@ def hits_text(query: str, hits: list[Hit]) -> str:
         return f"No passages for “{query}”."
     lines = []
     for hit in hits:
-        lines.append(f"{hit.rank}. {hit.title}  [{hit.doc_id} {hit.start}-{hit.end}, score {hit.score:.4f}]")
+        where = ", ".join(x for x in (getattr(hit.doc, "outlet", None), getattr(hit.doc, "date", None)) if x)
+        lines.append(f"{hit.rank}. {hit.title}" + (f" — {where}" if where else "")
+                     + f"  [{hit.doc_id} {hit.start}-{hit.end}, score {hit.score:.4f}]")
+        if hit.also_reported_by:
+            lines.append(f"   {also_in(hit.also_reported_by)}")
         lines.append(textwrap.indent(textwrap.fill(" ".join(hit.text.split()), 96), "   "))
     return "\n".join(lines)
+
+
+def results_text(results: Results) -> str:
+    return time_line(results.as_of, results.time) + "\n" + hits_text(results.query, results.hits)
+
+
+def time_line(as_of: str | None, time: dict | None) -> str:
+    """"As of 2026-01-07 · read as 2026-01-01 to 2026-01-07 (“this week”)"."""
+    line = f"As of {as_of}" if as_of else ""
+    if time:
+        span = time["from"] if time["from"] == time["to"] else f"{time['from']} to {time['to']}"
+        line += f" · read as {span} (“{time['from_words']}”)"
+    return line
+
+
+def also_in(reporters: tuple[Reporter, ...]) -> str:
+    """"also in Reuters, AP and 2 more": the other documents of a story."""
+    names = list(dict.fromkeys(r.outlet or r.doc_id for r in reporters))
+    shown = names[:6]
+    return "also in " + ", ".join(shown) + (f" and {len(names) - len(shown)} more" if len(names) > len(shown) else "")
 
 
 def citation_where(c: Citation) -> str:
@@ -30,12 +54,15 @@ def answer_text(answer: Answer) -> str:
         lines.insert(0, f"(understood as: {answer.condensed_question})\n")
     for warning in answer.warnings:
         lines.insert(0, f"(warning: {warning})")
+    if answer.as_of:
+        lines.insert(0, f"({time_line(answer.as_of, answer.time)})")
     if answer.answerer != "extractive":
         lines.append(f"(answered by: {answer.answerer})")
     for c in answer.citations:
         where = citation_where(c)
         lines.append(f"[{c.n}] {c.title}" + (f" — {where}" if where else ""))
-        lines.append(f"    {c.doc_id} {c.start}-{c.end}, score {c.score:.3f}")
+        lines.append(f"    {c.doc_id} {c.start}-{c.end}, score {c.score:.3f}"
+                     + (f"; {also_in(c.also_reported_by)}" if c.also_reported_by else ""))
         lines.append(textwrap.indent(textwrap.fill(f"“{c.quote}”", 96), "    "))
     if answer.abstained:
         lines.append("Closest passages:")
@@ -48,6 +75,9 @@ def ingest_text(report: IngestReport, store: str) -> str:
              f"{report.removed} removed, {len(report.skipped)} skipped",
              f"store {store}: {report.documents} documents, {report.chunks} chunks "
              f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"]
+    lines += [f"{doc_id} is a copy of {copy_of}: one story, cited as one" for doc_id, copy_of in report.duplicates[:20]]
+    if len(report.duplicates) > 20:
+        lines.append(f"... and {len(report.duplicates) - 20} more copies")
     return "\n".join(lines)
 
 

@@ -11,6 +11,7 @@ import gradio as gr
 from qa import __version__
 from qa.engine import Engine
 from qa.errors import QAError
+from qa.faces.render import time_line
 from qa.faces.suggest import suggested_questions
 from qa.faces.web import (_md_escape, answer_markdown, citations_html, document_html, documents_table_html,
                           location_html, passages_html, short_answer_in)
@@ -82,6 +83,8 @@ def _message(answer) -> str:
     parts = []
     if answer.condensed_question and answer.condensed_question != answer.question:
         parts.append(f"*Understood as: {_md_escape(answer.condensed_question)}*")
+    if answer.as_of:
+        parts.append(f"<small class='as-of'>{html.escape(time_line(answer.as_of, answer.time))}</small>")
     parts.append(answer_markdown(answer, links=True))
     parts += [f"*⚠ {_md_escape(w)}*" for w in answer.warnings]
     return "\n\n".join(parts)
@@ -116,13 +119,14 @@ class Handlers:
             return f"Corpus unavailable: {exc}"
 
     def respond(self, message: str, history: list, conversation: list, outlets: list | None = None,
-                since: str = "", until: str = ""):
+                since: str = "", until: str = "", as_of: str = ""):
         """A generator: an answerer that writes prose shows its words as they arrive, then the
         grounded answer; one that cites extracts shows the answer when it is ready."""
         history, shown, keep = list(history or []), html.escape(message or ""), (gr.update(),) * 4
         filters = Filters(tuple(outlets or ()), (since or "").strip() or None, (until or "").strip() or None)
         written = ""
-        for kind, value in self.engine.ask_streamed(message, _turns(conversation), filters=filters):
+        for kind, value in self.engine.ask_streamed(message, _turns(conversation), filters=filters,
+                                                    as_of=(as_of or "").strip() or None):
             if kind == "token":
                 written += value
                 yield (history + [{"role": "user", "content": shown},
@@ -188,7 +192,15 @@ class Handlers:
         buttons = [gr.update(value=q, visible=True) for q in suggestions[:SUGGESTIONS]]
         buttons += [gr.update(value="", visible=False)] * (SUGGESTIONS - len(buttons))
         return (self.corpus_line(), documents_table_html(total, docs), gr.update(choices=choices, value=None),
-                gr.update(choices=[(ANY_ARTICLE, "")] + choices), gr.update(choices=outlets), *buttons)
+                gr.update(choices=[(ANY_ARTICLE, "")] + choices), gr.update(choices=outlets),
+                gr.update(placeholder=self._default_as_of()), *buttons)
+
+    def _default_as_of(self) -> str:
+        """What an empty "As of" box means: shown in it, so the user sees the date answers are read at."""
+        try:
+            return self.engine.as_of().isoformat()
+        except QAError:
+            return "YYYY-MM-DD"
 
     def add_files(self, files: list | None):
         """A generator: each file added on its own, a line per file as it is done (added, updated,
@@ -221,7 +233,9 @@ class Handlers:
         finally:  # Gradio's copy of the file: the uploads folder keeps what was added
             path.unlink(missing_ok=True)
         done = "added" if report.added else "updated" if report.updated else "already in the corpus, unchanged"
-        return f"✓ {name}: {done}"
+        copies = "".join(f"; a copy of {_md_escape(of)} (one story: answers cite them as one)"
+                         for _, of in report.duplicates)
+        return f"✓ {name}: {done}{copies}"
 
     def open_document(self, doc_id: str | None) -> str:
         if not doc_id:
@@ -240,15 +254,15 @@ class Handlers:
             return f"⚠ {_md_escape(str(exc))}", ""
         return f"Deleted {_md_escape(doc_id)}; {report.documents} documents left.", ""
 
-    def search(self, query: str, k: int = 5) -> dict:
-        """Retrieval only: the passages that best match the query."""
-        return {"query": query, "results": [h.to_json() for h in self.engine.search(query, int(k))]}
+    def search(self, query: str, k: int = 5, as_of: str | None = None) -> dict:
+        """Retrieval only: the passages that best match the query, one per story."""
+        return self.engine.find(query, int(k), as_of=as_of or None).to_json()
 
-    def ask(self, question: str, history: list[dict] | None = None) -> dict:
+    def ask(self, question: str, history: list[dict] | None = None, as_of: str | None = None) -> dict:
         """An answer with cited extracts; history is [{"role": ..., "content": ..., "result": ...}]."""
         turns = [Turn(m.get("role", "user"), _text(m.get("content")),
                       m.get("result") if isinstance(m.get("result"), dict) else None) for m in history or []]
-        return self.engine.ask(question, turns).to_json()
+        return self.engine.ask(question, turns, as_of=as_of or None).to_json()
 
 
 def ask_delete(doc_id: str | None):
@@ -261,7 +275,7 @@ def ask_delete(doc_id: str | None):
 
 def clear():
     """A new conversation: nothing of the old one stays, filters included."""
-    return [], "", citations_html([]), gr.update(choices=[], value=None), "", "", [], [], [], "", ""
+    return [], "", citations_html([]), gr.update(choices=[], value=None), "", "", [], [], [], "", "", ""
 
 
 def _chat_tab(ui: SimpleNamespace) -> None:
@@ -282,6 +296,8 @@ def _chat_tab(ui: SimpleNamespace) -> None:
                 with gr.Row():
                     ui.since = gr.Textbox("", label="From (YYYY-MM-DD)", elem_id="filter-since", max_length=10)
                     ui.until = gr.Textbox("", label="To (YYYY-MM-DD)", elem_id="filter-until", max_length=10)
+                # "this week", "latest" and recency are read against this date; empty: the default
+                ui.as_of = gr.Textbox("", label="As of (YYYY-MM-DD)", elem_id="as-of", max_length=10)
             ui.clear = gr.Button("Clear", elem_id="clear")
         with gr.Column(scale=2, min_width=300):
             gr.Markdown("### Citations")
@@ -326,7 +342,7 @@ def _wire(ui: SimpleNamespace, handlers: Handlers, demo: gr.Blocks, stateless: b
     queued = {"queue": False} if stateless else {}
     private = {"api_visibility": "private", **queued}
     outputs = [ui.chatbot, ui.question, ui.citations, ui.opener, ui.viewer, ui.sources, ui.conversation, ui.cites]
-    inputs = [ui.question, ui.chatbot, ui.conversation, ui.outlets, ui.since, ui.until]
+    inputs = [ui.question, ui.chatbot, ui.conversation, ui.outlets, ui.since, ui.until, ui.as_of]
     respond = handlers.respond_whole if stateless else handlers.respond
     ui.send.click(respond, inputs, outputs, api_name="chat", **queued).then(None, js=SCROLL_TO_QUESTION, **queued)
     ui.question.submit(respond, inputs, outputs, api_name=False, **queued).then(None, js=SCROLL_TO_QUESTION, **queued)
@@ -335,10 +351,10 @@ def _wire(ui: SimpleNamespace, handlers: Handlers, demo: gr.Blocks, stateless: b
             respond, inputs, outputs, api_name=False, **queued).then(None, js=SCROLL_TO_QUESTION, **queued)
     ui.opener.change(handlers.open_citation, [ui.opener, ui.cites], ui.viewer, **private).then(
         None, js=_scroll_to_mark("#source-viewer"))
-    ui.clear.click(clear, None, outputs + [ui.outlets, ui.since, ui.until], **private)
+    ui.clear.click(clear, None, outputs + [ui.outlets, ui.since, ui.until, ui.as_of], **private)
     ui.check.click(handlers.check_quote, [ui.quote, ui.article], ui.result, api_name="check_quote", **queued).then(
         None, js=_scroll_to_mark("#quote-result"))
-    views = [ui.status_line, ui.doc_list, ui.doc_pick, ui.article, ui.outlets, *ui.suggestion_buttons]
+    views = [ui.status_line, ui.doc_list, ui.doc_pick, ui.article, ui.outlets, ui.as_of, *ui.suggestion_buttons]
     adding = ui.add.click(lambda files: f"Adding {len(files or [])} file(s)…" if files else gr.update(),
                           ui.uploads, ui.upload_status, queue=False, api_visibility="private")
     add = handlers.add_files_whole if stateless else handlers.add_files

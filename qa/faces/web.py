@@ -39,7 +39,7 @@ def citations_html(citations: list[Citation], short: ShortAnswer | None = None, 
             f"<div class='meta'><b>{escape(c.title)}</b>{' — ' + byline if byline else ''} "
             f"{f'p. {c.page} ' if c.page else ''}<code>{escape(c.doc_id)} {c.start}-{c.end}</code> "
             f"<a class='open-source' href='{escape(source_url(c.doc_id, c.start, c.end))}' target='_blank' "
-            f"rel='noopener'>open in article ↗</a></div></div>")
+            f"rel='noopener'>open in article ↗</a>{_also_html(c.also_reported_by)}</div></div>")
     return "\n".join(items)
 
 
@@ -48,9 +48,21 @@ def passages_html(hits: list[Hit]) -> str:
         return "<p class='muted'>No passages retrieved.</p>"
     # in rank order, without the fused score: its scale (reciprocal ranks) means nothing to a reader
     rows = [f"<div class='passage'><div class='meta'>{h.rank}. <b>{escape(h.title)}</b> "
-            f"<a href='{escape(source_url(h.doc_id, h.start, h.end))}' target='_blank' rel='noopener'>open ↗</a></div>"
+            f"{_byline(getattr(h.doc, 'outlet', None), getattr(h.doc, 'date', None))} "
+            f"<a href='{escape(source_url(h.doc_id, h.start, h.end))}' target='_blank' rel='noopener'>open ↗</a>"
+            f"{_also_html(h.also_reported_by)}</div>"
             f"<div class='text'>{escape(_excerpt(h.text))}</div></div>" for h in hits]
     return "\n".join(rows)
+
+
+def _also_html(reporters) -> str:
+    """"also in Reuters, AP": the story's other documents, each opening its own article."""
+    if not reporters:
+        return ""
+    links = [f"<a href='/source/{escape(urlquote(r.doc_id))}' target='_blank' rel='noopener'>"
+             f"{escape(r.outlet or r.doc_id)}</a>" for r in reporters[:8]]
+    more = f" and {len(reporters) - 8} more" if len(reporters) > 8 else ""
+    return f"<div class='also'>also in {', '.join(links)}{more}</div>"
 
 
 def _excerpt(text: str, limit: int = 320) -> str:

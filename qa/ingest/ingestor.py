@@ -17,6 +17,7 @@ from qa.ingest.chunking import ENCODING, Chunker
 from qa.ingest.corpus import Candidate, SkipFile, discover, file_hash, load_document, read_bytes, supported
 from qa.ingest.plan import FileState, Plan, plan_changes
 from qa.ingest.readers import Extracted
+from qa.ingest.stories import STORIES_VERSION, assign_stories, signature
 from qa.ingest.sandbox import bounds_from
 from qa.settings import Settings
 from qa.store import StoreBackend, open_backend
@@ -56,6 +57,7 @@ class IngestReport:
     seconds: float = 0.0
     generation: str | None = None
     index: str = ""
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (new document, the stored one it copies)
 
     def with_counts(self, counts: dict) -> "IngestReport":
         """The size of the version just written, as its writer counted it."""
@@ -66,6 +68,7 @@ class IngestReport:
     def to_json(self) -> dict:
         data = dict(self.__dict__)
         data["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
+        data["duplicates"] = [{"doc_id": d, "copy_of": c} for d, c in self.duplicates]
         return data
 
 
@@ -133,7 +136,7 @@ class Ingestor:
         report.skipped += [(s.path, f"document id {s.doc_id!r} already taken by another file") for s in plan.duplicates]
         if not manifest and not plan.to_index:
             raise _nothing_readable(report)
-        if manifest and not plan.changes:
+        if manifest and not plan.changes and manifest.get("stories") == STORIES_VERSION:
             report.documents, report.chunks = manifest["documents"], manifest["chunks"]
             report.sentences, report.generation = manifest.get("sentences", 0), self.backend.current_version()
             return report
@@ -141,6 +144,7 @@ class Ingestor:
             self._apply(writer, plan, set(known), report, staged)
             if not manifest and not report.added:
                 raise _nothing_readable(report)
+            self._find_stories(writer, set(d.doc_id for d in plan.to_index), report)
             report.generation = writer.commit()
         return report.with_counts(writer.counts)
 
@@ -153,6 +157,17 @@ class Ingestor:
             reusable.update(writer.remove([d.doc_id for d in documents if d.doc_id in known]))
             writer.add(self._batch(documents, reusable, report))
             self.progress(min(first + DOC_BATCH, total), total)
+
+    def _find_stories(self, writer: StoreWriter, indexed: set[str], report: IngestReport) -> None:
+        """Near-duplicates of the documents without a story yet (those just added, and all of a
+        version written before stories were kept) among every stored document."""
+        new = [(doc_id, signature(text)) for doc_id, text in writer.unstoried()]
+        if not new:
+            return
+        assigned = assign_stories(writer.story_rows(), new, self.settings.duplicate_similarity)
+        writer.set_stories([row for row, _ in assigned])
+        report.duplicates += [(row.doc_id, copied) for row, copied in assigned
+                              if copied is not None and row.doc_id in indexed]
 
     def _load(self, states: list[FileState], known: set[str], report: IngestReport,
               staged: Staged | None = None) -> list[Document]:
@@ -230,7 +245,8 @@ def manifest_base(settings: Settings, embedder: Embedder | None = None) -> dict:
     """What built the store: a store opened with anything else is refused or re-chunked."""
     manifest = {"model": settings.embedding_model, "encoding": ENCODING, "lexical": LEXICAL_VERSION,
                 "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
-                "sentence_vectors": settings.sentence_vectors, "versions": {"qa": __version__}}
+                "sentence_vectors": settings.sentence_vectors, "stories": STORIES_VERSION,
+                "versions": {"qa": __version__}}
     if embedder is not None:
         manifest.update({"dim": embedder.dim, "model_max_tokens": embedder.max_tokens})
     return manifest

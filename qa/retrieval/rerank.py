@@ -18,14 +18,16 @@ class SentenceReranker:
     def __init__(self, scorer: RelevanceScorer):
         self.scorer = scorer
 
-    def rerank(self, query: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Hit]:
-        """Hits by their best sentence, each carrying its scored sentences: the answerer reads
-        those instead of building and scoring them again."""
+    def rerank(self, query: str, query_vector: np.ndarray, hits: list[Hit], prior=None) -> list[Hit]:
+        """Hits by their best sentence (weighed by the time prior, when there is one), each carrying
+        its scored sentences: the answerer reads those instead of building and scoring them again."""
         per_hit = passage_sentences(self.scorer.store, hits)
         flat = [s for sentences in per_hit for s in sentences]
         for sentence, score in zip(flat, self.scorer.score(query, query_vector, flat)):
             sentence.base = score
         best = [max((s.base for s in sentences), default=0.0) for sentences in per_hit]
+        if prior is not None:
+            best = [b * prior.weight(h.doc.date if h.doc else None) for b, h in zip(best, hits)]
         order = sorted(range(len(hits)), key=lambda i: (-best[i], hits[i].rank))
         reranked = []
         for rank, i in enumerate(order, start=1):

@@ -1,8 +1,11 @@
 """Hybrid retrieval: dense search fused with lexical (BM25) search by reciprocal rank fusion."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from qa.retrieval.timeprior import TimePrior
 from qa.store.base import StoreReader
 from qa.types import Filters, Hit
 
@@ -29,19 +32,41 @@ class Retriever:
         self.rerank_candidates = rerank_candidates
 
     def search(self, query: str, query_vector: np.ndarray, k: int, rerank: bool = True,
-               filters: Filters | None = None) -> list[Hit]:
+               filters: Filters | None = None, prior: TimePrior | None = None) -> list[Hit]:
+        """The k best passages. With a time prior, passages of the question's window are searched
+        for too (so an older story cannot crowd them out of the candidates) and every score is
+        weighed by its document's date."""
         depth = max(CANDIDATES, 2 * k)
         allowed = self.store.chunk_ids_matching(filters) if filters else None
-        dense = [i for i, _ in self.store.dense_search(query_vector, depth, allowed)] if self.dense_weight else []
-        lexical = [i for i, _ in self.store.lexical_search(query, depth, allowed)] if self.bm25_weight else []
-        fused = rrf([(dense, self.dense_weight), (lexical, self.bm25_weight)], self.rrf_k)
+        rankings = self._rankings(query, query_vector, depth, allowed)
+        dense, lexical = rankings[0][0], rankings[1][0]
+        bounds = prior.window_bounds() if prior is not None and prior.active else None
+        if bounds is not None:
+            inside = self.store.chunk_ids_matching(replace(filters or Filters(), date_from=bounds[0], date_to=bounds[1]))
+            if len(inside):
+                rankings += self._rankings(query, query_vector, depth, inside)
+        fused = rrf(rankings, self.rrf_k)
+        timed = prior is not None and prior.active
+        if timed:  # every candidate's date is read: the prior may lift one from below the pool
+            self._weigh(fused, prior)
         rerank = rerank and self.reranker is not None
         pool = max(k, self.rerank_candidates) if rerank else k
         top = sorted(fused, key=lambda i: (-fused[i], i))[:pool]
         hits = self._hits(top, fused, dense, lexical)
         if rerank:
-            hits = self.reranker.rerank(query, query_vector, hits)
+            hits = self.reranker.rerank(query, query_vector, hits, prior if timed else None)
         return hits[:k]
+
+    def _weigh(self, fused: dict[int, float], prior: TimePrior) -> None:
+        dates = self.store.chunk_dates(list(fused))
+        for chunk_id in fused:
+            fused[chunk_id] *= prior.weight(dates.get(chunk_id))
+
+    def _rankings(self, query: str, query_vector: np.ndarray, depth: int,
+                  allowed: np.ndarray | None) -> list[tuple[list[int], float]]:
+        dense = [i for i, _ in self.store.dense_search(query_vector, depth, allowed)] if self.dense_weight else []
+        lexical = [i for i, _ in self.store.lexical_search(query, depth, allowed)] if self.bm25_weight else []
+        return [(dense, self.dense_weight), (lexical, self.bm25_weight)]
 
     def _hits(self, ids: list[int], fused: dict[int, float], dense: list[int], lexical: list[int]) -> list[Hit]:
         rows = self.store.chunks(ids)

@@ -44,6 +44,22 @@ class DocFields:
     pages: tuple[int, ...] = ()  # where each page starts (PDF)
 
 
+NUM_PERM = 64  # MinHash permutations of a story signature (qa.ingest.stories)
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    """A document's story (the label its near-duplicates share) and its MinHash signature."""
+
+    doc_id: str
+    story: str
+    signature: bytes  # NUM_PERM uint64 hash values
+
+    @property
+    def hashvalues(self) -> np.ndarray:
+        return np.frombuffer(self.signature, dtype=np.uint64)
+
+
 @dataclass(frozen=True)
 class Sentence:
     """A stored sentence of a document: its span and the row of its vector."""
@@ -102,6 +118,17 @@ class StoreReader(Protocol):
 
     def chunk_ids_matching(self, filters: Filters) -> np.ndarray: ...
 
+    def chunk_dates(self, ids: list[int]) -> dict[int, str | None]:
+        """The date of each chunk's document (YYYY-MM-DD or None), by chunk id."""
+
+    def newest_date(self) -> str | None: ...
+
+    def stories_of(self, doc_ids: list[str]) -> dict[str, str]:
+        """The story of each document that has one: near-duplicates share it."""
+
+    def story_members(self, stories: list[str]) -> dict[str, list[DocFields]]:
+        """The documents of each story, oldest first."""
+
     def check(self) -> list[str]: ...
 
     def close(self) -> None: ...
@@ -114,6 +141,13 @@ class StoreWriter(Protocol):
         """Drop documents; return their chunk and sentence vectors by key for reuse."""
 
     def add(self, batch: Batch) -> None: ...
+
+    def story_rows(self) -> list[StoryRow]: ...
+
+    def unstoried(self) -> Iterable[tuple[str, str]]:
+        """(doc_id, text) of the documents without a story yet (added, or stored before stories were)."""
+
+    def set_stories(self, rows: list[StoryRow]) -> None: ...
 
     def commit(self) -> str:
         """Publish the new version atomically; return its name."""

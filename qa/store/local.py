@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import QAError, StoreMismatchError, StoreMissingError
-from qa.store.base import (Batch, DocFields, KnownDocument, ManifestBm25Reader, Sentence, document_text_hash,
-                           filter_conditions, text_hash_problems)
+from qa.store.base import (Batch, DocFields, KnownDocument, ManifestBm25Reader, Sentence, StoryRow,
+                           document_text_hash, filter_conditions, text_hash_problems)
 from qa.store.bm25 import Bm25Index, build_bm25
 from qa.store.generations import (crash_point, current_generation, damaged, next_generation, publish,
                                   remove_stale, repair_command, store_lock)
@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS sentences (
     id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     vector_key TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (doc_id TEXT PRIMARY KEY, starts TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stories (doc_id TEXT PRIMARY KEY, story TEXT NOT NULL, signature BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS stories_story ON stories(story);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS sentences_doc ON sentences(doc_id, start);
 """
@@ -136,7 +138,8 @@ class LocalReader(ManifestBm25Reader):
         except sqlite3.Error as exc:
             raise damaged(store_dir, f"meta.sqlite: {exc}") from None
         self._lock = threading.Lock()  # one sqlite connection shared by the server's threads
-        self._has_pages = bool(self._query("SELECT 1 FROM sqlite_master WHERE type='table' AND name='pages'"))
+        tables = {r[0] for r in self._query("SELECT name FROM sqlite_master WHERE type='table'")}
+        self._has_pages, self._has_stories = "pages" in tables, "stories" in tables  # older versions lack them
 
     @classmethod
     def open(cls, store_dir: Path, model: str | None = None) -> "LocalReader":
@@ -232,6 +235,37 @@ class LocalReader(ManifestBm25Reader):
         pages = self._pages(doc_ids)
         return {r[0]: DocFields(*r, pages=pages.get(r[0], ())) for r in rows}
 
+    def chunk_dates(self, ids: list[int]) -> dict[int, str | None]:
+        """The date of each chunk's document, by chunk id."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return dict(self._query(f"SELECT c.id, d.date FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
+                                f"WHERE c.id IN ({marks})", tuple(int(i) for i in ids)))
+
+    def newest_date(self) -> str | None:
+        return self._query("SELECT MAX(date) FROM documents")[0][0]
+
+    def stories_of(self, doc_ids: list[str]) -> dict[str, str]:
+        """The story of each document that has one (near-duplicates share it)."""
+        if not (doc_ids and self._has_stories):
+            return {}
+        marks = ",".join("?" * len(doc_ids))
+        return dict(self._query(f"SELECT doc_id, story FROM stories WHERE doc_id IN ({marks})", tuple(doc_ids)))
+
+    def story_members(self, stories: list[str]) -> dict[str, list[DocFields]]:
+        """The documents of each story, oldest first."""
+        if not (stories and self._has_stories):
+            return {}
+        marks = ",".join("?" * len(stories))
+        rows = self._query(f"SELECT s.story, {', '.join('d.' + f.strip() for f in DOC_FIELDS.split(','))} "
+                           f"FROM stories s JOIN documents d ON d.doc_id = s.doc_id WHERE s.story IN ({marks}) "
+                           "ORDER BY d.date, d.doc_id", tuple(stories))
+        members: dict[str, list[DocFields]] = {}
+        for story, *fields in rows:
+            members.setdefault(story, []).append(DocFields(*fields))
+        return members
+
     def _pages(self, doc_ids: list[str]) -> dict[str, tuple[int, ...]]:
         if not self._has_pages:  # written before page numbers were kept
             return {}
@@ -312,7 +346,7 @@ class LocalWriter:
                 self.index.remove_ids(np.array([r[0] for r in rows], dtype=np.int64))
             for row, key in self.db.execute("SELECT id, vector_key FROM sentences WHERE doc_id = ?", (doc_id,)):
                 reusable[key] = self._sentence_vector(row)
-            for table in ("chunks", "sentences", "pages", "documents"):
+            for table in ("chunks", "sentences", "pages", "stories", "documents"):
                 self.db.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
         return reusable
 
@@ -344,6 +378,20 @@ class LocalWriter:
         self.db.executemany('INSERT INTO sentences VALUES (?,?,?,?,?)', [
             (row, doc_id, span.start, span.end, key) for row, (doc_id, span, key) in zip(rows, batch.sentences)])
         self.new_sentences.append(np.asarray(batch.sentence_vectors, dtype=np.float16))
+
+    def story_rows(self) -> list[StoryRow]:
+        return [StoryRow(*r) for r in self.db.execute("SELECT doc_id, story, signature FROM stories")]
+
+    def unstoried(self) -> Iterator[tuple[str, str]]:
+        """(doc_id, text) of the documents without a story yet, oldest first."""
+        cursor = self.db.execute("SELECT doc_id, text FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM stories) "
+                                 "ORDER BY date, doc_id")
+        while rows := cursor.fetchmany(256):
+            yield from rows
+
+    def set_stories(self, rows: list[StoryRow]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO stories VALUES (?,?,?)",
+                            [(r.doc_id, r.story, r.signature) for r in rows])
 
     def commit(self) -> str:
         crash_point("after-embed")

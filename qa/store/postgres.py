@@ -25,8 +25,8 @@ from typing import Iterator
 import numpy as np
 
 from qa.errors import QAError, StoreLockedError, StoreMismatchError, StoreMissingError
-from qa.store.base import (Batch, DocFields, KnownDocument, ManifestBm25Reader, Sentence, document_text_hash,
-                           filter_conditions, text_hash_problems)
+from qa.store.base import (Batch, DocFields, KnownDocument, ManifestBm25Reader, Sentence, StoryRow,
+                           document_text_hash, filter_conditions, text_hash_problems)
 from qa.store.bm25 import Bm25Index, build_bm25
 from qa.store.generations import crash_point
 from qa.store.local import text_hash
@@ -78,6 +78,8 @@ CREATE TABLE IF NOT EXISTS qa_chunks (id BIGINT PRIMARY KEY, doc_id TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS qa_sentences (id BIGINT PRIMARY KEY, doc_id TEXT NOT NULL, start INT NOT NULL,
     "end" INT NOT NULL, vector_key TEXT NOT NULL, embedding halfvec({dim}) NOT NULL);
 CREATE TABLE IF NOT EXISTS qa_bm25 (id INT PRIMARY KEY CHECK (id = 1), ids BYTEA NOT NULL, index BYTEA);
+CREATE TABLE IF NOT EXISTS qa_stories (doc_id TEXT PRIMARY KEY, story TEXT NOT NULL, signature BYTEA NOT NULL);
+CREATE INDEX IF NOT EXISTS qa_stories_story ON qa_stories (story);
 CREATE INDEX IF NOT EXISTS qa_chunks_doc ON qa_chunks (doc_id);
 CREATE INDEX IF NOT EXISTS qa_sentences_doc ON qa_sentences (doc_id, start);
 """
@@ -206,6 +208,8 @@ class PostgresReader(ManifestBm25Reader):
         self.url, self.version, self.manifest, self.ef_search = url, version, manifest, ef_search
         self.pool = _Pool(url, POOL_SIZE)
         self.bm25 = self._load_bm25()
+        # a database last written before stories were kept has no such table until its next ingest
+        self._has_stories = self._query("SELECT to_regclass('qa_stories') IS NOT NULL")[0][0]
 
     def _load_bm25(self) -> Bm25Index:
         with self.pool.connection() as conn:
@@ -289,6 +293,31 @@ class PostgresReader(ManifestBm25Reader):
         rows = self._query("SELECT c.id FROM qa_chunks c JOIN qa_documents d ON d.doc_id = c.doc_id" + where, tuple(params))
         return np.array([r[0] for r in rows], dtype=np.int64)
 
+    def chunk_dates(self, ids: list[int]) -> dict[int, str | None]:
+        if not ids:
+            return {}
+        return dict(self._query("SELECT c.id, d.date FROM qa_chunks c JOIN qa_documents d ON d.doc_id = c.doc_id "
+                                "WHERE c.id = ANY(%s)", ([int(i) for i in ids],)))
+
+    def newest_date(self) -> str | None:
+        return self._query("SELECT MAX(date) FROM qa_documents")[0][0]
+
+    def stories_of(self, doc_ids: list[str]) -> dict[str, str]:
+        if not (doc_ids and self._has_stories):
+            return {}
+        return dict(self._query("SELECT doc_id, story FROM qa_stories WHERE doc_id = ANY(%s)", (list(doc_ids),)))
+
+    def story_members(self, stories: list[str]) -> dict[str, list[DocFields]]:
+        if not (stories and self._has_stories):
+            return {}
+        rows = self._query("SELECT s.story, d.doc_id, d.title, d.source, d.outlet, d.date, d.origin FROM qa_stories s "
+                           "JOIN qa_documents d ON d.doc_id = s.doc_id WHERE s.story = ANY(%s) ORDER BY d.date, d.doc_id",
+                           (list(stories),))
+        members: dict[str, list[DocFields]] = {}
+        for story, *fields in rows:
+            members.setdefault(story, []).append(DocFields(*fields))
+        return members
+
     def check(self) -> list[str]:
         return text_hash_problems(self._query("SELECT doc_id, text_sha256, text FROM qa_documents ORDER BY doc_id"))
 
@@ -312,7 +341,7 @@ class PostgresWriter:
             if meta and meta[1].get("dim") != manifest["dim"]:
                 self.conn.execute("DROP TABLE qa_chunks, qa_sentences")  # another model: a new table shape
                 self.conn.execute(_schema(int(manifest["dim"])))
-            for table in ("qa_documents", "qa_chunks", "qa_sentences", "qa_bm25"):
+            for table in ("qa_documents", "qa_chunks", "qa_sentences", "qa_bm25", "qa_stories"):
                 self.conn.execute(f"DELETE FROM {table}")
         self.next_chunk = self.conn.execute("SELECT COALESCE(MAX(id), -1) + 1 FROM qa_chunks").fetchone()[0]
         self.next_sentence = self.conn.execute("SELECT COALESCE(MAX(id), -1) + 1 FROM qa_sentences").fetchone()[0]
@@ -328,9 +357,23 @@ class PostgresWriter:
         for key, vector in self.conn.execute("SELECT vector_key, embedding FROM qa_sentences WHERE doc_id = ANY(%s)",
                                              (ids,)):
             reusable[key] = vector.to_numpy().astype(np.float32)
-        for table in ("qa_chunks", "qa_sentences", "qa_documents"):
+        for table in ("qa_chunks", "qa_sentences", "qa_stories", "qa_documents"):
             self.conn.execute(f"DELETE FROM {table} WHERE doc_id = ANY(%s)", (ids,))
         return reusable
+
+    def story_rows(self) -> list[StoryRow]:
+        return [StoryRow(d, s, bytes(sig)) for d, s, sig in
+                self.conn.execute("SELECT doc_id, story, signature FROM qa_stories").fetchall()]
+
+    def unstoried(self) -> list[tuple[str, str]]:
+        return self.conn.execute("SELECT doc_id, text FROM qa_documents WHERE doc_id NOT IN "
+                                 "(SELECT doc_id FROM qa_stories) ORDER BY date, doc_id").fetchall()
+
+    def set_stories(self, rows: list[StoryRow]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany("INSERT INTO qa_stories VALUES (%s, %s, %s) ON CONFLICT (doc_id) DO UPDATE SET "
+                            "story = EXCLUDED.story, signature = EXCLUDED.signature",
+                            [(r.doc_id, r.story, r.signature) for r in rows])
 
     def add(self, batch: Batch) -> None:
         from pgvector import HalfVector

@@ -1,0 +1,63 @@
+"""Folding near-duplicate documents (one story, qa.ingest.stories) in what a question gets back:
+one search hit per story, the passages an answer reads without copies of each other, and each
+citation with the other outlets whose text holds the same extract."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from qa.store.base import DocFields, StoreReader
+from qa.types import Citation, Hit, Reporter
+
+SAME_PASSAGE = 0.8  # two passages sharing this share of the shorter one's words say the same
+_WORD = re.compile(r"\w+")
+
+
+def fold_hits(hits: list[Hit], store: StoreReader, k: int, copies_only: bool = False) -> list[Hit]:
+    """The first hit of each story, carrying the story's other documents; at most k.
+    `copies_only`: a hit is folded only when its text repeats the kept passage's (what an answer
+    reads: copies that differ stay, so their accounts can stand side by side)."""
+    stories = store.stories_of(sorted({h.doc_id for h in hits}))
+    kept: list[Hit] = []
+    by_story: dict[str, Hit] = {}
+    for hit in hits:
+        story = stories.get(hit.doc_id, hit.doc_id)
+        first = by_story.get(story)
+        if first is not None and first.doc_id != hit.doc_id and (not copies_only or _same_passage(first.text, hit.text)):
+            continue
+        by_story.setdefault(story, hit)
+        kept.append(hit)
+    kept = kept[:k]
+    members = store.story_members(sorted({stories[h.doc_id] for h in kept if h.doc_id in stories}))
+    return [replace(hit, rank=rank, also_reported_by=_others(members.get(stories.get(hit.doc_id, ""), []), hit.doc_id))
+            for rank, hit in enumerate(kept, start=1)]
+
+
+def with_reporters(citations: list[Citation], store: StoreReader) -> list[Citation]:
+    """Each citation with the other documents of its story whose text holds its extract word for word."""
+    stories = store.stories_of(sorted({c.doc_id for c in citations}))
+    members = store.story_members(sorted(set(stories.values())))
+    texts: dict[str, str] = {}
+    result = []
+    for citation in citations:
+        others = _others(members.get(stories.get(citation.doc_id, ""), []), citation.doc_id)
+        holding = tuple(r for r in others if citation.quote in _text(store, r.doc_id, texts))
+        result.append(replace(citation, also_reported_by=holding) if holding else citation)
+    return result
+
+
+def _others(members: list[DocFields], doc_id: str) -> tuple[Reporter, ...]:
+    return tuple(Reporter(m.doc_id, m.outlet, m.date) for m in members if m.doc_id != doc_id)
+
+
+def _text(store: StoreReader, doc_id: str, cache: dict[str, str]) -> str:
+    if doc_id not in cache:
+        document = store.document(doc_id)
+        cache[doc_id] = document.text if document else ""
+    return cache[doc_id]
+
+
+def _same_passage(a: str, b: str) -> bool:
+    words_a, words_b = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    shorter = min(len(words_a), len(words_b))
+    return shorter > 0 and len(words_a & words_b) / shorter >= SAME_PASSAGE

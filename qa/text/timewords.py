@@ -1,0 +1,150 @@
+"""Time in questions: the words that place a question in time ("this week", "in March", "since
+Monday", "latest"), each resolved against an *as of* date to a window of dates.
+
+spaCy's entity recogniser decides which words are a date (so "Theresa May" is not a month and
+"24-year-old" is not a time); dateparser (already a dependency of the metadata reader) resolves
+them, with its `period` telling a day from a week, a month or a year. It was measured against
+ctparse on the news train split's questions: see bench/results/time.md. The present-tense words
+("latest", "current", "now", "recently") are not dates to either library: a short list here reads
+them as "the last 30 days".
+
+The window is a prior in ranking, never a filter (qa.retrieval.timeprior)."""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from qa.text.nlp import parse_question
+
+RECENT_DAYS = 30  # "recently", "latest": the last month
+_PRESENT = re.compile(r"\b(recent(?:ly)?|latest|current(?:ly)?|now|newest|most recent|so far|these days|"
+                      r"at present|presently|nowadays|as of today|ongoing)\b", re.I)
+# what spaCy labels DATE but is an age, a duration or an era, not a time the question is placed in
+_NOT_A_TIME = re.compile(r"\d+-(?:year|month|week|day)s?-old|\b(?:old|long|annual|daily|weekly|monthly|"
+                         r"yearly|decades?|centur(?:y|ies)|ages?|[0-9]{4}s|the \w+ties)\b", re.I)
+_SINCE = re.compile(r"\b(?:since|from|after)\s+$", re.I)
+_SPAN = re.compile(r"^(?:the\s+)?(?:past|last|previous)\s+(\w+)?\s*(day|week|month|year)s?$", re.I)
+_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+            "nine": 9, "ten": 10, "few": 3, "several": 5, "couple": 2}
+_MODIFIER = re.compile(r"^(?:earlier|early|later|late|mid|the end of|the start of|the beginning of)\s+", re.I)
+_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """The dates a question's time words point to, both inclusive."""
+
+    start: date
+    end: date
+    words: str  # the question's own words: "this week"
+
+    def to_json(self) -> dict:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "from_words": self.words}
+
+    def describe(self) -> str:
+        if self.start == self.end:
+            return f"Read as: {self.start.isoformat()} (“{self.words}”)"
+        return f"Read as: {self.start.isoformat()} to {self.end.isoformat()} (“{self.words}”)"
+
+    def holds(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class TimeReading:
+    """When a question is about, as of a date: a window from its time words (or none), and
+    whether it is about the present (recent reports first)."""
+
+    as_of: date
+    window: TimeWindow | None = None
+    present: bool = True  # no time words placing it in the past: the most recent reports first
+
+    def to_json(self) -> dict | None:
+        return self.window.to_json() if self.window else None
+
+
+def parse_as_of(value) -> date:
+    """A user's `as_of`: YYYY-MM-DD (ValueError otherwise)."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError(f"as_of must be a date as YYYY-MM-DD, not {value!r}")
+    return date.fromisoformat(value.strip())
+
+
+def read_time(question: str, as_of: date) -> TimeReading:
+    """The question's time words resolved against `as_of`: the first that resolves wins."""
+    return _read_time(question, as_of)
+
+
+@lru_cache(maxsize=4096)
+def _read_time(question: str, as_of: date) -> TimeReading:
+    for entity in parse_question(question).entities:
+        if entity.label not in ("DATE", "TIME") or _NOT_A_TIME.search(entity.text):
+            continue
+        since = bool(_SINCE.search(question[:entity.start]))
+        window = resolve(entity.text, as_of, since)
+        if window is not None:
+            # a window that ends before the last month is the past: no pull towards recent reports
+            return TimeReading(as_of, window, present=window.end >= as_of - timedelta(days=RECENT_DAYS))
+    match = _PRESENT.search(question)
+    if match:
+        return TimeReading(as_of, TimeWindow(as_of - timedelta(days=RECENT_DAYS), as_of, match.group(0)))
+    return TimeReading(as_of)
+
+
+def resolve(words: str, as_of: date, since: bool = False) -> TimeWindow | None:
+    """One time expression as a window of dates, or None when it names no time."""
+    text = _MODIFIER.sub("", words.strip())
+    window = _span(text, as_of) or _parsed(text, as_of)
+    if window is None:
+        return None
+    start, end = window
+    if since:
+        end = as_of
+    end = min(end, as_of) if start <= as_of else end  # the part of "this month" already past
+    return TimeWindow(start, end, words.strip())
+
+
+def _span(text: str, as_of: date) -> tuple[date, date] | None:
+    """"the past two weeks", "the last 10 days": a span ending at as_of."""
+    match = _SPAN.match(text)
+    if not match:
+        return None
+    count = match.group(1)
+    if not count and not text.lower().startswith(("the", "past")):
+        return None  # "last week" is the week before this one; "the past week" the last 7 days
+    n = int(count) if count and count.isdigit() else _NUMBERS.get((count or "a").lower())
+    if n is None:
+        return None
+    return as_of - timedelta(days=n * _DAYS[match.group(2).lower()] - 1), as_of
+
+
+def _parsed(text: str, as_of: date) -> tuple[date, date] | None:
+    low = text.lower()
+    if re.search(r"\bweekend\b", low):  # the last Saturday-Sunday (the one before, for "last weekend")
+        saturday = as_of - timedelta(days=(as_of.weekday() - 5) % 7)
+        if low.startswith(("last", "past", "previous")) and as_of.weekday() in (5, 6):
+            saturday -= timedelta(days=7)
+        return saturday, saturday + timedelta(days=1)
+    parsed = _parser(as_of).get_date_data(text)
+    if parsed.date_obj is None:
+        return None
+    day, period = parsed.date_obj.date(), parsed.period
+    if period == "week":
+        return day - timedelta(days=6), day
+    if period == "month":
+        return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    if period == "year":
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    return day, day
+
+
+@lru_cache(maxsize=64)
+def _parser(as_of: date):
+    from dateparser.date import DateDataParser
+
+    return DateDataParser(languages=["en"], settings={
+        "RELATIVE_BASE": datetime(as_of.year, as_of.month, as_of.day, 12),
+        "PREFER_DATES_FROM": "past", "RETURN_TIME_AS_PERIOD": True})
