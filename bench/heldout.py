@@ -65,6 +65,7 @@ def load() -> tuple[dict[str, tuple[str, str, str]], list[dict]]:
             answer = q["choices"][int(q["answer"][0])].strip("“”\"'‘’ ") if q.get("answer") else None
             pool = gold.get(q["question_id"], set()) | searched.get(q["question_id"], set())
             questions.append({"id": q["question_id"], "question": q["question_sentence"], "answer": answer,
+                              "date": (q.get("question_date") or "").replace("/", "-") or None,
                               "gold": {d for d in gold.get(q["question_id"], set()) if d in articles},
                               "pools": {"week": {d for d in week_pool if d in articles},
                                         "question": {d for d in pool if d in articles}}})

@@ -53,7 +53,7 @@ def load(split: str, limit: int | None = None) -> tuple[dict[str, tuple[str, str
         stating = {d for d in results if any(a in normalize(articles[d][2]) for a in answers)}
         if answers and stating:
             kept.append({"id": q["id"], "question": q["question"], "answers": answers, "results": results,
-                         "stating": stating})
+                         "stating": stating, "date": q["date"]})
     return articles, kept[:limit] if limit else kept
 
 

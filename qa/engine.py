@@ -171,7 +171,7 @@ class Engine:
         prior = self._prior(query, as_of, loaded)
         hits = loaded.retriever.search(query, self._embed_query(query), min(MAX_K, 2 * k),
                                        rerank=self.settings.rerank_search, filters=valid_filters(filters), prior=prior)
-        return Results(query, fold_hits(hits, loaded.store, k), prior.reading.as_of.isoformat(), prior.reading.to_json())
+        return Results(query, self._folded(hits, loaded, k), prior.reading.as_of.isoformat(), prior.reading.to_json())
 
     def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None,
             on_token: Callable[[str], None] | None = None, filters: Filters | None = None,
@@ -190,7 +190,7 @@ class Engine:
         k = valid_k(k, self.settings.answer_k)
         passages = loaded.retriever.search(condensed, understood.vector, min(MAX_K, 2 * k),
                                            filters=understood.filters, prior=prior)
-        passages = fold_hits(passages, loaded.store, k, copies_only=True)
+        passages = self._folded(passages, loaded, k, copies_only=True)
         answer = loaded.answerer.answer(understood, passages, on_token=on_token)
         answer = with_short_answer(answer, understood, loaded.spans, self.settings.short_answer_threshold,
                                    self.settings.short_answer_corroborators)
@@ -198,8 +198,15 @@ class Engine:
             answer.abstention += f" Only documents matching the filters were searched ({understood.filters.describe()})."
         answer.as_of, answer.time = day.isoformat(), prior.reading.to_json()
         _note_outside_window(answer, prior)
-        answer.citations = with_reporters(answer.citations, loaded.store)
+        if self.settings.fold_duplicates:
+            answer.citations = with_reporters(answer.citations, loaded.store)
         return _with_pages(answer, loaded.store)
+
+    def _folded(self, hits: list[Hit], loaded: _Loaded, k: int, copies_only: bool = False) -> list[Hit]:
+        """One hit per story (qa.retrieval.stories), unless folding is off."""
+        if not self.settings.fold_duplicates:
+            return hits[:k]
+        return fold_hits(hits, loaded.store, k, copies_only)
 
     def as_of(self, value: str | None = None, loaded: _Loaded | None = None) -> date:
         """The date a question is asked as of: `value` (YYYY-MM-DD) when given; else today for a

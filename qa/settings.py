@@ -105,14 +105,18 @@ class Settings(BaseSettings):
         "abstains. 0 (off): on the dev splits it trades answers for abstentions, and on our news seed questions "
         "it abstained on answerable questions as often as it caught unanswerable ones.")
     time_window_weight: float = Field(
-        0.5, ge=0.0, le=1.0, description="A passage dated outside the window a question's time words point to "
-        "(\"this week\" as of as_of) keeps this share of its score: a prior, never a filter (python -m bench.timely).")
+        0.7, ge=0.0, le=1.0, description="A passage dated outside the window a question's time words point to "
+        "(\"this week\" as of as_of) keeps this share of its score: a prior, never a filter. Chosen with "
+        "recency_weight on half of news dev (python -m bench.timely --sweep --every 2: bench/results/timely-sweep.md).")
     recency_weight: float = Field(
-        0.3, ge=0.0, le=1.0, description="For a question about the present (no time words placing it in the past), "
+        0.5, ge=0.0, le=1.0, description="For a question about the present (no time words placing it in the past), "
         "the share of a passage's score that fades with its age before as_of (0: no recency prior).")
     recency_half_life_days: float = Field(
         14.0, gt=0, le=3650, description="Days before as_of at which the fading share of a passage's score "
         "has halved (recency_weight).")
+    fold_duplicates: bool = Field(
+        True, description="Find near-duplicate articles at ingest (one story from several outlets, updated versions) "
+        "and fold them: one search hit or citation per story, the others in also_reported_by.")
     duplicate_similarity: float = Field(
         0.7, ge=0.3, le=1.0, description="Articles whose word 5-gram sets overlap at least this much (MinHash "
         "Jaccard estimate, found at ingest) are one story: search results and citations fold them into one.")

@@ -380,3 +380,21 @@ def test_the_quote_checker_offers_the_closest_passage_when_nothing_matches(page)
     assert "closest passage" in page.inner_text("#quote-result")
     assert page.locator("#quote-result .quote-diff ins").count() >= 1  # how the source differs
     assert page.locator("#quote-result mark").count() == 1  # where it is, in its article
+
+
+def test_the_chat_shows_the_date_it_reads_time_words_against_and_lets_it_change(page):
+    page.get_by_role("tab", name="Chat").click()
+    page.click("#clear")
+    page.wait_for_function("document.querySelectorAll('#chat .message-row').length == 0", timeout=20_000)
+    if not page.is_visible("#as-of"):
+        page.click("#filters")  # the accordion
+    box = "#as-of textarea, #as-of input"
+    # empty, it shows the date it stands for: the seeds' newest article (an old corpus)
+    page.wait_for_function(f"document.querySelector('{box}').placeholder === '2021-02-26'", timeout=20_000)
+    page.fill(box, "2021-02-20")
+    page.fill("#question textarea", "What did Tavangar write this week?")
+    page.click("#send")
+    page.wait_for_function("document.querySelector('#chat').innerText.includes('As of 2021-02-20')", timeout=60_000)
+    assert "read as 2021-02-14 to 2021-02-20 (“this week”)" in page.inner_text("#chat")
+    page.click("#clear")  # a new conversation starts from the default date again
+    page.wait_for_function(f"document.querySelector('{box}').value === ''", timeout=20_000)

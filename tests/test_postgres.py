@@ -64,6 +64,22 @@ def test_same_answers_as_the_folder_store(pg_url, tmp_path, corpus):
     assert ok and verdicts and pg.check() == []
 
 
+def test_stories_and_as_of_as_on_the_folder_store(pg_url, tmp_path, corpus):
+    """A copy of a seed under another name folds into its story the same way on both stores."""
+    original = corpus / "000_782ea98495621ebe.txt"
+    (corpus / "reprint.txt").write_text(original.read_text(encoding="utf-8").replace("Home News", "Front page"),
+                                        encoding="utf-8")
+    pg, local = _engine(pg_url, tmp_path), _engine(None, tmp_path)
+    for engine in (pg, local):
+        assert engine.ingest([corpus]).duplicates == [("reprint", "000_782ea98495621ebe")]
+    for question in QUESTIONS:
+        a, b = pg.ask(question, as_of="2021-02-27").to_json(), local.ask(question, as_of="2021-02-27").to_json()
+        assert a["citations"] == b["citations"] and a["as_of"] == "2021-02-27"
+    hits = pg.find("Tavangar Qalibaf Putin meeting", k=5).hits
+    assert len({h.doc_id for h in hits} & {"reprint", "000_782ea98495621ebe"}) == 1
+    assert any(r.doc_id in ("reprint", "000_782ea98495621ebe") for h in hits for r in h.also_reported_by)
+
+
 def test_incremental_ingest_updates_and_deletes(pg_url, tmp_path, corpus):
     engine = _engine(pg_url, tmp_path)
     engine.ingest([corpus])

@@ -119,10 +119,10 @@ class ExtractiveAnswerer:
         """The passages' sentences, best first: relevance (scored once, by the reranker when it ran),
         then the reader's judgement of the most relevant ones."""
         sentences = _unique_claims(self._passage_sentences(question, passages), "not_prose" in self.tuning.rules)
-        timely = _time_weights(question, passages)  # relevance stays as it is: only the order feels time
+        timely = _time_weights(question, passages, self.tuning.threshold)  # relevance stays: only the order feels time
         for sentence in sentences:
             sentence.relevance = sentence.base
-            sentence.score = sentence.base * timely.get(sentence.doc_id, 1.0)
+            sentence.score = sentence.base * timely(sentence)
             sentence.answer_prob = None
         ranked = sorted(sentences, key=_order)
         if self.reader is None or not ranked:
@@ -131,8 +131,7 @@ class ExtractiveAnswerer:
         weight = self.tuning.reader_weight
         for sentence, prob in zip(top, self.reader.score(question.condensed, [s.text for s in top])):
             sentence.answer_prob = float(prob)
-            sentence.score = (weight * sentence.answer_prob + (1 - weight) * sentence.relevance) \
-                * timely.get(sentence.doc_id, 1.0)
+            sentence.score = (weight * sentence.answer_prob + (1 - weight) * sentence.relevance) * timely(sentence)
         top = sorted(top, key=_order)
         self._weigh_types(question, top[:self.tuning.typed_sentences])
         return sorted(top, key=_order) + ranked[self.tuning.reader_sentences:]
@@ -313,12 +312,15 @@ def _day(iso: str) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def _time_weights(question: Question, passages: list[Hit]) -> dict[str, float]:
-    """The share of its score each passage's document keeps for its date (qa.retrieval.timeprior)."""
+def _time_weights(question: Question, passages: list[Hit], floor: float):
+    """The share of its score a sentence keeps for its document's date (qa.retrieval.timeprior);
+    a sentence below the relevance floor gets the least share: time never lifts one that cannot
+    answer over one that can."""
     prior = question.prior
     if prior is None or not prior.active:
-        return {}
-    return {h.doc_id: prior.weight(getattr(h.doc, "date", None)) for h in passages}
+        return lambda sentence: 1.0
+    weights = {h.doc_id: prior.weight(getattr(h.doc, "date", None)) for h in passages}
+    return lambda s: weights.get(s.doc_id, 1.0) if s.relevance >= floor else prior.least
 
 
 def _without_overlaps(sentences: list[PassageSentence]) -> list[PassageSentence]:

@@ -21,7 +21,7 @@ from qa.ingest.stories import STORIES_VERSION, assign_stories, signature
 from qa.ingest.sandbox import bounds_from
 from qa.settings import Settings
 from qa.store import StoreBackend, open_backend
-from qa.store.base import Batch, StoreWriter
+from qa.store.base import Batch, StoreWriter, StoryRow
 from qa.store.local import text_hash
 from qa.text.lexical import LEXICAL_VERSION
 from qa.text.sentences import split_sentences
@@ -136,7 +136,8 @@ class Ingestor:
         report.skipped += [(s.path, f"document id {s.doc_id!r} already taken by another file") for s in plan.duplicates]
         if not manifest and not plan.to_index:
             raise _nothing_readable(report)
-        if manifest and not plan.changes and manifest.get("stories") == STORIES_VERSION:
+        stories_done = manifest and (manifest.get("stories") == STORIES_VERSION or not self.settings.fold_duplicates)
+        if stories_done and not plan.changes:  # a version written before stories were kept gets them now
             report.documents, report.chunks = manifest["documents"], manifest["chunks"]
             report.sentences, report.generation = manifest.get("sentences", 0), self.backend.current_version()
             return report
@@ -144,7 +145,8 @@ class Ingestor:
             self._apply(writer, plan, set(known), report, staged)
             if not manifest and not report.added:
                 raise _nothing_readable(report)
-            self._find_stories(writer, set(d.doc_id for d in plan.to_index), report)
+            stale = bool(manifest) and manifest.get("stories") != STORIES_VERSION  # found another way before
+            self._find_stories(writer, {d.doc_id for d in plan.to_index}, report, stale)
             report.generation = writer.commit()
         return report.with_counts(writer.counts)
 
@@ -158,10 +160,14 @@ class Ingestor:
             writer.add(self._batch(documents, reusable, report))
             self.progress(min(first + DOC_BATCH, total), total)
 
-    def _find_stories(self, writer: StoreWriter, indexed: set[str], report: IngestReport) -> None:
+    def _find_stories(self, writer: StoreWriter, indexed: set[str], report: IngestReport, stale: bool) -> None:
         """Near-duplicates of the documents without a story yet (those just added, and all of a
-        version written before stories were kept) among every stored document."""
-        new = [(doc_id, signature(text)) for doc_id, text in writer.unstoried()]
+        version written before stories were kept, or kept another way) among every stored document."""
+        if not self.settings.fold_duplicates:
+            return
+        if stale:
+            writer.clear_stories()
+        new = [StoryRow(doc_id, doc_id, signature(text), title, day) for doc_id, text, title, day in writer.unstoried()]
         if not new:
             return
         assigned = assign_stories(writer.story_rows(), new, self.settings.duplicate_similarity)
@@ -245,8 +251,9 @@ def manifest_base(settings: Settings, embedder: Embedder | None = None) -> dict:
     """What built the store: a store opened with anything else is refused or re-chunked."""
     manifest = {"model": settings.embedding_model, "encoding": ENCODING, "lexical": LEXICAL_VERSION,
                 "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
-                "sentence_vectors": settings.sentence_vectors, "stories": STORIES_VERSION,
-                "versions": {"qa": __version__}}
+                "sentence_vectors": settings.sentence_vectors, "versions": {"qa": __version__}}
+    if settings.fold_duplicates:  # a version written without stories gets them at its next ingest
+        manifest["stories"] = STORIES_VERSION
     if embedder is not None:
         manifest.update({"dim": embedder.dim, "model_max_tokens": embedder.max_tokens})
     return manifest

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 
@@ -17,7 +18,11 @@ from qa.store.base import NUM_PERM, StoryRow  # 64 permutations: a Jaccard estim
 
 SHINGLE_WORDS = 5
 SCHEME = "affine32"  # datasketch 2 asks which hash scheme stored values came from
-STORIES_VERSION = 1  # recorded in the manifest: a version without it gets its stories at the next ingest
+STORIES_VERSION = 2  # recorded in the manifest: a version without it gets its stories at the next ingest
+HEADLINE_OVERLAP = 0.25  # share of headline words two copies of a story have in common, at least
+CLOSE_DAYS = 7  # without headlines: copies of a story are dated within a week of each other
+_COMMON = frozenset("the and for with from that this what who how why are was were has have its into after over "
+                    "about than new says said will not but".split())
 _WORD = re.compile(r"\w+")
 
 
@@ -33,10 +38,11 @@ def signature(text: str) -> bytes:
     return minhash.hashvalues.astype(np.uint64).tobytes()
 
 
-def assign_stories(stored: Iterable[StoryRow], new: list[tuple[str, bytes]],
+def assign_stories(stored: Iterable[StoryRow], new: list[StoryRow],
                    threshold: float) -> list[tuple[StoryRow, str | None]]:
-    """The story of each new (doc_id, signature), with the document it copies (None: a story of its
-    own), in the order given: a later new document may join an earlier new one's story."""
+    """The story of each new document (a row with its signature, title and date), with the document
+    it copies (None: a story of its own), in the order given: a later new document may join an
+    earlier new one's story."""
     from datasketch import MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
@@ -44,15 +50,42 @@ def assign_stories(stored: Iterable[StoryRow], new: list[tuple[str, bytes]],
     for row in stored:
         _insert(lsh, known, row)
     assigned = []
-    for doc_id, sig in new:
-        values = np.frombuffer(sig, dtype=np.uint64)
-        matches = [known[key] for key in _query(lsh, values) if key != doc_id]
-        scored = [(float(np.mean(m.hashvalues == values)), m) for m in matches]
-        best = max((s for s in scored if s[0] >= threshold), key=lambda s: (s[0], s[1].doc_id), default=None)
-        row = StoryRow(doc_id, best[1].story if best else doc_id, sig)
+    for document in new:
+        values = document.hashvalues
+        matches = [known[key] for key in _query(lsh, values) if key != document.doc_id]
+        scored = [(float(np.mean(m.hashvalues == values)), m) for m in matches if plausible(document, m)]
+        # ties go to the story's first document (the original the others copy)
+        best = max((s for s in scored if s[0] >= threshold), key=lambda s: (s[0], s[1].doc_id == s[1].story),
+                   default=None)
+        row = replace(document, story=best[1].story if best else document.doc_id)
         _insert(lsh, known, row)
         assigned.append((row, best[1].doc_id if best else None))
     return assigned
+
+
+def plausible(a: StoryRow, b: StoryRow) -> bool:
+    """Texts that overlap are one story only if their headlines share words or, without headlines,
+    their dates are close: pages whose scraped text is mostly a site's boilerplate (a sign-up
+    form, an advertising survey) overlap as much as copies do."""
+    words_a, words_b = _headline_words(a.title), _headline_words(b.title)
+    if words_a and words_b:
+        return len(words_a & words_b) / len(words_a | words_b) >= HEADLINE_OVERLAP
+    day_a, day_b = _day(a.date), _day(b.date)
+    return day_a is None or day_b is None or abs((day_a - day_b).days) <= CLOSE_DAYS
+
+
+def _headline_words(title: str) -> set[str]:
+    headline = re.split(r"\s[|–—-]\s", title or "")[0]  # "Storm closes ferries | Coast Wire": the site goes
+    return {w for w in _WORD.findall(headline.lower()) if len(w) > 2 and w not in _COMMON}
+
+
+def _day(value: str | None):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _minhash(values: np.ndarray):

@@ -40,9 +40,9 @@ class Retriever:
         allowed = self.store.chunk_ids_matching(filters) if filters else None
         rankings = self._rankings(query, query_vector, depth, allowed)
         dense, lexical = rankings[0][0], rankings[1][0]
-        bounds = prior.window_bounds() if prior is not None and prior.active else None
-        if bounds is not None:
-            inside = self.store.chunk_ids_matching(replace(filters or Filters(), date_from=bounds[0], date_to=bounds[1]))
+        within = _within(filters, prior.window_bounds()) if prior is not None and prior.active else None
+        if within is not None:
+            inside = self.store.chunk_ids_matching(within)
             if len(inside):
                 rankings += self._rankings(query, query_vector, depth, inside)
         fused = rrf(rankings, self.rrf_k)
@@ -52,9 +52,14 @@ class Retriever:
         rerank = rerank and self.reranker is not None
         pool = max(k, self.rerank_candidates) if rerank else k
         top = sorted(fused, key=lambda i: (-fused[i], i))[:pool]
+        if timed and rerank:  # the most relevant passages whatever their date: what abstention is judged on
+            plain = rrf(rankings[:2], self.rrf_k)
+            top += [i for i in sorted(plain, key=lambda i: (-plain[i], i))[:pool // 2] if i not in top]
         hits = self._hits(top, fused, dense, lexical)
         if rerank:
             hits = self.reranker.rerank(query, query_vector, hits, prior if timed else None)
+            if timed:
+                hits = _keeping_most_relevant(hits, k)
         return hits[:k]
 
     def _weigh(self, fused: dict[int, float], prior: TimePrior) -> None:
@@ -83,3 +88,25 @@ class Retriever:
             hits.append(Hit(rank, row.chunk_id, row.doc_id, doc.title, doc.source, row.start, row.end,
                             row.text, fused[chunk_id], dense_rank.get(chunk_id), bm25_rank.get(chunk_id), doc=doc))
         return hits
+
+
+def _keeping_most_relevant(hits: list[Hit], k: int) -> list[Hit]:
+    """Hits in their time-weighed order, with the passage whose best sentence is the most relevant
+    among the first k: a recent but weaker story may lead, never hide the one that answers."""
+    if len(hits) <= k or not hits:
+        return hits
+    best = max(range(len(hits)), key=lambda i: (max((s.base for s in hits[i].sentences), default=0.0), -i))
+    if best < k:
+        return hits
+    moved = hits[:k - 1] + [hits[best]] + [h for i, h in enumerate(hits[k - 1:], start=k - 1) if i != best]
+    return [replace(h, rank=rank) for rank, h in enumerate(moved, start=1)]
+
+
+def _within(filters: Filters | None, bounds: tuple[str, str] | None) -> Filters | None:
+    """The user's filters narrowed to the prior's dates (None when nothing is left of them)."""
+    if bounds is None:
+        return None
+    filters = filters or Filters()
+    start = max(bounds[0], filters.date_from or bounds[0])
+    end = min(bounds[1], filters.date_to or bounds[1])
+    return replace(filters, date_from=start, date_to=end) if start <= end else None

@@ -3,27 +3,28 @@ one search hit per story, the passages an answer reads without copies of each ot
 citation with the other outlets whose text holds the same extract."""
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from qa.store.base import DocFields, StoreReader
+from qa.text.sentences import split_sentences
 from qa.types import Citation, Hit, Reporter
 
-SAME_PASSAGE = 0.8  # two passages sharing this share of the shorter one's words say the same
-_WORD = re.compile(r"\w+")
 
 
 def fold_hits(hits: list[Hit], store: StoreReader, k: int, copies_only: bool = False) -> list[Hit]:
     """The first hit of each story, carrying the story's other documents; at most k.
-    `copies_only`: a hit is folded only when its text repeats the kept passage's (what an answer
-    reads: copies that differ stay, so their accounts can stand side by side)."""
+    `copies_only`: a hit is folded only when every sentence of it is in the kept document word for
+    word (what an answer reads: a copy that says something else stays, so the accounts can stand
+    side by side)."""
     stories = store.stories_of(sorted({h.doc_id for h in hits}))
     kept: list[Hit] = []
     by_story: dict[str, Hit] = {}
+    texts: dict[str, str] = {}
     for hit in hits:
         story = stories.get(hit.doc_id, hit.doc_id)
         first = by_story.get(story)
-        if first is not None and first.doc_id != hit.doc_id and (not copies_only or _same_passage(first.text, hit.text)):
+        if first is not None and first.doc_id != hit.doc_id and (
+                not copies_only or _says_nothing_else(hit.text, _text(store, first.doc_id, texts))):
             continue
         by_story.setdefault(story, hit)
         kept.append(hit)
@@ -57,7 +58,7 @@ def _text(store: StoreReader, doc_id: str, cache: dict[str, str]) -> str:
     return cache[doc_id]
 
 
-def _same_passage(a: str, b: str) -> bool:
-    words_a, words_b = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
-    shorter = min(len(words_a), len(words_b))
-    return shorter > 0 and len(words_a & words_b) / shorter >= SAME_PASSAGE
+def _says_nothing_else(passage: str, kept_text: str) -> bool:
+    """Every sentence of the passage is in the kept document (spacing aside): a copy, not an account."""
+    kept = " ".join(kept_text.split())
+    return all(" ".join(passage[s.start:s.end].split()) in kept for s in split_sentences(passage, 0, len(passage)))

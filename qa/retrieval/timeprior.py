@@ -5,8 +5,8 @@ question's time (qa.text.timewords), never filtered by it.
   when reports of it appear) keeps its score; one dated outside keeps `outside` of it.
 - A question about the present with no window: the `recency` share of the score fades with the
   passage's age before as_of, halving every `half_life` days.
-- Undated documents sit between: they keep the weight of a report `half_life` days old, or
-  `outside` of it when there is a window."""
+- Undated documents keep their whole score under recency (their age is unknown, not old) and
+  `outside` of it under a window (nothing says they are of it)."""
 from __future__ import annotations
 
 import math
@@ -31,11 +31,24 @@ class TimePrior:
 
     @property
     def window(self):
-        return self.reading.window
+        """The window that weighs passages: one that starts after as_of ("next year") does not,
+        reports of plans are dated before it."""
+        window = self.reading.window
+        return window if window is not None and window.start <= self.reading.as_of else None
 
     @property
     def active(self) -> bool:
-        return self.window is not None or (self.reading.present and self.recency > 0)
+        """Whether dates change anything (time_window_weight 1 and recency_weight 0: they do not)."""
+        if self.window is not None:
+            return self.outside < 1.0
+        return self.reading.present and self.recency > 0
+
+    @property
+    def least(self) -> float:
+        """The lowest weight a passage can get: what a sentence too weak to answer keeps."""
+        if self.window is not None:
+            return self.outside
+        return 1.0 - self.recency if self.reading.present else 1.0
 
     def in_window(self, day: str | None) -> bool:
         window = self.window
@@ -49,15 +62,23 @@ class TimePrior:
             return 1.0 if self.in_window(day) else self.outside
         if not (self.reading.present and self.recency > 0):
             return 1.0
-        age = self.half_life if parsed is None else abs((self.reading.as_of - parsed).days)
+        if parsed is None:
+            return 1.0
+        age = abs((self.reading.as_of - parsed).days)
         return 1.0 - self.recency * (1.0 - math.exp(-math.log(2) * age / self.half_life))
 
     def window_bounds(self) -> tuple[str, str] | None:
-        """The dates a window-restricted search covers, as YYYY-MM-DD."""
+        """The dates a second, restricted search covers (YYYY-MM-DD), so that passages of the
+        question's time are among the candidates however many older ones match better: the
+        window, or for a question about the present the last two half-lives."""
         window = self.window
-        if window is None:
-            return None
-        return window.start.isoformat(), (window.end + timedelta(days=GRACE_DAYS)).isoformat()
+        if window is not None:
+            return window.start.isoformat(), (window.end + timedelta(days=GRACE_DAYS)).isoformat()
+        if self.reading.present and self.recency > 0:
+            as_of = self.reading.as_of
+            return ((as_of - timedelta(days=round(2 * self.half_life))).isoformat(),
+                    (as_of + timedelta(days=GRACE_DAYS)).isoformat())
+        return None
 
 
 def _day(value: str | None) -> date | None:

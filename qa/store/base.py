@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -54,6 +54,9 @@ class StoryRow:
     doc_id: str
     story: str
     signature: bytes  # NUM_PERM uint64 hash values
+    # read with the row from the document (not stored with it): what tells a story from shared boilerplate
+    title: str = field(default="", compare=False)
+    date: str | None = field(default=None, compare=False)
 
     @property
     def hashvalues(self) -> np.ndarray:
@@ -144,10 +147,14 @@ class StoreWriter(Protocol):
 
     def story_rows(self) -> list[StoryRow]: ...
 
-    def unstoried(self) -> Iterable[tuple[str, str]]:
-        """(doc_id, text) of the documents without a story yet (added, or stored before stories were)."""
+    def unstoried(self) -> Iterable[tuple[str, str, str, str | None]]:
+        """(doc_id, text, title, date) of the documents without a story yet (added, or stored before
+        stories were), oldest first."""
 
     def set_stories(self, rows: list[StoryRow]) -> None: ...
+
+    def clear_stories(self) -> None:
+        """Forget every story (they are found again, as the current STORIES_VERSION finds them)."""
 
     def commit(self) -> str:
         """Publish the new version atomically; return its name."""

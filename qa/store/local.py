@@ -380,14 +380,18 @@ class LocalWriter:
         self.new_sentences.append(np.asarray(batch.sentence_vectors, dtype=np.float16))
 
     def story_rows(self) -> list[StoryRow]:
-        return [StoryRow(*r) for r in self.db.execute("SELECT doc_id, story, signature FROM stories")]
+        return [StoryRow(*r) for r in self.db.execute(
+            "SELECT s.doc_id, s.story, s.signature, d.title, d.date FROM stories s JOIN documents d USING (doc_id)")]
 
-    def unstoried(self) -> Iterator[tuple[str, str]]:
-        """(doc_id, text) of the documents without a story yet, oldest first."""
-        cursor = self.db.execute("SELECT doc_id, text FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM stories) "
-                                 "ORDER BY date, doc_id")
+    def unstoried(self) -> Iterator[tuple[str, str, str, str | None]]:
+        """(doc_id, text, title, date) of the documents without a story yet, oldest first."""
+        cursor = self.db.execute("SELECT doc_id, text, title, date FROM documents "
+                                 "WHERE doc_id NOT IN (SELECT doc_id FROM stories) ORDER BY date, doc_id")
         while rows := cursor.fetchmany(256):
             yield from rows
+
+    def clear_stories(self) -> None:
+        self.db.execute("DELETE FROM stories")
 
     def set_stories(self, rows: list[StoryRow]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO stories VALUES (?,?,?)",

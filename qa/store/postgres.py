@@ -362,12 +362,16 @@ class PostgresWriter:
         return reusable
 
     def story_rows(self) -> list[StoryRow]:
-        return [StoryRow(d, s, bytes(sig)) for d, s, sig in
-                self.conn.execute("SELECT doc_id, story, signature FROM qa_stories").fetchall()]
+        return [StoryRow(d, s, bytes(sig), title, date) for d, s, sig, title, date in self.conn.execute(
+            "SELECT s.doc_id, s.story, s.signature, d.title, d.date FROM qa_stories s "
+            "JOIN qa_documents d USING (doc_id)").fetchall()]
 
-    def unstoried(self) -> list[tuple[str, str]]:
-        return self.conn.execute("SELECT doc_id, text FROM qa_documents WHERE doc_id NOT IN "
+    def unstoried(self) -> list[tuple[str, str, str, str | None]]:
+        return self.conn.execute("SELECT doc_id, text, title, date FROM qa_documents WHERE doc_id NOT IN "
                                  "(SELECT doc_id FROM qa_stories) ORDER BY date, doc_id").fetchall()
+
+    def clear_stories(self) -> None:
+        self.conn.execute("DELETE FROM qa_stories")
 
     def set_stories(self, rows: list[StoryRow]) -> None:
         with self.conn.cursor() as cur:

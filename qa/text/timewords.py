@@ -23,8 +23,21 @@ RECENT_DAYS = 30  # "recently", "latest": the last month
 _PRESENT = re.compile(r"\b(recent(?:ly)?|latest|current(?:ly)?|now|newest|most recent|so far|these days|"
                       r"at present|presently|nowadays|as of today|ongoing)\b", re.I)
 # what spaCy labels DATE but is an age, a duration or an era, not a time the question is placed in
-_NOT_A_TIME = re.compile(r"\d+-(?:year|month|week|day)s?-old|\b(?:old|long|annual|daily|weekly|monthly|"
-                         r"yearly|decades?|centur(?:y|ies)|ages?|[0-9]{4}s|the \w+ties)\b", re.I)
+_NOT_A_TIME = re.compile(r"\w+-(?:year|month|week|day|hour|minute)s?\b|\b(?:old|long|annual|daily|weekly|monthly|"
+                         r"yearly|each|every|decades?|centur(?:y|ies)|ages?|'?[0-9]{0,2}[0-9]0s|the \w+ties)\b", re.I)
+# a time expression names a day, a month, a year or a span of them ("one or" two years does not)
+_TIME_WORD = re.compile(r"\d|\b(?:today|tonight|yesterday|tomorrow|week|weekend|month|year|"
+                        r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|"
+                        r"july|august|september|october|november|december|"
+                        r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b", re.I)
+_YEARS = re.compile(r"^(\d{4})\s*[-–/]\s*(\d{2}|\d{4})$")  # "2023-2024", "2023-24"
+# "10 years", "just a week": how long, not when
+_DURATION = re.compile(r"^(?:just |only |about |nearly |almost |over |more than )?(?:\d+|a|an|one|two|three|four|five|"
+                       r"six|seven|eight|nine|ten|several|a few)\s+(?:second|minute|hour|day|week|month|year|decade)s?$", re.I)
+_DETERMINER = re.compile(r"\b(this|last|next|past)\s+$", re.I)  # spaCy may leave it out: "this [year]'s"
+# inside a longer phrase dateparser cannot read ("the early hours of Wednesday morning"): the day it names
+_DAY_INSIDE = re.compile(r"\b(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?"
+                         r"(?:,?\s+\d{4})?|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b", re.I)
 _SINCE = re.compile(r"\b(?:since|from|after)\s+$", re.I)
 _SPAN = re.compile(r"^(?:the\s+)?(?:past|last|previous)\s+(\w+)?\s*(day|week|month|year)s?$", re.I)
 _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -81,10 +94,13 @@ def read_time(question: str, as_of: date) -> TimeReading:
 @lru_cache(maxsize=4096)
 def _read_time(question: str, as_of: date) -> TimeReading:
     for entity in parse_question(question).entities:
-        if entity.label not in ("DATE", "TIME") or _NOT_A_TIME.search(entity.text):
+        if not is_time(entity):
             continue
-        since = bool(_SINCE.search(question[:entity.start]))
-        window = resolve(entity.text, as_of, since)
+        before = question[:entity.start]
+        since = bool(_SINCE.search(before))
+        determiner = _DETERMINER.search(before)
+        words = f"{determiner.group(1)} {entity.text}" if determiner else entity.text
+        window = resolve(words, as_of, since)
         if window is not None:
             # a window that ends before the last month is the past: no pull towards recent reports
             return TimeReading(as_of, window, present=window.end >= as_of - timedelta(days=RECENT_DAYS))
@@ -94,10 +110,20 @@ def _read_time(question: str, as_of: date) -> TimeReading:
     return TimeReading(as_of)
 
 
+def is_time(entity) -> bool:
+    """A spaCy DATE/TIME entity that places a question in time: not an age, a duration or an era."""
+    text = entity.text
+    return (entity.label in ("DATE", "TIME") and bool(_TIME_WORD.search(text)) and not _NOT_A_TIME.search(text)
+            and not _DURATION.match(text))
+
+
 def resolve(words: str, as_of: date, since: bool = False) -> TimeWindow | None:
     """One time expression as a window of dates, or None when it names no time."""
     text = _MODIFIER.sub("", words.strip())
-    window = _span(text, as_of) or _parsed(text, as_of)
+    window = _span(text, as_of) or _years(text) or _parsed(text, as_of)
+    inside = None if window else _DAY_INSIDE.search(text)
+    if inside:
+        window = _parsed(inside.group(0), as_of)
     if window is None:
         return None
     start, end = window
@@ -119,6 +145,15 @@ def _span(text: str, as_of: date) -> tuple[date, date] | None:
     if n is None:
         return None
     return as_of - timedelta(days=n * _DAYS[match.group(2).lower()] - 1), as_of
+
+
+def _years(text: str) -> tuple[date, date] | None:
+    match = _YEARS.match(text)
+    if not match:
+        return None
+    first, last = match.group(1), match.group(2)
+    last = first[:2] + last if len(last) == 2 else last
+    return (date(int(first), 1, 1), date(int(last), 12, 31)) if first <= last else None
 
 
 def _parsed(text: str, as_of: date) -> tuple[date, date] | None:
