@@ -2,15 +2,19 @@
 
     .venv/bin/python -m bench.load            # full run -> bench/results/load.md
     .venv/bin/python -m bench.load --quick    # 5 s + 3 s, to check it works
+    .venv/bin/python -m bench.load --news     # 300+ distinct news questions over 200 articles -> load-news.md
 
-Starts `python app.py` on a free port with its own store (built from seeds/), drives it with
-bounded asyncio/httpx loops that stop by themselves, and samples the server's memory (RSS).
+Starts `python app.py` on a free port with its own store (built from seeds/, or with --news from
+200 articles of the news dev split, outside the repository), drives it with bounded
+asyncio/httpx loops that stop by themselves, and samples the server's memory (RSS). --news first
+measures searches alone (8 clients, searching only), then the mixed load, in the same run.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import itertools
+import os
 import platform
 import statistics
 import sys
@@ -36,14 +40,16 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def client_loop(client: httpx.AsyncClient, url: str, stop_at: float, results: list, seed: int) -> None:
-    questions = itertools.cycle(QUESTIONS[seed % len(QUESTIONS):] + QUESTIONS[:seed % len(QUESTIONS)])
+async def client_loop(client: httpx.AsyncClient, url: str, stop_at: float, results: list, seed: int,
+                      questions: list[str] = QUESTIONS, searches_only: bool = False) -> None:
+    step = 7919  # a prime: each client walks the questions in its own order, all of them distinct
+    order = (questions[(seed * 37 + i * step) % len(questions)] for i in itertools.count())
     for n in itertools.count():
         if time.monotonic() >= stop_at:
             return
-        question = next(questions)
+        question = next(order)
         started = time.perf_counter()
-        kind = "ask" if n % 2 == 0 else "search"
+        kind = "search" if searches_only or n % 2 else "ask"
         try:
             if kind == "ask":
                 response = await client.post(url + "/api/ask", json={"question": question})
@@ -57,7 +63,8 @@ async def client_loop(client: httpx.AsyncClient, url: str, stop_at: float, resul
             await asyncio.sleep(1.0)  # the server said Retry-After: 1
 
 
-async def phase(url: str, clients: int, seconds: float, pid: int) -> dict:
+async def phase(url: str, clients: int, seconds: float, pid: int, questions: list[str] = QUESTIONS,
+                searches_only: bool = False) -> dict:
     results: list = []
     memory: list[tuple[float, float]] = []
     stop_at = time.monotonic() + seconds
@@ -69,7 +76,8 @@ async def phase(url: str, clients: int, seconds: float, pid: int) -> dict:
                 await asyncio.sleep(1)
 
         started = time.monotonic()
-        await asyncio.gather(sample(), *(client_loop(client, url, stop_at, results, i) for i in range(clients)))
+        await asyncio.gather(sample(), *(client_loop(client, url, stop_at, results, i, questions, searches_only)
+                                         for i in range(clients)))
         elapsed = time.monotonic() - started
     return summarize(results, memory, elapsed, clients, seconds)
 
@@ -92,9 +100,73 @@ def summarize(results, memory, elapsed, clients, seconds) -> dict:
             "statuses": statuses,
             "ask_p50_ms": 1000 * statistics.median([r[3] for r in ok if r[1] == "ask"] or [0]),
             "search_p50_ms": 1000 * statistics.median([r[3] for r in ok if r[1] == "search"] or [0]),
+            "ask_p99_ms": _p99([r[3] for r in ok if r[1] == "ask"]),
+            "search_p99_ms": _p99([r[3] for r in ok if r[1] == "search"]),
             "rss_first_mb": statistics.median(first) if first else 0.0,
             "rss_last_mb": statistics.median(last) if last else 0.0,
             "rss_max_mb": max((m for _, m in memory), default=0.0)}
+
+
+def _p99(seconds: list[float]) -> float:
+    ordered = sorted(seconds)
+    return 1000 * ordered[min(len(ordered) - 1, int(0.99 * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def news_corpus(folder: Path, articles_wanted: int = 200, questions_wanted: int = 300) -> list[str]:
+    """200 articles of the news dev split (the search results of its first questions) written
+    as a corpus, and every distinct dev question (at least `questions_wanted`): a question whose
+    articles were not chosen is still a real question asked of this corpus."""
+    from bench.heldout import write_corpus
+    from bench.news import load
+
+    articles, questions = load("dev")
+    chosen: dict[str, tuple] = {}
+    for q in questions:
+        for doc_id in q["results"]:
+            if len(chosen) < articles_wanted:
+                chosen.setdefault(doc_id, articles[doc_id])
+    write_corpus(chosen, folder)
+    asked = list(dict.fromkeys(q["question"] for q in questions))
+    return asked[:max(questions_wanted, len(asked))]
+
+
+def news_main(args) -> None:
+    """Searches alone, then 32 mixed clients, then the 200-client burst, in one run."""
+    steady_s, burst_s, alone_s = (5, 3, 5) if args.quick else (60, 30, 20)
+    with tempfile.TemporaryDirectory(prefix="qa-load-news-") as scratch:
+        work = Path(scratch)
+        questions = news_corpus(work / "corpus")
+        process, url = start_server(work / "store", work / "server.log", timeout=1200,
+                                    extra_env={"QA_SEEDS_DIR": str(work / "corpus")})
+        try:
+            alone = asyncio.run(phase(url, 8, alone_s, process.pid, questions, searches_only=True))
+            steady = asyncio.run(phase(url, 32, steady_s, process.pid, questions))
+            burst = asyncio.run(phase(url, 200, burst_s, process.pid, questions))
+            ok_after = recovered(url) and process.poll() is None
+        finally:
+            stop_server(process)
+    ratio = steady["search_p99_ms"] / max(alone["search_p99_ms"], 1e-9)
+    lines = [
+        "# Load test: distinct news questions", "",
+        f"Command: `python -m bench.load --news{' --quick' if args.quick else ''}`  ",
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores; server and "
+        f"clients on the same machine. Store: 200 news dev articles; {len(questions)} distinct questions, each "
+        "client walking them in its own order. Searches alone: 8 clients searching only; steady: 32 clients "
+        "alternating `POST /api/ask` and `GET /api/search`; burst: 200 clients.", "",
+        "| phase | clients | s | requests | 200 | req/s | ask p50 | ask p99 | search p50 | search p99 | statuses | RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in (("searches alone", alone), ("steady", steady), ("burst", burst)):
+        lines.append(f"| {name} | {r['clients']} | {r['seconds']} | {r['requests']} | {r['ok']} | "
+                     f"{r['throughput_rps']:.1f} | {r['ask_p50_ms']:.0f} | {r['ask_p99_ms']:.0f} | "
+                     f"{r['search_p50_ms']:.0f} | {r['search_p99_ms']:.0f} | {r['statuses']} | "
+                     f"{r['rss_first_mb']:.0f} → {r['rss_last_mb']:.0f} (max {r['rss_max_mb']:.0f}) |")
+    lines += ["", f"Search p99 under the steady load: **{ratio:.1f}×** its p99 alone (same run). "
+              f"Answer p99 under load: **{steady['ask_p99_ms']:.0f} ms**. After the burst the server answered "
+              f"normally again: **{'yes' if ok_after else 'NO'}**.", ""]
+    text = "\n".join(lines)
+    out = args.out if args.out != ROOT / "bench" / "results" / "load.md" else ROOT / "bench" / "results" / "load-news.md"
+    out.write_text(text)
+    print(text)
 
 
 def recovered(url: str) -> bool:
@@ -135,7 +207,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short phases, to check the benchmark works")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.md")
+    parser.add_argument("--news", action="store_true", help="distinct news questions over 200 news articles")
     args = parser.parse_args(argv)
+    if args.news:
+        news_main(args)
+        return
     steady_s, burst_s = (5, 3) if args.quick else (60, 30)
     with tempfile.TemporaryDirectory(prefix="qa-load-") as scratch:
         work = Path(scratch)

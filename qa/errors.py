@@ -39,3 +39,7 @@ class TooLargeError(InputError):
 
 class ConflictError(InputError):
     """The request clashes with what the store holds (e.g. a document id taken by another file)."""
+
+
+class ServerBusyError(QAError):
+    """More answers are waiting than the server lets wait: retry shortly."""

@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa import __version__
 from qa.engine import MAX_K, Engine
-from qa.errors import (ConflictError, InputError, NotFoundError, QAError, StoreLockedError, TooLargeError,
-                       UnsupportedTypeError)
+from qa.errors import (ConflictError, InputError, NotFoundError, QAError, ServerBusyError, StoreLockedError,
+                       TooLargeError, UnsupportedTypeError)
 from qa.faces.access import bearer_ok
+from qa.faces.lanes import ANSWERS, SEARCHES
 from qa.faces.openai_api import add_openai_routes, error_response
 from qa.faces.render import documents_json
 from qa.types import Filters, Turn
@@ -228,30 +229,36 @@ def create_api(engine: Engine) -> FastAPI:
 
 
 SHED_PATHS = ("/api/", "/v1/", "/mcp")  # every face that runs the model for a client
+SEARCH_PATHS = ("/api/search", "/api/verify")  # the search lane's: never counted with the answers
+SEARCH_IN_FLIGHT = SEARCHES.workers + SEARCHES.queue
 
 
 def _shed_load(app: FastAPI) -> None:
-    """At most MAX_IN_FLIGHT requests of /api, /v1 and /mcp together; more get 503 + Retry-After
-    at once."""
-    in_flight = {"n": 0}
+    """At most MAX_IN_FLIGHT requests of /api, /v1 and /mcp together, searches apart (they have a
+    lane of their own, qa.faces.lanes); more get 503 + Retry-After at once."""
+    in_flight = {"answers": 0, "searches": 0}
 
     @app.middleware("http")
     async def shed(request: Request, call_next):
-        if not request.url.path.startswith(SHED_PATHS):
+        path = request.url.path
+        if not path.startswith(SHED_PATHS):
             return await call_next(request)
-        if in_flight["n"] >= MAX_IN_FLIGHT:
+        lane, limit = ("searches", SEARCH_IN_FLIGHT) if path.startswith(SEARCH_PATHS) else ("answers", MAX_IN_FLIGHT)
+        if in_flight[lane] >= limit:
             return _error(request, 503, "server busy; retry shortly", {"Retry-After": "1"})
-        in_flight["n"] += 1  # single event loop thread: no lock needed
+        in_flight[lane] += 1  # single event loop thread: no lock needed
         try:
             return await call_next(request)
         finally:
-            in_flight["n"] -= 1
+            in_flight[lane] -= 1
 
 
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QAError)
     async def _domain_error(request: Request, exc: QAError):
         retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(exc, StoreLockedError) else None
+        if isinstance(exc, ServerBusyError):
+            retry = {"Retry-After": "1"}
         return _error(request, status_for(exc), str(exc), retry)
 
     @app.exception_handler(RequestValidationError)
@@ -303,32 +310,36 @@ def _question_routes(app: FastAPI, engine: Engine, auth) -> None:
         return {"status": "ok", **stats}
 
     @app.get("/api/search", response_model=SearchResponse, dependencies=[auth])
-    def search_get(q: str = Query(description="What to look for."),
+    async def search_get(q: str = Query(description="What to look for."),
                    k: int = Query(5, ge=1, le=MAX_K),
                    outlet: list[str] = Query([], description="Only these outlets (repeat the parameter)."),
                    date_from: str | None = Query(None, description="YYYY-MM-DD, inclusive."),
                    date_to: str | None = Query(None, description="YYYY-MM-DD, inclusive."),
                    doc_id: list[str] = Query([], description="Only these documents (repeat the parameter)."),
                    as_of: str | None = Query(None, description="Ask as of this date (YYYY-MM-DD).")) -> dict:
-        return engine.find(q, k, Filters(tuple(outlet), date_from, date_to, tuple(doc_id)), as_of).to_json()
+        filters = Filters(tuple(outlet), date_from, date_to, tuple(doc_id))
+        return await SEARCHES.run(lambda: engine.find(q, k, filters, as_of).to_json())
 
     @app.post("/api/search", response_model=SearchResponse, dependencies=[auth])
-    def search_post(body: SearchRequest) -> dict:
-        return engine.find(body.q, body.k, body.filters.to_filters() if body.filters else None, body.as_of).to_json()
+    async def search_post(body: SearchRequest) -> dict:
+        filters = body.filters.to_filters() if body.filters else None
+        return await SEARCHES.run(lambda: engine.find(body.q, body.k, filters, body.as_of).to_json())
 
     @app.post("/api/ask", response_model=AskResponse, dependencies=[auth],
               responses={200: {"content": {"text/event-stream": {}}}})
-    def ask(body: AskRequest, request: Request):
+    async def ask(body: AskRequest, request: Request):
         history = [Turn(m.role, m.content, m.result) for m in body.history]
         filters = body.filters.to_filters() if body.filters else None
         if body.stream or "text/event-stream" in request.headers.get("accept", ""):
+            ANSWERS.admit()  # a streamed answer writes from its own thread, once admitted like the rest
             return StreamingResponse(stream_answer(engine, body.question, history, body.k, filters, body.as_of),
                                      media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        return engine.ask(body.question, history, body.k, filters=filters, as_of=body.as_of).to_json()
+        return await ANSWERS.run(lambda: engine.ask(body.question, history, body.k, filters=filters,
+                                                    as_of=body.as_of).to_json())
 
     @app.post("/api/verify", response_model=VerifyResponse, dependencies=[auth])
-    def verify(body: VerifyRequest) -> dict:
-        all_valid, verdicts = engine.verify({"citations": body.citations})
+    async def verify(body: VerifyRequest) -> dict:
+        all_valid, verdicts = await SEARCHES.run(engine.verify, {"citations": body.citations})
         return {"all_valid": all_valid, "citations": [v.to_json() for v in verdicts]}
 
 

@@ -3,18 +3,14 @@ on stdio (`qa mcp`) and over streamable HTTP at /mcp on the web server. Results 
 of docs/design.md, so an assistant can check every citation the way a person would."""
 from __future__ import annotations
 
-import asyncio
-import weakref
-
-import anyio
 from fastapi import FastAPI
 
 from qa import __version__
 from qa.engine import Engine
 from qa.errors import QAError
+from qa.faces.lanes import ANSWERS, SEARCHES
 from qa.types import Filters, turns_from_json
 
-ENGINE_THREADS = 4
 INSTRUCTIONS = ("Search and question answering over a news corpus. Every citation is an exact extract: "
                 "document_text[start:end] == quote. Use `verify` to check citations and `get_document` "
                 "to read a source.")
@@ -25,16 +21,13 @@ def build_mcp(engine: Engine):
     from mcp.server.mcpserver.exceptions import ToolError
 
     server = MCPServer("corpus-qa", version=__version__, instructions=INSTRUCTIONS)
-    limiters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one per event loop
 
-    async def run(function, *args):
-        """The engine is blocking (CPU-bound model): run it off the event loop, at most
-        ENGINE_THREADS calls at once (the rest wait without a thread: dozens of threads on a
-        2-core machine only fight for it); domain errors become tool errors with their one-line message."""
-        loop = asyncio.get_running_loop()
-        limiter = limiters.get(loop) or limiters.setdefault(loop, anyio.CapacityLimiter(ENGINE_THREADS))
+    async def run(function, *args, lane=SEARCHES):
+        """The engine is blocking (CPU-bound model): run it off the event loop in its lane
+        (qa.faces.lanes: answers one per core, searches apart, the rest waiting without a thread);
+        domain errors, a full lane included, become tool errors with their one-line message."""
         try:
-            return await anyio.to_thread.run_sync(function, *args, limiter=limiter)
+            return await lane.run(function, *args)
         except QAError as exc:
             raise ToolError(str(exc)) from None
 
@@ -60,7 +53,7 @@ def build_mcp(engine: Engine):
         as_of (YYYY-MM-DD): the date time words such as "this week" are read against."""
         turns = turns_from_json(history)
         filters = Filters(tuple(outlet or ()), date_from, date_to, tuple(doc_ids or ()))
-        answer = await run(lambda: engine.ask(question, turns, k, filters=filters, as_of=as_of))
+        answer = await run(lambda: engine.ask(question, turns, k, filters=filters, as_of=as_of), lane=ANSWERS)
         return answer.to_json()
 
     @server.tool()

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 from qa.engine import Engine
 from qa.faces.access import bearer_ok
+from qa.faces.lanes import ANSWERS
 from qa.faces.render import also_in, citation_where, time_line
 from qa.types import Answer, Turn
 
@@ -146,7 +147,7 @@ def add_openai_routes(app: FastAPI, engine: Engine) -> None:
         return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "corpus-qa"}]}
 
     @app.post("/v1/chat/completions")
-    def chat(body: ChatRequest, request: Request):
+    async def chat(body: ChatRequest, request: Request):
         check_key(request)
         if body.model != MODEL:
             raise OpenAIError(404, f"The model {body.model[:80]!r} does not exist: this server serves {MODEL!r}",
@@ -155,9 +156,10 @@ def add_openai_routes(app: FastAPI, engine: Engine) -> None:
         completion = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": MODEL,
                       "ignored_options": body.ignored()}
         if body.stream:
+            ANSWERS.admit()  # a streamed answer writes from its own thread, once admitted like the rest
             return StreamingResponse(_chunks(engine, question, history, completion, body.as_of),
                                      media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        answer = engine.ask(question, history, as_of=body.as_of)
+        answer = await ANSWERS.run(lambda: engine.ask(question, history, as_of=body.as_of))
         return {**completion, "object": "chat.completion",
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": reply_text(answer)},
                              "finish_reason": "stop", "logprobs": None}],
