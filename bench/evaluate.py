@@ -255,8 +255,8 @@ class HidingEngine(Engine):
             search = loaded.retriever.search
             hidden = self.hidden
 
-            def filtered(query: str, vector, k: int, rerank: bool = True, filters=None):
-                hits = [h for h in search(query, vector, min(50, k + 40), rerank, filters)
+            def filtered(query: str, vector, k: int, rerank: bool = True, filters=None, prior=None):
+                hits = [h for h in search(query, vector, min(50, k + 40), rerank, filters, prior)
                         if h.doc_id not in hidden][:k]
                 return [replace(h, rank=i) for i, h in enumerate(hits, start=1)]
 

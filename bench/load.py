@@ -7,7 +7,7 @@
 Starts `python app.py` on a free port with its own store (built from seeds/, or with --news from
 200 articles of the news dev split, outside the repository), drives it with bounded
 asyncio/httpx loops that stop by themselves, and samples the server's memory (RSS). --news first
-measures searches alone (8 clients, searching only), then the mixed load, in the same run.
+measures searches alone (one client searching, nothing else), then the mixed load, in the same run.
 """
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ def news_main(args) -> None:
         process, url = start_server(work / "store", work / "server.log", timeout=1200,
                                     extra_env={"QA_SEEDS_DIR": str(work / "corpus")})
         try:
-            alone = asyncio.run(phase(url, 8, alone_s, process.pid, questions, searches_only=True))
+            alone = asyncio.run(phase(url, 1, alone_s, process.pid, questions, searches_only=True))
             steady = asyncio.run(phase(url, 32, steady_s, process.pid, questions))
             burst = asyncio.run(phase(url, 200, burst_s, process.pid, questions))
             ok_after = recovered(url) and process.poll() is None
@@ -151,7 +151,7 @@ def news_main(args) -> None:
         f"Command: `python -m bench.load --news{' --quick' if args.quick else ''}`  ",
         f"Machine: {platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores; server and "
         f"clients on the same machine. Store: 200 news dev articles; {len(questions)} distinct questions, each "
-        "client walking them in its own order. Searches alone: 8 clients searching only; steady: 32 clients "
+        "client walking them in its own order. Searches alone: one client searching, nothing else; steady: 32 clients "
         "alternating `POST /api/ask` and `GET /api/search`; burst: 200 clients.", "",
         "| phase | clients | s | requests | 200 | req/s | ask p50 | ask p99 | search p50 | search p99 | statuses | RSS MB |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|"]

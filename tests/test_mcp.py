@@ -62,7 +62,8 @@ def test_stdio_server_through_the_sdk_client(seeded_store, tmp_path):
                                    env=env, cwd=str(Path(__file__).resolve().parent.parent))
 
     async def run():
-        async with stdio_client(params) as (read, write):
+        # errlog given: its default (sys.stderr when mcp was first imported) may be a closed capture
+        async with stdio_client(params, errlog=sys.__stderr__) as (read, write):
             async with ClientSession(read, write) as session:
                 return await _exercise(session)
 

@@ -47,15 +47,15 @@ def citation_where(c: Citation) -> str:
 
 
 def answer_text(answer: Answer) -> str:
-    lines = [answer.answer, ""]
-    if answer.short_answer:
-        lines.insert(0, f"Answer: {answer.short_answer.text} [{answer.short_answer.n}]\n")
+    """The short answer first; then how the question was read (rewritten, the date it was read
+    as of, warnings); then the answer and its citations."""
+    head = [f"Answer: {answer.short_answer.text} [{answer.short_answer.n}]\n"] if answer.short_answer else []
     if answer.condensed_question and answer.condensed_question != answer.question:
-        lines.insert(0, f"(understood as: {answer.condensed_question})\n")
-    for warning in answer.warnings:
-        lines.insert(0, f"(warning: {warning})")
+        head.append(f"(understood as: {answer.condensed_question})")
     if answer.as_of:
-        lines.insert(0, f"({time_line(answer.as_of, answer.time)})")
+        head.append(f"({time_line(answer.as_of, answer.time)})")
+    head += [f"(warning: {warning})" for warning in answer.warnings]
+    lines = head + [answer.answer, ""]
     if answer.answerer != "extractive":
         lines.append(f"(answered by: {answer.answerer})")
     for c in answer.citations:

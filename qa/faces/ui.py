@@ -83,9 +83,9 @@ def _message(answer) -> str:
     parts = []
     if answer.condensed_question and answer.condensed_question != answer.question:
         parts.append(f"*Understood as: {_md_escape(answer.condensed_question)}*")
-    if answer.as_of:
-        parts.append(f"<small class='as-of'>{html.escape(time_line(answer.as_of, answer.time))}</small>")
     parts.append(answer_markdown(answer, links=True))
+    if answer.as_of:  # after the answer: what a reader looks at first is the answer
+        parts.append(f"<small class='as-of'>{html.escape(time_line(answer.as_of, answer.time))}</small>")
     parts += [f"*⚠ {_md_escape(w)}*" for w in answer.warnings]
     return "\n\n".join(parts)
 

@@ -43,6 +43,9 @@ class Retriever:
         within = _within(filters, prior.window_bounds()) if prior is not None and prior.active else None
         if within is not None:
             inside = self.store.chunk_ids_matching(within)
+            if prior.window is None:  # recency: a document of unknown age is not an old one
+                undated = self.store.undated_chunk_ids()
+                inside = np.union1d(inside, undated if allowed is None else np.intersect1d(undated, allowed))
             if len(inside):
                 rankings += self._rankings(query, query_vector, depth, inside)
         fused = rrf(rankings, self.rrf_k)

@@ -126,6 +126,9 @@ class StoreReader(Protocol):
 
     def newest_date(self) -> str | None: ...
 
+    def undated_chunk_ids(self) -> np.ndarray:
+        """The chunks of documents without a date."""
+
     def stories_of(self, doc_ids: list[str]) -> dict[str, str]:
         """The story of each document that has one: near-duplicates share it."""
 

@@ -243,6 +243,10 @@ class LocalReader(ManifestBm25Reader):
         return dict(self._query(f"SELECT c.id, d.date FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
                                 f"WHERE c.id IN ({marks})", tuple(int(i) for i in ids)))
 
+    def undated_chunk_ids(self) -> np.ndarray:
+        rows = self._query("SELECT c.id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE d.date IS NULL")
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
     def newest_date(self) -> str | None:
         return self._query("SELECT MAX(date) FROM documents")[0][0]
 

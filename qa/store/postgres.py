@@ -299,6 +299,11 @@ class PostgresReader(ManifestBm25Reader):
         return dict(self._query("SELECT c.id, d.date FROM qa_chunks c JOIN qa_documents d ON d.doc_id = c.doc_id "
                                 "WHERE c.id = ANY(%s)", ([int(i) for i in ids],)))
 
+    def undated_chunk_ids(self) -> np.ndarray:
+        rows = self._query("SELECT c.id FROM qa_chunks c JOIN qa_documents d ON d.doc_id = c.doc_id "
+                           "WHERE d.date IS NULL")
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
     def newest_date(self) -> str | None:
         return self._query("SELECT MAX(date) FROM qa_documents")[0][0]
 
