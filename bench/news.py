@@ -127,12 +127,12 @@ OUTCOMES = ("all_contained", "all_first", "stating_first", "own_contained", "own
             "removed_abstained")
 
 
-def paired(now: dict, before: dict) -> str:
+def paired(now: dict, before: dict, names: tuple[str, ...] = OUTCOMES) -> str:
     """Each outcome's change against an earlier run of the same questions (`--save` of that run):
     the difference of the two shares with a 95% interval for paired proportions (Wald on the
     per-question differences), so a change is claimed only when its interval excludes zero."""
     lines = ["| measure | before | now | change [95% interval] |", "|---|---|---|---|"]
-    for name in OUTCOMES:
+    for name in names:
         common = [i for i in now if i in before and name in now[i] and name in before[i]]
         if not common:
             continue

@@ -91,16 +91,6 @@ def shares(outcomes: dict) -> str:
                       for k in ("timely", "any_date"))
 
 
-def paired_table(now: dict, before: dict) -> str:
-    import bench.news as news
-
-    saved, news.OUTCOMES = news.OUTCOMES, ("timely", "any_date", "abstained")
-    try:
-        return paired(now, before)
-    finally:
-        news.OUTCOMES = saved
-
-
 def sweep(settings: Settings, questions: list[dict], dates: dict) -> str:
     lines = ["| time_window_weight | recency_weight | half-life (days) | timely | any date |", "|---|---|---|---|---|"]
     grid = [(1.0, 0.0, 14.0), (0.7, 0.5, 14.0), (0.6, 0.5, 14.0), (0.5, 0.5, 14.0), (0.7, 0.5, 10.0),
@@ -149,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{sum(r['window'] for r in with_time.values())} of {n}. Median seconds per answer: "
                 f"{median(slow_before):.3f} without, {median(slow_after):.3f} with.\n\n"
                 f"Paired (with time against without, same questions, same store):\n\n"
-                + paired_table(with_time, without))
+                + paired(with_time, without, ("timely", "any_date", "abstained")))
     out = args.out or (ROOT / "bench" / "results" / ("timely.md" if not args.sweep else "timely-sweep.md")
                        if args.set == "dev" and not args.limit else None)
     if out:

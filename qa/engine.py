@@ -26,7 +26,7 @@ from qa.retrieval.timeprior import TimePrior
 from qa.library import Library
 from qa.settings import Settings
 from qa.text.questions import understand
-from qa.text.timewords import RECENT_DAYS, parse_as_of, read_time
+from qa.text.timewords import RECENT_DAYS, iso_day, parse_as_of, read_time
 from qa.verification import Verifier
 from qa.store import StoreBackend, StoreReader, open_backend
 from qa.store.base import DocFields
@@ -100,9 +100,8 @@ class Engine:
         s = self.settings
         reranker = SentenceReranker(RelevanceScorer(store)) if s.rerank_candidates else None
         retriever = Retriever(store, s.rrf_k, s.dense_weight, s.bm25_weight, reranker, s.rerank_candidates)
-        newest = store.newest_date()
         return _Loaded(store, retriever, *make_answerer(s, store), load_span_reader(s.short_answers),
-                       _is_date(newest or "") and date.fromisoformat(newest) or None)
+                       iso_day(store.newest_date()))
 
     @property
     def store(self) -> StoreReader:
@@ -168,7 +167,7 @@ class Engine:
         query = valid_text(self.settings.max_question_chars, query, "query")
         k = valid_k(k, self.settings.search_k)
         loaded = self._current()
-        prior = self._prior(query, as_of, loaded)
+        prior = self._prior(query, self.as_of(as_of, loaded))
         hits = loaded.retriever.search(query, self._embed_query(query), min(MAX_K, 2 * k),
                                        rerank=self.settings.rerank_search, filters=valid_filters(filters), prior=prior)
         return Results(query, self._folded(hits, loaded, k), prior.reading.as_of.isoformat(), prior.reading.to_json())
@@ -184,7 +183,7 @@ class Engine:
         if no_question_content(asked, loaded.store.knows):  # "ok", "thanks", keyboard noise: no search
             return Answer(asked, True, [], condensed_question=None, abstention=NOTHING_ASKED, as_of=day.isoformat())
         condensed = condense(asked, history, loaded.spans.choose if loaded.spans else None)
-        prior = TimePrior.from_settings(read_time(condensed, day), self.settings)
+        prior = self._prior(condensed, day)
         understood = replace(understand(asked, condensed, self._embed_query(condensed), valid_filters(filters)),
                              prior=prior)
         k = valid_k(k, self.settings.answer_k)
@@ -222,8 +221,8 @@ class Engine:
             return today
         return newest
 
-    def _prior(self, text: str, as_of: str | None, loaded: _Loaded) -> TimePrior:
-        return TimePrior.from_settings(read_time(text, self.as_of(as_of, loaded)), self.settings)
+    def _prior(self, text: str, day: date) -> TimePrior:
+        return TimePrior.from_settings(read_time(text, day), self.settings)
 
     def sentences(self, question: str, hide_doc: str | None = None, filters: Filters | None = None,
                   as_of: str | None = None) -> list[PassageSentence]:
@@ -231,7 +230,7 @@ class Engine:
         and the reader's probability (benches and diagnostics); `hide_doc` leaves one document out."""
         asked = valid_text(self.settings.max_question_chars, question, "question")
         loaded = self._current()
-        prior = self._prior(asked, as_of, loaded)
+        prior = self._prior(asked, self.as_of(as_of, loaded))
         understood = replace(understand(asked, asked, self._embed_query(asked), valid_filters(filters)), prior=prior)
         k = self.settings.answer_k
         passages = loaded.retriever.search(asked, understood.vector, MAX_K if hide_doc else k,
@@ -319,20 +318,12 @@ def valid_filters(filters: Filters | None) -> Filters | None:
         return None
     for name in ("date_from", "date_to"):
         value = getattr(filters, name)
-        if value is not None and not (_ISO_DATE.fullmatch(value) and _is_date(value)):
+        if value is not None and not (_ISO_DATE.fullmatch(value) and iso_day(value)):
             raise InputError(f"{name} must be a date as YYYY-MM-DD, not {value!r}")
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise InputError(f"date_from {filters.date_from} is after date_to {filters.date_to}")
     return replace(filters, outlets=tuple(o.strip() for o in filters.outlets if o.strip()),
                    doc_ids=tuple(d for d in filters.doc_ids if d))
-
-
-def _is_date(value: str) -> bool:
-    try:
-        date.fromisoformat(value)
-        return True
-    except ValueError:
-        return False
 
 
 def _note_outside_window(answer: Answer, prior: TimePrior) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
-from qa.store.base import DocFields, StoreReader
+from qa.store.base import DocFields, DocumentTexts, StoreReader
 from qa.types import Answer, Citation, Hit, Part, Question, Segment
 
 ABSTENTION = ("The corpus does not say. No passage answers this question closely enough; "
@@ -28,20 +28,6 @@ class Answerer(Protocol):
                on_token: Callable[[str], None] | None = None) -> Answer:
         """An answer to `question.condensed` from `passages`; an answerer that writes prose hands
         its words to `on_token` as they arrive (one that does not ignores it)."""
-
-
-class DocumentTexts:
-    """Each document's text read from the store once per answer, however many steps need it."""
-
-    def __init__(self, store: StoreReader):
-        self.store = store
-        self._texts: dict[str, str | None] = {}
-
-    def __call__(self, doc_id: str) -> str | None:
-        if doc_id not in self._texts:
-            doc = self.store.document(doc_id)
-            self._texts[doc_id] = doc.text if doc else None
-        return self._texts[doc_id]
 
 
 def passage_docs(passages: list[Hit], store: StoreReader, doc_ids: set[str]) -> dict[str, DocFields]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from qa.answering.base import ABSTENTION, DocumentTexts, ground, passage_docs
+from qa.answering.base import ABSTENTION, ground, passage_docs
 from qa.settings import DEFAULT_RULES
 from qa.retrieval.relevance import PassageSentence, RelevanceScorer, passage_sentences
-from qa.store.base import DocFields, StoreReader
+from qa.store.base import DocFields, DocumentTexts, StoreReader
 from qa.text.lexical import terms
 from qa.text.nlp import entities
 from qa.text.questions import HEAD_TYPES, describe, understand
 from qa.text.sentences import split_sentences
+from qa.text.timewords import iso_day
 from qa.types import Answer, Citation, Hit, Part, Question, Segment
 
 EXTRA_RATIO = 0.7  # more sentences join above this share of the best (tuned on the dev splits, see bench/results/quality.md)
@@ -303,13 +304,8 @@ def _in_story_order(order: list[str], docs: dict[str, DocFields],
 
 def _day(iso: str) -> str:
     """5 Feb 2025"""
-    from datetime import date
-
-    try:
-        day = date.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return f"{day.day} {day:%b %Y}"
+    day = iso_day(iso)
+    return f"{day.day} {day:%b %Y}" if day else iso
 
 
 def _time_weights(question: Question, passages: list[Hit], floor: float):

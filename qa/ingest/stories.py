@@ -14,7 +14,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from qa.store.base import NUM_PERM, StoryRow  # 64 permutations: a Jaccard estimate within about 0.06 at 0.7
+from qa.store.base import NUM_PERM, StoryRow
+from qa.text.timewords import iso_day  # 64 permutations: a Jaccard estimate within about 0.06 at 0.7
 
 SHINGLE_WORDS = 5
 SCHEME = "affine32"  # datasketch 2 asks which hash scheme stored values came from
@@ -70,22 +71,13 @@ def plausible(a: StoryRow, b: StoryRow) -> bool:
     words_a, words_b = _headline_words(a.title), _headline_words(b.title)
     if words_a and words_b:
         return len(words_a & words_b) / len(words_a | words_b) >= HEADLINE_OVERLAP
-    day_a, day_b = _day(a.date), _day(b.date)
+    day_a, day_b = iso_day(a.date), iso_day(b.date)
     return day_a is None or day_b is None or abs((day_a - day_b).days) <= CLOSE_DAYS
 
 
 def _headline_words(title: str) -> set[str]:
     headline = re.split(r"\s[|–—-]\s", title or "")[0]  # "Storm closes ferries | Coast Wire": the site goes
     return {w for w in _WORD.findall(headline.lower()) if len(w) > 2 and w not in _COMMON}
-
-
-def _day(value: str | None):
-    from datetime import date
-
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def _minhash(values: np.ndarray):

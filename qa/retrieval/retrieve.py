@@ -40,7 +40,8 @@ class Retriever:
         allowed = self.store.chunk_ids_matching(filters) if filters else None
         rankings = self._rankings(query, query_vector, depth, allowed)
         dense, lexical = rankings[0][0], rankings[1][0]
-        within = _within(filters, prior.window_bounds()) if prior is not None and prior.active else None
+        timed = prior is not None and prior.active
+        within = _within(filters, prior.window_bounds()) if timed else None
         if within is not None:
             inside = self.store.chunk_ids_matching(within)
             if prior.window is None:  # recency: a document of unknown age is not an old one
@@ -49,7 +50,6 @@ class Retriever:
             if len(inside):
                 rankings += self._rankings(query, query_vector, depth, inside)
         fused = rrf(rankings, self.rrf_k)
-        timed = prior is not None and prior.active
         if timed:  # every candidate's date is read: the prior may lift one from below the pool
             self._weigh(fused, prior)
         rerank = rerank and self.reranker is not None

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from qa.store.base import DocFields, StoreReader
+from qa.store.base import DocFields, DocumentTexts, StoreReader
 from qa.text.sentences import split_sentences
 from qa.types import Citation, Hit, Reporter
-
 
 
 def fold_hits(hits: list[Hit], store: StoreReader, k: int, copies_only: bool = False) -> list[Hit]:
@@ -19,12 +18,12 @@ def fold_hits(hits: list[Hit], store: StoreReader, k: int, copies_only: bool = F
     stories = store.stories_of(sorted({h.doc_id for h in hits}))
     kept: list[Hit] = []
     by_story: dict[str, Hit] = {}
-    texts: dict[str, str] = {}
+    texts = DocumentTexts(store)
     for hit in hits:
         story = stories.get(hit.doc_id, hit.doc_id)
         first = by_story.get(story)
         if first is not None and first.doc_id != hit.doc_id and (
-                not copies_only or _says_nothing_else(hit.text, _text(store, first.doc_id, texts))):
+                not copies_only or _says_nothing_else(hit.text, texts(first.doc_id) or "")):
             continue
         by_story.setdefault(story, hit)
         kept.append(hit)
@@ -38,24 +37,17 @@ def with_reporters(citations: list[Citation], store: StoreReader) -> list[Citati
     """Each citation with the other documents of its story whose text holds its extract word for word."""
     stories = store.stories_of(sorted({c.doc_id for c in citations}))
     members = store.story_members(sorted(set(stories.values())))
-    texts: dict[str, str] = {}
+    texts = DocumentTexts(store)
     result = []
     for citation in citations:
         others = _others(members.get(stories.get(citation.doc_id, ""), []), citation.doc_id)
-        holding = tuple(r for r in others if citation.quote in _text(store, r.doc_id, texts))
+        holding = tuple(r for r in others if citation.quote in (texts(r.doc_id) or ""))
         result.append(replace(citation, also_reported_by=holding) if holding else citation)
     return result
 
 
 def _others(members: list[DocFields], doc_id: str) -> tuple[Reporter, ...]:
     return tuple(Reporter(m.doc_id, m.outlet, m.date) for m in members if m.doc_id != doc_id)
-
-
-def _text(store: StoreReader, doc_id: str, cache: dict[str, str]) -> str:
-    if doc_id not in cache:
-        document = store.document(doc_id)
-        cache[doc_id] = document.text if document else ""
-    return cache[doc_id]
 
 
 def _says_nothing_else(passage: str, kept_text: str) -> bool:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
-from qa.text.timewords import TimeReading
+from qa.text.timewords import TimeReading, iso_day
 
 GRACE_DAYS = 2  # a report of an event is dated the day of it or the days after
 
@@ -21,9 +21,9 @@ GRACE_DAYS = 2  # a report of an event is dated the day of it or the days after
 @dataclass(frozen=True)
 class TimePrior:
     reading: TimeReading
-    outside: float = 0.5
-    recency: float = 0.3
-    half_life: float = 14.0
+    outside: float  # Settings.time_window_weight
+    recency: float  # Settings.recency_weight
+    half_life: float  # Settings.recency_half_life_days
 
     @classmethod
     def from_settings(cls, reading: TimeReading, settings) -> "TimePrior":
@@ -52,12 +52,12 @@ class TimePrior:
 
     def in_window(self, day: str | None) -> bool:
         window = self.window
-        parsed = _day(day)
+        parsed = iso_day(day)
         return bool(window and parsed and window.start <= parsed <= window.end + timedelta(days=GRACE_DAYS))
 
     def weight(self, day: str | None) -> float:
         """The share of its score a passage of a document dated `day` (YYYY-MM-DD or None) keeps."""
-        parsed = _day(day)
+        parsed = iso_day(day)
         if self.window is not None:
             return 1.0 if self.in_window(day) else self.outside
         if not (self.reading.present and self.recency > 0):
@@ -78,11 +78,4 @@ class TimePrior:
             as_of = self.reading.as_of
             return ((as_of - timedelta(days=round(2 * self.half_life))).isoformat(),
                     (as_of + timedelta(days=GRACE_DAYS)).isoformat())
-        return None
-
-
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
         return None

@@ -63,6 +63,20 @@ class StoryRow:
         return np.frombuffer(self.signature, dtype=np.uint64)
 
 
+class DocumentTexts:
+    """Each document's text read from the store once per answer, however many steps need it."""
+
+    def __init__(self, store: StoreReader):
+        self.store = store
+        self._texts: dict[str, str | None] = {}
+
+    def __call__(self, doc_id: str) -> str | None:
+        if doc_id not in self._texts:
+            doc = self.store.document(doc_id)
+            self._texts[doc_id] = doc.text if doc else None
+        return self._texts[doc_id]
+
+
 @dataclass(frozen=True)
 class Sentence:
     """A stored sentence of a document: its span and the row of its vector."""

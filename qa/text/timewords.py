@@ -79,6 +79,14 @@ class TimeReading:
         return self.window.to_json() if self.window else None
 
 
+def iso_day(value: str | None) -> date | None:
+    """A stored YYYY-MM-DD date, or None when there is none or it is not a date."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 def parse_as_of(value) -> date:
     """A user's `as_of`: YYYY-MM-DD (ValueError otherwise)."""
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
