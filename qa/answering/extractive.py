@@ -310,13 +310,15 @@ def _day(iso: str) -> str:
 
 def _time_weights(question: Question, passages: list[Hit], floor: float):
     """The share of its score a sentence keeps for its document's date (qa.retrieval.timeprior);
-    a sentence below the relevance floor gets the least share: time never lifts one that cannot
-    answer over one that can."""
+    a sentence below the relevance floor gets the least share any passage here gets: time never
+    lifts one that cannot answer over one that can (and changes nothing when every passage's
+    date weighs the same)."""
     prior = question.prior
-    if prior is None or not prior.active:
+    if prior is None or not prior.active or not passages:
         return lambda sentence: 1.0
     weights = {h.doc_id: prior.weight(getattr(h.doc, "date", None)) for h in passages}
-    return lambda s: weights.get(s.doc_id, 1.0) if s.relevance >= floor else prior.least
+    least = min(weights.values())
+    return lambda s: weights.get(s.doc_id, 1.0) if s.relevance >= floor else least
 
 
 def _without_overlaps(sentences: list[PassageSentence]) -> list[PassageSentence]:

@@ -43,13 +43,6 @@ class TimePrior:
             return self.outside < 1.0
         return self.reading.present and self.recency > 0
 
-    @property
-    def least(self) -> float:
-        """The lowest weight a passage can get: what a sentence too weak to answer keeps."""
-        if self.window is not None:
-            return self.outside
-        return 1.0 - self.recency if self.reading.present else 1.0
-
     def in_window(self, day: str | None) -> bool:
         window = self.window
         parsed = iso_day(day)
