@@ -14,7 +14,7 @@ PIP_LOCKED := $(BIN)/pip install --quiet --no-deps
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: serve test test-fast ingest install browser clean lock
+.PHONY: serve test test-fast lint ingest install browser clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "warning: could not install chromium; browser tests will be skipped"
 
-test: $(STAMP) browser
+# Lint and types first (pyproject.toml [tool.ruff] and [tool.mypy]): seconds, and a mistake they
+# catch fails before the 15-minute suite starts.
+lint: $(STAMP)
+	$(BIN)/ruff check qa
+	$(BIN)/mypy
+
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest tests
 
 test-fast: $(STAMP)

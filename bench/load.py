@@ -41,7 +41,8 @@ def rss_mb(pid: int) -> float:
 
 
 async def client_loop(client: httpx.AsyncClient, url: str, stop_at: float, results: list, seed: int,
-                      questions: list[str] = QUESTIONS, searches_only: bool = False) -> None:
+                      questions: list[str] = QUESTIONS, only: str | None = None) -> None:
+    """Asks and searches in turn (or `only` "ask" or "search") until stop_at."""
     step = 7919  # a prime: each client walks the questions in its own order, all of them distinct
     order = (questions[(seed * 37 + i * step) % len(questions)] for i in itertools.count())
     for n in itertools.count():
@@ -49,7 +50,7 @@ async def client_loop(client: httpx.AsyncClient, url: str, stop_at: float, resul
             return
         question = next(order)
         started = time.perf_counter()
-        kind = "search" if searches_only or n % 2 else "ask"
+        kind = only or ("search" if n % 2 else "ask")
         try:
             if kind == "ask":
                 response = await client.post(url + "/api/ask", json={"question": question})
@@ -64,7 +65,7 @@ async def client_loop(client: httpx.AsyncClient, url: str, stop_at: float, resul
 
 
 async def phase(url: str, clients: int, seconds: float, pid: int, questions: list[str] = QUESTIONS,
-                searches_only: bool = False) -> dict:
+                only: str | None = None) -> dict:
     results: list = []
     memory: list[tuple[float, float]] = []
     stop_at = time.monotonic() + seconds
@@ -76,7 +77,7 @@ async def phase(url: str, clients: int, seconds: float, pid: int, questions: lis
                 await asyncio.sleep(1)
 
         started = time.monotonic()
-        await asyncio.gather(sample(), *(client_loop(client, url, stop_at, results, i, questions, searches_only)
+        await asyncio.gather(sample(), *(client_loop(client, url, stop_at, results, i, questions, only)
                                          for i in range(clients)))
         elapsed = time.monotonic() - started
     return summarize(results, memory, elapsed, clients, seconds)
@@ -139,7 +140,7 @@ def news_main(args) -> None:
         process, url = start_server(work / "store", work / "server.log", timeout=1200,
                                     extra_env={"QA_SEEDS_DIR": str(work / "corpus")})
         try:
-            alone = asyncio.run(phase(url, 1, alone_s, process.pid, questions, searches_only=True))
+            alone = asyncio.run(phase(url, 1, alone_s, process.pid, questions, only="search"))
             steady = asyncio.run(phase(url, 32, steady_s, process.pid, questions))
             burst = asyncio.run(phase(url, 200, burst_s, process.pid, questions))
             ok_after = recovered(url) and process.poll() is None

@@ -16,21 +16,22 @@ from qa.answering.extractive import ExtractiveAnswerer, Tuning
 from qa.answering.span import SpanReader, load_span_reader, with_short_answer
 from qa.embedding import Embedder, load_embedder
 from qa.errors import InputError, QAError
-from qa.ingest.ingestor import IngestReport, Ingestor, Progress
+from qa.ingest.ingestor import Ingestor, IngestReport, Progress
+from qa.library import Library
 from qa.retrieval.condense import condense, no_question_content
 from qa.retrieval.relevance import PassageSentence, RelevanceScorer
 from qa.retrieval.rerank import SentenceReranker
 from qa.retrieval.retrieve import Retriever
 from qa.retrieval.stories import fold_hits, with_reporters
 from qa.retrieval.timeprior import TimePrior
-from qa.library import Library
 from qa.settings import Settings
-from qa.text.questions import understand
-from qa.text.timewords import RECENT_DAYS, iso_day, parse_as_of, read_time
-from qa.verification import Verifier
+from qa.stages import stage
 from qa.store import StoreBackend, StoreReader, open_backend
 from qa.store.base import DocFields
+from qa.text.questions import understand
+from qa.text.timewords import RECENT_DAYS, iso_day, parse_as_of, read_time
 from qa.types import Answer, Document, Filters, Hit, Results, Turn, page_at
+from qa.verification import Verifier
 
 MAX_K = 50
 NOTHING_ASKED = ("That does not look like a question about the articles (no question word, and none of its "
@@ -55,7 +56,7 @@ def make_answerer(settings: Settings, store: StoreReader) -> tuple[Answerer, Ext
     if settings.answerer == "llm":
         from qa.answering.llm import LlmAnswerer, LlmClient
 
-        client = LlmClient(settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout)
+        client = LlmClient(settings.llm_url or "", settings.llm_model, settings.llm_api_key, settings.llm_timeout)
         return LlmAnswerer(store, client, extractive), extractive
     return extractive, extractive
 
@@ -167,10 +168,15 @@ class Engine:
         query = valid_text(self.settings.max_question_chars, query, "query")
         k = valid_k(k, self.settings.search_k)
         loaded = self._current()
-        prior = self._prior(query, self.as_of(as_of, loaded))
-        hits = loaded.retriever.search(query, self._embed_query(query), min(MAX_K, 2 * k),
-                                       rerank=self.settings.rerank_search, filters=valid_filters(filters), prior=prior)
-        return Results(query, self._folded(hits, loaded, k), prior.reading.as_of.isoformat(), prior.reading.to_json())
+        with stage("understand"):
+            prior = self._prior(query, self.as_of(as_of, loaded))
+        vector = self._embed_query(query)
+        with stage("search"):
+            hits = loaded.retriever.search(query, vector, min(MAX_K, 2 * k),
+                                           rerank=self.settings.rerank_search, filters=valid_filters(filters),
+                                           prior=prior)
+            hits = self._folded(hits, loaded, k)
+        return Results(query, hits, prior.reading.as_of.isoformat(), prior.reading.to_json())
 
     def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None,
             on_token: Callable[[str], None] | None = None, filters: Filters | None = None,
@@ -182,24 +188,30 @@ class Engine:
         day = self.as_of(as_of, loaded)
         if no_question_content(asked, loaded.store.knows):  # "ok", "thanks", keyboard noise: no search
             return Answer(asked, True, [], condensed_question=None, abstention=NOTHING_ASKED, as_of=day.isoformat())
-        condensed = condense(asked, history, loaded.spans.choose if loaded.spans else None)
-        prior = self._prior(condensed, day)
-        understood = replace(understand(asked, condensed, self._embed_query(condensed), valid_filters(filters)),
-                             prior=prior)
+        with stage("understand"):
+            condensed = condense(asked, history, loaded.spans.choose if loaded.spans else None)
+            prior = self._prior(condensed, day)
+            understood = replace(understand(asked, condensed, self._embed_query(condensed), valid_filters(filters)),
+                                 prior=prior)
         k = valid_k(k, self.settings.answer_k)
-        passages = loaded.retriever.search(condensed, understood.vector, min(MAX_K, 2 * k),
-                                           filters=understood.filters, prior=prior)
-        passages = self._folded(passages, loaded, k, copies_only=True)
-        answer = loaded.answerer.answer(understood, passages, on_token=on_token)
-        answer = with_short_answer(answer, understood, loaded.spans, self.settings.short_answer_threshold,
-                                   self.settings.short_answer_corroborators)
-        if answer.abstained and understood.filters:  # say so: the answer may be in what the filters leave out
-            answer.abstention += f" Only documents matching the filters were searched ({understood.filters.describe()})."
-        answer.as_of, answer.time = day.isoformat(), prior.reading.to_json()
-        _note_outside_window(answer, prior)
-        if self.settings.fold_duplicates:
-            answer.citations = with_reporters(answer.citations, loaded.store)
-        return _with_pages(answer, loaded.store)
+        with stage("search"):
+            passages = loaded.retriever.search(condensed, understood.vector, min(MAX_K, 2 * k),
+                                               filters=understood.filters, prior=prior)
+            passages = self._folded(passages, loaded, k, copies_only=True)
+        with stage("compose"):
+            answer = loaded.answerer.answer(understood, passages, on_token=on_token)
+        with stage("span"):
+            answer = with_short_answer(answer, understood, loaded.spans, self.settings.short_answer_threshold,
+                                       self.settings.short_answer_corroborators)
+        with stage("render"):
+            if answer.abstained and understood.filters:  # say so: the answer may be in what the filters leave out
+                answer.abstention += (" Only documents matching the filters were searched "
+                                      f"({understood.filters.describe()}).")
+            answer.as_of, answer.time = day.isoformat(), prior.reading.to_json()
+            _note_outside_window(answer, prior)
+            if self.settings.fold_duplicates:
+                answer.citations = with_reporters(answer.citations, loaded.store)
+            return _with_pages(answer, loaded.store)
 
     def _folded(self, hits: list[Hit], loaded: _Loaded, k: int, copies_only: bool = False) -> list[Hit]:
         """One hit per story (qa.retrieval.stories), unless folding is off."""
@@ -244,20 +256,23 @@ class Engine:
         return answer_events(lambda on_token: self.ask(question, history, k, on_token, filters, as_of))
 
     def _embed_query(self, text: str):
-        return self.embedder.embed([text])[0]
+        with stage("embed"):
+            return self.embedder.embed([text])[0]
 
     def check(self) -> list[str]:
         """A full integrity check of the live version (beyond what opening it checks)."""
         return self.store.check()
 
-    def stats(self, loaded_only: bool = False) -> dict | None:
-        """The corpus's size and model. `loaded_only`: of the version already in memory, without
-        asking the store whether a newer one exists (no I/O: a health check under load), or None
-        when nothing is loaded yet."""
-        if loaded_only:
-            loaded = self._loaded
-            return None if loaded is None else self._stats_of(loaded.store)
+    def stats(self) -> dict:
+        """The corpus's size and model."""
         return self._stats_of(self.store)
+
+    def loaded_stats(self) -> dict | None:
+        """The corpus's size and model, of the version already in memory, without asking the store
+        whether a newer one exists (no I/O: a health check under load), or None when nothing is
+        loaded yet."""
+        loaded = self._loaded
+        return None if loaded is None else self._stats_of(loaded.store)
 
     @staticmethod
     def _stats_of(store: StoreReader) -> dict:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from qa.errors import ConflictError, InputError, NotFoundError, StoreLockedError
 from qa.ingest.corpus import display_path
-from qa.ingest.ingestor import IngestReport, Ingestor
+from qa.ingest.ingestor import Ingestor, IngestReport
 from qa.ingest.sandbox import bounds_from
 from qa.ingest.uploads import StagedUploads, Upload, check_upload, sweep
 from qa.settings import Settings
@@ -104,7 +104,8 @@ class Library:
         """One write (upload or delete) at a time in this process; the others wait their turn
         for a while, then are told to retry."""
         if not self._write_lock.acquire(timeout=WRITE_WAIT_SECONDS):
-            raise StoreLockedError(f"the index is busy with other writes for over {WRITE_WAIT_SECONDS} s; retry shortly")
+            raise StoreLockedError(f"the index is busy with other writes for over {WRITE_WAIT_SECONDS} s; "
+                                   "retry shortly")
         try:
             yield
         finally:

@@ -13,10 +13,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from qa.errors import InputError
-
 from qa.embedding import DEFAULT_EMBEDDING
-
+from qa.errors import InputError
 
 # Hand rules of the extractive answerer, each switchable so that each can be measured on its own.
 ANSWER_RULES = {
@@ -70,7 +68,8 @@ class Settings(BaseSettings):
         "number or quotation (it is then about the same things but cannot be the answer).")
     answer_rules: str = Field(
         ",".join(DEFAULT_RULES), description="The hand rules an extractive answer applies (comma-separated; "
-        "bench/results/rules.md measures each on the dev splits): " + "; ".join(f"{k}: {v}" for k, v in ANSWER_RULES.items()))
+        "bench/results/rules.md measures each on the dev splits): "
+        + "; ".join(f"{k}: {v}" for k, v in ANSWER_RULES.items()))
     reader: Literal["minilm-reader", "news-reader", "none"] = Field(
         "news-reader", description="Learned reader that judges whether a sentence answers the question "
         "(qa/models/, trained by bench/train_reader.py): 'news-reader' (XQuAD/COVID-QA plus news, the default), "
@@ -100,6 +99,9 @@ class Settings(BaseSettings):
     reader_sentences: int = Field(
         8, ge=1, le=50, description="The most relevant sentences of an answer's passages that the reader reads "
         "(bench/sweep_reader.py: 6, 8 and 12 tie on dev; 8 answers more of our seed questions).")
+    reader_skip_margin: float = Field(
+        1.0, ge=0.0, le=1.0, description="The reader is skipped when relevance alone is decisive: the best sentence "
+        "leads the next by at least this much of its score (1: always read).")
     reader_threshold: float = Field(
         0.0, ge=0.0, le=1.0, description="Below this reader probability for the best sentence, the answer "
         "abstains. 0 (off): on the dev splits it trades answers for abstentions, and on our news seed questions "
@@ -180,7 +182,7 @@ class Settings(BaseSettings):
         return frozenset(self.answer_rules.split(",")) - {""}
 
     @model_validator(mode="after")
-    def _overlap_below_size(self) -> "Settings":
+    def _overlap_below_size(self) -> Settings:
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError("chunk_overlap must be smaller than chunk_tokens")
         if self.answerer == "llm" and not self.llm_url:

@@ -2,8 +2,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from qa.errors import InputError
+
+if TYPE_CHECKING:  # annotations only: these modules import this one
+    import numpy as np
+
+    from qa.retrieval.relevance import PassageSentence
+    from qa.retrieval.timeprior import TimePrior
+
+
+@dataclass(frozen=True)
+class DocFields:
+    """A document's fields without its text."""
+
+    doc_id: str
+    title: str
+    source: str
+    outlet: str | None
+    date: str | None
+    origin: str = "text"
+    chunks: int = 0
+    pages: tuple[int, ...] = ()  # where each page starts (PDF)
 
 
 @dataclass(frozen=True)
@@ -89,8 +110,8 @@ class Hit:
     bm25_rank: int | None = None
     # read once per question and handed on, never serialised: the document's fields (DocFields)
     # and the passage's sentences as the reranker scored them (PassageSentence, in order)
-    doc: object = field(default=None, repr=False, compare=False)
-    sentences: tuple = field(default=(), repr=False, compare=False)
+    doc: DocFields | None = field(default=None, repr=False, compare=False)
+    sentences: tuple[PassageSentence, ...] = field(default=(), repr=False, compare=False)
     also_reported_by: tuple[Reporter, ...] = ()  # the story's other documents, folded into this hit
 
     def to_json(self) -> dict:
@@ -245,7 +266,7 @@ class Filters:
         return "; ".join(p for p in parts if p)
 
     @classmethod
-    def from_json(cls, raw) -> "Filters":
+    def from_json(cls, raw) -> Filters:
         """From an ask body's "filters" object; a single string is accepted for a list."""
 
         if not isinstance(raw, dict) or set(raw) - {"outlet", "date_from", "date_to", "doc_ids"}:
@@ -270,13 +291,13 @@ class Question:
 
     asked: str  # as the user typed it
     condensed: str  # as understood: self-contained, what is retrieved for and answered
-    vector: object = field(repr=False, compare=False)  # the condensed question's embedding
+    vector: np.ndarray = field(repr=False, compare=False)  # the condensed question's embedding
     filters: Filters | None = None
     kind: str | None = None  # the kind of answer wanted: name, date, number, cause, definition, statement
     names: tuple[str, ...] = ()  # names in the condensed question (spaCy's entities): who and what it is about
     wants_name: bool = False  # "what is the name of ..."
     expects: frozenset = frozenset()  # entity labels an answer holds (qa.text.questions): empty = untyped
-    prior: object = field(default=None, repr=False, compare=False)  # its time (qa.retrieval.timeprior.TimePrior)
+    prior: TimePrior | None = field(default=None, repr=False, compare=False)  # its time
 
     @property
     def known(self) -> set[str]:
@@ -300,7 +321,7 @@ class Turn:
         return answer if isinstance(answer, str) and answer.strip() else self.content
 
     @classmethod
-    def from_json(cls, raw) -> "Turn":
+    def from_json(cls, raw) -> Turn:
         """{"role": "user"|"assistant", "content": str, "result": {...}?}; InputError otherwise."""
         if not (isinstance(raw, dict) and raw.get("role") in ("user", "assistant")
                 and isinstance(raw.get("content", ""), str) and isinstance(raw.get("result") or {}, dict)):

@@ -84,4 +84,4 @@ class Verifier:
             except InputError:  # a quote longer than a question may be: every document is too many
                 hits = []
             doc_ids = list(dict.fromkeys(h.doc_id for h in hits))
-        return [store.document(d) for d in doc_ids]
+        return [doc for doc in map(store.document, doc_ids) if doc is not None]

@@ -29,7 +29,7 @@ def _vectors(engine: Engine) -> tuple[dict, np.ndarray, np.ndarray]:
     order = [by_text[k] for k in sorted(by_text)]
     vectors = np.vstack([store.index.reconstruct(int(i)) for i in order])
     sentences = [s.row for doc in sorted({c.doc_id for c in chunks.values()})
-                 for s in store.sentences_in(doc, 0, 10**9)]
+                 for s in store.sentences_in([(doc, 0, 10**9)])[0]]
     return {k: chunks[by_text[k]].text for k in sorted(by_text)}, vectors, store.sentence_vectors(sentences)
 
 

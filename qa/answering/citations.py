@@ -84,7 +84,8 @@ def _refined(needle: str, text: str, start: int, end: int) -> tuple[int, int]:
     candidates = ((s, e) for s in range(max(0, start - slack), min(len(text), start + slack) + 1)
                   for e in range(max(0, end - slack), min(len(text), end + slack) + 1) if e > s)
     # the best match; among equals the one nearest the alignment (the earliest on a tie)
-    return max(candidates, key=lambda se: (fuzz.ratio(needle, text[se[0]:se[1]]), -abs(se[0] - start) - abs(se[1] - end)))
+    return max(candidates,
+               key=lambda se: (fuzz.ratio(needle, text[se[0]:se[1]]), -abs(se[0] - start) - abs(se[1] - end)))
 
 
 def locate(quote: str, docs: list[tuple[str, str]]) -> Location | None:

@@ -5,8 +5,8 @@ import re
 from dataclasses import dataclass, replace
 
 from qa.answering.base import ABSTENTION, ground, passage_docs
-from qa.settings import DEFAULT_RULES
 from qa.retrieval.relevance import PassageSentence, RelevanceScorer, passage_sentences
+from qa.settings import DEFAULT_RULES
 from qa.store.base import DocFields, DocumentTexts, StoreReader
 from qa.text.lexical import terms
 from qa.text.nlp import entities
@@ -15,7 +15,8 @@ from qa.text.sentences import split_sentences
 from qa.text.timewords import iso_day
 from qa.types import Answer, Citation, Hit, Part, Question, Segment
 
-EXTRA_RATIO = 0.7  # more sentences join above this share of the best (tuned on the dev splits, see bench/results/quality.md)
+# more sentences join above this share of the best (tuned on the dev splits, see bench/results/quality.md)
+EXTRA_RATIO = 0.7
 MIN_WORDS = 5
 HEADING_WORDS = 12  # a line this short without end punctuation is a headline or caption, not a claim
 # Questions whose answer must be of a kind the sentence can be checked for: a sentence without a
@@ -57,13 +58,14 @@ class Tuning:
     extra_ratio: float = EXTRA_RATIO
     type_weight: float = 1.0  # a sentence without an entity of the expected type keeps this share of its score
     typed_sentences: int = 6  # the best sentences whose entities are read for that
+    reader_skip_margin: float = 1.0  # relevance alone decides when the best leads the next by this much
 
     @classmethod
-    def from_settings(cls, settings) -> "Tuning":
+    def from_settings(cls, settings) -> Tuning:
         return cls(settings.abstain_threshold, settings.max_answer_sentences, settings.reader_weight,
                    settings.reader_threshold, settings.reader_sentences, settings.answer_type_check,
                    settings.rules, type_weight=settings.answer_type_weight,
-                   typed_sentences=settings.typed_sentences)
+                   typed_sentences=settings.typed_sentences, reader_skip_margin=settings.reader_skip_margin)
 
 
 class ExtractiveAnswerer:
@@ -129,11 +131,12 @@ class ExtractiveAnswerer:
         if self.reader is None or not ranked:
             return ranked
         top = ranked[:self.tuning.reader_sentences]  # the reader decides which of these answers
-        weight = self.tuning.reader_weight
-        for sentence, prob in zip(top, self.reader.score(question.condensed, [s.text for s in top])):
-            sentence.answer_prob = float(prob)
-            sentence.score = (weight * sentence.answer_prob + (1 - weight) * sentence.relevance) * timely(sentence)
-        top = sorted(top, key=_order)
+        if not _decisive(ranked, self.tuning.reader_skip_margin):
+            weight = self.tuning.reader_weight
+            for sentence, prob in zip(top, self.reader.score(question.condensed, [s.text for s in top])):
+                sentence.answer_prob = float(prob)
+                sentence.score = (weight * sentence.answer_prob + (1 - weight) * sentence.relevance) * timely(sentence)
+            top = sorted(top, key=_order)
         self._weigh_types(question, top[:self.tuning.typed_sentences])
         return sorted(top, key=_order) + ranked[self.tuning.reader_sentences:]
 
@@ -143,6 +146,7 @@ class ExtractiveAnswerer:
         alone: it keeps `type_weight` of its score."""
         if not question.expects or self.tuning.type_weight >= 1.0:
             return
+        entities([s.text for s in best])  # read together: a third cheaper than one by one
         for sentence in best:
             if not has_expected(question, sentence.text):
                 sentence.score *= self.tuning.type_weight
@@ -180,7 +184,8 @@ class ExtractiveAnswerer:
             return _with_next(sentence, texts, lambda text: bool(_SPEECH.search(text)))
         if not question.expects:
             return sentence
-        if has_expected(question, sentence.text) and not ("PERSON" in question.expects and _ROLE_REFERENCE.search(sentence.text)):
+        by_role = "PERSON" in question.expects and _ROLE_REFERENCE.search(sentence.text)
+        if has_expected(question, sentence.text) and not by_role:
             return sentence
         return _with_next(sentence, texts, lambda text: has_expected(question, text))
 
@@ -188,7 +193,8 @@ class ExtractiveAnswerer:
         docs = passage_docs(passages, self.store, {s.doc_id for s in chosen})
         order = list(dict.fromkeys(s.doc_id for s in chosen))  # articles by their best sentence
         order, dated = _in_story_order(order, docs, self.store.stories_of(order))
-        citations, segments = [], []
+        citations: list[Citation] = []
+        segments: list[Segment] = []
         for doc_id in order:
             doc = docs[doc_id]
             parts = []
@@ -197,7 +203,8 @@ class ExtractiveAnswerer:
                 citations.append(Citation(n, doc_id, doc.title, doc.source, doc.outlet, doc.date,
                                           sentence.start, sentence.end, sentence.text, sentence.score))
                 parts.append(Part(sentence.text, (n,)))
-            if doc_id in dated:
+            attribution: str | None
+            if doc_id in dated and doc.date:
                 attribution = f"On {_day(doc.date)}, {doc.outlet or f'“{doc.title}”'} reported"
             else:
                 attribution = f"According to {_attribution(doc)}" if len(order) > 1 else None
@@ -250,7 +257,8 @@ def _with_speaker(sentence: PassageSentence, texts: DocumentTexts) -> PassageSen
         text = texts(sentence.doc_id)
         before = split_sentences(text, max(0, sentence.start - 600), sentence.start)
         previous = text[before[-1].start:before[-1].end] if before else ""
-        if previous.endswith(":") or (previous and _unnamed_speaker(sentence.text) and len(previous) <= CONTINUATION_CHARS
+        if previous.endswith(":") or (previous and _unnamed_speaker(sentence.text)
+                                      and len(previous) <= CONTINUATION_CHARS
                                       and not _PARAGRAPH_BREAK.search(text, before[-1].end, sentence.start)
                                       and any(e.label == "PERSON" for e in entities([previous])[0])):
             # "…the minister said:" / "Volodin met him. “We agreed,” he said.": the speaker comes along
@@ -263,7 +271,8 @@ def _with_speaker(sentence: PassageSentence, texts: DocumentTexts) -> PassageSen
     return sentence
 
 
-_PRONOUN_SPEAKER = re.compile(r"[,”\"’]\s*(?:he|she|they)\s+(?:said|says|added|told|wrote|tweeted|insisted|stressed)\b", re.I)
+_PRONOUN_SPEAKER = re.compile(r"[,”\"’]\s*(?:he|she|they)\s+(?:said|says|added|told|wrote|tweeted|insisted|stressed)\b",
+                              re.I)
 
 
 def _unnamed_speaker(quote: str) -> bool:
@@ -321,6 +330,12 @@ def _time_weights(question: Question, passages: list[Hit], floor: float):
     return lambda s: weights.get(s.doc_id, 1.0) if s.relevance >= floor else least
 
 
+def _decisive(ranked: list[PassageSentence], margin: float) -> bool:
+    """Relevance alone decides: the best sentence leads the next by at least `margin` of score, so
+    the reader (and the type check that comes with it) is not run."""
+    return len(ranked) > 1 and ranked[0].score - ranked[1].score >= margin
+
+
 def _without_overlaps(sentences: list[PassageSentence]) -> list[PassageSentence]:
     kept: list[PassageSentence] = []
     for s in sentences:
@@ -367,7 +382,8 @@ def answers_kind(question: str, text: str, before: str = "") -> bool:
     return fits_question(understand(question, question, None), text, before)
 
 
-def fits_question(question: Question, text: str, before: str = "", rules: frozenset[str] = frozenset(DEFAULT_RULES)) -> bool:
+def fits_question(question: Question, text: str, before: str = "",
+                  rules: frozenset[str] = frozenset(DEFAULT_RULES)) -> bool:
     """Can text (the best extract, with its speaker) be an answer of the kind the question asks
     for? Only kinds that can be checked are: an entity of the expected type (a date for "when",
     a number for "how many", a name for "what is the name of") that the question does not
@@ -383,7 +399,8 @@ def fits_question(question: Question, text: str, before: str = "", rules: frozen
         return False  # "what is the name of ..." with no name in the extract
     if "speaker" in rules and kind == "statement" and not _SPEECH.search(text):
         return False
-    if "speaker" in rules and kind == "statement" and asked and not any(_mentions(text, n) or _mentions(before, n) for n in asked):
+    if ("speaker" in rules and kind == "statement" and asked
+            and not any(_mentions(text, n) or _mentions(before, n) for n in asked)):
         return False  # a quotation, but of someone else (the sentence before may name the speaker: "he said")
     return True
 

@@ -120,7 +120,8 @@ class LlmAnswerer:
         answer, dropped = self._grounded(question, text, extracts, passages)
         if answer.abstained:
             return self._extractive(question, passages,
-                                    "no sentence of the LLM's answer was supported by an extract; answered extractively")
+                                    "no sentence of the LLM's answer was supported by an extract; "
+                                    "answered extractively")
         answer.warnings += [f"dropped an unsupported sentence: {d!r}" for d in dropped]
         return answer
 

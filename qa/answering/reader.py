@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import QAError
+from qa.stages import stage
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 READERS = {"minilm-reader": ("reader-int8.onnx", "reader.json"),
@@ -46,7 +47,8 @@ class PairModel:
         """The model's outputs for one encoded pair. Pairs run one at a time on purpose: int8
         dynamic quantization scales activations over the whole batch, so a pair padded into a
         batch reads differently from the same pair alone (a span's probability moved by 0.07)."""
-        feed = {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask, "token_type_ids": encoding.type_ids}
+        feed = {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask,
+                "token_type_ids": encoding.type_ids}
         return self.session.run(None, {k: np.asarray([v], dtype=np.int64) for k, v in feed.items() if k in self.inputs})
 
 
@@ -65,8 +67,9 @@ class SentenceReader(PairModel):
     def score(self, question: str, sentences: list[str]) -> np.ndarray:
         """Probability, for each sentence, that it holds the answer."""
         logits = np.zeros(len(sentences), dtype=np.float32)
-        for i, encoding in enumerate(self.tokenizer.encode_batch([(question, s) for s in sentences])):
-            logits[i] = self.run(encoding)[0].reshape(-1)[0]
+        with stage("read"):
+            for i, encoding in enumerate(self.tokenizer.encode_batch([(question, s) for s in sentences])):
+                logits[i] = self.run(encoding)[0].reshape(-1)[0]
         return 1.0 / (1.0 + np.exp(-logits))
 
 

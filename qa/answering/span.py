@@ -78,7 +78,8 @@ class SpanReader(PairModel):
         answers rather than any words."""
         encodings = self.tokenizer.encode_batch([(question, c.quote) for c in citations])
         readings = []
-        for i, (citation, encoding, outputs) in enumerate(zip(citations, encodings, self.pool.map(self.run, encodings))):
+        runs = self.pool.map(self.run, encodings)
+        for i, (citation, encoding, outputs) in enumerate(zip(citations, encodings, runs)):
             starts, ends = (_log_softmax(o.reshape(-1)) for o in outputs)
             if candidates is None:
                 found = _best_span(encoding, starts, ends)

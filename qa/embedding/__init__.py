@@ -19,9 +19,15 @@ DEFAULT_EMBEDDING = DEFAULT_MODEL + ONNX_SUFFIX
 class Embedder(Protocol):
     """What the pipeline needs of an embedding model."""
 
-    name: str
-    dim: int
-    max_tokens: int | None  # the model's own sequence limit, special tokens included
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int | None:
+        """The model's own sequence limit, special tokens included (None: no limit)."""
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """L2-normalized float32 vectors, one row per text, each independent of the others."""

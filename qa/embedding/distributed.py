@@ -37,7 +37,7 @@ class _EmbedActor:
         from qa.embedding import embed_passages
 
         texts = [str(t) for t in batch["text"]]
-        spans = [np.asarray(s, dtype=np.int64).reshape(-1, 2).tolist() for s in batch["spans"]]
+        spans = [[(int(a), int(b)) for a, b in np.asarray(s, dtype=np.int64).reshape(-1, 2)] for s in batch["spans"]]
         vectors, span_vectors = embed_passages(self.embedder, texts, spans, self.mode)
         return {"i": np.asarray(batch["i"]), "vector": np.asarray(vectors, dtype=np.float32),
                 "span_vectors": [np.asarray(v, dtype=np.float32).tobytes() for v in span_vectors]}

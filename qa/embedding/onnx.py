@@ -110,7 +110,8 @@ class OnnxEmbedder:
             out[row] = self._embed_one(encoding)
         return normalized(out)
 
-    def embed_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    def embed_with_spans(self, texts: list[str],
+                         spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors and, from the same pass, a vector per character span of each passage:
         the mean of the token vectors inside the span (with the passage's [CLS]/[SEP], as a text
         embedded alone has them). A sentence's vector then costs no model run of its own."""

@@ -59,7 +59,8 @@ class SentenceTransformerEmbedder:
         self.max_tokens = int(self.model.max_seq_length)
         self._transformer = self.model[0].auto_model.eval()
         pooling = self.model[1] if len(self.model) > 1 else None
-        mode = getattr(pooling, "pooling_mode", None) or ("mean" if getattr(pooling, "pooling_mode_mean_tokens", False) else "")
+        mean = getattr(pooling, "pooling_mode_mean_tokens", False)
+        mode = getattr(pooling, "pooling_mode", None) or ("mean" if mean else "")
         self._mean_pooling = mode == "mean" and len(self.model) <= 3  # transformer, pooling, normalize
         if self._mean_pooling:
             self.embed_with_spans = self._embed_with_spans

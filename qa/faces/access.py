@@ -122,7 +122,8 @@ class Guard:
         if declared.isdigit() and int(declared) > limit:
             return await _reply(send, 413, f"request body of {int(declared):,} bytes is over the limit of "
                                            f"{limit:,} for {path}", path)
-        if scope["type"] == "http" and scope.get("method") in ("POST", "PUT", "PATCH") and not path.startswith(UPLOAD_PATHS):
+        writes = scope.get("method") in ("POST", "PUT", "PATCH")
+        if scope["type"] == "http" and writes and not path.startswith(UPLOAD_PATHS):
             return await self._inspected(scope, receive, send, limit)
         return await self._bounded(scope, receive, send, limit)
 
@@ -131,9 +132,10 @@ class Guard:
         pages and the chat's events take it or a live session."""
         if path in OPEN_PATHS:
             return True
-        if bearer_ok(_authorization(headers), self.api_key):
+        if self.api_key and bearer_ok(_authorization(headers), self.api_key):
             return True
-        return not path.startswith(BEARER_PATHS) and self.sessions.valid(_cookie(headers))
+        return (not path.startswith(BEARER_PATHS) and self.sessions is not None
+                and self.sessions.valid(_cookie(headers)))
 
     def _body_limit(self, path: str) -> int:
         if path.startswith(UPLOAD_PATHS):
@@ -166,7 +168,8 @@ class Guard:
         if not hmac.compare_digest(given.encode(), self.api_key.encode()):
             return await _page(send, 401, _login_page(target, "That key is not the server's API key."))
         lifetime = int(self.sessions.lifetime)
-        cookie = f"{COOKIE}={self.sessions.start()}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Strict" + _secure(scope)
+        cookie = (f"{COOKIE}={self.sessions.start()}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Strict"
+                  + _secure(scope))
         return await _redirect(send, target, [(b"set-cookie", cookie.encode())])
 
     async def _logout(self, scope, send, headers):
@@ -267,7 +270,7 @@ async def _reply(send, status: int, message: str, path: str, extra: list | None 
     """A one-line error in the shape of the face that was asked: OpenAI's under /v1, else {"detail"}."""
     if path.startswith("/v1/"):
         kind = code or ("server_error" if status >= 500 else "invalid_request_error")
-        payload = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+        payload: dict = {"error": {"message": message, "type": kind, "param": None, "code": code}}
     else:
         payload = {"detail": message}
     body = json.dumps(payload).encode()
@@ -279,7 +282,8 @@ async def _reply(send, status: int, message: str, path: str, extra: list | None 
 
 async def _redirect(send, target: str, extra: list | None = None) -> None:
     headers = [(b"location", target.encode("latin-1", "replace")), (b"content-length", b"0")]
-    await send({"type": "http.response.start", "status": 303, "headers": _with_security_headers(headers + (extra or []))})
+    await send({"type": "http.response.start", "status": 303,
+                "headers": _with_security_headers(headers + (extra or []))})
     await send({"type": "http.response.body", "body": b""})
 
 
@@ -300,5 +304,6 @@ input,button{{font-size:1em;padding:.5em;width:100%;box-sizing:border-box;margin
 .error{{color:#b00020}}</style></head><body>
 <h1>corpus QA</h1><p>This server asks for its API key.</p>{problem}
 <form method="post" action="/login"><input type="hidden" name="next" value="{html.escape(target)}">
-<label for="key">API key</label><input id="key" name="key" type="password" autocomplete="current-password" autofocus required>
+<label for="key">API key</label>
+<input id="key" name="key" type="password" autocomplete="current-password" autofocus required>
 <button type="submit">Sign in</button></form></body></html>"""

@@ -2,21 +2,28 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-
-import anyio
+from collections.abc import Iterator, Mapping
 from typing import Literal
 
+import anyio
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa import __version__
 from qa.engine import MAX_K, Engine
-from qa.errors import (ConflictError, InputError, NotFoundError, QAError, ServerBusyError, StoreLockedError,
-                       TooLargeError, UnsupportedTypeError)
+from qa.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    QAError,
+    ServerBusyError,
+    StoreLockedError,
+    TooLargeError,
+    UnsupportedTypeError,
+)
 from qa.faces.access import bearer_ok
 from qa.faces.lanes import ANSWERS, SEARCHES
 from qa.faces.openai_api import add_openai_routes, error_response
@@ -289,7 +296,7 @@ def _openai_path(request: Request) -> bool:
     return request.url.path.startswith("/v1/")
 
 
-def _error(request: Request, status: int, message: str, headers: dict | None = None) -> JSONResponse:
+def _error(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """{"detail": ...} as docs/design.md says; in OpenAI's {"error": {...}} shape under /v1."""
     if _openai_path(request):
         response = error_response(status, message, "server_error" if status >= 500 else "invalid_request_error")
@@ -304,7 +311,9 @@ def _question_routes(app: FastAPI, engine: Engine, auth) -> None:
         """On the event loop, from the version in memory: never queued behind the answers that
         hold the worker threads. Only before anything is loaded does it go to the store."""
         try:
-            stats = engine.stats(loaded_only=True) or await anyio.to_thread.run_sync(engine.stats)
+            stats = engine.loaded_stats()
+            if stats is None:
+                stats = await anyio.to_thread.run_sync(engine.stats)
         except QAError as exc:
             raise HTTPException(503, str(exc)) from None
         return {"status": "ok", **stats}

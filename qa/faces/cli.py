@@ -4,26 +4,29 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from qa.errors import QAError, InputError
+from qa.errors import InputError, QAError
 from qa.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from qa.ingest.ingestor import IngestReport
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Question answering over a corpus of articles, with checkable cited extracts.")
 
-StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Store folder (default vectorstore/).")]
-StoreUrlOpt = Annotated[Optional[str], typer.Option("--store-url", help="postgresql://... : the index in "
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store folder (default vectorstore/).")]
+StoreUrlOpt = Annotated[str | None, typer.Option("--store-url", help="postgresql://... : the index in "
                                                     "PostgreSQL + pgvector instead of a folder (QA_STORE_URL).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (see docs/design.md).")]
-BatchOpt = Annotated[Optional[Path], typer.Option("--batch", help="JSONL file: one request per line.")]
-OutletOpt = Annotated[Optional[list[str]], typer.Option("--outlet", help="Only this outlet (repeatable).")]
-SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only documents dated on/after YYYY-MM-DD.")]
-UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Only documents dated on/before YYYY-MM-DD.")]
-DocOpt = Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document id (repeatable).")]
-AsOfOpt = Annotated[Optional[str], typer.Option(
+BatchOpt = Annotated[Path | None, typer.Option("--batch", help="JSONL file: one request per line.")]
+OutletOpt = Annotated[list[str] | None, typer.Option("--outlet", help="Only this outlet (repeatable).")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="Only documents dated on/after YYYY-MM-DD.")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Only documents dated on/before YYYY-MM-DD.")]
+DocOpt = Annotated[list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")]
+AsOfOpt = Annotated[str | None, typer.Option(
     "--as-of", help="Ask as of this date (YYYY-MM-DD): \"this week\" and recency are read against it "
     "(default: today, or the newest document's date for an older corpus).")]
 
@@ -86,11 +89,11 @@ def _read_jsonl(path: Path, required: str) -> list[dict]:
 
 @app.command()
 def ingest(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default seeds/).")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default seeds/).")] = None,
     store: StoreOpt = None, store_url: StoreUrlOpt = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Ignore the old index and build anew.")] = False,
     as_json: JsonOpt = False,
-    ray_address: Annotated[Optional[str], typer.Option(
+    ray_address: Annotated[str | None, typer.Option(
         "--ray-address", help="Embed on Ray: a cluster's address, or 'local' to start one here ([ray] extra).")] = None,
 ):
     """Add, update and remove documents so the store matches the files."""
@@ -128,7 +131,8 @@ def watch(
             raise InputError(f"cannot watch {folder}: not a folder")
     engine = _engine(store, store_url=store_url)
     typer.echo(f"watching {', '.join(map(str, paths))} (Ctrl+C stops)", err=True)
-    stop, reported = threading.Event(), []
+    stop = threading.Event()
+    reported: list[IngestReport] = []
 
     def report(done) -> None:
         """The first ingest's summary, then one for each batch that changed something."""
@@ -146,8 +150,8 @@ def watch(
 
 @app.command()
 def search(
-    query: Annotated[Optional[str], typer.Argument(help="What to look for.")] = None,
-    k: Annotated[Optional[int], typer.Option("-k", help="Number of results (1-50).")] = None,
+    query: Annotated[str | None, typer.Argument(help="What to look for.")] = None,
+    k: Annotated[int | None, typer.Option("-k", help="Number of results (1-50).")] = None,
     batch: BatchOpt = None, store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
     outlet: OutletOpt = None, since: SinceOpt = None, until: UntilOpt = None, doc: DocOpt = None,
     as_of: AsOfOpt = None,
@@ -179,9 +183,9 @@ def _history(item: dict) -> list:
 
 @app.command()
 def ask(
-    question: Annotated[Optional[str], typer.Argument(help="A question about the corpus.")] = None,
+    question: Annotated[str | None, typer.Argument(help="A question about the corpus.")] = None,
     batch: BatchOpt = None, store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
-    answerer: Annotated[Optional[str], typer.Option("--answerer", help="extractive or llm (needs QA_LLM_URL).")] = None,
+    answerer: Annotated[str | None, typer.Option("--answerer", help="extractive or llm (needs QA_LLM_URL).")] = None,
     outlet: OutletOpt = None, since: SinceOpt = None, until: UntilOpt = None, doc: DocOpt = None,
     as_of: AsOfOpt = None,
 ):
@@ -273,15 +277,16 @@ def verify(
 @app.command()
 def show(
     doc_id: Annotated[str, typer.Argument(help="A document id, e.g. 001_fef7cdd3c9f4f1a3.")],
-    start: Annotated[Optional[int], typer.Option("--start", help="Start of the span to mark.")] = None,
-    end: Annotated[Optional[int], typer.Option("--end", help="End of the span to mark.")] = None,
+    start: Annotated[int | None, typer.Option("--start", help="Start of the span to mark.")] = None,
+    end: Annotated[int | None, typer.Option("--end", help="End of the span to mark.")] = None,
     store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
 ):
     """Print a document with a span marked."""
     from qa.faces.render import marked_document
 
     doc = _engine(store, store_url=store_url).document(doc_id)
-    if (start is None) != (end is None) or (start is not None and not 0 <= start <= end <= len(doc.text)):
+    if (start is None) != (end is None) or (start is not None and end is not None
+                                            and not 0 <= start <= end <= len(doc.text)):
         raise InputError(f"--start and --end must be given together, with 0 <= start <= end <= {len(doc.text)}")
     if as_json:
         _print_json(doc.to_json())
@@ -329,17 +334,18 @@ def mcp(store: StoreOpt = None, store_url: StoreUrlOpt = None):
 
 @app.command()
 def serve(
-    host: Annotated[Optional[str], typer.Option("--host", help="Bind address (default 127.0.0.1).")] = None,
-    port: Annotated[Optional[int], typer.Option("--port", help="Port (default 7860).")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default 7860).")] = None,
     store: StoreOpt = None, store_url: StoreUrlOpt = None,
     no_ingest: Annotated[bool, typer.Option("--no-ingest", help="Serve the store as it is.")] = False,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Server processes sharing the port "
                                          "and the store (each loads the model).")] = 1,
-    watch_dirs: Annotated[Optional[list[Path]], typer.Option(
+    watch_dirs: Annotated[list[Path] | None, typer.Option(
         "--watch", help="A folder to keep indexed while serving (repeatable).")] = None,
 ):
     """Start the web chat and the REST API (one server); ingests seeds/ first if needed."""
-    from qa.faces.server import check_port_free, serve as run_server
+    from qa.faces.server import check_port_free
+    from qa.faces.server import serve as run_server
 
     settings = _settings(store, store_url=store_url, host=host, port=port)
     check_port_free(settings.host, settings.port)
@@ -377,9 +383,9 @@ def ensure_index(settings: Settings) -> None:
         typer.echo(ingest_text(report, engine.backend.where), err=True)
 
 
-def _usage_error_types() -> tuple[type, ...]:
+def _usage_error_types() -> tuple[type[Exception], ...]:
     """Click's exceptions, from typer's vendored copy and from click itself when installed."""
-    kinds: list[type] = []
+    kinds: list[type[Exception]] = []
     try:
         from typer._click.exceptions import ClickException as Vendored
 
@@ -410,6 +416,7 @@ def main() -> None:
         typer.echo("aborted", err=True)
         sys.exit(130)
     except _usage_error_types() as exc:
-        hint = " (see qa --help)" if getattr(exc, "ctx", None) is None else f" (see {exc.ctx.command_path} --help)"
-        typer.echo(f"error: {exc.format_message()}{hint}", err=True)
+        usage: Any = exc  # click's UsageError, from whichever copy raised it
+        hint = " (see qa --help)" if getattr(usage, "ctx", None) is None else f" (see {usage.ctx.command_path} --help)"
+        typer.echo(f"error: {usage.format_message()}{hint}", err=True)
         sys.exit(2)

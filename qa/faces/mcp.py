@@ -129,5 +129,5 @@ class _AsgiEndpoint:
 def run_stdio(engine: Engine) -> None:
     import anyio
 
-    engine.store  # fail now, with the one-line message, if there is no usable index
+    _ = engine.store  # fail now, with the one-line message, if there is no usable index
     anyio.run(build_mcp(engine).run_stdio_async)

@@ -6,11 +6,11 @@ import os
 from fastapi import FastAPI, Query
 from fastapi.responses import HTMLResponse
 
+from qa.engine import Engine
+from qa.errors import NotFoundError
 from qa.faces.access import Guard
 from qa.faces.api import create_api
 from qa.faces.sessions import runtime_dir
-from qa.engine import Engine
-from qa.errors import NotFoundError
 from qa.settings import Settings
 
 # The model is CPU-bound and the machine has few cores: four chats run at once and the rest
@@ -31,7 +31,7 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
     from qa.faces.web import missing_source_page, source_page
 
     engine = engine or Engine(settings)
-    engine.store  # load the index and the model once, before the first request
+    _ = engine.store  # load the index and the model once, before the first request
     from qa.text.nlp import warm
 
     warm()  # and spaCy's pipeline (3 s), which every question reads
@@ -92,7 +92,8 @@ def check_port_free(host: str, port: int) -> None:
             raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-QUIET_LOGGERS = ("mcp", "bm25s", "httpx", "gradio", "urllib3", "watchfiles")  # their INFO/DEBUG lines are not the operator's news
+# their INFO/DEBUG lines are not the operator's news
+QUIET_LOGGERS = ("mcp", "bm25s", "httpx", "gradio", "urllib3", "watchfiles")
 
 
 def quiet_libraries() -> None:

@@ -5,6 +5,7 @@ import hashlib
 import html
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import gradio as gr
 
@@ -13,8 +14,16 @@ from qa.engine import Engine
 from qa.errors import QAError
 from qa.faces.render import time_line
 from qa.faces.suggest import suggested_questions
-from qa.faces.web import (_md_escape, answer_markdown, citations_html, document_html, documents_table_html,
-                          location_html, passages_html, short_answer_in)
+from qa.faces.web import (
+    _md_escape,
+    answer_markdown,
+    citations_html,
+    document_html,
+    documents_table_html,
+    location_html,
+    passages_html,
+    short_answer_in,
+)
 from qa.types import Filters, Turn, turns_from_json
 
 ANY_ARTICLE = "(any article)"
@@ -151,8 +160,8 @@ class Handlers:
     def respond_whole(self, *args):
         """respond() run to its end: one request, one response (several server workers)."""
         last = None
-        for last in self.respond(*args):
-            pass
+        for update in self.respond(*args):
+            last = update
         return last
 
     def open_citation(self, n: int | None, cites: list[dict]) -> str:
@@ -339,8 +348,8 @@ def _quote_tab(ui: SimpleNamespace, article_choices: list) -> None:
 
 
 def _wire(ui: SimpleNamespace, handlers: Handlers, demo: gr.Blocks, stateless: bool) -> None:
-    queued = {"queue": False} if stateless else {}
-    private = {"api_visibility": "private", **queued}
+    queued: dict[str, Any] = {"queue": False} if stateless else {}
+    private: dict[str, Any] = {"api_visibility": "private", **queued}
     outputs = [ui.chatbot, ui.question, ui.citations, ui.opener, ui.viewer, ui.sources, ui.conversation, ui.cites]
     inputs = [ui.question, ui.chatbot, ui.conversation, ui.outlets, ui.since, ui.until, ui.as_of]
     respond = handlers.respond_whole if stateless else handlers.respond

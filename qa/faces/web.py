@@ -17,7 +17,8 @@ def source_url(doc_id: str, start: int, end: int, answer: tuple[int, int] | None
 def cited_url(c: Citation, short: ShortAnswer | None = None) -> str:
     """The article page with the extract marked and, when the extract holds the short answer, that
     in bold inside it."""
-    return source_url(c.doc_id, c.start, c.end, (short.start, short.end) if short_answer_in(c, short) else None)
+    marked = (short.start, short.end) if short is not None and short_answer_in(c, short) else None
+    return source_url(c.doc_id, c.start, c.end, marked)
 
 
 def _byline(outlet: str | None, date: str | None) -> str:
@@ -192,7 +193,8 @@ SOURCE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title><style>
 body{{font:16px/1.6 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}}
-.article-text{{white-space:pre-wrap;overflow-wrap:anywhere}} mark{{background:#ffe066;padding:.1em 0}} .short-answer{{background:#ffc800}} .meta{{color:#666}}
+.article-text{{white-space:pre-wrap;overflow-wrap:anywhere}} mark{{background:#ffe066;padding:.1em 0}}
+.short-answer{{background:#ffc800}} .meta{{color:#666}}
 </style></head><body>{body}
 <script>document.getElementById('cited')?.scrollIntoView({{block:'center'}});</script></body></html>"""
 

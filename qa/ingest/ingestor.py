@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -17,8 +17,8 @@ from qa.ingest.chunking import ENCODING, Chunker
 from qa.ingest.corpus import Candidate, SkipFile, discover, file_hash, load_document, read_bytes, supported
 from qa.ingest.plan import FileState, Plan, plan_changes
 from qa.ingest.readers import Extracted
-from qa.ingest.stories import STORIES_VERSION, assign_stories, signature
 from qa.ingest.sandbox import bounds_from
+from qa.ingest.stories import STORIES_VERSION, assign_stories, signature
 from qa.settings import Settings
 from qa.store import StoreBackend, open_backend
 from qa.store.base import Batch, StoreWriter, StoryRow
@@ -59,7 +59,7 @@ class IngestReport:
     index: str = ""
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (new document, the stored one it copies)
 
-    def with_counts(self, counts: dict) -> "IngestReport":
+    def with_counts(self, counts: dict) -> IngestReport:
         """The size of the version just written, as its writer counted it."""
         self.documents, self.chunks = counts["documents"], counts["chunks"]
         self.sentences, self.index = counts["sentences"], counts["index"]
@@ -114,8 +114,8 @@ class Ingestor:
             manifest = self.backend.current_manifest()
             known = self.backend.known_documents() if manifest else {}
             missing = [d for d in doc_ids if d not in known]
-            if missing:
-                raise NotFoundError(f"no document {missing[0]!r} in the index")
+            if missing or manifest is None:
+                raise NotFoundError(f"no document {(missing or doc_ids or [''])[0]!r} in the index")
             report = IngestReport(removed=len(doc_ids))
             with self.backend.writer(manifest, False) as writer:
                 writer.remove(doc_ids)
@@ -130,14 +130,17 @@ class Ingestor:
         report = IngestReport(skipped=list(found.skipped))
         states, unreadable = hash_files(found.candidates, self.settings.max_file_bytes, report)
         plan = plan_changes(states, known, {str(r) for r in found.roots},
-                            rechunk_all=manifest is not None and chunking_of(manifest) != chunking_of(manifest_base(self.settings)),
+                            rechunk_all=manifest is not None
+                            and chunking_of(manifest) != chunking_of(manifest_base(self.settings)),
                             unreadable=frozenset(unreadable))
-        report.added, report.updated, report.unchanged, report.removed = plan.added, plan.updated, plan.unchanged, plan.removed
+        report.added, report.updated = plan.added, plan.updated
+        report.unchanged, report.removed = plan.unchanged, plan.removed
         report.skipped += [(s.path, f"document id {s.doc_id!r} already taken by another file") for s in plan.duplicates]
         if not manifest and not plan.to_index:
             raise _nothing_readable(report)
-        stories_done = manifest and (manifest.get("stories") == STORIES_VERSION or not self.settings.fold_duplicates)
-        if stories_done and not plan.changes:  # a version written before stories were kept gets them now
+        stories_done = manifest is not None and (manifest.get("stories") == STORIES_VERSION
+                                                 or not self.settings.fold_duplicates)
+        if manifest is not None and stories_done and not plan.changes:  # older versions get stories now
             report.documents, report.chunks = manifest["documents"], manifest["chunks"]
             report.sentences, report.generation = manifest.get("sentences", 0), self.backend.current_version()
             return report
@@ -145,7 +148,7 @@ class Ingestor:
             self._apply(writer, plan, set(known), report, staged)
             if not manifest and not report.added:
                 raise _nothing_readable(report)
-            stale = bool(manifest) and manifest.get("stories") != STORIES_VERSION  # found another way before
+            stale = manifest is not None and manifest.get("stories") != STORIES_VERSION  # found another way before
             self._find_stories(writer, {d.doc_id for d in plan.to_index}, report, stale)
             report.generation = writer.commit()
         return report.with_counts(writer.counts)
@@ -208,7 +211,8 @@ class Ingestor:
                 if (chunk.doc_id, span.start) in seen:  # overlapping chunks share sentences: keep the first
                     continue
                 seen.add((chunk.doc_id, span.start))
-                sentences.append((chunk.doc_id, span, f"{key_base}:{span.start - chunk.start}:{span.end - chunk.start}"))
+                key = f"{key_base}:{span.start - chunk.start}:{span.end - chunk.start}"
+                sentences.append((chunk.doc_id, span, key))
                 rows.append(vector)
         dim = chunk_vectors.shape[1] if len(chunk_vectors) else self.embedder.dim
         return Batch(documents, chunks, chunk_vectors, sentences,

@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 
 class SkipFile(Exception):
@@ -75,7 +76,7 @@ def read_html(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Extracted:
     html = decode(data)
     _, page_meta = html_to_text(html)
     try:
-        found = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False,
+        found: Any = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False,
                                             include_tables=True, deduplicate=True)
     except Exception:  # a page trafilatura chokes on still has visible text
         found = None
@@ -113,7 +114,7 @@ def read_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Extracted:
             if size > limits.max_chars:
                 raise SkipFile(f"over the extracted text limit (more than {limits.max_chars:,} characters "
                                f"by page {len(pages)}, QA_MAX_DOCUMENT_CHARS)")
-        info = pdf.metadata or {}
+        info: dict = dict(pdf.metadata or {})
     except SkipFile:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
@@ -123,10 +124,10 @@ def read_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Extracted:
     if not any(pages):
         raise SkipFile("PDF has no text layer (scanned pages need OCR first)")
     text, starts = "", []
-    for page in pages:
+    for page_text in pages:
         text += "\n\n" if text else ""
         starts.append(len(text))
-        text += page
+        text += page_text
     meta = {"title": str(info.get("/Title") or "").strip(), "author": str(info.get("/Author") or "").strip()}
     return Extracted(text, "pdf", {k: v for k, v in meta.items() if v}, tuple(starts))
 

@@ -168,8 +168,11 @@ def _serve(memory_bytes: int) -> None:
         except EOFError:
             return
         try:
-            extracted = reader_for(request["suffix"])(data, Limits(**request["limits"]))
-            answer = {"text": extracted.text, "origin": extracted.origin, "meta": extracted.meta,
+            read = reader_for(request["suffix"])
+            if read is None:
+                raise SkipFile(f"no reader for {request['suffix']!r} files")
+            extracted = read(data, Limits(**request["limits"]))
+            answer: dict = {"text": extracted.text, "origin": extracted.origin, "meta": extracted.meta,
                       "pages": list(extracted.pages)}
         except SkipFile as skip:
             answer = {"skip": str(skip)}

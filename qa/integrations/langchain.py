@@ -32,7 +32,7 @@ class CorpusRetriever(BaseRetriever):
     k: int = 5
 
     @classmethod
-    def from_engine(cls, engine: Any, k: int = 5) -> "CorpusRetriever":
+    def from_engine(cls, engine: Any, k: int = 5) -> CorpusRetriever:
         from qa.answering.base import passage_docs
 
         def search(query: str, k: int) -> list[dict]:
@@ -43,7 +43,7 @@ class CorpusRetriever(BaseRetriever):
 
     @classmethod
     def from_api(cls, base_url: str, api_key: str | None = None, k: int = 5, timeout: float = 30.0,
-                 client: Any = None) -> "CorpusRetriever":
+                 client: Any = None) -> CorpusRetriever:
         """Over the REST API at base_url; `client`: an httpx.Client of your own (proxies, transports)."""
         import httpx
 

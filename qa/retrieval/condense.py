@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.text.nlp import Entity, Parsed, entities, parse_question
+from qa.text.nlp import Parsed, entities, parse_question
 from qa.types import Turn
 
 PERSONAL = {"he": "subject", "she": "subject", "him": "object", "his": "possessive", "hers": "possessive",
@@ -65,7 +65,7 @@ def exchanges(history: list[Turn], read=None) -> list[Exchange]:
             _resolved(turn.content, found, read)
         short = (result.get("short_answer") or {}).get("text") if isinstance(result.get("short_answer"), dict) else None
         citations = result.get("citations") or []
-        quotes = [c.get("quote") for c in citations if isinstance(c, dict) and isinstance(c.get("quote"), str)]
+        quotes: list[str] = [c["quote"] for c in citations if isinstance(c, dict) and isinstance(c.get("quote"), str)]
         if quotes:
             extract = quotes[0]
         else:  # no result: the answer's text, if it cites anything (an abstention names nobody)
@@ -242,7 +242,8 @@ def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclu
         # a who question asks for someone it does not name: never one of its own names
         return answered if answered and answered not in exclude else None
     for exchange in reversed(earlier):
-        named = [e.text for e in parse_question(exchange.question).entities if e.label in labels and e.text not in exclude]
+        named = [e.text for e in parse_question(exchange.question).entities
+                 if e.label in labels and e.text not in exclude]
         if named:
             return named[-1]
     in_answer = list(dict.fromkeys(e.text for e in entities([last.extract])[0]

@@ -31,12 +31,9 @@ class PassageSentence:
 
 def passage_sentences(store: StoreReader, hits: list[Hit]) -> list[list[PassageSentence]]:
     """The stored sentences of each passage (a sentence in two overlapping passages appears in both)."""
-    out = []
-    for hit in hits:
-        out.append([PassageSentence(s.doc_id, s.start, s.end, hit.text[s.start - hit.start:s.end - hit.start],
-                                    hit.rank, s.row)
-                    for s in store.sentences_in(hit.doc_id, hit.start, hit.end)])
-    return out
+    stored = store.sentences_in([(hit.doc_id, hit.start, hit.end) for hit in hits])
+    return [[PassageSentence(s.doc_id, s.start, s.end, hit.text[s.start - hit.start:s.end - hit.start], hit.rank, s.row)
+             for s in sentences] for hit, sentences in zip(hits, stored)]
 
 
 class RelevanceScorer:

@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from qa.retrieval.relevance import RelevanceScorer, passage_sentences
+from qa.stages import stage
 from qa.types import Hit
 
 
@@ -21,6 +22,10 @@ class SentenceReranker:
     def rerank(self, query: str, query_vector: np.ndarray, hits: list[Hit], prior=None) -> list[Hit]:
         """Hits by their best sentence (weighed by the time prior, when there is one), each carrying
         its scored sentences: the answerer reads those instead of building and scoring them again."""
+        with stage("rerank"):
+            return self._reranked(query, query_vector, hits, prior)
+
+    def _reranked(self, query: str, query_vector: np.ndarray, hits: list[Hit], prior) -> list[Hit]:
         per_hit = passage_sentences(self.scorer.store, hits)
         flat = [s for sentences in per_hit for s in sentences]
         for sentence, score in zip(flat, self.scorer.score(query, query_vector, flat)):

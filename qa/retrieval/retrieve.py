@@ -40,18 +40,18 @@ class Retriever:
         allowed = self.store.chunk_ids_matching(filters) if filters else None
         rankings = self._rankings(query, query_vector, depth, allowed)
         dense, lexical = rankings[0][0], rankings[1][0]
-        timed = prior is not None and prior.active
-        within = _within(filters, prior.window_bounds()) if timed else None
-        if within is not None:
+        timed = prior if prior is not None and prior.active else None
+        within = _within(filters, timed.window_bounds()) if timed else None
+        if timed and within is not None:
             inside = self.store.chunk_ids_matching(within)
-            if prior.window is None:  # recency: a document of unknown age is not an old one
+            if timed.window is None:  # recency: a document of unknown age is not an old one
                 undated = self.store.undated_chunk_ids()
                 inside = np.union1d(inside, undated if allowed is None else np.intersect1d(undated, allowed))
             if len(inside):
                 rankings += self._rankings(query, query_vector, depth, inside)
         fused = rrf(rankings, self.rrf_k)
         if timed:  # every candidate's date is read: the prior may lift one from below the pool
-            self._weigh(fused, prior)
+            self._weigh(fused, timed)
         rerank = rerank and self.reranker is not None
         pool = max(k, self.rerank_candidates) if rerank else k
         top = sorted(fused, key=lambda i: (-fused[i], i))[:pool]
@@ -60,7 +60,7 @@ class Retriever:
             top += [i for i in sorted(plain, key=lambda i: (-plain[i], i))[:pool // 2] if i not in top]
         hits = self._hits(top, fused, dense, lexical)
         if rerank:
-            hits = self.reranker.rerank(query, query_vector, hits, prior if timed else None)
+            hits = self.reranker.rerank(query, query_vector, hits, timed)
             if timed:
                 hits = _keeping_most_relevant(hits, k)
         return hits[:k]
@@ -81,7 +81,7 @@ class Retriever:
         docs = self.store.doc_fields(sorted({r.doc_id for r in rows.values()}))
         dense_rank = {i: r for r, i in enumerate(dense, start=1)}
         bm25_rank = {i: r for r, i in enumerate(lexical, start=1)}
-        hits = []
+        hits: list[Hit] = []
         for chunk_id in ids:
             row = rows.get(chunk_id)
             if row is None or row.doc_id not in docs:  # removed by an ingest committed meanwhile

@@ -26,7 +26,7 @@ class TimePrior:
     half_life: float  # Settings.recency_half_life_days
 
     @classmethod
-    def from_settings(cls, reading: TimeReading, settings) -> "TimePrior":
+    def from_settings(cls, reading: TimeReading, settings) -> TimePrior:
         return cls(reading, settings.time_window_weight, settings.recency_weight, settings.recency_half_life_days)
 
     @property

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from qa.types import Chunk, Document, Filters, Span
+from qa.types import Chunk, DocFields, Document, Filters, Span
 
 if TYPE_CHECKING:
     from qa.store.bm25 import Bm25Index
@@ -28,20 +28,6 @@ class KnownDocument:
     doc_id: str
     sha256: str  # of the file's bytes
     root: str
-
-
-@dataclass(frozen=True)
-class DocFields:
-    """A document's fields without its text."""
-
-    doc_id: str
-    title: str
-    source: str
-    outlet: str | None
-    date: str | None
-    origin: str = "text"
-    chunks: int = 0
-    pages: tuple[int, ...] = ()  # where each page starts (PDF)
 
 
 NUM_PERM = 64  # MinHash permutations of a story signature (qa.ingest.stories)
@@ -68,12 +54,13 @@ class DocumentTexts:
 
     def __init__(self, store: StoreReader):
         self.store = store
-        self._texts: dict[str, str | None] = {}
+        self._texts: dict[str, str] = {}
 
-    def __call__(self, doc_id: str) -> str | None:
+    def __call__(self, doc_id: str) -> str:
+        """The text ("" for a document removed since it was retrieved: nothing around it is read)."""
         if doc_id not in self._texts:
             doc = self.store.document(doc_id)
-            self._texts[doc_id] = doc.text if doc else None
+            self._texts[doc_id] = doc.text if doc else ""
         return self._texts[doc_id]
 
 
@@ -123,7 +110,9 @@ class StoreReader(Protocol):
 
     def chunks(self, ids: list[int]) -> dict[int, Chunk]: ...
 
-    def sentences_in(self, doc_id: str, start: int, end: int) -> list[Sentence]: ...
+    def sentences_in(self, spans: list[tuple[str, int, int]]) -> list[list[Sentence]]:
+        """The stored sentences inside each (doc_id, start, end), in text order: one query for all."""
+        ...
 
     def sentence_vectors(self, rows: list[int]) -> np.ndarray: ...
 
@@ -157,6 +146,8 @@ class StoreReader(Protocol):
 class StoreWriter(Protocol):
     """One change set, applied as one new version on commit (or not at all)."""
 
+    counts: dict  # after commit: documents, chunks, sentences and the index's kind
+
     def remove(self, doc_ids: list[str]) -> dict[str, np.ndarray]:
         """Drop documents; return their chunk and sentence vectors by key for reuse."""
 
@@ -178,6 +169,8 @@ class StoreWriter(Protocol):
 
 
 class StoreBackend(Protocol):
+    where: str  # the store, as messages name it (never a password)
+
     def current_version(self) -> str | None: ...
 
     def check_manifest(self, manifest: dict, model: str) -> None:
@@ -235,7 +228,7 @@ class ManifestBm25Reader:
     (subclasses set `manifest` and `bm25`)."""
 
     manifest: dict
-    bm25: "Bm25Index"
+    bm25: Bm25Index
 
     @property
     def count_documents(self) -> int:

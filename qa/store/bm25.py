@@ -27,7 +27,7 @@ class Bm25Index:
             self._df = np.diff(self._postings[2])
 
     @classmethod
-    def load(cls, folder, ids: np.ndarray) -> "Bm25Index":
+    def load(cls, folder, ids: np.ndarray) -> Bm25Index:
         import bm25s
 
         return cls(bm25s.BM25.load(str(folder)) if len(ids) else None, ids)

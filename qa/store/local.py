@@ -12,17 +12,44 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from qa.errors import QAError, StoreMismatchError, StoreMissingError
-from qa.store.base import (Batch, DocFields, KnownDocument, ManifestBm25Reader, Sentence, StoryRow,
-                           document_text_hash, filter_conditions, text_hash_problems)
+from qa.store.base import (
+    Batch,
+    DocFields,
+    KnownDocument,
+    ManifestBm25Reader,
+    Sentence,
+    StoryRow,
+    document_text_hash,
+    filter_conditions,
+    text_hash_problems,
+)
 from qa.store.bm25 import Bm25Index, build_bm25
-from qa.store.generations import (crash_point, current_generation, damaged, next_generation, publish,
-                                  remove_stale, repair_command, store_lock)
-from qa.store.vectors import (DEFAULT_NPROBE, approximate_index, describe_index, flat_index, index_ids,
-                              search_params, set_nprobe)
+from qa.store.generations import (
+    crash_point,
+    current_generation,
+    damaged,
+    next_generation,
+    publish,
+    remove_stale,
+    repair_command,
+    store_lock,
+)
+from qa.store.vectors import (
+    DEFAULT_NPROBE,
+    approximate_index,
+    describe_index,
+    faiss_module,
+    flat_index,
+    index_ids,
+    one_thread_per_query,
+    search_params,
+    set_nprobe,
+)
 from qa.types import Chunk, Document, Filters
 
 FORMAT = 2
@@ -90,7 +117,7 @@ class LocalBackend:
     def check_manifest(self, manifest: dict, model: str) -> None:
         check_manifest(manifest, model, self.store_dir)
 
-    def open_reader(self, model: str | None) -> "LocalReader":
+    def open_reader(self, model: str | None) -> LocalReader:
         return LocalReader.open(self.store_dir, model)
 
     def lock(self):
@@ -113,7 +140,7 @@ class LocalBackend:
             raise damaged(self.store_dir, f"meta.sqlite: {exc}") from None
 
     @contextmanager
-    def writer(self, manifest: dict, rebuild: bool) -> Iterator["LocalWriter"]:
+    def writer(self, manifest: dict, rebuild: bool) -> Iterator[LocalWriter]:
         """Call under lock(): a staging folder that becomes the next version on commit."""
         writer = LocalWriter(self.store_dir, manifest, rebuild, self.exact_search_max)
         try:
@@ -142,8 +169,8 @@ class LocalReader(ManifestBm25Reader):
         self._has_pages, self._has_stories = "pages" in tables, "stories" in tables  # older versions lack them
 
     @classmethod
-    def open(cls, store_dir: Path, model: str | None = None) -> "LocalReader":
-        import faiss
+    def open(cls, store_dir: Path, model: str | None = None) -> LocalReader:
+        faiss = faiss_module()
 
         generation = current_generation(store_dir)
         if generation is None:
@@ -160,9 +187,11 @@ class LocalReader(ManifestBm25Reader):
         except QAError:
             raise
         except Exception as exc:  # numpy, faiss and bm25s each fail their own way on garbage
-            raise damaged(store_dir, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}") from None
+            first = str(exc).splitlines()[0][:120] if str(exc) else ""
+            raise damaged(store_dir, f"{type(exc).__name__}: {first}") from None
         reader = cls(store_dir, generation, manifest, index, bm25, sentence_vectors)
         reader.check_consistency()
+        one_thread_per_query()
         return reader
 
     def check_consistency(self) -> None:
@@ -175,13 +204,14 @@ class LocalReader(ManifestBm25Reader):
                                           f"{len(sql_ids)}, the lexical index {len(self.bm25.ids)}")
         if sentences[0] != len(self._sentence_vectors) or sentences[1] != sentences[0] - 1 \
                 or (len(self._sentence_vectors) and self._sentence_vectors.shape[1] != self.index.d):
-            raise damaged(self.store_dir, f"{sentences[0]} sentences but {len(self._sentence_vectors)} sentence vectors")
+            raise damaged(self.store_dir,
+                          f"{sentences[0]} sentences but {len(self._sentence_vectors)} sentence vectors")
 
     def check(self) -> list[str]:
         """A full check: every document's stored text against its recorded hash."""
         return text_hash_problems(self._query("SELECT doc_id, text_sha256, text FROM documents ORDER BY doc_id"))
 
-    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def _query(self, sql: str, params: tuple = ()) -> list[Any]:
         try:
             with self._lock:
                 return self._db.execute(sql, params).fetchall()
@@ -213,10 +243,15 @@ class LocalReader(ManifestBm25Reader):
                            tuple(ids))
         return {r[0]: Chunk(*r[1:]) for r in rows}
 
-    def sentences_in(self, doc_id: str, start: int, end: int) -> list[Sentence]:
-        rows = self._query('SELECT id, doc_id, start, "end" FROM sentences WHERE doc_id = ? AND start >= ? '
-                           'AND start < ? AND "end" <= ? ORDER BY start', (doc_id, start, end, end))
-        return [Sentence(*r) for r in rows]
+    def sentences_in(self, spans: list[tuple[str, int, int]]) -> list[list[Sentence]]:
+        if not spans:
+            return []
+        rows = self._query('WITH p(i, doc_id, lo, hi) AS (VALUES ' + ", ".join(["(?, ?, ?, ?)"] * len(spans)) + ') '
+                           'SELECT p.i, s.id, s.doc_id, s.start, s."end" FROM p '
+                           'JOIN sentences s ON s.doc_id = p.doc_id '
+                           'AND s.start >= p.lo AND s.start < p.hi AND s."end" <= p.hi ORDER BY p.i, s.start',
+                           tuple(v for i, span in enumerate(spans) for v in (i, *span)))
+        return _grouped(rows, len(spans))
 
     def sentence_vectors(self, rows: list[int]) -> np.ndarray:
         return np.asarray(self._sentence_vectors[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
@@ -224,7 +259,7 @@ class LocalReader(ManifestBm25Reader):
     def document(self, doc_id: str) -> Document | None:
         rows = self._query("SELECT doc_id, source, text, title, outlet, date, sha256, root, origin "
                            "FROM documents WHERE doc_id = ?", (doc_id,))
-        return Document(*rows[0], pages=self._pages([doc_id]).get(doc_id, ())) if rows else None
+        return Document(*rows[0], pages=self._pages([doc_id]).get(doc_id, ())) if rows else None  # type: ignore[misc]
 
     def doc_fields(self, doc_ids: list[str]) -> dict[str, DocFields]:
         """title, source, outlet and date of documents, without their text."""
@@ -233,7 +268,7 @@ class LocalReader(ManifestBm25Reader):
         marks = ",".join("?" * len(doc_ids))
         rows = self._query(f"SELECT {DOC_FIELDS} FROM documents WHERE doc_id IN ({marks})", tuple(doc_ids))
         pages = self._pages(doc_ids)
-        return {r[0]: DocFields(*r, pages=pages.get(r[0], ())) for r in rows}
+        return {r[0]: DocFields(*r, pages=pages.get(r[0], ())) for r in rows}  # type: ignore[misc]
 
     def chunk_dates(self, ids: list[int]) -> dict[int, str | None]:
         """The date of each chunk's document, by chunk id."""
@@ -290,7 +325,7 @@ class LocalReader(ManifestBm25Reader):
             "LEFT JOIN chunks c ON c.doc_id = d.doc_id GROUP BY d.doc_id ORDER BY d.doc_id LIMIT ? OFFSET ?",
             (-1 if limit is None else limit, offset))
         pages = self._pages([r[0] for r in rows]) if rows else {}
-        return [DocFields(*r, pages=pages.get(r[0], ())) for r in rows]
+        return [DocFields(*r, pages=pages.get(r[0], ())) for r in rows]  # type: ignore[misc]
 
 
 _RENUMBER_SENTENCES = """
@@ -307,7 +342,7 @@ class LocalWriter:
     """A staging folder that becomes the next generation on commit; discarded otherwise."""
 
     def __init__(self, store_dir: Path, manifest: dict, rebuild: bool, exact_search_max: int):
-        import faiss
+        faiss = faiss_module()
 
         self.store_dir, self.manifest, self.exact_search_max = store_dir, dict(manifest), exact_search_max
         self.previous = None if rebuild else current_generation(store_dir)
@@ -420,7 +455,7 @@ class LocalWriter:
 
     def _finish(self) -> dict:
         import bm25s
-        import faiss
+        faiss = faiss_module()
 
         rows = self.db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
         ids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -470,3 +505,11 @@ class LocalWriter:
             except Exception:  # already closed or never opened: the folder goes anyway
                 pass
             shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _grouped(rows: list[tuple], n: int) -> list[list[Sentence]]:
+    """(span index, sentence fields...) rows as one list of sentences per span."""
+    out: list[list[Sentence]] = [[] for _ in range(n)]
+    for i, *fields in rows:
+        out[i].append(Sentence(*fields))
+    return out

@@ -18,18 +18,28 @@ import tarfile
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 import numpy as np
 
 from qa.errors import QAError, StoreLockedError, StoreMismatchError, StoreMissingError
-from qa.store.base import (Batch, DocFields, KnownDocument, ManifestBm25Reader, Sentence, StoryRow,
-                           document_text_hash, filter_conditions, text_hash_problems)
+from qa.store.base import (
+    Batch,
+    DocFields,
+    KnownDocument,
+    ManifestBm25Reader,
+    Sentence,
+    StoryRow,
+    document_text_hash,
+    filter_conditions,
+    text_hash_problems,
+)
 from qa.store.bm25 import Bm25Index, build_bm25
 from qa.store.generations import crash_point
-from qa.store.local import text_hash
+from qa.store.local import _grouped, text_hash
 from qa.types import Chunk, Document, Filters
 
 SCHEMA_VERSION = 1
@@ -96,7 +106,7 @@ class PostgresBackend:
         self.where = redacted(url)  # for messages: never the password
         # The engine asks for the live version on every request: one kept connection answers it
         # (a new connection per request costs more than the request).
-        self._meta_conn = None
+        self._meta_conn: Any = None  # a psycopg connection, made when first needed
         self._meta_lock = threading.Lock()
 
     def _meta(self) -> tuple[int, dict] | None:
@@ -117,7 +127,7 @@ class PostgresBackend:
                     self._meta_conn = None
                     if attempt == 2:
                         raise QAError(f"lost the connection to PostgreSQL at {self.where} "
-                                      f"({str(exc).strip().splitlines()[0][:120] if str(exc).strip() else 'closed'})") from None
+                                      f"({_first_line(exc, 'closed')})") from None
         if row and row[0] > SCHEMA_VERSION:
             raise StoreMismatchError(f"the index in {self.where} has schema {row[0]}; this version reads "
                                      f"{SCHEMA_VERSION}: upgrade corpus-qa")
@@ -143,7 +153,7 @@ class PostgresBackend:
         with connect(self.url, autocommit=True) as conn:
             return {r[0]: KnownDocument(*r) for r in conn.execute("SELECT doc_id, sha256, root FROM qa_documents")}
 
-    def open_reader(self, model: str | None) -> "PostgresReader":
+    def open_reader(self, model: str | None) -> PostgresReader:
         meta = self._meta()
         if meta is None:
             raise StoreMissingError(f"no index in {self.where}; build it with: qa ingest seeds/ "
@@ -166,7 +176,7 @@ class PostgresBackend:
             conn.close()
 
     @contextmanager
-    def writer(self, manifest: dict, rebuild: bool) -> Iterator["PostgresWriter"]:
+    def writer(self, manifest: dict, rebuild: bool) -> Iterator[PostgresWriter]:
         writer = PostgresWriter(self.url, manifest, rebuild)
         try:
             yield writer
@@ -178,7 +188,8 @@ class _Pool:
     """A few connections shared by a server's threads (each query borrows one)."""
 
     def __init__(self, url: str, size: int):
-        self.url, self.free, self.made, self.size = url, queue.Queue(), 0, size
+        self.free: queue.Queue = queue.Queue()
+        self.url, self.made, self.size = url, 0, size
         self.lock = threading.Lock()
 
     @contextmanager
@@ -222,7 +233,7 @@ class PostgresReader(ManifestBm25Reader):
                 archive.extractall(folder, filter="data")
             return Bm25Index.load(Path(folder) / "bm25", ids.copy())
 
-    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def _query(self, sql: str, params: tuple = ()) -> list[Any]:
         with self.pool.connection() as conn:
             return conn.execute(sql, params).fetchall()
 
@@ -253,10 +264,16 @@ class PostgresReader(ManifestBm25Reader):
                            ([int(i) for i in ids],))
         return {r[0]: Chunk(*r[1:]) for r in rows}
 
-    def sentences_in(self, doc_id: str, start: int, end: int) -> list[Sentence]:
-        rows = self._query('SELECT id, doc_id, start, "end" FROM qa_sentences WHERE doc_id = %s AND start >= %s '
-                           'AND start < %s AND "end" <= %s ORDER BY start', (doc_id, start, end, end))
-        return [Sentence(*r) for r in rows]
+    def sentences_in(self, spans: list[tuple[str, int, int]]) -> list[list[Sentence]]:
+        if not spans:
+            return []
+        doc_ids, starts, ends = (list(column) for column in zip(*spans))
+        rows = self._query('SELECT p.i - 1, s.id, s.doc_id, s.start, s."end" '
+                           'FROM unnest(%s::text[], %s::int[], %s::int[]) '
+                           'WITH ORDINALITY AS p(doc_id, lo, hi, i) JOIN qa_sentences s ON s.doc_id = p.doc_id '
+                           'AND s.start >= p.lo AND s.start < p.hi AND s."end" <= p.hi ORDER BY p.i, s.start',
+                           (doc_ids, starts, ends))
+        return _grouped(rows, len(spans))
 
     def sentence_vectors(self, rows: list[int]) -> np.ndarray:
         wanted = [int(r) for r in rows]
@@ -271,26 +288,27 @@ class PostgresReader(ManifestBm25Reader):
         if not rows:
             return None
         *fields, pages = rows[0]
-        return Document(*fields, pages=tuple(pages or ()))
+        return Document(*fields, pages=tuple(pages or ()))  # type: ignore[misc]
 
     def doc_fields(self, doc_ids: list[str]) -> dict[str, DocFields]:
         if not doc_ids:
             return {}
         rows = self._query("SELECT doc_id, title, source, outlet, date, origin, pages FROM qa_documents "
                            "WHERE doc_id = ANY(%s)", (list(doc_ids),))
-        return {r[0]: DocFields(*r[:6], pages=tuple(r[6] or ())) for r in rows}
+        return {r[0]: DocFields(*r[:6], pages=tuple(r[6] or ())) for r in rows}  # type: ignore[misc]
 
     def documents(self, limit: int | None = None, offset: int = 0) -> list[DocFields]:
         rows = self._query(
             "SELECT d.doc_id, d.title, d.source, d.outlet, d.date, d.origin, "
             "(SELECT COUNT(*) FROM qa_chunks c WHERE c.doc_id = d.doc_id), d.pages FROM qa_documents d "
             "ORDER BY d.doc_id LIMIT %s OFFSET %s", (limit, offset))
-        return [DocFields(*r[:7], pages=tuple(r[7] or ())) for r in rows]
+        return [DocFields(*r[:7], pages=tuple(r[7] or ())) for r in rows]  # type: ignore[misc]
 
     def chunk_ids_matching(self, filters: Filters) -> np.ndarray:
         """The ids of the chunks whose documents pass the filters."""
         where, params = filter_conditions(filters, "%s")
-        rows = self._query("SELECT c.id FROM qa_chunks c JOIN qa_documents d ON d.doc_id = c.doc_id" + where, tuple(params))
+        rows = self._query("SELECT c.id FROM qa_chunks c JOIN qa_documents d ON d.doc_id = c.doc_id" + where,
+                           tuple(params))
         return np.array([r[0] for r in rows], dtype=np.int64)
 
     def chunk_dates(self, ids: list[int]) -> dict[int, str | None]:
@@ -316,7 +334,8 @@ class PostgresReader(ManifestBm25Reader):
         if not (stories and self._has_stories):
             return {}
         rows = self._query("SELECT s.story, d.doc_id, d.title, d.source, d.outlet, d.date, d.origin FROM qa_stories s "
-                           "JOIN qa_documents d ON d.doc_id = s.doc_id WHERE s.story = ANY(%s) ORDER BY d.date, d.doc_id",
+                           "JOIN qa_documents d ON d.doc_id = s.doc_id WHERE s.story = ANY(%s) "
+                           "ORDER BY d.date, d.doc_id",
                            (list(stories),))
         members: dict[str, list[DocFields]] = {}
         for story, *fields in rows:
@@ -357,7 +376,8 @@ class PostgresWriter:
         if not doc_ids:
             return reusable
         ids = list(doc_ids)
-        for key, vector in self.conn.execute("SELECT text_hash, embedding FROM qa_chunks WHERE doc_id = ANY(%s)", (ids,)):
+        for key, vector in self.conn.execute("SELECT text_hash, embedding FROM qa_chunks WHERE doc_id = ANY(%s)",
+                                             (ids,)):
             reusable[key] = vector.to_numpy().astype(np.float32)
         for key, vector in self.conn.execute("SELECT vector_key, embedding FROM qa_sentences WHERE doc_id = ANY(%s)",
                                              (ids,)):
@@ -402,7 +422,8 @@ class PostgresWriter:
                     self.next_chunk += 1
             with cur.copy('COPY qa_sentences (id, doc_id, start, "end", vector_key, embedding) FROM STDIN') as copy:
                 for (doc_id, span, key), vector in zip(batch.sentences, batch.sentence_vectors):
-                    copy.write_row((self.next_sentence, doc_id, span.start, span.end, key, HalfVector(vector).to_text()))
+                    copy.write_row((self.next_sentence, doc_id, span.start, span.end, key,
+                                    HalfVector(vector).to_text()))
                     self.next_sentence += 1
 
     def commit(self) -> str:
@@ -422,7 +443,8 @@ class PostgresWriter:
         version = self.previous + 1
         self.manifest.update({
             "format": "postgres", "documents": documents, "chunks": len(ids), "sentences": sentences,
-            "index": "pgvector HNSW (halfvec, inner product)", "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "index": "pgvector HNSW (halfvec, inner product)",
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "versions": {**self.manifest.get("versions", {}), "bm25s": bm25s.__version__}})
         self.conn.execute("INSERT INTO qa_meta VALUES (1, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
                           "schema_version = EXCLUDED.schema_version, version = EXCLUDED.version, "
@@ -452,3 +474,8 @@ def _bm25_archive(texts: list[str]) -> bytes:
         with tarfile.open(fileobj=buffer, mode="w") as archive:
             archive.add(Path(folder) / "bm25", arcname="bm25")
         return buffer.getvalue()
+
+
+def _first_line(exc: Exception, default: str) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:120] if text else default

@@ -14,10 +14,13 @@ _FURNITURE = re.compile(
       | toggle\ (?:navigation|menu) | (?:open|close)\ (?:menu|navigation|search) | menu | search | navigation
       | share\ (?:this|on|via|the\ article|this\ article|this\ story)\b.* | share | tweet | email | print
       | (?:subscribe|sign\ up)\b.*(?:newsletter|subscribe|updates|inbox|free)?.* | subscribe
-      | (?:we|this\ (?:site|website))\ uses?\ cookies\b.* | accept\ (?:all\ )?cookies | cookie\ (?:policy|settings|preferences)
-      | (?:advertisement|advertising|sponsored(?:\ content)?) | (?:read|see)\ (?:more|also|next)(?:\ (?:here|below|coverage|stories))?
+      | (?:we|this\ (?:site|website))\ uses?\ cookies\b.* | accept\ (?:all\ )?cookies
+      | cookie\ (?:policy|settings|preferences)
+      | (?:advertisement|advertising|sponsored(?:\ content)?)
+      | (?:read|see)\ (?:more|also|next)(?:\ (?:here|below|coverage|stories))?
       | related\ (?:articles|stories|posts|coverage|content)\b.* | (?:most\ )?(?:popular|trending)(?:\ now|\ stories)?
-      | follow\ us\ on\b.* | click\ here\ to\ (?:read|see|learn|subscribe|sign|download|watch)\b.* | (?:all\ rights\ reserved|copyright\ ©?|©)\b.*
+      | follow\ us\ on\b.* | click\ here\ to\ (?:read|see|learn|subscribe|sign|download|watch)\b.*
+      | (?:all\ rights\ reserved|copyright\ ©?|©)\b.*
       | (?:back\ to\ top|scroll\ to\ top) | leave\ a\ (?:comment|reply) | (?:\d+\ )?comments?
       | (?:previous|next)\ (?:article|post|story)\b.*
     )\W*$""", re.I | re.X)

@@ -29,7 +29,7 @@ class Entity:
     start: int
     end: int
 
-    def shifted(self, offset: int) -> "Entity":
+    def shifted(self, offset: int) -> Entity:
         return Entity(self.text, self.label, self.start + offset, self.end + offset)
 
 

@@ -33,10 +33,12 @@ _TIME_WORD = re.compile(r"\d|\b(?:today|tonight|yesterday|tomorrow|week|weekend|
 _YEARS = re.compile(r"^(\d{4})\s*[-–/]\s*(\d{2}|\d{4})$")  # "2023-2024", "2023-24"
 # "10 years", "just a week": how long, not when
 _DURATION = re.compile(r"^(?:just |only |about |nearly |almost |over |more than )?(?:\d+|a|an|one|two|three|four|five|"
-                       r"six|seven|eight|nine|ten|several|a few)\s+(?:second|minute|hour|day|week|month|year|decade)s?$", re.I)
+                       r"six|seven|eight|nine|ten|several|a few)\s+"
+                       r"(?:second|minute|hour|day|week|month|year|decade)s?$", re.I)
 _DETERMINER = re.compile(r"\b(this|last|next|past)\s+$", re.I)  # spaCy may leave it out: "this [year]'s"
 # inside a longer phrase dateparser cannot read ("the early hours of Wednesday morning"): the day it names
-_DAY_INSIDE = re.compile(r"\b(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?"
+_DAY_INSIDE = re.compile(r"\b(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+"
+                         r"\d{1,2}(?:st|nd|rd|th)?"
                          r"(?:,?\s+\d{4})?|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b", re.I)
 _SINCE = re.compile(r"\b(?:since|from|after)\s+$", re.I)
 _SPAN = re.compile(r"^(?:the\s+)?(?:past|last|previous)\s+(\w+)?\s*(day|week|month|year)s?$", re.I)
