@@ -86,9 +86,11 @@ def render(summaries: dict[str, dict], questions: int, command: str, overrides: 
     lines.append("| **all (mean)** | " + " | ".join(f"**{summaries[n]['mean']:.1f}**" for n in names) + " |")
     lines.append("| all (median) | " + " | ".join(f"{summaries[n]['median']:.1f}" for n in names) + " |")
     lines.append("| questions the reader read | " + " | ".join(f"{summaries[n]['read_share']:.0%}" for n in names) + " |")
-    search = summaries["search"]["mean"]
-    lines += ["", "Answer against search, CPU per question (means, same run):", ""]
-    lines += [f"- {n}: **{summaries[n]['mean'] / search:.1f}×** a search" for n in names if n != "search"]
+    lines += ["", "Answer against search, CPU per question (means, each against the search of its own run):", ""]
+    for n in names:
+        if not n.endswith("search"):
+            search = summaries["before: search" if n.startswith("before: ") else "search"]["mean"]
+            lines.append(f"- {n}: **{summaries[n]['mean'] / search:.1f}×** a search")
     return "\n".join(lines) + "\n"
 
 
@@ -100,10 +102,15 @@ def main(argv: list[str] | None = None) -> None:
                         help="a configuration to add: a name, then settings (reader_sentences=4 ...)")
     parser.add_argument("--no-defaults", action="store_true", help="only the --config configurations")
     parser.add_argument("--out", type=Path, default=None, help="default: bench/results/stages.md (full runs)")
+    parser.add_argument("--save", type=Path, default=None, help="the summaries as JSON")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a --save file from an earlier version of the code: its configurations come first")
+    parser.add_argument("--before-note", default="", help="what that earlier version was (printed under the table)")
     args = parser.parse_args(argv)
     questions = news_corpus(args.work / "corpus")[:args.limit]
     base = Settings(store_dir=args.work / "store")
-    overrides: dict[str, dict] = {} if args.no_defaults else {"reader on": {}, "reader off": {"reader": "none"}}
+    overrides: dict[str, dict] = {} if args.no_defaults else {
+        "shipped": {}, "reader always": {"reader_skip_margin": 1.0}, "reader off": {"reader": "none"}}
     for name, *pairs in args.config:
         overrides[name] = {k: json.loads(v) if v[:1].isdigit() or v in ("true", "false") else v
                            for k, v in (p.split("=", 1) for p in pairs)}
@@ -113,9 +120,16 @@ def main(argv: list[str] | None = None) -> None:
         engine.ask(questions[0])
     runs = measure(engines, questions)
     summaries = {name: summarize(r) for name, r in runs.items()}
+    if args.save:
+        args.save.write_text(json.dumps(summaries, indent=1))
+    if args.before:
+        earlier = json.loads(args.before.read_text())
+        summaries = {**{f"before: {n}": v for n, v in earlier.items()}, **summaries}
     command = "python -m bench.stages" + (f" --limit {args.limit}" if args.limit else "") + "".join(
         " --config " + " ".join(c) for c in args.config) + (" --no-defaults" if args.no_defaults else "")
     text = render(summaries, len(questions), command, overrides)
+    if args.before:
+        text += f"\nThe before columns: `--before {args.before.name}`, {args.before_note}\n"
     out = args.out or (ROOT / "bench" / "results" / "stages.md" if not args.limit else None)
     if out:
         out.write_text(text)

@@ -13,6 +13,7 @@ from pathlib import Path
 from qa.answering.base import Answerer, passage_docs
 from qa.answering.citations import Location, Verdict
 from qa.answering.extractive import ExtractiveAnswerer, Tuning
+from qa.answering.reader import SentenceReader, load_reader
 from qa.answering.span import SpanReader, load_span_reader, with_short_answer
 from qa.embedding import Embedder, load_embedder
 from qa.errors import InputError, QAError
@@ -48,11 +49,11 @@ class _Loaded:
     newest: date | None = None  # the newest document's date: the default as_of of an old corpus
 
 
-def make_answerer(settings: Settings, store: StoreReader) -> tuple[Answerer, ExtractiveAnswerer]:
-    """The answerer the settings name (QA_ANSWERER), and the extractive one under it."""
-    from qa.answering.reader import load_reader
-
-    extractive = ExtractiveAnswerer(store, Tuning.from_settings(settings), load_reader(settings.reader))
+def make_answerer(settings: Settings, store: StoreReader,
+                  reader: SentenceReader | None) -> tuple[Answerer, ExtractiveAnswerer]:
+    """The answerer the settings name (QA_ANSWERER), and the extractive one under it, reading
+    with `reader` (loaded once per process: qa.engine.Models)."""
+    extractive = ExtractiveAnswerer(store, Tuning.from_settings(settings), reader)
     if settings.answerer == "llm":
         from qa.answering.llm import LlmAnswerer, LlmClient
 
@@ -61,12 +62,34 @@ def make_answerer(settings: Settings, store: StoreReader) -> tuple[Answerer, Ext
     return extractive, extractive
 
 
+class Models:
+    """The learned models, loaded once per process and shared by every store version: an upload
+    makes a new version, not new models (a version used to load its own readers, about 0.3 s and
+    one more copy each until the old version was collected)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._reader: SentenceReader | None = None
+        self._spans: SpanReader | None = None
+        self._loaded = False
+
+    def readers(self) -> tuple[SentenceReader | None, SpanReader | None]:
+        with self._lock:
+            if not self._loaded:
+                self._reader = load_reader(self.settings.reader)
+                self._spans = load_span_reader(self.settings.short_answers)
+                self._loaded = True
+            return self._reader, self._spans
+
+
 class Engine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, backend: StoreBackend | None = None):
         self.settings = settings
         self.backend = backend or open_backend(settings)
         self._embedder = embedder
         self._loaded: _Loaded | None = None
+        self.models = Models(settings)
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()  # one thread loads a new version; others keep serving
         self.library = Library(settings, self.backend, self._ingestor, lambda: self.store)
@@ -101,7 +124,8 @@ class Engine:
         s = self.settings
         reranker = SentenceReranker(RelevanceScorer(store)) if s.rerank_candidates else None
         retriever = Retriever(store, s.rrf_k, s.dense_weight, s.bm25_weight, reranker, s.rerank_candidates)
-        return _Loaded(store, retriever, *make_answerer(s, store), load_span_reader(s.short_answers),
+        reader, spans = self.models.readers()
+        return _Loaded(store, retriever, *make_answerer(s, store, reader), spans,
                        iso_day(store.newest_date()))
 
     @property

