@@ -9,14 +9,15 @@ import json
 import math
 import random
 import re
-import string
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.engine import Engine
 from qa.settings import Settings
+from qa.types import Filters
+from qa.text.lexical import squad_words
 
 SPLIT_SEED = 13
 DEV_SHARE = 0.2  # and test 0.2, train 0.6, by article (split_documents)
@@ -138,11 +139,8 @@ def held_out_documents(dataset: Dataset) -> set[str]:
 # -- metrics ------------------------------------------------------------------------------------
 
 def normalize(text: str) -> str:
-    """SQuAD v1.1 answer normalization."""
-    text = text.lower()
-    text = "".join(ch for ch in text if ch not in set(string.punctuation))
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
+    """SQuAD v1.1 answer normalization (the product's own: qa.text.lexical.squad_words)."""
+    return " ".join(squad_words(text))
 
 
 def token_f1(prediction: str, gold: str) -> float:
@@ -241,37 +239,16 @@ def evaluate_config(engine: Engine, questions: list[Question], hidden: set[str] 
     return result
 
 
-class HidingEngine(Engine):
-    """Answers as if some documents were not in the corpus (their passages are never retrieved).
-    BM25's IDF still counts them: a close stand-in for a store built without them."""
-
-    def __init__(self, settings: Settings, embedder, hidden: set[str]):
-        super().__init__(settings, embedder)
-        self.hidden = hidden
-
-    def _current(self):
-        loaded = super()._current()
-        if not getattr(loaded.retriever, "_hiding", False):
-            search = loaded.retriever.search
-            hidden = self.hidden
-
-            def filtered(query: str, vector, k: int, rerank: bool = True, filters=None, prior=None):
-                hits = [h for h in search(query, vector, min(50, k + 40), rerank, filters, prior)
-                        if h.doc_id not in hidden][:k]
-                return [replace(h, rank=i) for i, h in enumerate(hits, start=1)]
-
-            loaded.retriever.search = filtered
-            loaded.retriever._hiding = True
-        return loaded
-
-
 def evaluate_abstention(settings: Settings, embedder, dataset: Dataset, questions: list[Question]) -> dict:
+    """Half of the documents hidden by a document filter (the public API: their passages are never
+    retrieved; BM25's IDF still counts them, a close stand-in for a store built without them)."""
     hidden = held_out_documents(dataset)
-    engine = HidingEngine(settings, embedder, hidden)
+    engine = Engine(settings, embedder)
+    visible = Filters(doc_ids=tuple(sorted(set(dataset.documents) - hidden)))
     tp = fp = fn = 0
     for q in questions:
         should = q.gold_doc in hidden
-        did = engine.ask(q.question).abstained
+        did = engine.ask(q.question, filters=visible).abstained
         tp += should and did
         fp += did and not should
         fn += should and not did

@@ -16,9 +16,7 @@ differences.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
-import string
 import sys
 import tempfile
 import time
@@ -29,6 +27,7 @@ from bench import news
 from bench.evaluate import build_store, load_dataset, split, wilson
 from qa.engine import Engine
 from qa.settings import Settings
+from qa.text.lexical import squad_words
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "bench" / "data"
@@ -42,8 +41,7 @@ SETS = ("news dev", "xquad-en test", "covid-qa test", "held-out 2022")
 
 
 def squad_normalize(text: str) -> list[str]:
-    text = "".join(c for c in text.lower() if c not in set(string.punctuation))
-    return re.sub(r"\b(a|an|the)\b", " ", text).split()
+    return list(squad_words(text))
 
 
 def f1(prediction: str, gold: str) -> float:

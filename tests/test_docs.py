@@ -37,3 +37,17 @@ def test_no_page_points_at_design_notes_outside_the_repository():
     for page in _pages():
         text = page.read_text(encoding="utf-8")
         assert "shared/DESIGN" not in text and "shared/MODELS" not in text and "shared/SCALE" not in text, page
+
+
+# a repository path as code and docs name it: qa/..., bench/..., tests/..., docs/..., requirements/...
+NAMED_PATH = re.compile(r"(?<![\w./-])((?:qa|bench|tests|docs|requirements|seeds|\.ci)/[\w./-]*\w)")
+GENERATED = ("bench/.cache",)  # made by the benchmarks, never committed
+
+
+def test_every_file_a_comment_or_doc_names_exists():
+    sources = [*_pages(), *sorted((ROOT / "qa").rglob("*.py")), *sorted((ROOT / "bench").glob("*.py")),
+               *sorted((ROOT / "tests").glob("*.py"))]
+    missing = sorted({f"{source.relative_to(ROOT)} names {name}"
+                      for source in sources for name in NAMED_PATH.findall(source.read_text(encoding="utf-8"))
+                      if not (ROOT / name).exists() and not name.startswith(GENERATED)})
+    assert not missing, missing

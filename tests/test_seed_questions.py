@@ -9,7 +9,7 @@ pytestmark = pytest.mark.slow
 
 def test_seed_questions_score(real_engine):
     score = evaluate(real_engine)
-    # the figures of bench/results/seed-questions.md, less one question of slack each
+    # the figures of `python -m bench.seed_questions` in docs/measurements.md, less one question of slack each
     assert score["answerable_right"] >= 18, score  # of 24
     assert score["unanswerable_abstained"] >= 5, score  # of 11
     assert score["dialogues_right"] >= 6, score  # of 11

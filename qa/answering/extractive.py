@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, replace
 
 from qa.answering.base import ABSTENTION, ground, passage_docs
-from qa.retrieval.relevance import PassageSentence, RelevanceScorer, passage_sentences
+from qa.retrieval.relevance import RelevanceScorer, passage_sentences
 from qa.settings import DEFAULT_RULES
 from qa.store.base import DocFields, DocumentTexts, StoreReader
 from qa.text.lexical import terms
@@ -13,7 +13,7 @@ from qa.text.nlp import entities
 from qa.text.questions import HEAD_TYPES, describe, understand
 from qa.text.sentences import split_sentences
 from qa.text.timewords import iso_day
-from qa.types import Answer, Citation, Hit, Part, Question, Segment
+from qa.types import Answer, Citation, Hit, Part, PassageSentence, Question, Segment
 
 # more sentences join above this share of the best (tuned on the dev splits, see bench/results/quality.md)
 EXTRA_RATIO = 0.7

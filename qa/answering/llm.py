@@ -17,10 +17,9 @@ from dataclasses import dataclass
 
 from qa.answering.base import ground, passage_docs
 from qa.answering.extractive import ExtractiveAnswerer
-from qa.retrieval.relevance import PassageSentence
 from qa.store.base import StoreReader
 from qa.text.sentences import split_sentences
-from qa.types import Answer, Citation, Hit, Part, Question, Segment
+from qa.types import Answer, Citation, Hit, Part, PassageSentence, Question, Segment
 
 EXTRACTS = 8  # sentences shown to the model
 SYSTEM = (

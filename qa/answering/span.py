@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import string
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -21,6 +20,7 @@ import numpy as np
 
 from qa.answering.reader import MODELS, PairModel
 from qa.errors import QAError
+from qa.text.lexical import squad_words
 from qa.types import Answer, Citation, Question, ShortAnswer
 
 MAX_SPAN_TOKENS = 16  # longer spans are explanations, which the extract already is
@@ -29,7 +29,9 @@ MAX_SPAN_TOKENS = 16  # longer spans are explanations, which the extract already
 _AMOUNT = "many|much|long|old|far|big|large|tall|high"  # "how long" asks for a thing, "how" alone for a way
 _ASKS_THING = re.compile(rf"\b(?:who|whom|whose|what|which|when|where|how (?:{_AMOUNT}))\b", re.I)
 _ASKS_EXPLANATION = re.compile(rf"\s*(?:why\b|how\b(?! (?:{_AMOUNT})\b))", re.I)
-_PUNCTUATION = str.maketrans("", "", string.punctuation + "“”‘’")
+
+
+_TYPOGRAPHIC_QUOTES = str.maketrans("", "", "“”‘’")
 
 
 def asks_for_a_thing(question: str) -> bool:
@@ -39,7 +41,7 @@ def asks_for_a_thing(question: str) -> bool:
 def words(text: str) -> tuple[str, ...]:
     """Lower-cased words without punctuation or articles (SQuAD's normalisation): how two
     readings are compared, and how a span is told from the question's own words."""
-    return tuple(w for w in text.lower().translate(_PUNCTUATION).split() if w not in ("a", "an", "the"))
+    return squad_words(text.translate(_TYPOGRAPHIC_QUOTES))
 
 
 @dataclass(frozen=True)

@@ -2,31 +2,13 @@
 question's rare words. Sentence vectors were computed at ingest; only the question is embedded."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from qa.store.base import StoreReader
 from qa.text.lexical import terms
-from qa.types import Hit
+from qa.types import Hit, PassageSentence
 
 DENSE_SHARE = 0.6  # relevance = 0.6 * cosine + 0.4 * idf-weighted coverage of the question's words
-
-
-@dataclass
-class PassageSentence:
-    """A sentence of a retrieved passage, in document offsets."""
-
-    doc_id: str
-    start: int
-    end: int
-    text: str
-    chunk_rank: int
-    row: int  # of its stored vector
-    base: float = 0.0  # meaning + rare words: what the reranker scored
-    relevance: float = 0.0  # base + answer-type bonus
-    answer_prob: float | None = None  # the reader's probability that it holds the answer
-    score: float = 0.0  # what answers are chosen by
 
 
 def passage_sentences(store: StoreReader, hits: list[Hit]) -> list[list[PassageSentence]]:

@@ -202,29 +202,6 @@ def text_hash_problems(rows: Iterable[tuple[str, str, str]]) -> list[str]:
             for doc_id, recorded, text in rows if document_text_hash(text) != recorded]
 
 
-def filter_conditions(filters: Filters, mark: str) -> tuple[str, list]:
-    """SQL conditions on the documents table (alias d) for the filters, with `mark` as the
-    parameter placeholder ("?" or "%s"): outlets match without regard to case; a date bound
-    excludes undated documents."""
-    where, params = [], []
-
-    def any_of(column: str, values: list[str]) -> None:
-        where.append(f"{column} IN ({','.join([mark] * len(values))})")
-        params.extend(values)
-
-    if filters.outlets:
-        any_of("lower(d.outlet)", [o.lower() for o in filters.outlets])
-    if filters.doc_ids:
-        any_of("d.doc_id", list(filters.doc_ids))
-    if filters.date_from:
-        where.append(f"d.date IS NOT NULL AND d.date >= {mark}")
-        params.append(filters.date_from)
-    if filters.date_to:
-        where.append(f"d.date IS NOT NULL AND d.date <= {mark}")
-        params.append(filters.date_to)
-    return (" WHERE " + " AND ".join(where) if where else ""), params
-
-
 class LexicalIndex(Protocol):
     """BM25 over a version's chunks: bm25s in memory (qa.store.bm25) or postings in PostgreSQL."""
 

@@ -19,13 +19,10 @@ import numpy as np
 from qa.errors import QAError, StoreMismatchError, StoreMissingError
 from qa.store.base import (
     Batch,
-    DocFields,
     KnownDocument,
     ManifestBm25Reader,
-    Sentence,
     StoryRow,
     document_text_hash,
-    filter_conditions,
     text_hash_problems,
 )
 from qa.store.bm25 import Bm25Index, build_bm25
@@ -39,6 +36,7 @@ from qa.store.generations import (
     repair_command,
     store_lock,
 )
+from qa.store.sql import SQLITE, SqlReader
 from qa.store.vectors import (
     DEFAULT_NPROBE,
     approximate_index,
@@ -50,7 +48,6 @@ from qa.store.vectors import (
     search_params,
     set_nprobe,
 )
-from qa.types import Chunk, Document, Filters
 
 FORMAT = 2
 SCHEMA = """
@@ -71,7 +68,6 @@ CREATE INDEX IF NOT EXISTS stories_story ON stories(story);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS sentences_doc ON sentences(doc_id, start);
 """
-DOC_FIELDS = "doc_id, title, source, outlet, date, origin"
 
 
 def text_hash(text: str) -> str:
@@ -149,8 +145,10 @@ class LocalBackend:
             writer.discard()
 
 
-class LocalReader(ManifestBm25Reader):
+class LocalReader(ManifestBm25Reader, SqlReader):
     """One generation, loaded into memory once (sentence vectors memory-mapped), safe to share."""
+
+    dialect = SQLITE
 
     def __init__(self, store_dir: Path, version: str, manifest: dict, index, bm25: Bm25Index, sentence_vectors):
         self.store_dir = store_dir
@@ -234,79 +232,11 @@ class LocalReader(ManifestBm25Reader):
             scores, ids = self.index.search(query, min(k, len(allowed)), params=search_params(self.index, allowed))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
-    def chunks(self, ids: list[int]) -> dict[int, Chunk]:
-        """Chunks by their index id."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self._query(f'SELECT id, doc_id, ordinal, start, "end", text FROM chunks WHERE id IN ({marks})',
-                           tuple(ids))
-        return {r[0]: Chunk(*r[1:]) for r in rows}
-
-    def sentences_in(self, spans: list[tuple[str, int, int]]) -> list[list[Sentence]]:
-        if not spans:
-            return []
-        rows = self._query('WITH p(i, doc_id, lo, hi) AS (VALUES ' + ", ".join(["(?, ?, ?, ?)"] * len(spans)) + ') '
-                           'SELECT p.i, s.id, s.doc_id, s.start, s."end" FROM p '
-                           'JOIN sentences s ON s.doc_id = p.doc_id '
-                           'AND s.start >= p.lo AND s.start < p.hi AND s."end" <= p.hi ORDER BY p.i, s.start',
-                           tuple(v for i, span in enumerate(spans) for v in (i, *span)))
-        return _grouped(rows, len(spans))
-
     def sentence_vectors(self, rows: list[int]) -> np.ndarray:
         return np.asarray(self._sentence_vectors[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
 
     def sentence_scores(self, rows: list[int], vector: np.ndarray) -> np.ndarray:
         return self.sentence_vectors(rows) @ vector
-
-    def document(self, doc_id: str) -> Document | None:
-        rows = self._query("SELECT doc_id, source, text, title, outlet, date, sha256, root, origin "
-                           "FROM documents WHERE doc_id = ?", (doc_id,))
-        return Document(*rows[0], pages=self._pages([doc_id]).get(doc_id, ())) if rows else None  # type: ignore[misc]
-
-    def doc_fields(self, doc_ids: list[str]) -> dict[str, DocFields]:
-        """title, source, outlet and date of documents, without their text."""
-        if not doc_ids:
-            return {}
-        marks = ",".join("?" * len(doc_ids))
-        rows = self._query(f"SELECT {DOC_FIELDS} FROM documents WHERE doc_id IN ({marks})", tuple(doc_ids))
-        pages = self._pages(doc_ids)
-        return {r[0]: DocFields(*r, pages=pages.get(r[0], ())) for r in rows}  # type: ignore[misc]
-
-    def chunk_dates(self, ids: list[int]) -> dict[int, str | None]:
-        """The date of each chunk's document, by chunk id."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        return dict(self._query(f"SELECT c.id, d.date FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
-                                f"WHERE c.id IN ({marks})", tuple(int(i) for i in ids)))
-
-    def undated_chunk_ids(self) -> np.ndarray:
-        rows = self._query("SELECT c.id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE d.date IS NULL")
-        return np.array([r[0] for r in rows], dtype=np.int64)
-
-    def newest_date(self) -> str | None:
-        return self._query("SELECT MAX(date) FROM documents")[0][0]
-
-    def stories_of(self, doc_ids: list[str]) -> dict[str, str]:
-        """The story of each document that has one (near-duplicates share it)."""
-        if not (doc_ids and self._has_stories):
-            return {}
-        marks = ",".join("?" * len(doc_ids))
-        return dict(self._query(f"SELECT doc_id, story FROM stories WHERE doc_id IN ({marks})", tuple(doc_ids)))
-
-    def story_members(self, stories: list[str]) -> dict[str, list[DocFields]]:
-        """The documents of each story, oldest first."""
-        if not (stories and self._has_stories):
-            return {}
-        marks = ",".join("?" * len(stories))
-        rows = self._query(f"SELECT s.story, {', '.join('d.' + f.strip() for f in DOC_FIELDS.split(','))} "
-                           f"FROM stories s JOIN documents d ON d.doc_id = s.doc_id WHERE s.story IN ({marks}) "
-                           "ORDER BY d.date, d.doc_id", tuple(stories))
-        members: dict[str, list[DocFields]] = {}
-        for story, *fields in rows:
-            members.setdefault(story, []).append(DocFields(*fields))
-        return members
 
     def _pages(self, doc_ids: list[str]) -> dict[str, tuple[int, ...]]:
         if not self._has_pages:  # written before page numbers were kept
@@ -314,22 +244,6 @@ class LocalReader(ManifestBm25Reader):
         marks = ",".join("?" * len(doc_ids))
         rows = self._query(f"SELECT doc_id, starts FROM pages WHERE doc_id IN ({marks})", tuple(doc_ids))
         return {doc_id: tuple(json.loads(starts)) for doc_id, starts in rows}
-
-    def chunk_ids_matching(self, filters: Filters) -> np.ndarray:
-        """The ids of the chunks whose documents pass the filters."""
-        where, params = filter_conditions(filters, "?")
-        rows = self._query("SELECT c.id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id" + where, tuple(params))
-        return np.array([r[0] for r in rows], dtype=np.int64)
-
-    def documents(self, limit: int | None = None, offset: int = 0) -> list[DocFields]:
-        """Documents in id order, with their chunk counts."""
-        rows = self._query(
-            f"SELECT {', '.join('d.' + f.strip() for f in DOC_FIELDS.split(','))}, COUNT(c.id) FROM documents d "
-            "LEFT JOIN chunks c ON c.doc_id = d.doc_id GROUP BY d.doc_id ORDER BY d.doc_id LIMIT ? OFFSET ?",
-            (-1 if limit is None else limit, offset))
-        pages = self._pages([r[0] for r in rows]) if rows else {}
-        return [DocFields(*r, pages=pages.get(r[0], ())) for r in rows]  # type: ignore[misc]
-
 
 _RENUMBER_SENTENCES = """
     CREATE TABLE sentences_new (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL,
@@ -509,10 +423,3 @@ class LocalWriter:
                 pass
             shutil.rmtree(self.staging, ignore_errors=True)
 
-
-def _grouped(rows: list[tuple], n: int) -> list[list[Sentence]]:
-    """(span index, sentence fields...) rows as one list of sentences per span."""
-    out: list[list[Sentence]] = [[] for _ in range(n)]
-    for i, *fields in rows:
-        out[i].append(Sentence(*fields))
-    return out

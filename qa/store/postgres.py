@@ -30,20 +30,17 @@ import numpy as np
 from qa.errors import QAError, StoreLockedError, StoreMismatchError, StoreMissingError
 from qa.store.base import (
     Batch,
-    DocFields,
     KnownDocument,
     ManifestBm25Reader,
-    Sentence,
     StoryRow,
     document_text_hash,
-    filter_conditions,
     text_hash_problems,
 )
 from qa.store.bm25 import Bm25Index, build_bm25
 from qa.store.generations import crash_point
-from qa.store.local import _grouped, text_hash
+from qa.store.local import text_hash
+from qa.store.sql import POSTGRES, SqlReader
 from qa.text.lexical import terms
-from qa.types import Chunk, Document, Filters
 
 SCHEMA_VERSION = 1
 LEXICAL = "postgres-postings"  # the manifest's mark of a version whose BM25 index is rows (PostgresLexical)
@@ -218,7 +215,7 @@ class _Pool:
             self.free.get_nowait().close()
 
 
-class PostgresReader(ManifestBm25Reader):
+class PostgresReader(ManifestBm25Reader, SqlReader):
     """One version: its manifest and BM25 index; rows are read live (an id a newer version
     removed is simply not returned)."""
 
@@ -267,24 +264,6 @@ class PostgresReader(ManifestBm25Reader):
                                     (query, allowed.tolist(), query, k)).fetchall()
         return [(int(i), float(s)) for i, s in rows]
 
-    def chunks(self, ids: list[int]) -> dict[int, Chunk]:
-        if not ids:
-            return {}
-        rows = self._query('SELECT id, doc_id, ordinal, start, "end", text FROM qa_chunks WHERE id = ANY(%s)',
-                           ([int(i) for i in ids],))
-        return {r[0]: Chunk(*r[1:]) for r in rows}
-
-    def sentences_in(self, spans: list[tuple[str, int, int]]) -> list[list[Sentence]]:
-        if not spans:
-            return []
-        doc_ids, starts, ends = (list(column) for column in zip(*spans))
-        rows = self._query('SELECT p.i - 1, s.id, s.doc_id, s.start, s."end" '
-                           'FROM unnest(%s::text[], %s::int[], %s::int[]) '
-                           'WITH ORDINALITY AS p(doc_id, lo, hi, i) JOIN qa_sentences s ON s.doc_id = p.doc_id '
-                           'AND s.start >= p.lo AND s.start < p.hi AND s."end" <= p.hi ORDER BY p.i, s.start',
-                           (doc_ids, starts, ends))
-        return _grouped(rows, len(spans))
-
     def sentence_vectors(self, rows: list[int]) -> np.ndarray:
         wanted = [int(r) for r in rows]
         found = dict(self._query("SELECT id, embedding FROM qa_sentences WHERE id = ANY(%s)", (wanted,)))
@@ -302,65 +281,14 @@ class PostgresReader(ManifestBm25Reader):
                                  (Vector(np.asarray(vector, dtype=np.float32)), wanted)))
         return np.array([found.get(r, 0.0) for r in wanted], dtype=np.float32)
 
-    def document(self, doc_id: str) -> Document | None:
-        rows = self._query("SELECT doc_id, source, text, title, outlet, date, sha256, root, origin, pages "
-                           "FROM qa_documents WHERE doc_id = %s", (doc_id,))
-        if not rows:
-            return None
-        *fields, pages = rows[0]
-        return Document(*fields, pages=tuple(pages or ()))  # type: ignore[misc]
+    dialect = POSTGRES
 
-    def doc_fields(self, doc_ids: list[str]) -> dict[str, DocFields]:
+    def _pages(self, doc_ids: list[str]) -> dict[str, tuple[int, ...]]:
         if not doc_ids:
             return {}
-        rows = self._query("SELECT doc_id, title, source, outlet, date, origin, pages FROM qa_documents "
-                           "WHERE doc_id = ANY(%s)", (list(doc_ids),))
-        return {r[0]: DocFields(*r[:6], pages=tuple(r[6] or ())) for r in rows}  # type: ignore[misc]
-
-    def documents(self, limit: int | None = None, offset: int = 0) -> list[DocFields]:
-        rows = self._query(
-            "SELECT d.doc_id, d.title, d.source, d.outlet, d.date, d.origin, "
-            "(SELECT COUNT(*) FROM qa_chunks c WHERE c.doc_id = d.doc_id), d.pages FROM qa_documents d "
-            "ORDER BY d.doc_id LIMIT %s OFFSET %s", (limit, offset))
-        return [DocFields(*r[:7], pages=tuple(r[7] or ())) for r in rows]  # type: ignore[misc]
-
-    def chunk_ids_matching(self, filters: Filters) -> np.ndarray:
-        """The ids of the chunks whose documents pass the filters."""
-        where, params = filter_conditions(filters, "%s")
-        rows = self._query("SELECT c.id FROM qa_chunks c JOIN qa_documents d ON d.doc_id = c.doc_id" + where,
-                           tuple(params))
-        return np.array([r[0] for r in rows], dtype=np.int64)
-
-    def chunk_dates(self, ids: list[int]) -> dict[int, str | None]:
-        if not ids:
-            return {}
-        return dict(self._query("SELECT c.id, d.date FROM qa_chunks c JOIN qa_documents d ON d.doc_id = c.doc_id "
-                                "WHERE c.id = ANY(%s)", ([int(i) for i in ids],)))
-
-    def undated_chunk_ids(self) -> np.ndarray:
-        rows = self._query("SELECT c.id FROM qa_chunks c JOIN qa_documents d ON d.doc_id = c.doc_id "
-                           "WHERE d.date IS NULL")
-        return np.array([r[0] for r in rows], dtype=np.int64)
-
-    def newest_date(self) -> str | None:
-        return self._query("SELECT MAX(date) FROM qa_documents")[0][0]
-
-    def stories_of(self, doc_ids: list[str]) -> dict[str, str]:
-        if not (doc_ids and self._has_stories):
-            return {}
-        return dict(self._query("SELECT doc_id, story FROM qa_stories WHERE doc_id = ANY(%s)", (list(doc_ids),)))
-
-    def story_members(self, stories: list[str]) -> dict[str, list[DocFields]]:
-        if not (stories and self._has_stories):
-            return {}
-        rows = self._query("SELECT s.story, d.doc_id, d.title, d.source, d.outlet, d.date, d.origin FROM qa_stories s "
-                           "JOIN qa_documents d ON d.doc_id = s.doc_id WHERE s.story = ANY(%s) "
-                           "ORDER BY d.date, d.doc_id",
-                           (list(stories),))
-        members: dict[str, list[DocFields]] = {}
-        for story, *fields in rows:
-            members.setdefault(story, []).append(DocFields(*fields))
-        return members
+        rows = self._query("SELECT doc_id, pages FROM qa_documents WHERE doc_id = ANY(%s) AND pages IS NOT NULL",
+                           (list(doc_ids),))
+        return {doc_id: tuple(pages) for doc_id, pages in rows}
 
     def check(self) -> list[str]:
         return text_hash_problems(self._query("SELECT doc_id, text_sha256, text FROM qa_documents ORDER BY doc_id"))

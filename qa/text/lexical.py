@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 
 LEXICAL_VERSION = "en_plus+snowball-1"  # recorded in the manifest: BM25 indexes depend on it
@@ -48,3 +49,14 @@ def terms(text: str) -> list[str]:
     """Stemmed content words of one text, in order, exactly as bm25s tokenizes them (tested
     against it), without its per-call overhead: answering scores hundreds of sentences."""
     return list(_terms(text))
+
+
+_PUNCTUATION = str.maketrans("", "", string.punctuation)
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def squad_words(text: str) -> tuple[str, ...]:
+    """SQuAD v1.1's answer normalisation (lower case, no ASCII punctuation, no articles), as
+    words: how every benchmark compares answers to gold, and (typographic quotes dropped first)
+    how two readings of a short answer are compared."""
+    return tuple(_ARTICLES.sub(" ", text.lower().translate(_PUNCTUATION)).split())
