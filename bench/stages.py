@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     questions = news_corpus(args.work / "corpus")[:args.limit]
     base = Settings(store_dir=args.work / "store")
     overrides: dict[str, dict] = {} if args.no_defaults else {
-        "shipped": {}, "reader always": {"reader_skip_margin": 1.0}, "reader off": {"reader": "none"}}
+        "shipped": {}, "reader off": {"reader": "none"}}
     for name, *pairs in args.config:
         overrides[name] = {k: json.loads(v) if v[:1].isdigit() or v in ("true", "false") else v
                            for k, v in (p.split("=", 1) for p in pairs)}
@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> None:
         earlier = json.loads(args.before.read_text())
         summaries = {**{f"before: {n}": v for n, v in earlier.items()}, **summaries}
     command = "python -m bench.stages" + (f" --limit {args.limit}" if args.limit else "") + "".join(
-        " --config " + " ".join(c) for c in args.config) + (" --no-defaults" if args.no_defaults else "")
+        " --config " + " ".join(c) for c in args.config) + (" --no-defaults" if args.no_defaults else "") + (
+        f" --before {args.before}" if args.before else "")
     text = render(summaries, len(questions), command, overrides)
     if args.before:
         text += f"\nThe before columns: `--before {args.before.name}`, {args.before_note}\n"

@@ -21,9 +21,16 @@ def _env(store: Path, **extra) -> dict:
     return {**os.environ, "QA_EMBEDDING_MODEL": "hash", "QA_STORE_DIR": str(store), **extra}
 
 
-def _ingest(folder: Path, store: Path, **extra) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "qa", "ingest", str(folder)], cwd=ROOT, env=_env(store, **extra),
-                          capture_output=True, text=True, timeout=120)
+def _ingest(folder: Path, store: Path, kill_at: str | None = None) -> subprocess.CompletedProcess:
+    command = [*_qa("kill", kill_at), "ingest", str(folder)]
+    return subprocess.run(command, cwd=ROOT, env=_env(store), capture_output=True, text=True, timeout=120)
+
+
+def _qa(action: str, step: str | None) -> list[str]:
+    """The qa command, killed or paused at a step of its store write (tests/crash_at.py) when given."""
+    if step is None:
+        return [sys.executable, "-m", "qa"]
+    return [sys.executable, str(ROOT / "tests" / "crash_at.py"), action, step]
 
 
 def _state(store: Path) -> tuple:
@@ -52,7 +59,7 @@ def before_and_after(corpus, tmp_path):
 @pytest.mark.parametrize("point", ["after-copy", "after-embed", "before-publish", "after-publish"])
 def test_sigkill_at_each_stage(before_and_after, point):
     corpus, store, before, after = before_and_after
-    killed = _ingest(corpus, store, QA_TEST_KILL_AT=point)
+    killed = _ingest(corpus, store, kill_at=point)
     assert killed.returncode == -signal.SIGKILL
     assert _state(store) == (after if point == "after-publish" else before)
     rerun = _ingest(corpus, store)
@@ -77,8 +84,8 @@ def test_sigkill_at_random_times(before_and_after):
 
 def test_two_ingests_at_once_one_waits_its_turn_or_is_refused(corpus, tmp_path):
     store = tmp_path / "store"
-    slow = subprocess.Popen([sys.executable, "-m", "qa", "ingest", str(corpus)], cwd=ROOT,
-                            env=_env(store, QA_TEST_PAUSE_AT="after-copy"), stdout=subprocess.PIPE,
+    slow = subprocess.Popen([*_qa("pause", "after-copy"), "ingest", str(corpus)], cwd=ROOT,
+                            env=_env(store), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not (store / ".lock").exists() or "pid" not in (store / ".lock").read_text():

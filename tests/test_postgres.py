@@ -147,11 +147,13 @@ def test_documents_api_filters_and_pages(pg_url, tmp_path):
         assert client.get("/api/documents").json()["total"] == 2
 
 
-def _ingest_process(url: str, folder: Path, tmp_path: Path, **env) -> subprocess.Popen:
+def _ingest_process(url: str, folder: Path, tmp_path: Path, action: str, step: str) -> subprocess.Popen:
+    """`qa ingest` killed or paused at a step of its write (tests/crash_at.py)."""
     environment = {**os.environ, "QA_EMBEDDING_MODEL": "hash", "QA_STORE_URL": url,
-                   "QA_SETTINGS_FILE": str(tmp_path / "absent.toml"), **env}
-    return subprocess.Popen([sys.executable, "-m", "qa", "ingest", str(folder)], cwd=ROOT, env=environment,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                   "QA_SETTINGS_FILE": str(tmp_path / "absent.toml")}
+    command = [sys.executable, str(ROOT / "tests" / "crash_at.py"), action, step, "ingest", str(folder)]
+    return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
 
 
 def _grow(corpus: Path) -> None:
@@ -165,7 +167,7 @@ def test_a_killed_ingest_leaves_the_previous_version_answering(pg_url, tmp_path,
     engine.ingest([corpus])
     before = (engine.stats(), engine.ask(QUESTIONS[0]).to_json())
     _grow(corpus)
-    process = _ingest_process(pg_url, corpus, tmp_path, QA_TEST_KILL_AT=point)
+    process = _ingest_process(pg_url, corpus, tmp_path, "kill", point)
     process.communicate(timeout=120)
     assert process.returncode == -signal.SIGKILL
     fresh = _engine(pg_url, tmp_path)
@@ -178,7 +180,7 @@ def test_readers_never_see_half_an_ingest_and_ingests_do_not_interleave(pg_url, 
     engine.ingest([corpus])
     before = engine.stats()
     _grow(corpus)
-    writer = _ingest_process(pg_url, corpus, tmp_path, QA_TEST_PAUSE_AT="before-publish")
+    writer = _ingest_process(pg_url, corpus, tmp_path, "pause", "before-publish")
     try:
         deadline = time.time() + 60
         while time.time() < deadline:  # wait until it has written everything but not committed

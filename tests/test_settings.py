@@ -33,7 +33,7 @@ def test_bad_values_name_the_setting(monkeypatch, tmp_path, name, value):
 
 def test_unrelated_environment_variables_are_not_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("QA_SETTINGS_FILE", str(tmp_path / "absent.toml"))
-    monkeypatch.setenv("QA_TEST_KILL_AT", "nowhere")  # test hooks share the prefix
+    monkeypatch.setenv("QA_TEST_RUN", "nowhere")  # a variable with the prefix that no setting has
     load_settings()
 
 

@@ -58,7 +58,7 @@ class Tuning:
     extra_ratio: float = EXTRA_RATIO
     type_weight: float = 1.0  # a sentence without an entity of the expected type keeps this share of its score
     typed_sentences: int = 6  # the best sentences whose entities are read for that
-    reader_skip_margin: float = 0.04  # relevance alone decides when the best leads the next by this much
+    reader_skip_margin: float = 1.0  # relevance alone decides when the best leads the next by this much
 
     @classmethod
     def from_settings(cls, settings) -> Tuning:

@@ -8,7 +8,7 @@ import fcntl
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -103,12 +103,12 @@ def store_lock(store_dir: Path) -> Iterator[None]:
         handle.close()
 
 
-def crash_point(name: str) -> None:
-    """Test hooks: QA_TEST_KILL_AT=name makes the process SIGKILL itself here;
-    QA_TEST_PAUSE_AT=name stops it here (SIGSTOP) until it is sent SIGCONT."""
-    import signal
+# Who is told each step of a write ("after-copy", "after-embed", "before-publish", "after-publish").
+# Nothing in the product listens: the crash tests add an observer that kills or stops the process
+# at one step (tests/crash_at.py), to show that a write interrupted anywhere changes nothing.
+STEP_OBSERVERS: list[Callable[[str], None]] = []
 
-    if os.environ.get("QA_TEST_KILL_AT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-    if os.environ.get("QA_TEST_PAUSE_AT") == name:
-        os.kill(os.getpid(), signal.SIGSTOP)
+
+def write_step(name: str) -> None:
+    for observe in STEP_OBSERVERS:
+        observe(name)

@@ -27,7 +27,6 @@ from qa.store.base import (
 )
 from qa.store.bm25 import Bm25Index, build_bm25
 from qa.store.generations import (
-    crash_point,
     current_generation,
     damaged,
     next_generation,
@@ -35,6 +34,7 @@ from qa.store.generations import (
     remove_stale,
     repair_command,
     store_lock,
+    write_step,
 )
 from qa.store.sql import SQLITE, SqlReader
 from qa.store.vectors import (
@@ -289,7 +289,7 @@ class LocalWriter:
         self.next_chunk = self.db.execute("SELECT COALESCE(MAX(id), -1) FROM chunks").fetchone()[0] + 1
         self.next_sentence = max(self.db.execute("SELECT COALESCE(MAX(id), -1) FROM sentences").fetchone()[0] + 1,
                                  len(self.old_sentences))
-        crash_point("after-copy")
+        write_step("after-copy")
 
     def remove(self, doc_ids: list[str]) -> dict[str, np.ndarray]:
         """Remove documents; return their vectors by key so unchanged text is not re-embedded."""
@@ -354,11 +354,11 @@ class LocalWriter:
                             [(r.doc_id, r.story, r.signature) for r in rows])
 
     def commit(self) -> str:
-        crash_point("after-embed")
+        write_step("after-embed")
         try:
             counts = self._finish()
             self.db.close()
-            crash_point("before-publish")
+            write_step("before-publish")
             generation = next_generation(self.store_dir)
             publish(self.store_dir, self.staging, generation)
         except OSError as exc:
@@ -366,7 +366,7 @@ class LocalWriter:
                           "the previous index is unchanged") from None
         self._committed = True
         self.version, self.counts = generation, counts
-        crash_point("after-publish")
+        write_step("after-publish")
         remove_stale(self.store_dir, keep=generation)
         return generation
 

@@ -37,7 +37,7 @@ from qa.store.base import (
     text_hash_problems,
 )
 from qa.store.bm25 import Bm25Index, build_bm25
-from qa.store.generations import crash_point
+from qa.store.generations import write_step
 from qa.store.local import text_hash
 from qa.store.sql import POSTGRES, SqlReader
 from qa.text.lexical import terms
@@ -350,7 +350,7 @@ class PostgresWriter:
                 self.conn.execute(f"DELETE FROM {table}")
         self.next_chunk = self.conn.execute("SELECT COALESCE(MAX(id), -1) + 1 FROM qa_chunks").fetchone()[0]
         self.next_sentence = self.conn.execute("SELECT COALESCE(MAX(id), -1) + 1 FROM qa_sentences").fetchone()[0]
-        crash_point("after-copy")
+        write_step("after-copy")
 
     def remove(self, doc_ids: list[str]) -> dict[str, np.ndarray]:
         reusable: dict[str, np.ndarray] = {}
@@ -410,7 +410,7 @@ class PostgresWriter:
     def commit(self) -> str:
         import bm25s
 
-        crash_point("after-embed")
+        write_step("after-embed")
         self.conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
         self.conn.execute("SET LOCAL max_parallel_maintenance_workers = 7")
         self.conn.execute(HNSW_INDEX)
@@ -428,12 +428,12 @@ class PostgresWriter:
         self.conn.execute("INSERT INTO qa_meta VALUES (1, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
                           "schema_version = EXCLUDED.schema_version, version = EXCLUDED.version, "
                           "manifest = EXCLUDED.manifest", (SCHEMA_VERSION, version, json.dumps(self.manifest)))
-        crash_point("before-publish")
+        write_step("before-publish")
         self.conn.commit()
         self._done = True
         self.counts = {"documents": documents, "chunks": len(ids), "sentences": sentences,
                        "index": self.manifest["index"]}
-        crash_point("after-publish")
+        write_step("after-publish")
         return f"pg-{version:08d}"
 
     def _write_postings(self, ids: np.ndarray, texts: list[str]) -> None:
