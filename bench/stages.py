@@ -126,11 +126,11 @@ def main(argv: list[str] | None = None) -> None:
         earlier = json.loads(args.before.read_text())
         summaries = {**{f"before: {n}": v for n, v in earlier.items()}, **summaries}
     command = "python -m bench.stages" + (f" --limit {args.limit}" if args.limit else "") + "".join(
-        " --config " + " ".join(c) for c in args.config) + (" --no-defaults" if args.no_defaults else "") + (
+        " --config " + " ".join(f'"{w}"' if " " in w else w for w in c) for c in args.config) + (" --no-defaults" if args.no_defaults else "") + (
         f" --before {args.before}" if args.before else "")
     text = render(summaries, len(questions), command, overrides)
     if args.before:
-        text += f"\nThe before columns: `--before {args.before.name}`, {args.before_note}\n"
+        text += f"\nThe before columns (`{args.before}`): {args.before_note}\n"
     out = args.out or (ROOT / "bench" / "results" / "stages.md" if not args.limit else None)
     if out:
         out.write_text(text)
