@@ -289,23 +289,32 @@ class Filters:
         return "; ".join(p for p in parts if p)
 
     @classmethod
-    def from_json(cls, raw) -> Filters:
-        """From an ask body's "filters" object; a single string is accepted for a list."""
+    def of(cls, outlet=None, date_from=None, date_to=None, doc_ids=None) -> Filters:
+        """The one way every face makes filters (CLI options, REST query and body, MCP arguments,
+        the chat's boxes): a list may be given as one string or left out, a blank date is no
+        bound; anything else of the wrong type is a one-line InputError. The dates themselves
+        are checked by the engine (qa.engine.valid_filters)."""
 
-        if not isinstance(raw, dict) or set(raw) - {"outlet", "date_from", "date_to", "doc_ids"}:
-            raise InputError('filters must be an object with outlet, date_from, date_to and/or doc_ids')
-
-        def strings(key: str) -> tuple[str, ...]:
-            value = raw.get(key) or []
-            value = [value] if isinstance(value, str) else value
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        def strings(key: str, value) -> tuple[str, ...]:
+            value = [value] if isinstance(value, str) else [] if value is None else value
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
                 raise InputError(f"filters.{key} must be a list of strings")
             return tuple(value)
 
-        for key in ("date_from", "date_to"):
-            if raw.get(key) is not None and not isinstance(raw[key], str):
+        def day(key: str, value) -> str | None:
+            if value is not None and not isinstance(value, str):
                 raise InputError(f"filters.{key} must be a date as YYYY-MM-DD")
-        return cls(strings("outlet"), raw.get("date_from"), raw.get("date_to"), strings("doc_ids"))
+            return value.strip() or None if value is not None else None
+
+        return cls(strings("outlet", outlet), day("date_from", date_from), day("date_to", date_to),
+                   strings("doc_ids", doc_ids))
+
+    @classmethod
+    def from_json(cls, raw) -> Filters:
+        """From an ask body's "filters" object."""
+        if not isinstance(raw, dict) or set(raw) - {"outlet", "date_from", "date_to", "doc_ids"}:
+            raise InputError('filters must be an object with outlet, date_from, date_to and/or doc_ids')
+        return cls.of(**raw)
 
 
 @dataclass(frozen=True)

@@ -155,3 +155,22 @@ def test_verify_places_an_altered_quote_at_its_first_letter(client):
     found = body["citations"][0]["found_at"]
     assert found["exact"] is False and found["start"] == at
     assert text[found["start"]:found["end"]].endswith("outside Moscow.")
+
+
+def test_every_face_reads_filters_by_one_rule(client):
+    """One parser (Filters.of) behind the CLI, REST, MCP and the chat: a single string counts as a
+    one-item list, a blank date is no bound, and a wrong type is one line, not a 500."""
+    from qa.errors import InputError
+    from qa.types import Filters
+
+    assert Filters.of("Iran Times", " ", None, None) == Filters(("Iran Times",))
+    assert Filters.from_json({"outlet": "Iran Times", "date_from": ""}) == Filters(("Iran Times",))
+    with pytest.raises(InputError, match="filters.doc_ids must be a list of strings"):
+        Filters.of(doc_ids=[3])
+    question = {"question": "Why didn't Putin meet Qalibaf?"}
+    blank = client.post("/api/ask", json={**question, "filters": {"date_from": "", "outlet": []}})
+    plain = client.post("/api/ask", json=question)
+    assert blank.status_code == plain.status_code == 200
+    assert blank.json()["citations"] == plain.json()["citations"]
+    wrong = client.post("/api/ask", json={**question, "filters": {"doc_ids": 5}})
+    assert wrong.status_code == 422 and "filters.doc_ids" in wrong.text

@@ -55,7 +55,7 @@ class FiltersIn(BaseModel):
     doc_ids: list[str] = Field(default_factory=list, max_length=200, description="Only these documents.")
 
     def to_filters(self) -> Filters:
-        return Filters(tuple(self.outlet), self.date_from, self.date_to, tuple(self.doc_ids))
+        return Filters.of(self.outlet, self.date_from, self.date_to, self.doc_ids)
 
 
 class SearchRequest(BaseModel):
@@ -326,7 +326,7 @@ def _question_routes(app: FastAPI, engine: Engine, auth) -> None:
                    date_to: str | None = Query(None, description="YYYY-MM-DD, inclusive."),
                    doc_id: list[str] = Query([], description="Only these documents (repeat the parameter)."),
                    as_of: str | None = Query(None, description="Ask as of this date (YYYY-MM-DD).")) -> dict:
-        filters = Filters(tuple(outlet), date_from, date_to, tuple(doc_id))
+        filters = Filters.of(outlet, date_from, date_to, doc_id)
         return await SEARCHES.run(lambda: engine.find(q, k, filters, as_of).to_json())
 
     @app.post("/api/search", response_model=SearchResponse, dependencies=[auth])

@@ -34,7 +34,7 @@ AsOfOpt = Annotated[str | None, typer.Option(
 def _filters(outlet, since, until, doc):
     from qa.types import Filters
 
-    return Filters(tuple(outlet or ()), since, until, tuple(doc or ()))
+    return Filters.of(outlet, since, until, doc)
 
 
 def _item_filters(item: dict, default):

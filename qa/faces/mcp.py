@@ -38,7 +38,7 @@ def build_mcp(engine: Engine):
         per story (near-duplicates folded into also_reported_by). Optional filters: outlet names,
         date_from/date_to (YYYY-MM-DD), doc_ids. as_of (YYYY-MM-DD): the date time words such as
         "this week" are read against (default: today, or the newest document's date)."""
-        filters = Filters(tuple(outlet or ()), date_from, date_to, tuple(doc_ids or ()))
+        filters = Filters.of(outlet, date_from, date_to, doc_ids)
         return (await run(engine.find, query, k, filters, as_of)).to_json()
 
     @server.tool()
@@ -52,7 +52,7 @@ def build_mcp(engine: Engine):
         assistant turn may carry "result", the ask result it came from.
         as_of (YYYY-MM-DD): the date time words such as "this week" are read against."""
         turns = turns_from_json(history)
-        filters = Filters(tuple(outlet or ()), date_from, date_to, tuple(doc_ids or ()))
+        filters = Filters.of(outlet, date_from, date_to, doc_ids)
         answer = await run(lambda: engine.ask(question, turns, k, filters=filters, as_of=as_of), lane=ANSWERS)
         return answer.to_json()
 

@@ -132,7 +132,7 @@ class Handlers:
         """A generator: an answerer that writes prose shows its words as they arrive, then the
         grounded answer; one that cites extracts shows the answer when it is ready."""
         history, shown, keep = list(history or []), html.escape(message or ""), (gr.update(),) * 4
-        filters = Filters(tuple(outlets or ()), (since or "").strip() or None, (until or "").strip() or None)
+        filters = Filters.of(outlets, since, until)
         written = ""
         for kind, value in self.engine.ask_streamed(message, _turns(conversation), filters=filters,
                                                     as_of=(as_of or "").strip() or None):
