@@ -11,7 +11,6 @@ else is scored with it.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +35,10 @@ class PairModel:
 
         meta = json.loads(card.read_text())
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("QA_EMBED_THREADS", 0)) or os.cpu_count() or 1
+        # One thread a run: a pair is too small to share, the wall time of 8 pairs is the same, and a
+        # second thread spins between runs, which doubled the CPU of every stage of an answer on 2
+        # cores (bench/results/stages.md). Answers run side by side in their lane instead.
+        options.intra_op_num_threads = threads or 1
         self.session = ort.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(model_dir("all-MiniLM-L6-v2") / "tokenizer.json"))

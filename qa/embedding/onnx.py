@@ -96,6 +96,9 @@ class OnnxEmbedder:
         target = ensure_model(base_name)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or int(os.environ.get("QA_EMBED_THREADS", 0)) or os.cpu_count() or 1
+        # every core for an ingest's batches, but no spinning between runs: a waiting thread spun
+        # for milliseconds after each question's embedding, CPU every other stage then lacked
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.max_tokens = _max_tokens(folder)
