@@ -35,9 +35,9 @@ class PairModel:
 
         meta = json.loads(card.read_text())
         options = ort.SessionOptions()
-        # One thread a run: a pair is too small to share, the wall time of 8 pairs is the same, and a
-        # second thread spins between runs, which doubled the CPU of every stage of an answer on 2
-        # cores (bench/results/stages.md). Answers run side by side in their lane instead.
+        # One thread a run: a pair is too small to share, and a second thread spins between runs,
+        # which doubled the CPU of every stage of an answer on 2 cores (bench/results/stages.md).
+        # Answers run side by side in their lane instead.
         options.intra_op_num_threads = threads or 1
         self.session = ort.InferenceSession(str(weights), options, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
