@@ -70,17 +70,13 @@ class Models:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._lock = threading.Lock()
-        self._reader: SentenceReader | None = None
-        self._spans: SpanReader | None = None
-        self._loaded = False
+        self._readers: tuple[SentenceReader | None, SpanReader | None] | None = None
 
     def readers(self) -> tuple[SentenceReader | None, SpanReader | None]:
         with self._lock:
-            if not self._loaded:
-                self._reader = load_reader(self.settings.reader)
-                self._spans = load_span_reader(self.settings.short_answers)
-                self._loaded = True
-            return self._reader, self._spans
+            if self._readers is None:
+                self._readers = load_reader(self.settings.reader), load_span_reader(self.settings.short_answers)
+            return self._readers
 
 
 class Engine:

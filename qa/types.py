@@ -302,9 +302,11 @@ class Filters:
             return tuple(value)
 
         def day(key: str, value) -> str | None:
-            if value is not None and not isinstance(value, str):
+            if value is None:
+                return None
+            if not isinstance(value, str):
                 raise InputError(f"filters.{key} must be a date as YYYY-MM-DD")
-            return value.strip() or None if value is not None else None
+            return value.strip() or None
 
         return cls(strings("outlet", outlet), day("date_from", date_from), day("date_to", date_to),
                    strings("doc_ids", doc_ids))

@@ -64,5 +64,11 @@ class Bm25Index:
             return 1.0
         index = self.bm25.vocab_dict.get(term)
         df = int(self._df[index]) if index is not None and index < len(self._df) else 0
-        total = max(len(self.ids), 1)
-        return math.log(1 + (total - df + 0.5) / (df + 0.5))
+        return bm25_idf(df, len(self.ids))
+
+
+def bm25_idf(df: int, chunks: int) -> float:
+    """BM25's inverse document frequency of a term found in `df` of `chunks` chunks (bm25s's
+    Lucene form): what both lexical indexes weigh a question's words by."""
+    total = max(chunks, 1)
+    return math.log(1 + (total - df + 0.5) / (df + 0.5))

@@ -422,4 +422,3 @@ class LocalWriter:
             except Exception:  # already closed or never opened: the folder goes anyway
                 pass
             shutil.rmtree(self.staging, ignore_errors=True)
-

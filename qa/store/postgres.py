@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import queue
 import re
 import tarfile
@@ -36,7 +35,7 @@ from qa.store.base import (
     document_text_hash,
     text_hash_problems,
 )
-from qa.store.bm25 import Bm25Index, build_bm25
+from qa.store.bm25 import Bm25Index, bm25_idf, build_bm25
 from qa.store.generations import write_step
 from qa.store.local import text_hash
 from qa.store.sql import POSTGRES, SqlReader
@@ -72,7 +71,7 @@ def connect(url: str, autocommit: bool = False):
     except psycopg.Error as exc:
         conn.close()
         raise QAError(f"PostgreSQL at {redacted(url)} lacks the pgvector extension "
-                      f"({str(exc).strip().splitlines()[0][:120]}); install pgvector there") from None
+                      f"({_first_line(exc, type(exc).__name__)}); install pgvector there") from None
     return conn
 
 
@@ -219,13 +218,15 @@ class PostgresReader(ManifestBm25Reader, SqlReader):
     """One version: its manifest and BM25 index; rows are read live (an id a newer version
     removed is simply not returned)."""
 
+    dialect = POSTGRES
+
     def __init__(self, url: str, version: str, manifest: dict, ef_search: int = EF_SEARCH):
         self.url, self.version, self.manifest, self.ef_search = url, version, manifest, ef_search
         self.pool = _Pool(url, POOL_SIZE)
         # BM25 postings in the database (what this code writes); a database written before them
         # keeps its bm25s archive until its next ingest
-        self.bm25 = (PostgresLexical(self.pool, int(manifest["chunks"]))
-                                                  if manifest.get("lexical") == LEXICAL else self._load_bm25())
+        self.bm25 = (PostgresLexical(self.pool, int(manifest["chunks"])) if manifest.get("lexical") == LEXICAL
+                     else self._load_bm25())
         # a database last written before stories were kept has no such table until its next ingest
         self._has_stories = self._query("SELECT to_regclass('qa_stories') IS NOT NULL")[0][0]
 
@@ -281,8 +282,6 @@ class PostgresReader(ManifestBm25Reader, SqlReader):
                                  (Vector(np.asarray(vector, dtype=np.float32)), wanted)))
         return np.array([found.get(r, 0.0) for r in wanted], dtype=np.float32)
 
-    dialect = POSTGRES
-
     def _pages(self, doc_ids: list[str]) -> dict[str, tuple[int, ...]]:
         if not doc_ids:
             return {}
@@ -324,9 +323,8 @@ class PostgresLexical:
         return term in self._terms
 
     def idf(self, term: str) -> float:
-        """As Bm25Index.idf: words the corpus lacks weigh most."""
-        df = self._terms.get(term, (0, 0))[1]
-        return math.log(1 + (max(self.chunks, 1) - df + 0.5) / (df + 0.5))
+        """Words the corpus lacks weigh most."""
+        return bm25_idf(self._terms.get(term, (0, 0))[1], self.chunks)
 
 
 class PostgresWriter:
