@@ -113,7 +113,7 @@ class ExtractiveAnswerer:
         most_relevant = max(range(len(chosen)), key=lambda i: (chosen[i].relevance, -i))
         for i in dict.fromkeys((0, most_relevant)):
             lead = self._as_lead(chosen[i], question, texts)
-            before = texts(lead.doc_id) or ""
+            before = texts(lead.doc_id)
             if fits_question(question, lead.text, before[max(0, lead.start - 300):lead.start], self.tuning.rules):
                 return i, lead
         return None

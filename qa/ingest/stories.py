@@ -14,8 +14,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from qa.store.base import NUM_PERM, StoryRow
-from qa.text.timewords import iso_day  # 64 permutations: a Jaccard estimate within about 0.06 at 0.7
+from qa.store.base import NUM_PERM, StoryRow  # 64 permutations: a Jaccard estimate within about 0.06 at 0.7
+from qa.text.timewords import iso_day
 
 SHINGLE_WORDS = 5
 SCHEME = "affine32"  # datasketch 2 asks which hash scheme stored values came from

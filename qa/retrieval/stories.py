@@ -23,7 +23,7 @@ def fold_hits(hits: list[Hit], store: StoreReader, k: int, copies_only: bool = F
         story = stories.get(hit.doc_id, hit.doc_id)
         first = by_story.get(story)
         if first is not None and first.doc_id != hit.doc_id and (
-                not copies_only or _says_nothing_else(hit.text, texts(first.doc_id) or "")):
+                not copies_only or _says_nothing_else(hit.text, texts(first.doc_id))):
             continue
         by_story.setdefault(story, hit)
         kept.append(hit)
@@ -41,7 +41,7 @@ def with_reporters(citations: list[Citation], store: StoreReader) -> list[Citati
     result = []
     for citation in citations:
         others = _others(members.get(stories.get(citation.doc_id, ""), []), citation.doc_id)
-        holding = tuple(r for r in others if citation.quote in (texts(r.doc_id) or ""))
+        holding = tuple(r for r in others if citation.quote in texts(r.doc_id))
         result.append(replace(citation, also_reported_by=holding) if holding else citation)
     return result
 
