@@ -34,7 +34,7 @@ def seed_answers(store: Path) -> list[tuple[str, dict]]:
         for n, turn in enumerate(item["turns"]):
             answer = engine.ask(turn["q"], history, as_of=AS_OF)
             out.append((f"seed {item['id']} turn {n + 1}", answer.to_json()))
-            history += [Turn("user", turn["q"]), Turn("assistant", answer.answer, answer.to_json())]
+            history += [Turn("user", turn["q"]), Turn("assistant", answer.answer, answer)]
     return out
 
 
@@ -64,10 +64,23 @@ def main(argv: list[str] | None = None) -> None:
     if args.against:
         before = dict(_keyed(args.against.read_text(encoding="utf-8").splitlines()))
         now = dict(_keyed(lines))
-        differ = [k for k in now if before.get(k) != now[k]]
+        differ = [k for k in now if before.get(k) != _as_before(now[k], before.get(k))]
+        added = sorted({f for k in now if k in before for f in json.loads(now[k])["answer"]}
+                       - {f for line in before.values() for f in json.loads(line)["answer"]})
         print(f"{len(now) - len(differ)} of {len(now)} answers byte-identical to {args.against.name}; "
-              f"{len(differ)} differ" + (f": {', '.join(differ[:10])}" if differ else ""))
+              f"{len(differ)} differ" + (f": {', '.join(differ[:10])}" if differ else "")
+              + (f" (fields added since, not compared: {', '.join(added)})" if added else ""))
         sys.exit(1 if differ or set(before) != set(now) else 0)
+
+
+def _as_before(line: str, before: str | None) -> str:
+    """This version's answer without the fields the saved version did not have: a field added to
+    the result is an addition to the JSON contract, not a changed answer."""
+    if before is None:
+        return line
+    record, known = json.loads(line), json.loads(before)["answer"]
+    record["answer"] = {k: v for k, v in record["answer"].items() if k in known}
+    return json.dumps(record, ensure_ascii=False, sort_keys=True)
 
 
 def _keyed(lines):

@@ -48,7 +48,7 @@ def evaluate(engine: Engine, verbose: bool = False) -> dict:
             verdicts.append(turn_right(answer, turn["expect"]))
             # as the chat keeps it: each answer with its result (the question as understood, the
             # short answer, the citations), what follow-ups are understood from
-            history += [Turn("user", turn["q"]), Turn("assistant", answer.answer, answer.to_json())]
+            history += [Turn("user", turn["q"]), Turn("assistant", answer.answer, answer)]
             if verbose:
                 mark = "ok " if verdicts[-1] else "BAD"
                 print(f"{mark} {item['id']} {turn['q']!r} -> {answer.condensed_question!r}: "

@@ -31,7 +31,7 @@ from qa.store import StoreBackend, StoreReader, open_backend
 from qa.store.base import DocFields
 from qa.text.questions import understand
 from qa.text.timewords import RECENT_DAYS, iso_day, parse_as_of, read_time
-from qa.types import Answer, Document, Filters, Hit, PassageSentence, Results, Turn, page_at
+from qa.types import Answer, Document, Filters, Hit, PassageSentence, Question, Results, Turn, page_at
 from qa.verification import Verifier
 
 MAX_K = 50
@@ -207,7 +207,7 @@ class Engine:
         loaded = self._current()
         day = self.as_of(as_of, loaded)
         if no_question_content(asked, loaded.store.knows):  # "ok", "thanks", keyboard noise: no search
-            return Answer(asked, True, [], condensed_question=None, abstention=NOTHING_ASKED, as_of=day.isoformat())
+            return Answer(asked, True, (), condensed_question=None, abstention=NOTHING_ASKED, as_of=day.isoformat())
         with stage("understand"):
             condensed = condense(asked, history, loaded.spans.choose if loaded.spans else None)
             prior = self._prior(condensed, day)
@@ -224,14 +224,21 @@ class Engine:
             answer = with_short_answer(answer, understood, loaded.spans, self.settings.short_answer_threshold,
                                        self.settings.short_answer_corroborators)
         with stage("render"):
-            if answer.abstained and understood.filters:  # say so: the answer may be in what the filters leave out
-                answer.abstention += (" Only documents matching the filters were searched "
-                                      f"({understood.filters.describe()}).")
-            answer.as_of, answer.time = day.isoformat(), prior.reading.to_json()
-            _note_outside_window(answer, prior)
-            if self.settings.fold_duplicates:
-                answer.citations = with_reporters(answer.citations, loaded.store)
-            return _with_pages(answer, loaded.store)
+            return self._rendered(answer, understood, prior, day, loaded)
+
+    def _rendered(self, answer: Answer, understood: Question, prior: TimePrior, day: date, loaded: _Loaded) -> Answer:
+        """The answer as every face gives it: the filters named when it abstains (the answer may be
+        in what they leave out), its time, a note when nothing dated in the question's window
+        answers, the story's other reporters and the pages of its citations."""
+        abstention = answer.abstention
+        if answer.abstained and understood.filters:
+            abstention += f" Only documents matching the filters were searched ({understood.filters.describe()})."
+        citations = answer.citations
+        if self.settings.fold_duplicates:
+            citations = tuple(with_reporters(list(citations), loaded.store))
+        answer = replace(answer, abstention=abstention, as_of=day.isoformat(), time=prior.reading.to_json(),
+                         warnings=answer.warnings + _outside_window(answer, prior), citations=citations)
+        return _with_pages(answer, loaded.store)
 
     def _folded(self, hits: list[Hit], loaded: _Loaded, k: int, copies_only: bool = False) -> list[Hit]:
         """One hit per story (qa.retrieval.stories), unless folding is off."""
@@ -361,16 +368,16 @@ def valid_filters(filters: Filters | None) -> Filters | None:
                    doc_ids=tuple(d for d in filters.doc_ids if d))
 
 
-def _note_outside_window(answer: Answer, prior: TimePrior) -> None:
+def _outside_window(answer: Answer, prior: TimePrior) -> tuple[str, ...]:
     """When the question's time words point to a window and no cited report is dated in it, the
     answer says so, and says when its reports are from."""
     window = prior.window
     if answer.abstained or window is None or any(prior.in_window(c.date) for c in answer.citations):
-        return
+        return ()
     dates = sorted({c.date for c in answer.citations if c.date})
     when = f"from reports of {', '.join(dates)}" if dates else "from undated reports"
-    answer.warnings.append(f"Nothing dated {window.start.isoformat()} to {window.end.isoformat()} "
-                           f"(“{window.words}”) answers this; answered {when}.")
+    return (f"Nothing dated {window.start.isoformat()} to {window.end.isoformat()} "
+            f"(“{window.words}”) answers this; answered {when}.",)
 
 
 def _with_pages(answer: Answer, store: StoreReader) -> Answer:
@@ -378,6 +385,5 @@ def _with_pages(answer: Answer, store: StoreReader) -> Answer:
     docs = passage_docs(answer.passages, store, {c.doc_id for c in answer.citations})
     if not any(d.pages for d in docs.values()):
         return answer
-    answer.citations = [replace(c, page=page_at(docs[c.doc_id].pages, c.start)) if c.doc_id in docs else c
-                        for c in answer.citations]
-    return answer
+    return replace(answer, citations=tuple(replace(c, page=page_at(docs[c.doc_id].pages, c.start))
+                                           if c.doc_id in docs else c for c in answer.citations))

@@ -33,6 +33,11 @@ class DocFields:
     chunks: int = 0
     pages: tuple[int, ...] = ()  # where each page starts (PDF)
 
+    def to_json(self) -> dict:
+        """A document in a list (docs/design.md): without where its pages start."""
+        return {"doc_id": self.doc_id, "title": self.title, "source": self.source, "outlet": self.outlet,
+                "date": self.date, "chunks": self.chunks}
+
 
 @dataclass(frozen=True)
 class Document:
@@ -100,9 +105,10 @@ class Reporter:
         return {"doc_id": self.doc_id, "outlet": self.outlet, "date": self.date}
 
 
-@dataclass
+@dataclass(frozen=True)
 class PassageSentence:
-    """A sentence of a retrieved passage, in document offsets."""
+    """A sentence of a retrieved passage, in document offsets. Each stage that scores it returns a
+    new one (dataclasses.replace): a sentence a hit carries keeps the scores it was handed on with."""
 
     doc_id: str
     start: int
@@ -205,28 +211,41 @@ class Segment:
     attribution: str | None
     parts: tuple[Part, ...]
 
+    def to_json(self) -> dict:
+        return {"attribution": self.attribution, "parts": [{"text": p.text, "cites": list(p.cites)}
+                                                           for p in self.parts]}
+
     def prose(self) -> str:
         body = " ".join(f"{p.text} " + "".join(f"[{n}]" for n in p.cites) if p.cites else p.text
                         for p in self.parts)
         return f"{self.attribution}: {body}" if self.attribution else body
 
 
-@dataclass
+@dataclass(frozen=True)
 class Answer:
-    """An answer with its structure: segments of cited parts, the citations, the passages read."""
+    """An answer with its structure: segments of cited parts, the citations, the passages read.
+    Made once by an answerer; later stages (short answer, pages, warnings) return new ones."""
 
     question: str
     abstained: bool
-    citations: list[Citation]
-    segments: list[Segment] = field(default_factory=list)
-    passages: list[Hit] = field(default_factory=list)
+    citations: tuple[Citation, ...]
+    segments: tuple[Segment, ...] = ()
+    passages: tuple[Hit, ...] = ()
     condensed_question: str | None = None
     answerer: str = "extractive"
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
     abstention: str = ""  # what to say instead of an answer
     short_answer: ShortAnswer | None = None  # the few words that answer, inside a cited extract
     as_of: str | None = None  # the date the question was asked as of (YYYY-MM-DD)
     time: dict | None = None  # the window its time words resolved to: {"from", "to", "from_words"}
+    # the sentences it was chosen from, best first, as scored (never serialised): what may corroborate
+    # a short answer
+    scored: tuple[PassageSentence, ...] = field(default=(), repr=False, compare=False)
+
+    def __post_init__(self) -> None:  # lists handed in become tuples: nothing in an answer changes
+        for name in ("citations", "segments", "passages", "warnings", "scored"):
+            if not isinstance(getattr(self, name), tuple):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @property
     def answer(self) -> str:
@@ -236,6 +255,7 @@ class Answer:
         return "\n\n".join(segment.prose() for segment in self.segments)
 
     def to_json(self) -> dict:
+        """The ask result every face returns; Answer.from_json reads it back (qa.codec)."""
         return {
             "question": self.question,
             "answer": self.answer,
@@ -248,7 +268,15 @@ class Answer:
             "short_answer": self.short_answer.to_json() if self.short_answer else None,
             "as_of": self.as_of,
             "time": self.time,
+            "segments": [s.to_json() for s in self.segments],
         }
+
+    @classmethod
+    def from_json(cls, raw) -> Answer:
+        """An ask result read back (an earlier turn sent by a client): see qa.codec."""
+        from qa.codec import answer_from_json
+
+        return answer_from_json(raw)
 
 
 @dataclass
@@ -341,33 +369,34 @@ class Question:
 
 @dataclass(frozen=True)
 class Turn:
-    """One message of a chat history. An assistant turn may carry the ask result it came from:
-    follow-ups are then condensed from that data (its plain answer), whatever a face displayed."""
+    """One message of a chat history. An assistant turn may carry the answer it came from:
+    follow-ups are then condensed from that data (what it understood, its short answer, its
+    extracts), whatever a face displayed."""
 
     role: str  # "user" | "assistant"
     content: str
-    result: dict | None = None
+    result: Answer | None = None
 
     @property
     def text(self) -> str:
         """What the turn said, in plain text: the result's answer when there is one."""
-        answer = (self.result or {}).get("answer")
-        return answer if isinstance(answer, str) and answer.strip() else self.content
+        answer = self.result.answer if self.result is not None else ""
+        return answer if answer.strip() else self.content
+
+    def to_json(self) -> dict:
+        return {"role": self.role, "content": self.content,
+                **({"result": self.result.to_json()} if self.result is not None else {})}
 
     @classmethod
     def from_json(cls, raw) -> Turn:
         """{"role": "user"|"assistant", "content": str, "result": {...}?}; InputError otherwise."""
-        if not (isinstance(raw, dict) and raw.get("role") in ("user", "assistant")
-                and isinstance(raw.get("content", ""), str) and isinstance(raw.get("result") or {}, dict)):
-            raise InputError('history must be a list of {"role": "user"|"assistant", "content": str, '
-                             '"result": {...} (optional)}')
-        return cls(raw["role"], raw.get("content", ""), raw.get("result") or None)
+        from qa.codec import turn_from_json
+
+        return turn_from_json(raw)
 
 
 def turns_from_json(raw) -> list[Turn]:
     """A history as every face receives it (REST, MCP, batch files, the chat's own state)."""
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise InputError('history must be a list of {"role": "user"|"assistant", "content": str}')
-    return [Turn.from_json(t) for t in raw]
+    from qa.codec import turns_from_json as decode
+
+    return decode(raw)

@@ -2,7 +2,7 @@
 import pytest
 
 from qa.retrieval.condense import condense
-from qa.types import Turn
+from qa.types import Answer, Turn
 
 
 def _history(question: str, answer: str) -> list[Turn]:
@@ -57,7 +57,7 @@ def test_the_answer_to_a_who_question_is_read_from_its_result():
     """The result's short answer names the person, whichever face showed the answer."""
     result = {"condensed_question": "Who received the letter instead?", "short_answer": {"text": "Vyacheslav Volodin"},
               "citations": [{"quote": "Qalibaf handed the letter to Vyacheslav Volodin, the Duma's speaker."}]}
-    history = [Turn("user", "Who received the letter instead?"), Turn("assistant", "shown text", result)]
+    history = [Turn("user", "Who received the letter instead?"), Turn("assistant", "shown text", Answer.from_json(result))]
     assert condense("What is his position?", history) == "What is Vyacheslav Volodin's position?"
 
 

@@ -8,7 +8,7 @@ with the parts that relied on it only; what is dropped is said in `warnings`.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
@@ -30,7 +30,7 @@ class Answerer(Protocol):
         its words to `on_token` as they arrive (one that does not ignores it)."""
 
 
-def passage_docs(passages: list[Hit], store: StoreReader, doc_ids: set[str]) -> dict[str, DocFields]:
+def passage_docs(passages: Sequence[Hit], store: StoreReader, doc_ids: set[str]) -> dict[str, DocFields]:
     """The fields of these documents: from the passages that carry them, else from the store."""
     docs = {h.doc_id: h.doc for h in passages if h.doc is not None and h.doc_id in doc_ids}
     missing = sorted(doc_ids - docs.keys())
@@ -52,14 +52,14 @@ def ground(answer: Answer, store: StoreReader, texts: DocumentTexts | None = Non
             kept[citation.n] = fixed
     segments = _renumber(answer.segments, kept)
     if not any(segment.parts for segment in segments):
-        return replace(answer, abstained=True, citations=[], segments=[], warnings=warnings,
+        return replace(answer, abstained=True, citations=(), segments=(), warnings=tuple(warnings),
                        abstention=answer.abstention or ABSTENTION)
     order = list(_order(segments))  # old numbers as the reader meets them
     numbers = {old: new for new, old in enumerate(order, start=1)}
-    citations = [replace(kept[old], n=numbers[old]) for old in order]
-    segments = [Segment(s.attribution, tuple(Part(p.text, tuple(numbers[n] for n in p.cites)) for p in s.parts))
-                for s in segments]
-    return replace(answer, citations=citations, segments=segments, warnings=warnings)
+    citations = tuple(replace(kept[old], n=numbers[old]) for old in order)
+    renumbered = tuple(Segment(s.attribution, tuple(Part(p.text, tuple(numbers[n] for n in p.cites))
+                                                    for p in s.parts)) for s in segments)
+    return replace(answer, citations=citations, segments=renumbered, warnings=tuple(warnings))
 
 
 def _grounded(citation: Citation, text: str | None) -> Citation | None:
@@ -73,7 +73,7 @@ def _grounded(citation: Citation, text: str | None) -> Citation | None:
     return replace(citation, start=found, end=found + len(citation.quote))
 
 
-def _renumber(segments: list[Segment], kept: dict[int, Citation]) -> list[Segment]:
+def _renumber(segments: Sequence[Segment], kept: dict[int, Citation]) -> list[Segment]:
     """Drop markers of dropped citations, and parts left with none (they are unsupported)."""
     out = []
     for segment in segments:
@@ -88,6 +88,6 @@ def _renumber(segments: list[Segment], kept: dict[int, Citation]) -> list[Segmen
     return out
 
 
-def _order(segments: list[Segment]):
+def _order(segments: Sequence[Segment]):
     """Citation numbers in the order the reader meets them, each once."""
     return dict.fromkeys(n for s in segments for p in s.parts for n in p.cites)

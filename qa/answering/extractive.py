@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, replace
 
 from qa.answering.base import ABSTENTION, ground, passage_docs
-from qa.retrieval.relevance import RelevanceScorer, passage_sentences
+from qa.retrieval.relevance import RelevanceScorer, passage_sentences, scored
 from qa.settings import DEFAULT_RULES
 from qa.store.base import DocFields, DocumentTexts, StoreReader
 from qa.text.lexical import terms
@@ -80,18 +80,24 @@ class ExtractiveAnswerer:
         self.reader = reader
 
     def answer(self, question: Question, passages: list[Hit], on_token=None) -> Answer:
+        return self.answer_from(question, passages, self.scored_sentences(question, passages))
+
+    def answer_from(self, question: Question, passages: list[Hit], ranked: list[PassageSentence]) -> Answer:
+        """The answer from sentences already scored (`scored_sentences`): an LLM answerer that
+        falls back does not score them twice."""
         texts = DocumentTexts(self.store)
-        chosen = self._select(self.scored_sentences(question, passages))
+        chosen = self._select(ranked)
         leading = self._answering(chosen, question, texts) if chosen else None
         if leading is None:  # nothing is about the question, or nothing answers of the kind asked for
-            return Answer(question.asked, True, [], passages=passages, condensed_question=question.condensed,
-                          abstention=_missing(question) if chosen else ABSTENTION)
+            return Answer(question.asked, True, (), passages=tuple(passages), condensed_question=question.condensed,
+                          abstention=_missing(question) if chosen else ABSTENTION, scored=tuple(ranked))
         first, lead = leading
         rest = chosen[:first] + chosen[first + 1:]
         if "quotes" in self.tuning.rules:
             rest = [_with_speaker(s, texts) for s in rest]
         chosen = _without_overlaps([lead] + rest)
-        return ground(self._compose(question, chosen, passages), self.store, texts)
+        composed = self._compose(question, chosen, passages)
+        return ground(replace(composed, scored=tuple(ranked)), self.store, texts)
 
     def _as_lead(self, sentence: PassageSentence, question: Question, texts: DocumentTexts) -> PassageSentence:
         """The first extract must carry the answer and read as a whole: completed by the next
@@ -123,43 +129,35 @@ class ExtractiveAnswerer:
         then the reader's judgement of the most relevant ones."""
         sentences = _unique_claims(self._passage_sentences(question, passages), "not_prose" in self.tuning.rules)
         timely = _time_weights(question, passages, self.tuning.threshold)  # relevance stays: only the order feels time
-        for sentence in sentences:
-            sentence.relevance = sentence.base
-            sentence.score = sentence.base * timely(sentence)
-            sentence.answer_prob = None
-        ranked = sorted(sentences, key=_order)
+        relevant = [replace(s, relevance=s.base, answer_prob=None) for s in sentences]
+        ranked = sorted((replace(s, score=s.base * timely(s)) for s in relevant), key=_order)
         if self.reader is None or not ranked:
             return ranked
         top = ranked[:self.tuning.reader_sentences]  # the reader decides which of these answers
         if not _decisive(ranked, self.tuning.reader_skip_margin):
             weight = self.tuning.reader_weight
-            for sentence, prob in zip(top, self.reader.score(question.condensed, [s.text for s in top])):
-                sentence.answer_prob = float(prob)
-                sentence.score = (weight * sentence.answer_prob + (1 - weight) * sentence.relevance) * timely(sentence)
-            top = sorted(top, key=_order)
-        self._weigh_types(question, top[:self.tuning.typed_sentences])
+            probs = [float(p) for p in self.reader.score(question.condensed, [s.text for s in top])]
+            top = sorted([replace(s, answer_prob=p, score=(weight * p + (1 - weight) * s.relevance) * timely(s))
+                          for s, p in zip(top, probs)] + top[len(probs):], key=_order)
+        typed = self.tuning.typed_sentences
+        top = self._weigh_types(question, top[:typed]) + top[typed:]
         return sorted(top, key=_order) + ranked[self.tuning.reader_sentences:]
 
-    def _weigh_types(self, question: Question, best: list[PassageSentence]) -> None:
+    def _weigh_types(self, question: Question, best: list[PassageSentence]) -> list[PassageSentence]:
         """A sentence that holds no entity of the type the question asks for (no date for "when",
         no person for "which official") other than the question's own cannot be its answer
         alone: it keeps `type_weight` of its score."""
         if not question.expects or self.tuning.type_weight >= 1.0:
-            return
+            return best
         entities([s.text for s in best])  # read together: a third cheaper than one by one
-        for sentence in best:
-            if not has_expected(question, sentence.text):
-                sentence.score *= self.tuning.type_weight
+        return [s if has_expected(question, s.text) else replace(s, score=s.score * self.tuning.type_weight)
+                for s in best]
 
     def _passage_sentences(self, question: Question, passages: list[Hit]) -> list[list[PassageSentence]]:
         """What the reranker scored, when it ran; else the sentences are built and scored here."""
         if all(h.sentences for h in passages):
             return [list(h.sentences) for h in passages]
-        per_hit = passage_sentences(self.store, passages)
-        flat = [s for sentences in per_hit for s in sentences]
-        for sentence, score in zip(flat, self.scorer.score(question.condensed, question.vector, flat)):
-            sentence.base = score
-        return per_hit
+        return scored(passage_sentences(self.store, passages), self.scorer, question.condensed, question.vector)
 
     def _select(self, ranked: list[PassageSentence]) -> list[PassageSentence]:
         tuning = self.tuning
@@ -209,7 +207,8 @@ class ExtractiveAnswerer:
             else:
                 attribution = f"According to {_attribution(doc)}" if len(order) > 1 else None
             segments.append(Segment(attribution, tuple(parts)))
-        return Answer(question.asked, False, citations, segments, passages, question.condensed, self.name)
+        return Answer(question.asked, False, tuple(citations), tuple(segments), tuple(passages), question.condensed,
+                      self.name)
 
 
 # "…delivered the letter to his Russian counterpart." names a person only by a role whose name

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa.answering.base import ground, passage_docs
 from qa.answering.extractive import ExtractiveAnswerer
@@ -100,9 +100,10 @@ class LlmAnswerer:
 
     def answer(self, question: Question, passages: list[Hit],
                on_token: Callable[[str], None] | None = None) -> Answer:
-        extracts = self.fallback.scored_sentences(question, passages)[:EXTRACTS]
+        ranked = self.fallback.scored_sentences(question, passages)
+        extracts = ranked[:EXTRACTS]
         if not extracts:
-            return self.fallback.answer(question, passages)
+            return self.fallback.answer_from(question, passages, ranked)
         try:
             text = ""
             for token in self.client.stream(_messages(question.condensed, extracts)):
@@ -110,24 +111,22 @@ class LlmAnswerer:
                 if on_token:
                     on_token(token)
         except LlmError as exc:
-            return self._extractive(question, passages, f"{exc}; answered extractively")
+            return self._extractive(question, passages, ranked, f"{exc}; answered extractively")
         if NO_ANSWER in text.lower() and not _MARKER.search(text):
-            answer = self.fallback.answer(question, passages)
-            if answer.abstained:
-                answer.answerer = self.name
-            return answer
+            answer = self.fallback.answer_from(question, passages, ranked)
+            return replace(answer, answerer=self.name) if answer.abstained else answer
         answer, dropped = self._grounded(question, text, extracts, passages)
         if answer.abstained:
-            return self._extractive(question, passages,
+            return self._extractive(question, passages, ranked,
                                     "no sentence of the LLM's answer was supported by an extract; "
                                     "answered extractively")
-        answer.warnings += [f"dropped an unsupported sentence: {d!r}" for d in dropped]
-        return answer
+        return replace(answer, warnings=answer.warnings + tuple(f"dropped an unsupported sentence: {d!r}"
+                                                                for d in dropped), scored=tuple(ranked))
 
-    def _extractive(self, question: Question, passages: list[Hit], warning: str) -> Answer:
-        answer = self.fallback.answer(question, passages)
-        answer.warnings.append(warning)
-        return answer
+    def _extractive(self, question: Question, passages: list[Hit], ranked: list[PassageSentence],
+                    warning: str) -> Answer:
+        answer = self.fallback.answer_from(question, passages, ranked)
+        return replace(answer, warnings=answer.warnings + (warning,))
 
     def _grounded(self, question: Question, text: str, extracts: list[PassageSentence],
                   passages: list[Hit]) -> tuple[Answer, list[str]]:
@@ -145,8 +144,8 @@ class LlmAnswerer:
                 dropped.append(prose)
                 continue
             parts.append(Part(prose, cites))
-        answer = Answer(question.asked, False, list(citations.values()),
-                        [Segment(None, tuple(parts))] if parts else [], passages, question.condensed, self.name)
+        answer = Answer(question.asked, False, tuple(citations.values()),
+                        (Segment(None, tuple(parts)),) if parts else (), tuple(passages), question.condensed, self.name)
         return ground(answer, self.store), dropped
 
 

@@ -173,14 +173,8 @@ def corroborating(answer: Answer, count: int) -> list[Citation]:
     if count <= 0:
         return []
     cited = [(c.doc_id, c.start, c.end) for c in answer.citations]
-    seen, found = set(), []
-    for hit in answer.passages:
-        for s in hit.sentences:
-            if (s.doc_id, s.start) in seen or any(d == s.doc_id and a < s.end and s.start < b for d, a, b in cited):
-                continue
-            seen.add((s.doc_id, s.start))
-            found.append(s)
-    found.sort(key=lambda s: -s.score)
+    found = sorted((s for s in answer.scored if not any(d == s.doc_id and a < s.end and s.start < b
+                                                        for d, a, b in cited)), key=lambda s: -s.score)
     return [Citation(0, s.doc_id, "", "", None, None, s.start, s.end, s.text, s.score) for s in found[:count]]
 
 
@@ -191,7 +185,7 @@ def with_short_answer(answer: Answer, question: Question, reader: SpanReader | N
     ("when", "how many", "which official") is answered only by an entity of its type."""
     if reader is None or answer.abstained or not answer.citations or not asks_for_a_thing(question.condensed):
         return answer
-    extracts = answer.citations + corroborating(answer, corroborators)
+    extracts = list(answer.citations) + corroborating(answer, corroborators)
     candidates = typed_candidates(question, extracts)
     if candidates is not None and not any(candidates[:len(answer.citations)]):
         candidates = None  # none of its type in the extracts ("where": "at his dacha"): any words may answer

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Literal
 
 import anyio
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa import __version__
@@ -28,7 +26,19 @@ from qa.faces.access import bearer_ok
 from qa.faces.lanes import ANSWERS, SEARCHES
 from qa.faces.openai_api import add_openai_routes, error_response
 from qa.faces.render import documents_json
-from qa.types import Filters, Turn
+from qa.faces.schema import (
+    AskRequest,
+    AskResponse,
+    DeleteOut,
+    DocumentList,
+    DocumentOut,
+    IngestReportOut,
+    SearchRequest,
+    SearchResponse,
+    VerifyRequest,
+    VerifyResponse,
+)
+from qa.types import Filters, Turn, turns_from_json
 
 # Lengths and dates are the engine's to check (QA_MAX_QUESTION_CHARS, valid dates): one rule for
 # every face, a 422 naming it here. The models only shape the JSON.
@@ -37,178 +47,6 @@ from qa.types import Filters, Turn
 # only do a couple of answers at a time on a small machine anyway).
 MAX_IN_FLIGHT = 48
 RETRY_AFTER_SECONDS = 5  # another process (an ingest) is writing the index: it usually takes seconds
-
-
-class Message(BaseModel):
-    role: Literal["user", "assistant"]
-    content: str = Field("", max_length=20_000)
-    result: dict | None = Field(None, description="For an assistant turn: the ask result it came from. "
-                                                  "Follow-ups are then condensed from it (its plain answer).")
-
-
-class FiltersIn(BaseModel):
-    """Which documents may be used. A date bound excludes undated documents."""
-    model_config = ConfigDict(extra="forbid")
-    outlet: list[str] = Field(default_factory=list, max_length=50, description="Any of these outlets.")
-    date_from: str | None = Field(None, description="YYYY-MM-DD, inclusive.")
-    date_to: str | None = Field(None, description="YYYY-MM-DD, inclusive.")
-    doc_ids: list[str] = Field(default_factory=list, max_length=200, description="Only these documents.")
-
-    def to_filters(self) -> Filters:
-        return Filters.of(self.outlet, self.date_from, self.date_to, self.doc_ids)
-
-
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-    q: str = Field(alias="query", description="What to look for (at most QA_MAX_QUESTION_CHARS characters).")
-    k: int = Field(5, ge=1, le=MAX_K)
-    filters: FiltersIn | None = None
-    as_of: str | None = Field(None, description="Ask as of this date (YYYY-MM-DD): time words (\"this week\") and "
-                              "recency are read against it. Default: today, or the newest document's date.")
-
-
-class AskRequest(BaseModel):
-    question: str = Field(description="At most QA_MAX_QUESTION_CHARS characters (2,000 by default).")
-    history: list[Message] = Field(default_factory=list, max_length=50)
-    k: int | None = Field(None, ge=1, le=MAX_K, description="Passages read to compose the answer.")
-    stream: bool = Field(False, description="Answer as server-sent events: `token` events while an LLM "
-                                            "writes, then one `answer` event with the final result.")
-    filters: FiltersIn | None = None
-    as_of: str | None = Field(None, description="Ask as of this date (YYYY-MM-DD): time words (\"this week\") and "
-                              "recency are read against it. Default: today, or the newest document's date.")
-
-
-class ReporterOut(BaseModel):
-    doc_id: str
-    outlet: str | None = None
-    date: str | None = None
-
-
-class TimeOut(BaseModel):
-    from_: str = Field(alias="from", description="YYYY-MM-DD, inclusive")
-    to: str = Field(description="YYYY-MM-DD, inclusive")
-    from_words: str = Field(description="The question's own words: \"this week\"")
-
-
-class SearchResult(BaseModel):
-    rank: int
-    chunk_id: str
-    doc_id: str
-    title: str
-    source: str
-    start: int
-    end: int
-    text: str
-    score: float
-    outlet: str | None = None
-    date: str | None = None
-    also_reported_by: list[ReporterOut] = Field([], description="The story's other documents (near-duplicates), "
-                                                "folded into this result.")
-
-
-class SearchResponse(BaseModel):
-    query: str
-    results: list[SearchResult]
-    as_of: str | None = Field(None, description="The date the query was read as of.")
-    time: TimeOut | None = Field(None, description="The window its time words resolved to, if any.")
-
-
-class CitationOut(BaseModel):
-    n: int
-    doc_id: str
-    title: str
-    source: str
-    outlet: str | None
-    date: str | None
-    start: int
-    end: int
-    quote: str
-    score: float
-    page: int | None = None
-    also_reported_by: list[ReporterOut] = Field([], description="Copies of the story whose text holds the same quote.")
-
-
-class ShortAnswerOut(BaseModel):
-    text: str
-    doc_id: str
-    start: int
-    end: int
-    score: float = Field(description="How sure: the chance that at least one cited extract's reading of it is right")
-    n: int = Field(description="The citation whose extract holds it")
-
-
-class AskResponse(BaseModel):
-    question: str
-    answer: str
-    abstained: bool
-    citations: list[CitationOut]
-    condensed_question: str | None = None
-    answerer: str = "extractive"
-    warnings: list[str] = []
-    passages: list[SearchResult] = []
-    short_answer: ShortAnswerOut | None = Field(None, description="The words of a cited extract that answer "
-                                                "(document_text[start:end] == text), or null.")
-    as_of: str | None = Field(None, description="The date the question was asked as of.")
-    time: TimeOut | None = Field(None, description="The window its time words resolved to, if any.")
-
-
-class VerifyRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    citations: list[dict] = Field(max_length=200)
-
-
-class VerdictOut(BaseModel):
-    n: int
-    valid: bool
-    reason: str
-    found_at: dict | None = None
-
-
-class VerifyResponse(BaseModel):
-    all_valid: bool
-    citations: list[VerdictOut]
-
-
-class DocumentOut(BaseModel):
-    doc_id: str
-    title: str
-    source: str
-    text: str
-    outlet: str | None = None
-    date: str | None = None
-    origin: str = "text"
-    pages: list[int] = Field(default_factory=list, description="Where each page starts in `text` (PDF).")
-
-
-class DocumentListItem(BaseModel):
-    doc_id: str
-    title: str
-    outlet: str | None
-    date: str | None
-    source: str
-    chunks: int
-
-
-class DocumentList(BaseModel):
-    total: int
-    documents: list[DocumentListItem]
-
-
-class IngestReportOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    added: int
-    updated: int
-    unchanged: int
-    removed: int
-    documents: int
-    chunks: int
-    generation: str | None
-    duplicates: list[dict] = Field([], description="Each new document that copies a stored one (the same story): "
-                                   "{\"doc_id\", \"copy_of\"}. Answers and searches fold them into one.")
-
-
-class DeleteOut(IngestReportOut):
-    deleted: str
 
 
 # most specific first: the first matching class decides
@@ -337,7 +175,7 @@ def _question_routes(app: FastAPI, engine: Engine, auth) -> None:
     @app.post("/api/ask", response_model=AskResponse, dependencies=[auth],
               responses={200: {"content": {"text/event-stream": {}}}})
     async def ask(body: AskRequest, request: Request):
-        history = [Turn(m.role, m.content, m.result) for m in body.history]
+        history = turns_from_json([m.model_dump(exclude_none=True) for m in body.history])
         filters = body.filters.to_filters() if body.filters else None
         if body.stream or "text/event-stream" in request.headers.get("accept", ""):
             ANSWERS.admit()  # a streamed answer writes from its own thread, once admitted like the rest

@@ -247,7 +247,7 @@ def chat(store: StoreOpt = None, store_url: StoreUrlOpt = None, as_of: AsOfOpt =
             typer.echo(f"error: {exc}", err=True)
             continue
         typer.echo(answer_text(answer))
-        history += [Turn("user", question), Turn("assistant", answer.answer)]
+        history += [Turn("user", question), Turn("assistant", answer.answer, answer)]
 
 
 @app.command()

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 from qa.ingest.ingestor import IngestReport
 from qa.types import Answer, Citation, Hit, Reporter, Results
 
 
-def hits_text(query: str, hits: list[Hit]) -> str:
+def hits_text(query: str, hits: Sequence[Hit]) -> str:
     if not hits:
         return f"No passages for “{query}”."
     lines = []
@@ -98,5 +99,4 @@ def documents_text(total: int, docs: list, offset: int = 0) -> str:
 
 def documents_json(total: int, docs: list) -> dict:
     """docs/design.md's document list."""
-    return {"total": total, "documents": [{"doc_id": d.doc_id, "title": d.title, "outlet": d.outlet,
-                                           "date": d.date, "source": d.source, "chunks": d.chunks} for d in docs]}
+    return {"total": total, "documents": [d.to_json() for d in docs]}

@@ -269,8 +269,8 @@ class Handlers:
 
     def ask(self, question: str, history: list[dict] | None = None, as_of: str | None = None) -> dict:
         """An answer with cited extracts; history is [{"role": ..., "content": ..., "result": ...}]."""
-        turns = [Turn(m.get("role", "user"), _text(m.get("content")),
-                      m.get("result") if isinstance(m.get("result"), dict) else None) for m in history or []]
+        turns = turns_from_json([{**m, "content": _text(m.get("content"))} if isinstance(m, dict) else m
+                                 for m in history or []])
         return self.engine.ask(question, turns, as_of=as_of or None).to_json()
 
 

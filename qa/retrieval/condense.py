@@ -59,19 +59,17 @@ def exchanges(history: list[Turn], read=None) -> list[Exchange]:
         if turn.role != "user" or not turn.content.strip():
             continue
         reply = next((t for t in history[i + 1:i + 2] if t.role == "assistant"), None)
-        result = (reply.result if reply else None) or {}
-        understood = result.get("condensed_question")
-        question = understood if isinstance(understood, str) and understood.strip() else \
-            _resolved(turn.content, found, read)
-        short = (result.get("short_answer") or {}).get("text") if isinstance(result.get("short_answer"), dict) else None
-        citations = result.get("citations") or []
-        quotes: list[str] = [c["quote"] for c in citations if isinstance(c, dict) and isinstance(c.get("quote"), str)]
+        result = reply.result if reply else None
+        understood = result.condensed_question if result else None
+        question = understood if understood and understood.strip() else _resolved(turn.content, found, read)
+        short = result.short_answer.text if result and result.short_answer else None
+        quotes = [c.quote for c in result.citations] if result else []
         if quotes:
             extract = quotes[0]
-        else:  # no result: the answer's text, if it cites anything (an abstention names nobody)
+        else:  # no result (a client that kept only the text): the text, if it cites anything
             said = reply.text if reply and not result else ""
             extract = _plain(said) if "[1]" in said else ""
-        found.append(Exchange(question, short if isinstance(short, str) else None, extract, tuple(quotes[1:])))
+        found.append(Exchange(question, short, extract, tuple(quotes[1:])))
     return found
 
 

@@ -2,6 +2,8 @@
 question's rare words. Sentence vectors were computed at ingest; only the question is embedded."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from qa.store.base import StoreReader
@@ -16,6 +18,14 @@ def passage_sentences(store: StoreReader, hits: list[Hit]) -> list[list[PassageS
     stored = store.sentences_in([(hit.doc_id, hit.start, hit.end) for hit in hits])
     return [[PassageSentence(s.doc_id, s.start, s.end, hit.text[s.start - hit.start:s.end - hit.start], hit.rank, s.row)
              for s in sentences] for hit, sentences in zip(hits, stored)]
+
+
+def scored(per_hit: list[list[PassageSentence]], scorer: RelevanceScorer, question: str,
+           question_vector: np.ndarray) -> list[list[PassageSentence]]:
+    """Each passage's sentences with their relevance (`base`), scored in one batch."""
+    flat = [s for sentences in per_hit for s in sentences]
+    scores = iter(scorer.score(question, question_vector, flat))
+    return [[replace(s, base=next(scores)) for s in sentences] for sentences in per_hit]
 
 
 class RelevanceScorer:

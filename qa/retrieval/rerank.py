@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from qa.retrieval.relevance import RelevanceScorer, passage_sentences
+from qa.retrieval.relevance import RelevanceScorer, passage_sentences, scored
 from qa.stages import stage
 from qa.types import Hit
 
@@ -26,17 +26,11 @@ class SentenceReranker:
             return self._reranked(query, query_vector, hits, prior)
 
     def _reranked(self, query: str, query_vector: np.ndarray, hits: list[Hit], prior) -> list[Hit]:
-        per_hit = passage_sentences(self.scorer.store, hits)
-        flat = [s for sentences in per_hit for s in sentences]
-        for sentence, score in zip(flat, self.scorer.score(query, query_vector, flat)):
-            sentence.base = score
+        per_hit = scored(passage_sentences(self.scorer.store, hits), self.scorer, query, query_vector)
         best = [max((s.base for s in sentences), default=0.0) for sentences in per_hit]
         if prior is not None:
             best = [b * prior.weight(h.doc.date if h.doc else None) for b, h in zip(best, hits)]
         order = sorted(range(len(hits)), key=lambda i: (-best[i], hits[i].rank))
-        reranked = []
-        for rank, i in enumerate(order, start=1):
-            for sentence in per_hit[i]:
-                sentence.chunk_rank = rank
-            reranked.append(replace(hits[i], rank=rank, score=best[i], sentences=tuple(per_hit[i])))
-        return reranked
+        return [replace(hits[i], rank=rank, score=best[i],
+                        sentences=tuple(replace(s, chunk_rank=rank) for s in per_hit[i]))
+                for rank, i in enumerate(order, start=1)]
