@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
+from qa import messages
 from qa.answering.base import Answerer, passage_docs
 from qa.answering.citations import Location, Verdict
 from qa.answering.extractive import ExtractiveAnswerer, Tuning
@@ -35,8 +36,6 @@ from qa.types import Answer, Document, Filters, Hit, PassageSentence, Question, 
 from qa.verification import Verifier
 
 MAX_K = 50
-NOTHING_ASKED = ("That does not look like a question about the articles (no question word, and none of its "
-                 "words is in the corpus): ask about a person, a place or an event they report.")
 
 
 @dataclass
@@ -207,7 +206,7 @@ class Engine:
         loaded = self._current()
         day = self.as_of(as_of, loaded)
         if no_question_content(asked, loaded.store.knows):  # "ok", "thanks", keyboard noise: no search
-            return Answer(asked, True, (), condensed_question=None, abstention=NOTHING_ASKED, as_of=day.isoformat())
+            return Answer(asked, True, (), abstention=messages.NOTHING_ASKED, as_of=day.isoformat())
         with stage("understand"):
             condensed = condense(asked, history, loaded.spans.choose if loaded.spans else None)
             prior = self._prior(condensed, day)
@@ -232,7 +231,7 @@ class Engine:
         answers, the story's other reporters and the pages of its citations."""
         abstention = answer.abstention
         if answer.abstained and understood.filters:
-            abstention += f" Only documents matching the filters were searched ({understood.filters.describe()})."
+            abstention += messages.only_filtered(understood.filters.describe())
         citations = answer.citations
         if self.settings.fold_duplicates:
             citations = tuple(with_reporters(list(citations), loaded.store))
@@ -375,9 +374,7 @@ def _outside_window(answer: Answer, prior: TimePrior) -> tuple[str, ...]:
     if answer.abstained or window is None or any(prior.in_window(c.date) for c in answer.citations):
         return ()
     dates = sorted({c.date for c in answer.citations if c.date})
-    when = f"from reports of {', '.join(dates)}" if dates else "from undated reports"
-    return (f"Nothing dated {window.start.isoformat()} to {window.end.isoformat()} "
-            f"(“{window.words}”) answers this; answered {when}.",)
+    return (messages.outside_window(window.start.isoformat(), window.end.isoformat(), window.words, dates),)
 
 
 def _with_pages(answer: Answer, store: StoreReader) -> Answer:

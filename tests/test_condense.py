@@ -84,7 +84,8 @@ def test_a_real_question_is_not_taken_for_noise(turn):
 
 def test_a_turn_with_nothing_to_look_up_gets_one_line_and_no_search(tmp_path):
     from conftest import SEEDS
-    from qa.engine import NOTHING_ASKED, Engine
+    from qa.engine import Engine
+    from qa.messages import NOTHING_ASKED
     from qa.settings import Settings
 
     engine = Engine(Settings(store_dir=tmp_path / "store", embedding_model="hash", short_answers=False))

@@ -9,7 +9,7 @@ from pathlib import Path
 QA = Path(__file__).resolve().parent.parent / "qa"
 # lowest first; a module may import from its own layer and from any layer below it
 LAYERS = [
-    {"errors", "types", "stages"},
+    {"errors", "types", "stages", "codec", "messages"},
     {"settings", "text", "embedding"},
     {"store"},
     {"ingest", "retrieval"},

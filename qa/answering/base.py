@@ -12,11 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
+from qa import messages
 from qa.store.base import DocFields, DocumentTexts, StoreReader
 from qa.types import Answer, Citation, Hit, Part, Question, Segment
-
-ABSTENTION = ("The corpus does not say. No passage answers this question closely enough; "
-              "the closest passages are listed below.")
 
 
 class Answerer(Protocol):
@@ -47,13 +45,13 @@ def ground(answer: Answer, store: StoreReader, texts: DocumentTexts | None = Non
     for citation in answer.citations:
         fixed = _grounded(citation, texts(citation.doc_id))
         if fixed is None:
-            warnings.append(f"citation [{citation.n}] dropped: its quote is not in {citation.doc_id}")
+            warnings.append(messages.citation_dropped(citation.n, citation.doc_id))
         else:
             kept[citation.n] = fixed
     segments = _renumber(answer.segments, kept)
     if not any(segment.parts for segment in segments):
         return replace(answer, abstained=True, citations=(), segments=(), warnings=tuple(warnings),
-                       abstention=answer.abstention or ABSTENTION)
+                       abstention=answer.abstention or messages.ABSTENTION)
     order = list(_order(segments))  # old numbers as the reader meets them
     numbers = {old: new for new, old in enumerate(order, start=1)}
     citations = tuple(replace(kept[old], n=numbers[old]) for old in order)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from qa.answering.base import ABSTENTION, ground, passage_docs
+from qa import messages
+from qa.answering.base import ground, passage_docs
 from qa.retrieval.relevance import RelevanceScorer, passage_sentences, scored
 from qa.settings import DEFAULT_RULES
 from qa.store.base import DocFields, DocumentTexts, StoreReader
@@ -90,7 +91,7 @@ class ExtractiveAnswerer:
         leading = self._answering(chosen, question, texts) if chosen else None
         if leading is None:  # nothing is about the question, or nothing answers of the kind asked for
             return Answer(question.asked, True, (), passages=tuple(passages), condensed_question=question.condensed,
-                          abstention=_missing(question) if chosen else ABSTENTION, scored=tuple(ranked))
+                          abstention=_missing(question) if chosen else messages.ABSTENTION, scored=tuple(ranked))
         first, lead = leading
         rest = chosen[:first] + chosen[first + 1:]
         if "quotes" in self.tuning.rules:
@@ -224,8 +225,7 @@ def _missing(question: Question) -> str:
     """What an abstention for want of the asked-for kind says: what was looked for."""
     wanted = {"statement": "statement by them", "date": "date", "number": "number"}.get(
         question.kind or "", describe(question.expects))
-    return (f"No {wanted} for this in the corpus: the passages about it never state one. "
-            "The closest passages are listed below.")
+    return messages.missing_kind(wanted)
 
 
 def _antecedent(sentence: PassageSentence, texts: DocumentTexts) -> PassageSentence:

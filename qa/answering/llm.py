@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from qa import messages
 from qa.answering.base import ground, passage_docs
 from qa.answering.extractive import ExtractiveAnswerer
 from qa.store.base import StoreReader
@@ -111,16 +112,14 @@ class LlmAnswerer:
                 if on_token:
                     on_token(token)
         except LlmError as exc:
-            return self._extractive(question, passages, ranked, f"{exc}; answered extractively")
+            return self._extractive(question, passages, ranked, messages.llm_failed(str(exc)))
         if NO_ANSWER in text.lower() and not _MARKER.search(text):
             answer = self.fallback.answer_from(question, passages, ranked)
             return replace(answer, answerer=self.name) if answer.abstained else answer
         answer, dropped = self._grounded(question, text, extracts, passages)
         if answer.abstained:
-            return self._extractive(question, passages, ranked,
-                                    "no sentence of the LLM's answer was supported by an extract; "
-                                    "answered extractively")
-        return replace(answer, warnings=answer.warnings + tuple(f"dropped an unsupported sentence: {d!r}"
+            return self._extractive(question, passages, ranked, messages.LLM_UNSUPPORTED)
+        return replace(answer, warnings=answer.warnings + tuple(messages.llm_sentence_dropped(d)
                                                                 for d in dropped), scored=tuple(ranked))
 
     def _extractive(self, question: Question, passages: list[Hit], ranked: list[PassageSentence],

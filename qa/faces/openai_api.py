@@ -26,12 +26,10 @@ from qa.engine import Engine
 from qa.faces.access import bearer_ok
 from qa.faces.lanes import ANSWERS
 from qa.faces.render import also_in, citation_where, time_line
+from qa.messages import SOURCES, UNDERSTOOD  # both left out when a reply comes back as history
 from qa.types import Answer, Turn
 
 MODEL = "corpus-qa"
-SOURCES = "\n\nSources:\n"  # where the source list starts in a reply (left out when it comes back as history)
-UNDERSTOOD = "Understood as: "  # the reply's first line when a follow-up was rewritten
-
 
 MAX_MODEL_NAME = 200  # a model name longer than any real one is refused, never echoed back
 # Options clients send that an answer made of cited extracts cannot honour (temperature,

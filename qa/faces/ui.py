@@ -24,6 +24,7 @@ from qa.faces.web import (
     passages_html,
     short_answer_in,
 )
+from qa.messages import UNDERSTOOD
 from qa.types import Filters, Turn, turns_from_json
 
 ANY_ARTICLE = "(any article)"
@@ -91,7 +92,7 @@ def _message(answer) -> str:
     and any warning (an LLM that failed, sentences dropped by grounding)."""
     parts = []
     if answer.condensed_question and answer.condensed_question != answer.question:
-        parts.append(f"*Understood as: {_md_escape(answer.condensed_question)}*")
+        parts.append(f"*{UNDERSTOOD}{_md_escape(answer.condensed_question)}*")
     parts.append(answer_markdown(answer, links=True))
     if answer.as_of:  # after the answer: what a reader looks at first is the answer
         parts.append(f"<small class='as-of'>{html.escape(time_line(answer.as_of, answer.time))}</small>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote as urlquote
 
+from qa import messages
 from qa.answering.citations import Location
 from qa.types import Answer, Citation, Document, Hit, ShortAnswer
 
@@ -76,8 +77,8 @@ def answer_markdown(answer: Answer, links: bool = False) -> str:
     links, every [n] opens its extract highlighted in the article, and the message ends with its
     own numbered sources, so earlier answers keep their citations."""
     if answer.abstained:
-        said = _md_escape(answer.answer.replace("listed below", "under Retrieved passages"))
-        head = "The corpus does not say."
+        said = _md_escape(messages.in_chat(answer.answer))
+        head = messages.ABSTENTION_HEAD
         return f"**{head}**{said[len(head):]}" if said.startswith(head) else said
     by_n = {c.n: c for c in answer.citations}
     short = answer.short_answer
