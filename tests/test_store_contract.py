@@ -21,34 +21,73 @@ UNDATED = "Title: Ferry notes\n\nThe ferry timetable changes in winter. Night cr
 
 
 @pytest.fixture(scope="module")
-def stores(tmp_path_factory):
+def pg_server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pg")
+    os.chmod(folder, 0o755)  # as root the server runs as its own system user, which must reach the socket
+    server = pgserver.get_server(folder / "data", cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+def _database(server) -> str:
+    name = f"qa_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server.get_uri().replace("/postgres?", f"/{name}?")
+
+
+def _engines(root, server) -> dict[str, Engine]:
+    return {"folder": Engine(Settings(store_dir=root / "store", embedding_model="hash")),
+            "postgres": Engine(Settings(store_url=_database(server), store_dir=root / "local", embedding_model="hash"))}
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory, pg_server):
     """The same corpus (the seeds, a dated and an undated note, a reprint of a seed) in both stores."""
+    root = tmp_path_factory.mktemp("contract")
+    corpus = _corpus(root)
+    original = next(p for p in sorted(corpus.iterdir()) if p.name.startswith("000_"))
+    (corpus / "reprint.txt").write_text(original.read_text(encoding="utf-8").replace("Home News", "Front page"),
+                                        encoding="utf-8")
+    engines = _engines(root, pg_server)
+    for engine in engines.values():
+        engine.ingest([corpus])
+    return {name: engine.store for name, engine in engines.items()}
+
+
+def _corpus(root):
     from conftest import SEEDS
 
-    root = tmp_path_factory.mktemp("contract")
     corpus = root / "corpus"
     corpus.mkdir()
     for seed in SEEDS.iterdir():
         (corpus / seed.name).write_bytes(seed.read_bytes())
     (corpus / "harbour.txt").write_text(DATED, encoding="utf-8")
     (corpus / "ferry.txt").write_text(UNDATED, encoding="utf-8")
-    original = next(p for p in sorted(corpus.iterdir()) if p.name.startswith("000_"))
-    (corpus / "reprint.txt").write_text(original.read_text(encoding="utf-8").replace("Home News", "Front page"),
-                                        encoding="utf-8")
-    folder = root / "pg"
-    folder.mkdir()
-    os.chmod(folder, 0o755)
-    server = pgserver.get_server(folder / "data", cleanup_mode="stop")
-    name = f"qa_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    engines = {"folder": Engine(Settings(store_dir=root / "store", embedding_model="hash")),
-               "postgres": Engine(Settings(store_url=server.get_uri().replace("/postgres?", f"/{name}?"),
-                                           store_dir=root / "local", embedding_model="hash"))}
-    for engine in engines.values():
-        engine.ingest([corpus])
-    yield {name: engine.store for name, engine in engines.items()}
-    server.cleanup()
+    return corpus
+
+
+@pytest.mark.parametrize("kind", ["folder", "postgres"])
+def test_a_reader_sees_one_version_while_ingests_publish_newer_ones(tmp_path, pg_server, kind):
+    """A reader opened before an ingest answers from its own version after that ingest has
+    published: the removed document is still there, the added one is not, searches rank the same.
+    The next reader sees the new version."""
+    corpus = _corpus(tmp_path)
+    engine = _engines(tmp_path, pg_server)[kind]
+    engine.ingest([corpus])
+    old = engine.store
+    vector = engine.embedder.embed(["harbour board dredge channel vote"])[0]
+    before = (old.count_documents, old.dense_search(vector, 5), old.lexical_search("harbour dredge", 5),
+              old.document("harbour").text)
+    (corpus / "harbour.txt").unlink()
+    (corpus / "dredging.txt").write_text("Title: Dredging\n\nThe harbour board will dredge the channel again.",
+                                         encoding="utf-8")
+    engine.ingest([corpus])
+    after = (old.count_documents, old.dense_search(vector, 5), old.lexical_search("harbour dredge", 5),
+             old.document("harbour").text)
+    assert after == before and old.document("dredging") is None
+    new = engine.store
+    assert new.version != old.version and new.document("harbour") is None and new.document("dredging") is not None
 
 
 def _both(stores, call):

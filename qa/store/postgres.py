@@ -19,6 +19,7 @@ import tarfile
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -161,10 +162,14 @@ class PostgresBackend:
         if meta is None:
             raise StoreMissingError(f"no index in {self.where}; build it with: qa ingest seeds/ "
                                     f"--store-url {self.where}")
-        version, manifest = meta
+        reader = PostgresReader(self.url, self.ef_search)  # the version of its snapshot, maybe newer than meta's
         if model is not None:
-            self.check_manifest(manifest, model)
-        return PostgresReader(self.url, f"pg-{version:08d}", manifest, self.ef_search)
+            try:
+                self.check_manifest(reader.manifest, model)
+            except StoreMismatchError:
+                reader.close()
+                raise
+        return reader
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -187,12 +192,41 @@ class PostgresBackend:
             writer.discard()
 
 
-class _Pool:
-    """A few connections shared by a server's threads (each query borrows one)."""
+class _Snapshot:
+    """One version, as the database held it when a reader opened: a REPEATABLE READ transaction
+    kept open for the reader's life, whose snapshot every connection of the reader imports. An
+    ingest that commits a newer version changes nothing such a reader sees."""
 
-    def __init__(self, url: str, size: int):
+    def __init__(self, url: str):
+        import psycopg
+
+        self.conn = connect(url)
+        self.conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        self.id = self.conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        try:
+            self.meta = self.conn.execute("SELECT version, manifest FROM qa_meta WHERE id = 1").fetchone()
+        except psycopg.errors.UndefinedTable:
+            self.meta = None
+
+    def join(self, conn) -> None:
+        """`conn` (not in a transaction) enters this snapshot until it is rolled back."""
+        import psycopg
+        from psycopg import sql
+
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(self.id)))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _Pool:
+    """A few connections shared by a server's threads (each query borrows one), each inside the
+    reader's snapshot. A query that fails rolls its connection back into the snapshot."""
+
+    def __init__(self, url: str, size: int, snapshot: _Snapshot):
         self.free: queue.Queue = queue.Queue()
-        self.url, self.made, self.size = url, 0, size
+        self.url, self.made, self.size, self.snapshot = url, 0, size, snapshot
         self.lock = threading.Lock()
 
     @contextmanager
@@ -203,30 +237,47 @@ class _Pool:
             with self.lock:
                 grow = self.made < self.size
                 self.made += grow
-            conn = connect(self.url, autocommit=True) if grow else self.free.get()
+            conn = self._joined(connect(self.url)) if grow else self.free.get()
         try:
             yield conn
+        except BaseException:
+            conn.rollback()  # a failed statement ends the transaction: enter the snapshot again
+            self.snapshot.join(conn)
+            raise
         finally:
             self.free.put(conn)
+
+    def _joined(self, conn):
+        self.snapshot.join(conn)
+        return conn
 
     def close(self) -> None:
         while not self.free.empty():
             self.free.get_nowait().close()
+        self.snapshot.close()
 
 
 class PostgresReader(ManifestBm25Reader, SqlReader):
-    """One version: its manifest and BM25 index; rows are read live (an id a newer version
-    removed is simply not returned)."""
+    """One version, read through one snapshot of the database (_Snapshot): rows an ingest adds or
+    removes after it opened are not seen. Closed when closed or no longer referenced (an engine
+    drops the reader of a replaced version): its connections and its transaction end."""
 
     dialect = POSTGRES
 
-    def __init__(self, url: str, version: str, manifest: dict, ef_search: int = EF_SEARCH):
-        self.url, self.version, self.manifest, self.ef_search = url, version, manifest, ef_search
-        self.pool = _Pool(url, POOL_SIZE)
+    def __init__(self, url: str, ef_search: int = EF_SEARCH):
+        snapshot = _Snapshot(url)
+        if snapshot.meta is None:
+            snapshot.close()
+            raise StoreMissingError(f"no index in {redacted(url)}; build it with: qa ingest seeds/ "
+                                    f"--store-url {redacted(url)}")
+        self.url, self.ef_search = url, ef_search
+        self.version, self.manifest = f"pg-{snapshot.meta[0]:08d}", snapshot.meta[1]
+        self.pool = _Pool(url, POOL_SIZE, snapshot)
+        self._closer = weakref.finalize(self, self.pool.close)
         # BM25 postings in the database (what this code writes); a database written before them
         # keeps its bm25s archive until its next ingest
-        self.bm25 = (PostgresLexical(self.pool, int(manifest["chunks"])) if manifest.get("lexical") == LEXICAL
-                     else self._load_bm25())
+        self.bm25 = (PostgresLexical(self.pool, int(self.manifest["chunks"]))
+                     if self.manifest.get("lexical") == LEXICAL else self._load_bm25())
         # a database last written before stories were kept has no such table until its next ingest
         self._has_stories = self._query("SELECT to_regclass('qa_stories') IS NOT NULL")[0][0]
 
@@ -249,7 +300,8 @@ class PostgresReader(ManifestBm25Reader, SqlReader):
         from pgvector import HalfVector
 
         query = HalfVector(np.asarray(vector, dtype=np.float32))
-        with self.pool.connection() as conn, conn.transaction():
+        # in a savepoint rolled back at its end: the settings last this query, not the snapshot's transaction
+        with self.pool.connection() as conn, conn.transaction(force_rollback=True):
             conn.execute(f"SET LOCAL hnsw.ef_search = {max(self.ef_search, int(k))}")
             if allowed is None:
                 rows = conn.execute("SELECT id, -(embedding <#> %s) FROM qa_chunks ORDER BY embedding <#> %s "
@@ -293,7 +345,7 @@ class PostgresReader(ManifestBm25Reader, SqlReader):
         return text_hash_problems(self._query("SELECT doc_id, text_sha256, text FROM qa_documents ORDER BY doc_id"))
 
     def close(self) -> None:
-        self.pool.close()
+        self._closer()
 
 
 class PostgresLexical:
