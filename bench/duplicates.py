@@ -46,7 +46,7 @@ def clusters() -> None:
     signed = [StoryRow(a["id"], a["id"], signature(a["text"]), a.get("title") or "", a.get("date")) for a in rows]
     signing = time.perf_counter() - started
     started = time.perf_counter()
-    assigned = assign_stories([], signed, Settings().duplicate_similarity)
+    assigned = assign_stories([], signed, Settings().ingest.duplicate_similarity)
     matching = time.perf_counter() - started
     stories: dict[str, list[str]] = {}
     for row, _ in assigned:
@@ -114,7 +114,7 @@ def report() -> None:
     lines = [
         "# One story, told once: near-duplicate articles", "",
         "`python -m bench.duplicates clusters`, `cost`, `report` (qa.ingest.stories: word 5-grams, 64-permutation "
-        f"MinHash, datasketch LSH, duplicate_similarity {Settings().duplicate_similarity}).", "",
+        f"MinHash, datasketch LSH, duplicate_similarity {Settings().ingest.duplicate_similarity}).", "",
         f"- Articles: {data['articles']:,} (RealTimeQA 2023-2025, train and dev), in date order as an ingest reads them.",
         f"- Stories with more than one article: **{data['stories_with_copies']:,}**, holding {data['articles_in_them']:,} "
         f"articles ({data['pairs']:,} folded into another); the largest has {data['largest']}.",

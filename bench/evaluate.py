@@ -206,8 +206,8 @@ def build_store(dataset: Dataset, work_dir: Path, base: Settings) -> Settings:
         path = corpus / f"{doc_id}.txt"
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
-    name = f"store-{base.embedding_model}" + ("" if base.sentence_vectors == "pooled" else f"-{base.sentence_vectors}")
-    settings = base.model_copy(update={"store_dir": work_dir / dataset.name / name})
+    name = f"store-{base.embedding.embedding_model}" + ("" if base.embedding.sentence_vectors == "pooled" else f"-{base.embedding.sentence_vectors}")
+    settings = base.updated(**{"store_dir": work_dir / dataset.name / name})
     Engine(settings).ingest([corpus])
     return settings
 

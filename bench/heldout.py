@@ -88,7 +88,7 @@ def open_store(articles: dict, work: Path, settings: Settings | None = None) -> 
     """Every article in one store under `work`, through the normal ingest path (incremental: a
     second run embeds nothing new)."""
     write_corpus(articles, work / "corpus")
-    engine = Engine((settings or Settings()).model_copy(update={"store_dir": work / "store"}))
+    engine = Engine((settings or Settings()).updated(**{"store_dir": work / "store"}))
     return engine, engine.ingest([work / "corpus"])
 
 

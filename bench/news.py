@@ -77,7 +77,7 @@ def question_kind(question: str) -> str:
 def _funnel(engine: Engine, q: dict, answer) -> dict:
     """Where a question is lost: the stating document among the passages read, a stating sentence
     among the reader's candidates, the answer inside the cited extracts, inside the first."""
-    candidates = engine.sentences(q["question"])[:engine.settings.reader_sentences]
+    candidates = engine.sentences(q["question"])[:engine.settings.reader.reader_sentences]
     return {"funnel_retrieved": any(p.doc_id in q["stating"] for p in answer.passages),
             "funnel_candidate": any(_contains(q["answers"], [s.text]) for s in candidates)}
 
@@ -169,7 +169,7 @@ def sweep(engine: Engine, questions: list[dict]) -> str:
             prob = max((s.answer_prob for s in ranked if s.answer_prob is not None), default=0.0)
             relevance = max((s.relevance for s in ranked), default=0.0)
             # typed questions: the best reader probability among candidates holding the asked-for type
-            typed = max((s.answer_prob or 0.0 for s in ranked[:engine.settings.typed_sentences]
+            typed = max((s.answer_prob or 0.0 for s in ranked[:engine.settings.answer.typed_sentences]
                          if has_expected(question, s.text)), default=0.0) if question.expects else prob
             pairs.append((label, prob, relevance, typed))
     return _first_sentence_table(replay) + "\n" + _abstention_table(pairs)
@@ -184,7 +184,7 @@ def sweep_types(engine: Engine, questions: list[dict]) -> str:
     from qa.text.questions import understand
 
     replay = []
-    depth = engine.settings.typed_sentences
+    depth = engine.settings.answer.typed_sentences
     for q in questions:
         question = understand(q["question"], q["question"], None)
         ranked = engine.sentences(q["question"])
@@ -245,8 +245,8 @@ def report(split: str, result: dict, documents: int, chunks: int, settings: Sett
     command = f"python -m bench.news --split {split}" + (f" --limit {limit}" if limit else "")
     return "\n".join([
         f"# News ({split}): RealTimeQA {'2025' if split == 'dev' else '2023-2024'}", "",
-        f"Command: `{command}` on {time.strftime('%Y-%m-%d')}; reader `{settings.reader}` (weight "
-        f"{settings.reader_weight}), abstain threshold {settings.abstain_threshold}.", "",
+        f"Command: `{command}` on {time.strftime('%Y-%m-%d')}; reader `{settings.reader.reader}` (weight "
+        f"{settings.reader.reader_weight}), abstain threshold {settings.answer.abstain_threshold}.", "",
         f"Corpus: {documents} articles ({chunks} chunks), the split's search results, one store. {n} questions "
         "whose results state the answer text word for word, asked without their choices. 95% intervals (Wilson).", "",
         "| measure | value |", "|---|---|",
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
         print(text)
         return
     if args.sweep:  # the reader reads the deepest candidate list, its weight left to the replay
-        engine = Engine(settings.model_copy(update={"reader_weight": 0.0, "reader_sentences": READ_DEPTHS[-1]}))
+        engine = Engine(settings.updated(**{"reader_weight": 0.0, "reader_sentences": READ_DEPTHS[-1]}))
         text = sweep(engine, questions)
         if args.out:
             args.out.write_text(text)

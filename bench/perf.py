@@ -124,7 +124,7 @@ def task_quality(model: str, work: str, limit: int | None = None) -> dict:
     if limit:  # quick runs: fewer paragraphs to embed, the questions about them
         dataset = subset(dataset, 40)
     settings = build_store(dataset, Path(work), Settings(embedding_model=model))
-    engine = Engine(settings.model_copy(update={"bm25_weight": 0.0}), load_embedder(model))
+    engine = Engine(settings.updated(**{"bm25_weight": 0.0}), load_embedder(model))
     scores = [ranking_metrics(list(dict.fromkeys(h.doc_id for h in engine.search(q.question, 10))), q.gold_doc)
               for q in dataset.questions[:limit]]
     return {"model": model, "ndcg@10": statistics.mean(s["ndcg@10"] for s in scores),
@@ -152,7 +152,7 @@ def task_synthetic(size: int, store: str, source_store: str, questions: int = 20
     engine.search(questions[0], 10)
     search = _timed(lambda q: engine.search(q, 10), questions)
     ask = _timed(lambda q: engine.ask(q), questions[: max(10, len(questions) // 3)])
-    recall = _ivf_recall(engine, questions) if size > engine.settings.exact_search_max else None
+    recall = _ivf_recall(engine, questions) if size > engine.settings.store.exact_search_max else None
     return {"size": size, "build_s": build_s, "search": search, "ask": ask, "recall@10_vs_exact": recall,
             "index": engine.store.manifest["index"], "model_mb": after_model - before,
             "index_mb": after_store - after_model, "bytes_per_chunk": (after_store - after_model) * 2**20 / size,

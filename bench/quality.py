@@ -30,9 +30,9 @@ METRICS = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "contained"
 def run(sets: list[str], configs: list[str], limit: int, work: Path, sentence_vectors: str = "pooled",
         by_question: bool = False) -> dict:
     base = Settings(sentence_vectors=sentence_vectors)
-    embedder = load_embedder(base.embedding_model, base.embed_batch_size)
+    embedder = load_embedder(base.embedding.embedding_model, base.embedding.embed_batch_size)
     results: dict = {"meta": {"split_seed": SPLIT_SEED, "dev_share": DEV_SHARE, "limit": limit,
-                              "model": base.embedding_model, "sentence_vectors": sentence_vectors,
+                              "model": base.embedding.embedding_model, "sentence_vectors": sentence_vectors,
                               "split": "by question (the first session's)" if by_question else "by article", "python": platform.python_version(),
                               "machine": platform.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}}
     for name in sets:
@@ -43,17 +43,17 @@ def run(sets: list[str], configs: list[str], limit: int, work: Path, sentence_ve
         entry = {"documents": len(dataset.documents), "questions_total": len(dataset.questions),
                  "dev": {}, "test": {}, "ingest_s": time.perf_counter() - started}
         for config in configs:
-            tuned = settings.model_copy(update=CONFIGS[config])
+            tuned = settings.updated(**CONFIGS[config])
             engine = Engine(tuned, embedder)
             for split_name, questions in (("dev", dev), ("test", test)):
                 entry[split_name][config] = evaluate_config(engine, questions)
                 print(f"{name} {config} {split_name}: "
                       f"ndcg@10 {entry[split_name][config]['ndcg@10']:.3f} "
                       f"contained {entry[split_name][config]['contained']:.3f}", file=sys.stderr)
-        default = settings.model_copy(update=CONFIGS["hybrid+rerank"])
+        default = settings.updated(**CONFIGS["hybrid+rerank"])
         entry["abstention"] = evaluate_abstention(default, embedder, dataset, test)
         results[name] = entry
-    seeds = Engine(base.model_copy(update={"store_dir": work / "seeds-store"}), embedder)
+    seeds = Engine(base.updated(**{"store_dir": work / "seeds-store"}), embedder)
     seeds.ingest([ROOT / "seeds"])
     results["seed_questions"] = seed_questions.evaluate(seeds)
     return results

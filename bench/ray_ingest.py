@@ -37,7 +37,7 @@ def measure(corpus: Path, work: Path) -> dict:
     in_process = time.perf_counter() - started
 
     started = time.perf_counter()
-    remote = RayPassageEmbedder("local", here.settings.embedding_model, here.settings.sentence_vectors)
+    remote = RayPassageEmbedder("local", here.settings.embedding.embedding_model, here.settings.embedding.sentence_vectors)
     ray_start = time.perf_counter() - started
     try:
         on_ray = Engine(Settings(store_dir=work / "ray"), here.embedder)

@@ -29,18 +29,18 @@ DATA = ROOT.parent / "shared" / "bench" / "data"
 def outcomes(settings: Settings, news_store: Path, sets: dict, news_questions: list[dict]) -> dict[str, dict]:
     """Per measure, per question: right or not (one run of every dev set with these settings)."""
     result: dict[str, dict] = {}
-    engine = Engine(settings.model_copy(update={"store_dir": news_store}))
+    engine = Engine(settings.updated(**{"store_dir": news_store}))
     per_question = news.evaluate(engine, news_questions)["outcomes"]
     for name in ("all_contained", "all_first", "removed_abstained", "own_answered"):
         result[f"news {name}"] = {i: r[name] for i, r in per_question.items() if name in r}
     for name, (store, questions) in sets.items():
-        engine = Engine(settings.model_copy(update={"store_dir": store}))
+        engine = Engine(settings.updated(**{"store_dir": store}))
         first = {}
         for q in questions:
             cited = engine.ask(q.question).citations
             first[q.qid] = bool(cited) and normalize(q.answer) in normalize(cited[0].quote)
         result[f"{name} first"] = first
-    seeds = Engine(settings.model_copy(update={"store_dir": news_store.parent / "seeds-store"}))
+    seeds = Engine(settings.updated(**{"store_dir": news_store.parent / "seeds-store"}))
     seeds.ingest([ROOT / "seeds"])
     summary = seed_questions.evaluate(seeds)
     result["seed turns"] = {"right": summary["turns_right"], "of": summary["turns"]}
@@ -91,13 +91,13 @@ def main(argv: list[str] | None = None) -> None:
         sets[name] = (build_store(dataset, ROOT / "bench" / ".cache", base).store_dir, dev)
     runs = {"all rules": outcomes(base, news_store, sets, news_questions)}
     for rule in args.rules:
-        kept = ",".join(r for r in base.rules if r != rule)
-        runs[f"without {rule}"] = outcomes(base.model_copy(update={"answer_rules": kept}), news_store, sets,
+        kept = ",".join(r for r in base.answer.rules if r != rule)
+        runs[f"without {rule}"] = outcomes(base.updated(**{"answer_rules": kept}), news_store, sets,
                                            news_questions)
         print(table(runs))
     command = "python -m bench.rules" + (f" --limit {args.limit}" if args.limit else "")
-    header = (f"# Hand rules: what each is worth on the dev sets\n\nCommand: `{command}`; reader `{base.reader}` "
-              f"(weight {base.reader_weight}, {base.reader_sentences} sentences read). Each row switches one rule off; "
+    header = (f"# Hand rules: what each is worth on the dev sets\n\nCommand: `{command}`; reader `{base.reader.reader}` "
+              f"(weight {base.reader.reader_weight}, {base.reader.reader_sentences} sentences read). Each row switches one rule off; "
               "cells give the share and, in brackets, the paired change against all rules on with its 95% interval. "
               "news: RealTimeQA dev 2025 (all_contained / all_first: the answer inside the cited extracts / the "
               "first, all articles; removed_abstained: abstained with the answer-stating articles filtered out; "

@@ -27,7 +27,7 @@ AS_OF = "2026-01-01"
 
 def seed_answers(store: Path) -> list[tuple[str, dict]]:
     engine = Engine(Settings(store_dir=store))
-    engine.ingest([engine.settings.seeds_dir])
+    engine.ingest([engine.settings.store.seeds_dir])
     out = []
     for item in seed_questions.load_items():
         history: list[Turn] = []

@@ -117,7 +117,7 @@ def size_run(size: int, work: Path, source: Path, server, questions: list[str]) 
     result["local_index"] = local.store.manifest["index"]
     result["pg"] = latency(pg, questions, asks)
     result["pg_recall"] = hnsw_recall(url, pg, questions[:50])
-    result["pg_recall@10"] = result["pg_recall"][pg.settings.pg_ef_search]["recall@10"]
+    result["pg_recall@10"] = result["pg_recall"][pg.settings.store.pg_ef_search]["recall@10"]
     result["pg_mb"] = relation_sizes(url)
     print(json.dumps(result), file=sys.stderr)
     return result
@@ -131,7 +131,7 @@ def quality_run(work: Path, server, limit: int | None) -> dict:
         dataset = load_dataset(SHARED / "data", name)
         dev, _ = split(dataset, limit)
         local_settings = build_store(dataset, work / "quality", Settings(embedding_model=ONNX))
-        pg_settings = local_settings.model_copy(update={"store_url": new_database(server)})
+        pg_settings = local_settings.updated(**{"store_url": new_database(server)})
         Engine(pg_settings).ingest([work / "quality" / dataset.name / "corpus"])
         row = {}
         for store, settings in (("local", local_settings), ("postgres", pg_settings)):
@@ -181,7 +181,7 @@ def _wait(base: str, timeout: float = 240) -> None:
 
 
 def render(results: dict, command: str, load_command: str | None = None) -> str:
-    EF_DEFAULT = Settings().pg_ef_search
+    EF_DEFAULT = Settings().store.pg_ef_search
 
     def ms(p: dict, key: str) -> str:
         return f"{p[key + '_ms']:.1f}"

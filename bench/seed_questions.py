@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     engine = Engine(load_settings(store_dir=args.store))
-    engine.ingest([engine.settings.seeds_dir])
+    engine.ingest([engine.settings.store.seeds_dir])
     s = evaluate(engine, args.verbose)
     print(f"answerable {s['answerable_right']}/{s['answerable']}, unanswerable abstained "
           f"{s['unanswerable_abstained']}/{s['unanswerable']}, dialogues fully right "

@@ -89,7 +89,7 @@ def sets(names: list[str], limit: int | None, work: Path, heldout_work: Path) ->
     out = {}
     if "news dev" in names:
         _, news_questions = news.load("dev", limit)
-        out["news dev"] = (base.model_copy(update={"store_dir": work / "dev" / "store"}),
+        out["news dev"] = (base.updated(**{"store_dir": work / "dev" / "store"}),
                            [(q["question"], q["answers"]) for q in news_questions])
     for name in ("xquad-en", "covid-qa"):
         if f"{name} test" in names:
@@ -109,7 +109,7 @@ def sets(names: list[str], limit: int | None, work: Path, heldout_work: Path) ->
 def cost(settings: Settings, questions: list[str]) -> tuple[float, float, float]:
     """Median ms per question without and with short answers, and the median paired difference;
     asked alternately on one store so that load from other processes hits both alike."""
-    without = Engine(settings.model_copy(update={"short_answers": False}))
+    without = Engine(settings.updated(**{"short_answers": False}))
     with_ = Engine(settings)
     for engine in (without, with_):
         engine.ask(questions[0])  # loads models and store
@@ -162,11 +162,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     chosen_sets = sets(args.sets, args.limit, args.work, args.heldout_work)
     results = {name: collect(Engine(settings), questions) for name, (settings, questions) in chosen_sets.items()}
-    chosen = choose(results["news dev"]) if "news dev" in results else Settings().short_answer_threshold
+    chosen = choose(results["news dev"]) if "news dev" in results else Settings().reader.short_answer_threshold
     timing = None
     if args.cost and "news dev" in chosen_sets:
         settings, questions = chosen_sets["news dev"]
-        timing = cost(settings.model_copy(update={"short_answer_threshold": chosen or 0.0}),
+        timing = cost(settings.updated(**{"short_answer_threshold": chosen or 0.0}),
                       [q for q, _ in questions[:args.cost]])
     given = sys.argv[1:] if argv is None else argv
     command = " ".join(["python -m bench.short_answers", *given])

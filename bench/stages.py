@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, *pairs in args.config:
         overrides[name] = {k: json.loads(v) if v[:1].isdigit() or v in ("true", "false") else v
                            for k, v in (p.split("=", 1) for p in pairs)}
-    engines = {name: Engine(base.model_copy(update=o)) for name, o in overrides.items()}
+    engines = {name: Engine(base.updated(**o)) for name, o in overrides.items()}
     next(iter(engines.values())).ingest([args.work / "corpus"])
     for engine in engines.values():  # models and store loaded before anything is timed
         engine.ask(questions[0])

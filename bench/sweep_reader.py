@@ -96,9 +96,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path(__file__).resolve().parent / ".cache")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "sweep-reader.md")
     parser.add_argument("--weight", type=float, help="skip the live reranker sweep: use this reader weight ...")
-    parser.add_argument("--read", type=int, default=Settings().reader_sentences, help="... and this many sentences read")
+    parser.add_argument("--read", type=int, default=Settings().reader.reader_sentences, help="... and this many sentences read")
     args = parser.parse_args(argv)
-    relevance_min = Settings().abstain_threshold
+    relevance_min = Settings().answer.abstain_threshold
     cases = collect(args.work, args.limit)
     sets = ("xquad-en", "covid-qa")
     lines = ["# Reader sweep (dev splits)", "", "Command: `python -m bench.sweep_reader` (dev splits of XQuAD-en and "
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         tied = sorted(-r[1] for r in ranking if r[0] == mean and r[2] == weight)
         lines += ["", f"Chosen: reader_weight={weight} (mean first_contained {mean:.3f}; without the reader "
                   f"{next(r[0] for r in ranking if r[2] == 0.0):.3f}). Sentences read: {', '.join(map(str, tied))} tie "
-                  f"on dev; the shipped setting reads {Settings().reader_sentences}, because on our own news questions "
+                  f"on dev; the shipped setting reads {Settings().reader.reader_sentences}, because on our own news questions "
                   "(`python -m bench.seed_questions`) reading 6 loses an answer that 8 finds."]
     else:
         weight, read_top = args.weight, -args.read

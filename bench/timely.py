@@ -96,7 +96,7 @@ def sweep(settings: Settings, questions: list[dict], dates: dict) -> str:
     grid = [(1.0, 0.0, 14.0), (0.7, 0.5, 14.0), (0.6, 0.5, 14.0), (0.5, 0.5, 14.0), (0.7, 0.5, 10.0),
             (0.7, 0.6, 10.0), (0.6, 0.6, 14.0)]
     for outside, recency, half in grid:
-        engine = Engine(settings.model_copy(update={"time_window_weight": outside, "recency_weight": recency,
+        engine = Engine(settings.updated(**{"time_window_weight": outside, "recency_weight": recency,
                                                     "recency_half_life_days": half}))
         outcomes, _ = run(engine, questions, dates, with_time=True)
         lines.append(f"| {outside} | {recency} | {half:g} | {shares(outcomes)} |")
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         text = f"# Time prior sweep: news {args.set}, 1 question in {args.every} ({len(questions)})\n\n"
         text += sweep(settings, questions, dates)
     else:
-        without, slow_before = run(Engine(settings.model_copy(update=NO_TIME)), questions, dates, with_time=False)
+        without, slow_before = run(Engine(settings.updated(**NO_TIME)), questions, dates, with_time=False)
         with_time, slow_after = run(Engine(settings), questions, dates, with_time=True)
         n = len(questions)
         ratio = (sum(r["timely"] for r in with_time.values()) / max(1, sum(r["timely"] for r in without.values())))

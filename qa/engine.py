@@ -53,10 +53,11 @@ def make_answerer(settings: Settings, store: StoreReader,
     """The answerer the settings name (QA_ANSWERER), and the extractive one under it, reading
     with `reader` (loaded once per process: qa.engine.Models)."""
     extractive = ExtractiveAnswerer(store, Tuning.from_settings(settings), reader)
-    if settings.answerer == "llm":
+    if settings.answer.answerer == "llm":
         from qa.answering.llm import LlmAnswerer, LlmClient
 
-        client = LlmClient(settings.llm_url or "", settings.llm_model, settings.llm_api_key, settings.llm_timeout)
+        llm = settings.llm
+        client = LlmClient(llm.llm_url or "", llm.llm_model, llm.llm_api_key, llm.llm_timeout)
         return LlmAnswerer(store, client, extractive), extractive
     return extractive, extractive
 
@@ -74,7 +75,8 @@ class Models:
     def readers(self) -> tuple[SentenceReader | None, SpanReader | None]:
         with self._lock:
             if self._readers is None:
-                self._readers = load_reader(self.settings.reader), load_span_reader(self.settings.short_answers)
+                reader = self.settings.reader
+                self._readers = load_reader(reader.reader), load_span_reader(reader.short_answers)
             return self._readers
 
 
@@ -89,14 +91,15 @@ class Engine:
         self._reload_lock = threading.Lock()  # one thread loads a new version; others keep serving
         self.library = Library(settings, self.backend, self._ingestor, lambda: self.store)
         self.verifier = Verifier(lambda: self.store, self.library.document, self.search,
-                                 lambda text, what: valid_text(settings.max_question_chars, text, what))
+                                 lambda text, what: valid_text(settings.answer.max_question_chars, text, what))
 
     # -- the pieces, loaded once and lazily ---------------------------------------------------
     @property
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                self._embedder = load_embedder(self.settings.embedding_model, self.settings.embed_batch_size)
+                e = self.settings.embedding
+                self._embedder = load_embedder(e.embedding_model, e.embed_batch_size, e.embed_threads, e.cache_dir)
             return self._embedder
 
     def _current(self) -> _Loaded:
@@ -115,12 +118,12 @@ class Engine:
             return self._loaded
 
     def _load(self) -> _Loaded:
-        store = self.backend.open_reader(self.settings.embedding_model)
-        s = self.settings
-        reranker = SentenceReranker(RelevanceScorer(store)) if s.rerank_candidates else None
-        retriever = Retriever(store, s.rrf_k, s.dense_weight, s.bm25_weight, reranker, s.rerank_candidates)
+        store = self.backend.open_reader(self.settings.embedding.embedding_model)
+        r = self.settings.retrieval
+        reranker = SentenceReranker(RelevanceScorer(store)) if r.rerank_candidates else None
+        retriever = Retriever(store, r.rrf_k, r.dense_weight, r.bm25_weight, reranker, r.rerank_candidates)
         reader, spans = self.models.readers()
-        return _Loaded(store, retriever, *make_answerer(s, store, reader), spans,
+        return _Loaded(store, retriever, *make_answerer(self.settings, store, reader), spans,
                        iso_day(store.newest_date()))
 
     @property
@@ -138,7 +141,9 @@ class Engine:
             from qa.embedding.distributed import RayPassageEmbedder
         except ImportError:
             raise InputError("--ray-address needs Ray: pip install 'corpus-qa[ray]'") from None
-        remote = RayPassageEmbedder(ray_address, self.settings.embedding_model, self.settings.sentence_vectors)
+        embedding = self.settings.embedding
+        remote = RayPassageEmbedder(ray_address, embedding.embedding_model, embedding.sentence_vectors,
+                                    cache=embedding.cache_dir)
         try:
             return self._ingestor(progress, remote).run(paths, rebuild=rebuild)
         finally:
@@ -184,15 +189,15 @@ class Engine:
     def find(self, query: str, k: int | None = None, filters: Filters | None = None,
              as_of: str | None = None) -> Results:
         """The k best passages, one per story, ranked with the query's time as of `as_of`."""
-        query = valid_text(self.settings.max_question_chars, query, "query")
-        k = valid_k(k, self.settings.search_k)
+        query = valid_text(self.settings.answer.max_question_chars, query, "query")
+        k = valid_k(k, self.settings.retrieval.search_k)
         loaded = self._current()
         with stage("understand"):
             prior = self._prior(query, self.as_of(as_of, loaded))
         vector = self._embed_query(query)
         with stage("search"):
             hits = loaded.retriever.search(query, vector, min(MAX_K, 2 * k),
-                                           rerank=self.settings.rerank_search, filters=valid_filters(filters),
+                                           rerank=self.settings.retrieval.rerank_search, filters=valid_filters(filters),
                                            prior=prior)
             hits = self._folded(hits, loaded, k)
         return Results(query, hits, prior.reading.as_of.isoformat(), prior.reading.to_json())
@@ -201,7 +206,7 @@ class Engine:
             on_token: Callable[[str], None] | None = None, filters: Filters | None = None,
             as_of: str | None = None) -> Answer:
         """An answer; with an LLM answerer, `on_token` receives its words as they arrive."""
-        asked = valid_text(self.settings.max_question_chars, question, "question")
+        asked = valid_text(self.settings.answer.max_question_chars, question, "question")
         history = [t for t in (history or []) if t.text.strip()][-10:]
         loaded = self._current()
         day = self.as_of(as_of, loaded)
@@ -212,7 +217,7 @@ class Engine:
             prior = self._prior(condensed, day)
             understood = replace(understand(asked, condensed, self._embed_query(condensed), valid_filters(filters)),
                                  prior=prior)
-        k = valid_k(k, self.settings.answer_k)
+        k = valid_k(k, self.settings.retrieval.answer_k)
         with stage("search"):
             passages = loaded.retriever.search(condensed, understood.vector, min(MAX_K, 2 * k),
                                                filters=understood.filters, prior=prior)
@@ -220,8 +225,8 @@ class Engine:
         with stage("compose"):
             answer = loaded.answerer.answer(understood, passages, on_token=on_token)
         with stage("span"):
-            answer = with_short_answer(answer, understood, loaded.spans, self.settings.short_answer_threshold,
-                                       self.settings.short_answer_corroborators)
+            answer = with_short_answer(answer, understood, loaded.spans, self.settings.reader.short_answer_threshold,
+                                       self.settings.reader.short_answer_corroborators)
         with stage("render"):
             return self._rendered(answer, understood, prior, day, loaded)
 
@@ -233,7 +238,7 @@ class Engine:
         if answer.abstained and understood.filters:
             abstention += messages.only_filtered(understood.filters.describe())
         citations = answer.citations
-        if self.settings.fold_duplicates:
+        if self.settings.ingest.fold_duplicates:
             citations = tuple(with_reporters(list(citations), loaded.store))
         answer = replace(answer, abstention=abstention, as_of=day.isoformat(), time=prior.reading.to_json(),
                          warnings=answer.warnings + _outside_window(answer, prior), citations=citations)
@@ -241,7 +246,7 @@ class Engine:
 
     def _folded(self, hits: list[Hit], loaded: _Loaded, k: int, copies_only: bool = False) -> list[Hit]:
         """One hit per story (qa.retrieval.stories), unless folding is off."""
-        if not self.settings.fold_duplicates:
+        if not self.settings.ingest.fold_duplicates:
             return hits[:k]
         return fold_hits(hits, loaded.store, k, copies_only)
 
@@ -260,17 +265,17 @@ class Engine:
         return newest
 
     def _prior(self, text: str, day: date) -> TimePrior:
-        return TimePrior.from_settings(read_time(text, day), self.settings)
+        return TimePrior.from_settings(read_time(text, day), self.settings.retrieval)
 
     def sentences(self, question: str, hide_doc: str | None = None, filters: Filters | None = None,
                   as_of: str | None = None) -> list[PassageSentence]:
         """The sentences an answer to `question` is chosen from, best first, with their relevance
         and the reader's probability (benches and diagnostics); `hide_doc` leaves one document out."""
-        asked = valid_text(self.settings.max_question_chars, question, "question")
+        asked = valid_text(self.settings.answer.max_question_chars, question, "question")
         loaded = self._current()
         prior = self._prior(asked, self.as_of(as_of, loaded))
         understood = replace(understand(asked, asked, self._embed_query(asked), valid_filters(filters)), prior=prior)
-        k = self.settings.answer_k
+        k = self.settings.retrieval.answer_k
         passages = loaded.retriever.search(asked, understood.vector, MAX_K if hide_doc else k,
                                            filters=understood.filters, prior=prior)
         passages = [p for p in passages if p.doc_id != hide_doc][:k]

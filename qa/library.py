@@ -29,7 +29,7 @@ class Library:
 
     @property
     def uploads_dir(self) -> Path:
-        return (self.settings.uploads_dir or self.settings.store_dir / "uploads").resolve()
+        return (self.settings.store.uploads_dir or self.settings.store.store_dir / "uploads").resolve()
 
     def documents(self, limit: int = 50, offset: int = 0) -> tuple[int, list[DocFields]]:
         if not 1 <= limit <= 1000 or not 0 <= offset <= 10**9:
@@ -49,7 +49,7 @@ class Library:
         if not files:
             raise InputError("no file sent (multipart field \"file\")")
         bounds = bounds_from(self.settings)
-        uploads = [check_upload(name, data, self.settings.max_upload_bytes, bounds) for name, data in files]
+        uploads = [check_upload(name, data, self.settings.server.max_upload_bytes, bounds) for name, data in files]
         if len({u.doc_id for u in uploads}) < len(uploads):
             raise InputError("two uploads would get the same document id; rename one")
         with self._writing():

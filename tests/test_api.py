@@ -95,7 +95,7 @@ def test_malformed_json_is_422(client):
 
 
 def test_api_key_is_required_when_set(settings):
-    locked = TestClient(build_app(settings.model_copy(update={"api_key": "s3cret"})))
+    locked = TestClient(build_app(settings.updated(**{"api_key": "s3cret"})))
     assert locked.get("/api/search", params={"q": "Putin"}).status_code == 401
     wrong = locked.get("/api/search", params={"q": "Putin"}, headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401

@@ -120,7 +120,7 @@ def test_upload_list_ask_and_delete_a_pdf(api):
 
 
 def test_several_files_in_one_upload(api):
-    docx_path = write_docx(Path(api.engine.settings.store_dir).parent / "ferry.docx", ["The Tindra ferry carries 340 passengers."])
+    docx_path = write_docx(Path(api.engine.settings.store.store_dir).parent / "ferry.docx", ["The Tindra ferry carries 340 passengers."])
     response = api.post("/api/documents", files=[
         ("file", ("glacier.md", GLACIER_MD.encode(), "text/markdown")),
         ("file", ("harbour.html", HARBOUR_HTML.encode(), "text/html")),
@@ -137,7 +137,7 @@ def test_several_files_in_one_upload(api):
     ("..", b"A name with nothing left after cleaning.", 422),
 ])
 def test_bad_uploads_are_refused_and_change_nothing(api, name, data, status):
-    store = api.engine.settings.store_dir
+    store = api.engine.settings.store.store_dir
     before = {k: v for k, v in store_snapshot(store).items() if not k.startswith("uploads/")}
     response = _upload(api, name, data)
     assert response.status_code == status, response.text

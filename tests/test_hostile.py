@@ -67,7 +67,7 @@ def test_a_pdf_whose_pages_share_a_huge_stream_is_refused_by_its_text_size(engin
 
 
 def test_extraction_that_runs_too_long_is_killed_and_the_file_refused(tmp_path, engine):
-    slow = Engine(_settings(tmp_path, store_dir=engine.settings.store_dir, extract_seconds=2))
+    slow = Engine(_settings(tmp_path, store_dir=engine.settings.store.store_dir, extract_seconds=2))
     started = time.perf_counter()
     with pytest.raises(InputError, match=r"line\.html: extraction took longer than 2 s"):
         slow.upload([("line.html", long_line_html(19_500_000))])
@@ -79,7 +79,7 @@ def test_extraction_that_runs_too_long_is_killed_and_the_file_refused(tmp_path, 
 
 
 def test_text_over_the_character_limit_is_refused_not_truncated(engine, tmp_path):
-    small = Engine(_settings(tmp_path, store_dir=engine.settings.store_dir, max_document_chars=5_000))
+    small = Engine(_settings(tmp_path, store_dir=engine.settings.store.store_dir, max_document_chars=5_000))
     with pytest.raises(InputError, match="over the extracted text limit .*6,000 characters; limit 5,000"):
         small.upload([("long.txt", b"x" * 5_999 + b"\n")])
 
@@ -137,7 +137,7 @@ def test_leftovers_of_killed_or_refused_uploads_are_swept(engine):
 def keyed(engine):
     from qa.faces.server import build_app
 
-    settings = _settings(Path(engine.settings.store_dir).parent, api_key=KEY)
+    settings = _settings(Path(engine.settings.store.store_dir).parent, api_key=KEY)
     return TestClient(build_app(settings), follow_redirects=False)
 
 
@@ -175,7 +175,7 @@ def test_the_browser_signs_in_once_and_then_reaches_the_chat(keyed):
 def test_bodies_are_bounded_while_they_stream(tmp_path, engine):
     from qa.faces.server import build_app
 
-    client = TestClient(build_app(_settings(tmp_path, store_dir=engine.settings.store_dir, max_upload_bytes=100_000)))
+    client = TestClient(build_app(_settings(tmp_path, store_dir=engine.settings.store.store_dir, max_upload_bytes=100_000)))
     huge = client.post("/api/ask", content=b"{" + b" " * (3 << 20) + b"}", headers={"content-type": "application/json"})
     assert huge.status_code == 413 and "limit" in huge.json()["detail"]
     upload = client.post("/api/documents", files={"file": ("big.txt", b"word " * 200_000)})
@@ -186,7 +186,7 @@ def test_bodies_are_bounded_while_they_stream(tmp_path, engine):
 def test_every_response_carries_the_security_headers(tmp_path, engine):
     from qa.faces.server import build_app
 
-    client = TestClient(build_app(_settings(tmp_path, store_dir=engine.settings.store_dir)))
+    client = TestClient(build_app(_settings(tmp_path, store_dir=engine.settings.store.store_dir)))
     for path in ("/healthz", "/", f"/source/{SEED}", "/api/documents", "/nowhere"):
         headers = client.get(path).headers
         assert headers["x-content-type-options"] == "nosniff", path
@@ -197,7 +197,7 @@ def test_a_write_held_by_another_process_is_503_with_retry_after(tmp_path, engin
     from qa.faces.api import create_api
 
     client = TestClient(create_api(engine))
-    with store_lock(engine.settings.store_dir):  # as another process's ingest would hold it
+    with store_lock(engine.settings.store.store_dir):  # as another process's ingest would hold it
         reply = client.post("/api/documents", files={"file": ("late.txt", b"Arrived while the index was busy.\n")})
     assert reply.status_code == 503 and reply.headers["retry-after"].isdigit()
     assert not (engine.uploads_dir / "late.txt").exists()
@@ -237,7 +237,7 @@ def test_replaced_versions_are_let_go_not_held_open(engine):
                 links.append(os.readlink(f"/proc/self/fd/{fd}"))
             except OSError:
                 continue
-        store = str(engine.settings.store_dir.resolve())
+        store = str(engine.settings.store.store_dir.resolve())
         return [link for link in links if link.startswith(store) and link.endswith("(deleted)")]
 
     for round_ in range(3):

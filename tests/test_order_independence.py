@@ -39,7 +39,7 @@ def test_search_scores_do_not_depend_on_the_batch(real_engine, cli, monkeypatch,
     queries.write_text("\n".join(json.dumps({"query": q, "k": 5}) for q in QUESTIONS))
     backwards = tmp_path / "b.jsonl"
     backwards.write_text("\n".join(json.dumps({"query": q, "k": 5}) for q in reversed(QUESTIONS)))
-    store = str(real_engine.settings.store_dir)
+    store = str(real_engine.settings.store.store_dir)
     first = {r["query"]: r for r in cli("search", "--batch", queries, "--store", store).json_lines()}
     second = {r["query"]: r for r in cli("search", "--batch", backwards, "--store", store).json_lines()}
     assert first == second

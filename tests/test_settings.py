@@ -19,7 +19,7 @@ def test_file_then_environment_then_flags(tmp_path, monkeypatch):
     monkeypatch.setenv("QA_SETTINGS_FILE", str(toml))
     monkeypatch.setenv("QA_ANSWER_K", "11")
     settings = load_settings(rrf_k=12)
-    assert (settings.search_k, settings.answer_k, settings.rrf_k) == (7, 11, 12)
+    assert (settings.retrieval.search_k, settings.retrieval.answer_k, settings.retrieval.rrf_k) == (7, 11, 12)
 
 
 @pytest.mark.parametrize("name, value", [("QA_ANSWERER", "oracle"), ("QA_CHUNK_OVERLAP", "900"),
@@ -43,6 +43,43 @@ def test_answer_rules_switch_one_rule_off(monkeypatch, tmp_path):
     from qa.answering.extractive import Tuning
     from qa.settings import ANSWER_RULES, DEFAULT_RULES
 
-    assert load_settings().rules == frozenset(DEFAULT_RULES) == frozenset(ANSWER_RULES) - {"typed"}
+    assert load_settings().answer.rules == frozenset(DEFAULT_RULES) == frozenset(ANSWER_RULES) - {"typed"}
     monkeypatch.setenv("QA_ANSWER_RULES", "kinds, quotes")
     assert Tuning.from_settings(load_settings()).rules == {"kinds", "quotes"}
+
+
+def test_settings_nest_in_groups_and_each_keeps_one_name(tmp_path, monkeypatch):
+    """A setting is given by its name anywhere (flag, QA_<NAME>, qa.toml, a [group] table of
+    qa.toml) and read in its group; the same precedence holds across the two spellings."""
+    toml = tmp_path / "qa.toml"
+    toml.write_text('[retrieval]\nsearch_k = 7\nanswer_k = 9\n\n[server]\nport = 8123\n')
+    monkeypatch.setenv("QA_SETTINGS_FILE", str(toml))
+    monkeypatch.setenv("QA_ANSWER_K", "11")
+    monkeypatch.setenv("QA_EMBED_THREADS", "1")
+    settings = load_settings(search_k=3)
+    assert (settings.retrieval.search_k, settings.retrieval.answer_k, settings.server.port) == (3, 11, 8123)
+    assert settings.embedding.embed_threads == 1
+    changed = settings.updated(answer_k=4, reader="none")
+    assert (changed.retrieval.answer_k, changed.reader.reader, changed.retrieval.search_k) == (4, "none", 3)
+    assert settings.retrieval.answer_k == 11  # settings never change: updated() makes new ones
+    with pytest.raises(InputError, match="invalid setting answer_k"):
+        settings.updated(answer_k=0)
+
+
+def test_a_setting_in_the_wrong_group_is_an_error(tmp_path, monkeypatch):
+    toml = tmp_path / "qa.toml"
+    toml.write_text('[server]\nsearch_k = 7\n')
+    monkeypatch.setenv("QA_SETTINGS_FILE", str(toml))
+    with pytest.raises(InputError, match="search_k"):
+        load_settings()
+
+
+def test_every_setting_is_documented_by_its_name():
+    from pathlib import Path
+
+    from qa.settings import GROUP_OF
+
+    documented = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
+    missing = [name for name in GROUP_OF if f"`{name.upper()}`" not in documented
+               and f"{name.upper()}`" not in documented and f"`{name.upper()}" not in documented]
+    assert missing == []

@@ -83,7 +83,7 @@ def test_extracts_read_together_read_as_they_do_alone():
 @pytest.fixture(scope="module")
 def eager(real_engine):
     """The shipped models with every short answer shown (threshold 0), over the seed articles."""
-    return Engine(real_engine.settings.model_copy(update={"short_answers": True, "short_answer_threshold": 0.0}))
+    return Engine(real_engine.settings.updated(**{"short_answers": True, "short_answer_threshold": 0.0}))
 
 
 def _questions_about_the_seeds() -> list[str]:
@@ -183,7 +183,7 @@ def test_every_face_returns_the_same_short_answer(eager, cli, monkeypatch, tmp_p
     assert chat["choices"][0]["message"]["content"].startswith(f"{expected['text']} [{expected['n']}]")
     monkeypatch.setenv("QA_SHORT_ANSWERS", "true")
     monkeypatch.setenv("QA_SHORT_ANSWER_THRESHOLD", "0")
-    store = str(eager.settings.store_dir)
+    store = str(eager.settings.store.store_dir)
     assert cli("ask", HOW_LONG, "--json", "--store", store).json()["short_answer"] == expected
     batch = tmp_path / "questions.jsonl"
     batch.write_text(json.dumps({"question": HOW_LONG}) + "\n")

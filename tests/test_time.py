@@ -55,7 +55,7 @@ def test_past_windows_get_no_recency_and_future_ones_weigh_nothing():
 
     assert not read_time("Who was elected in 2021?", AS_OF).present
     assert read_time("Who is the president of France?", AS_OF).present
-    future = TimePrior.from_settings(read_time("Who will lead the party next year?", AS_OF), Settings())
+    future = TimePrior.from_settings(read_time("Who will lead the party next year?", AS_OF), Settings().retrieval)
     assert future.reading.window is not None and future.window is None  # shown, but reports are dated now
 
 

@@ -24,7 +24,7 @@ def main() -> None:
         ranked = engine.sentences(answer.condensed_question)
         best = max((s.relevance for s in ranked), default=0.0)
         rows.append((item["answerable"], best, item["question"], answer.abstained))
-    threshold = engine.settings.abstain_threshold
+    threshold = engine.settings.answer.abstain_threshold
     for answerable, best, question, abstained in sorted(rows, key=lambda r: r[1]):
         verdict = "abstains" if abstained else "answers"
         print(f"{'A' if answerable else 'U'} {best:.3f} {verdict:8s} {question}")

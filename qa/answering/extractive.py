@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from qa import messages
 from qa.answering.base import ground, passage_docs
 from qa.retrieval.relevance import RelevanceScorer, passage_sentences, scored
-from qa.settings import DEFAULT_RULES
+from qa.settings import DEFAULT_RULES, Settings
 from qa.store.base import DocFields, DocumentTexts, StoreReader
 from qa.text.lexical import terms
 from qa.text.nlp import entities
@@ -62,11 +62,12 @@ class Tuning:
     reader_skip_margin: float = 1.0  # relevance alone decides when the best leads the next by this much
 
     @classmethod
-    def from_settings(cls, settings) -> Tuning:
-        return cls(settings.abstain_threshold, settings.max_answer_sentences, settings.reader_weight,
-                   settings.reader_threshold, settings.reader_sentences, settings.answer_type_check,
-                   settings.rules, type_weight=settings.answer_type_weight,
-                   typed_sentences=settings.typed_sentences, reader_skip_margin=settings.reader_skip_margin)
+    def from_settings(cls, settings: Settings) -> Tuning:
+        answer, reader = settings.answer, settings.reader
+        return cls(answer.abstain_threshold, answer.max_answer_sentences, reader.reader_weight,
+                   reader.reader_threshold, reader.reader_sentences, answer.answer_type_check, answer.rules,
+                   type_weight=answer.answer_type_weight, typed_sentences=answer.typed_sentences,
+                   reader_skip_margin=reader.reader_skip_margin)
 
 
 class ExtractiveAnswerer:

@@ -5,6 +5,7 @@ tests/test_embedding_contract.py): a question's score may not depend on what was
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -36,7 +37,9 @@ class Embedder(Protocol):
         """Length of text in the model's own tokenizer, special tokens included."""
 
 
-def load_embedder(name: str, batch_size: int = 32) -> Embedder:
+def load_embedder(name: str, batch_size: int = 32, threads: int = 0, cache: Path | None = None) -> Embedder:
+    """The embedder a model name means (Settings.embedding: embedding_model, embed_batch_size,
+    embed_threads, cache_dir)."""
     if name == "hash":
         from qa.embedding.hashing import HashEmbedder
 
@@ -44,7 +47,7 @@ def load_embedder(name: str, batch_size: int = 32) -> Embedder:
     if name.endswith(ONNX_SUFFIX):
         from qa.embedding.onnx import OnnxEmbedder
 
-        return OnnxEmbedder(name, batch_size)
+        return OnnxEmbedder(name, batch_size, threads, cache)
     from qa.embedding.transformer import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(name, batch_size)

@@ -10,6 +10,7 @@ the model package installed (the workers load the model themselves, offline).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -20,8 +21,7 @@ ROWS_PER_BATCH = 32
 class _EmbedActor:
     """One model per actor, its ONNX/torch threads pinned so actors do not oversubscribe cores."""
 
-    def __init__(self, model: str, mode: str, threads: int):
-        os.environ["QA_EMBED_THREADS"] = str(threads)
+    def __init__(self, model: str, mode: str, threads: int, cache: str | None = None):
         try:
             import torch
 
@@ -30,7 +30,7 @@ class _EmbedActor:
             pass
         from qa.embedding import load_embedder
 
-        self.embedder = load_embedder(model)
+        self.embedder = load_embedder(model, threads=threads, cache=Path(cache) if cache else None)
         self.mode = mode
 
     def __call__(self, batch: dict) -> dict:
@@ -48,11 +48,12 @@ class RayPassageEmbedder:
     (and stopped) by this process on this machine."""
 
     def __init__(self, address: str, model: str, mode: str = "pooled", actors: int | None = None,
-                 threads_per_actor: int = 1):
+                 threads_per_actor: int = 1, cache: Path | None = None):
         import ray
 
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline: no usage report
         self.model, self.mode, self.threads = model, mode, threads_per_actor
+        self.cache = str(cache) if cache else None  # where actors find the ONNX model (Settings.embedding.cache_dir)
         self._started_here = address == "local"
         if self._started_here:
             ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
@@ -76,7 +77,8 @@ class RayPassageEmbedder:
         items = [{"i": i, "text": t, "spans": np.asarray(s, dtype=np.int64).reshape(-1).tolist()}
                  for i, (t, s) in enumerate(zip(texts, spans))]
         rows = ray.data.from_items(items).map_batches(
-            _EmbedActor, fn_constructor_kwargs={"model": self.model, "mode": self.mode, "threads": self.threads},
+            _EmbedActor, fn_constructor_kwargs={"model": self.model, "mode": self.mode, "threads": self.threads,
+                                               "cache": self.cache},
             batch_size=ROWS_PER_BATCH, compute=ActorPoolStrategy(size=self.actors), num_cpus=ACTOR_CPUS,
             batch_format="numpy",
         ).take_all()

@@ -22,13 +22,11 @@ from qa.embedding import ONNX_SUFFIX, normalized
 from qa.embedding.transformer import model_dir, pool_spans
 from qa.errors import QAError
 
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("QA_CACHE_DIR", Path.home() / ".cache" / "corpus-qa"))
+DEFAULT_CACHE = Path.home() / ".cache" / "corpus-qa"  # Settings.embedding.cache_dir's default
 
 
-def onnx_path(base_name: str) -> Path:
-    return cache_dir() / f"{base_name}{ONNX_SUFFIX}.onnx"
+def onnx_path(base_name: str, cache: Path | None = None) -> Path:
+    return (cache or DEFAULT_CACHE) / f"{base_name}{ONNX_SUFFIX}.onnx"
 
 
 def build_quantized(base_name: str, target: Path) -> None:
@@ -65,9 +63,9 @@ def build_quantized(base_name: str, target: Path) -> None:
     fp32.unlink(missing_ok=True)
 
 
-def ensure_model(base_name: str) -> Path:
+def ensure_model(base_name: str, cache: Path | None = None) -> Path:
     """The int8 model, built on first need (the first ingest); a question never waits for it twice."""
-    target = onnx_path(base_name)
+    target = onnx_path(base_name, cache)
     if not target.exists():
         import logging
         import warnings
@@ -87,15 +85,15 @@ def ensure_model(base_name: str) -> Path:
 class OnnxEmbedder:
     """Same tokenizer, pooling and normalization as the torch model, one text per run."""
 
-    def __init__(self, name: str, batch_size: int = 32, threads: int | None = None):
+    def __init__(self, name: str, batch_size: int = 32, threads: int = 0, cache: Path | None = None):
         import onnxruntime as ort
 
 
         base_name = name.removesuffix(ONNX_SUFFIX)
         folder = model_dir(base_name)
-        target = ensure_model(base_name)
+        target = ensure_model(base_name, cache)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("QA_EMBED_THREADS", 0)) or os.cpu_count() or 1
+        options.intra_op_num_threads = threads or os.cpu_count() or 1  # 0: every core
         # every core for an ingest's batches, but no spinning between runs: a waiting thread spun
         # for milliseconds after each question's embedding, CPU every other stage then lacked
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")

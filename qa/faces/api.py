@@ -64,7 +64,7 @@ def create_api(engine: Engine) -> FastAPI:
     # /docs and /redoc with their scripts served from this server: they work offline
     app = FastAPIOffline(title="corpus QA", version=__version__, docs_url="/docs", redoc_url="/redoc",
                          description="Retrieval and answers over the corpus, every citation checkable.")
-    auth = Depends(_bearer(engine.settings.api_key))
+    auth = Depends(_bearer(engine.settings.server.api_key))
     _shed_load(app)
     _error_handlers(app)
     _question_routes(app, engine, auth)
@@ -200,7 +200,7 @@ def _document_routes(app: FastAPI, engine: Engine, auth) -> None:
                          415: {"description": "unsupported type"}, 422: {"description": "unreadable"}})
     def upload_documents(file: list[UploadFile] = File(description="One or more files (txt, md, html, pdf, docx).")):
         """Add documents: answerable when this returns; nothing changes if any file is refused."""
-        limit = engine.settings.max_upload_bytes
+        limit = engine.settings.server.max_upload_bytes
         files = [(f.filename or "", f.file.read(limit + 1)) for f in file]
         return engine.upload(files).to_json()
 

@@ -104,7 +104,7 @@ def ingest(
     engine = _engine(store, store_url=store_url)
     with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("embedding", total=None)
-        report = engine.ingest(paths or [engine.settings.seeds_dir], rebuild=rebuild,
+        report = engine.ingest(paths or [engine.settings.store.seeds_dir], rebuild=rebuild,
                                progress=lambda done, total: bar.update(task, completed=done, total=total),
                                ray_address=ray_address)
     for path, reason in report.skipped:
@@ -348,13 +348,13 @@ def serve(
     from qa.faces.server import serve as run_server
 
     settings = _settings(store, store_url=store_url, host=host, port=port)
-    check_port_free(settings.host, settings.port)
+    check_port_free(settings.server.host, settings.server.port)
     for folder in watch_dirs or []:
         if not folder.is_dir():
             raise InputError(f"cannot watch {folder}: not a folder")
     if not no_ingest:
         ensure_index(settings)
-    typer.echo(f"serving on http://{settings.host}:{settings.port}/  (API docs at /docs)", err=True)
+    typer.echo(f"serving on http://{settings.server.host}:{settings.server.port}/  (API docs at /docs)", err=True)
     run_server(settings, workers, watch=list(watch_dirs or []))
 
 
@@ -367,8 +367,8 @@ def check(store: StoreOpt = None, store_url: StoreUrlOpt = None):
     for problem in problems:
         typer.echo(f"problem: {problem}", err=True)
     if problems:
-        raise QAError(f"{len(problems)} problem(s) in {engine.settings.store_dir}/; repair it: "
-                      f"qa ingest --rebuild <folders> --store {engine.settings.store_dir}")
+        raise QAError(f"{len(problems)} problem(s) in {engine.settings.store.store_dir}/; repair it: "
+                      f"qa ingest --rebuild <folders> --store {engine.settings.store.store_dir}")
     typer.echo(f"ok: {stats['documents']} documents, {stats['chunks']} chunks, {stats['generation']}")
 
 
@@ -378,7 +378,7 @@ def ensure_index(settings: Settings) -> None:
     from qa.faces.render import ingest_text
 
     engine = Engine(settings)
-    report = engine.ingest([settings.seeds_dir])
+    report = engine.ingest([settings.store.seeds_dir])
     if report.added or report.updated or report.removed:
         typer.echo(ingest_text(report, engine.backend.where), err=True)
 

@@ -128,7 +128,7 @@ def _answer_part(reply: str) -> str:
 
 
 def add_openai_routes(app: FastAPI, engine: Engine) -> None:
-    api_key = engine.settings.api_key
+    api_key = engine.settings.server.api_key
 
     def check_key(request: Request) -> None:
         if api_key and not bearer_ok(request.headers.get("authorization", ""), api_key):

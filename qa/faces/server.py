@@ -36,7 +36,7 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
 
     warm()  # and spaCy's pipeline (3 s), which every question reads
     app = create_api(engine)
-    mount_mcp(app, engine, settings.host, settings.api_key)
+    mount_mcp(app, engine, settings.server.host, settings.server.api_key)
 
     @app.get("/source/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def source(doc_id: str, start: int | None = Query(None, ge=0), end: int | None = Query(None, ge=0),
@@ -50,10 +50,11 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
 
     demo = build_ui(engine, stateless).queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
     # No allowed_paths: the UI serves only Gradio's own assets, never files from disk.
-    app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=theme(), max_file_size=settings.max_upload_bytes)
+    app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=theme(),
+                              max_file_size=settings.server.max_upload_bytes)
     # outermost: the key at the door of every page, bounded bodies, security headers on every response
-    app.add_middleware(Guard, api_key=settings.api_key, upload_limit=settings.max_upload_bytes,
-                       received=received_by(demo, check_set=not stateless), session_hours=settings.session_hours)
+    app.add_middleware(Guard, api_key=settings.server.api_key, upload_limit=settings.server.max_upload_bytes,
+                       received=received_by(demo, check_set=not stateless), session_hours=settings.server.session_hours)
     engine.sweep_uploads()  # what a killed or refused upload left behind
     return app
 
@@ -116,15 +117,15 @@ def serve(settings: Settings, workers: int = 1, watch: list | None = None) -> No
     if watch:
         _watch(engine, watch)
     if workers <= 1:
-        uvicorn.run(build_app(settings, engine), host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(build_app(settings, engine), host=settings.server.host, port=settings.server.port, log_level="info")
         return
     # the workers are fresh processes: they read the settings back from the environment, and
     # share one private folder for sessions and uploads
     os.environ.update(settings_environment(settings))
     runtime_dir()
     os.environ[_STATELESS] = "1"
-    uvicorn.run("qa.faces.server:app_from_environment", factory=True, workers=workers, host=settings.host,
-                port=settings.port, log_level="info")
+    uvicorn.run("qa.faces.server:app_from_environment", factory=True, workers=workers, host=settings.server.host,
+                port=settings.server.port, log_level="info")
 
 
 def _watch(engine: Engine, folders: list) -> None:
@@ -156,7 +157,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     import json
 
     environment = {}
-    for name, value in settings.model_dump(exclude_unset=False).items():
+    for name, value in settings.flat().items():
         if value is None:
             continue
         key = f"QA_{name.upper()}"

@@ -125,10 +125,10 @@ class Ingestor:
     def _run_locked(self, found, rebuild: bool, staged: Staged | None = None) -> IngestReport:
         manifest = None if rebuild else self.backend.current_manifest()
         if manifest:
-            self.backend.check_manifest(manifest, self.settings.embedding_model)
+            self.backend.check_manifest(manifest, self.settings.embedding.embedding_model)
         known = self.backend.known_documents() if manifest else {}
         report = IngestReport(skipped=list(found.skipped))
-        states, unreadable = hash_files(found.candidates, self.settings.max_file_bytes, report)
+        states, unreadable = hash_files(found.candidates, self.settings.ingest.max_file_bytes, report)
         plan = plan_changes(states, known, {str(r) for r in found.roots},
                             rechunk_all=manifest is not None
                             and chunking_of(manifest) != chunking_of(manifest_base(self.settings)),
@@ -139,7 +139,7 @@ class Ingestor:
         if not manifest and not plan.to_index:
             raise _nothing_readable(report)
         stories_done = manifest is not None and (manifest.get("stories") == STORIES_VERSION
-                                                 or not self.settings.fold_duplicates)
+                                                 or not self.settings.ingest.fold_duplicates)
         if manifest is not None and stories_done and not plan.changes:  # older versions get stories now
             report.documents, report.chunks = manifest["documents"], manifest["chunks"]
             report.sentences, report.generation = manifest.get("sentences", 0), self.backend.current_version()
@@ -166,14 +166,14 @@ class Ingestor:
     def _find_stories(self, writer: StoreWriter, indexed: set[str], report: IngestReport, stale: bool) -> None:
         """Near-duplicates of the documents without a story yet (those just added, and all of a
         version written before stories were kept, or kept another way) among every stored document."""
-        if not self.settings.fold_duplicates:
+        if not self.settings.ingest.fold_duplicates:
             return
         if stale:
             writer.clear_stories()
         new = [StoryRow(doc_id, doc_id, signature(text), title, day) for doc_id, text, title, day in writer.unstoried()]
         if not new:
             return
-        assigned = assign_stories(writer.story_rows(), new, self.settings.duplicate_similarity)
+        assigned = assign_stories(writer.story_rows(), new, self.settings.ingest.duplicate_similarity)
         writer.set_stories([row for row, _ in assigned])
         report.duplicates += [(row.doc_id, copied) for row, copied in assigned
                               if copied is not None and row.doc_id in indexed]
@@ -185,7 +185,7 @@ class Ingestor:
         for state in states:
             path = Path(state.path)
             try:
-                data = read_bytes(path, self.settings.max_file_bytes)
+                data = read_bytes(path, self.settings.ingest.max_file_bytes)
                 # planned by its hash: an upload whose bytes are still those it was extracted from
                 extracted = staged.extracted(path, state.sha256) if staged else None
                 source = staged.source(path) if staged else None
@@ -230,7 +230,7 @@ class Ingestor:
         if self.passage_embedder is not None and texts:
             fresh, fresh_spans = self.passage_embedder.embed_passages(texts, offsets)
         else:
-            fresh, fresh_spans = embed_passages(self.embedder, texts, offsets, self.settings.sentence_vectors)
+            fresh, fresh_spans = embed_passages(self.embedder, texts, offsets, self.settings.embedding.sentence_vectors)
         for i, vector, span_vectors in zip(missing, fresh, fresh_spans):
             reusable[keys[i]] = vector
             reusable.update(zip(sentence_keys[i], span_vectors))
@@ -242,7 +242,7 @@ class Ingestor:
 
 
 def chunker_for(settings: Settings, embedder: Embedder) -> Chunker:
-    return Chunker(settings.chunk_tokens, settings.chunk_overlap,
+    return Chunker(settings.ingest.chunk_tokens, settings.ingest.chunk_overlap,
                    model_tokens=embedder.count_tokens if embedder.max_tokens else None,
                    model_limit=embedder.max_tokens)
 
@@ -253,10 +253,10 @@ def chunking_of(manifest: dict) -> tuple:
 
 def manifest_base(settings: Settings, embedder: Embedder | None = None) -> dict:
     """What built the store: a store opened with anything else is refused or re-chunked."""
-    manifest = {"model": settings.embedding_model, "encoding": ENCODING, "lexical": LEXICAL_VERSION,
-                "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
-                "sentence_vectors": settings.sentence_vectors, "versions": {"qa": __version__}}
-    if settings.fold_duplicates:  # a version written without stories gets them at its next ingest
+    manifest = {"model": settings.embedding.embedding_model, "encoding": ENCODING, "lexical": LEXICAL_VERSION,
+                "chunk_tokens": settings.ingest.chunk_tokens, "chunk_overlap": settings.ingest.chunk_overlap,
+                "sentence_vectors": settings.embedding.sentence_vectors, "versions": {"qa": __version__}}
+    if settings.ingest.fold_duplicates:  # a version written without stories gets them at its next ingest
         manifest["stories"] = STORIES_VERSION
     if embedder is not None:
         manifest.update({"dim": embedder.dim, "model_max_tokens": embedder.max_tokens})

@@ -37,9 +37,9 @@ class SandboxLimits:
 
 def bounds_from(settings) -> SandboxLimits:
     """The bounds a Settings object sets (QA_MAX_DOCUMENT_CHARS, QA_EXTRACT_SECONDS, ...)."""
-    inflated = settings.max_inflated_mb << 20
-    return SandboxLimits(Limits(settings.max_document_chars, settings.max_pdf_pages, inflated, inflated),
-                         settings.extract_seconds, settings.extract_memory_mb << 20)
+    inflated = settings.ingest.max_inflated_mb << 20
+    return SandboxLimits(Limits(settings.ingest.max_document_chars, settings.ingest.max_pdf_pages, inflated, inflated),
+                         settings.ingest.extract_seconds, settings.ingest.extract_memory_mb << 20)
 
 
 def extract(suffix: str, data: bytes, bounds: SandboxLimits) -> Extracted:

@@ -26,8 +26,9 @@ class TimePrior:
     half_life: float  # Settings.recency_half_life_days
 
     @classmethod
-    def from_settings(cls, reading: TimeReading, settings) -> TimePrior:
-        return cls(reading, settings.time_window_weight, settings.recency_weight, settings.recency_half_life_days)
+    def from_settings(cls, reading: TimeReading, retrieval) -> TimePrior:
+        """From Settings.retrieval (qa.settings.RetrievalSettings)."""
+        return cls(reading, retrieval.time_window_weight, retrieval.recency_weight, retrieval.recency_half_life_days)
 
     @property
     def window(self):

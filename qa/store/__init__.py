@@ -6,13 +6,13 @@ from qa.store.base import StoreBackend, StoreReader
 
 def open_backend(settings) -> StoreBackend:
     """The backend the settings name: PostgreSQL + pgvector when store_url is set, else the folder."""
-    if settings.store_url:
+    if settings.store.store_url:
         from qa.store.postgres import PostgresBackend
 
-        return PostgresBackend(settings.store_url, settings.pg_ef_search)
+        return PostgresBackend(settings.store.store_url, settings.store.pg_ef_search)
     from qa.store.local import LocalBackend
 
-    return LocalBackend(settings.store_dir, settings.exact_search_max)
+    return LocalBackend(settings.store.store_dir, settings.store.exact_search_max)
 
 
 __all__ = ["StoreBackend", "StoreReader", "open_backend"]
