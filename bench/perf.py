@@ -154,7 +154,7 @@ def task_synthetic(size: int, store: str, source_store: str, questions: int = 20
     ask = _timed(lambda q: engine.ask(q), questions[: max(10, len(questions) // 3)])
     recall = _ivf_recall(engine, questions) if size > engine.settings.store.exact_search_max else None
     return {"size": size, "build_s": build_s, "search": search, "ask": ask, "recall@10_vs_exact": recall,
-            "index": engine.store.manifest["index"], "model_mb": after_model - before,
+            "index": engine.store.manifest.index, "model_mb": after_model - before,
             "index_mb": after_store - after_model, "bytes_per_chunk": (after_store - after_model) * 2**20 / size,
             "peak_rss_mb": peak_mb()}
 
@@ -184,7 +184,7 @@ def _ivf_recall(engine, questions) -> float:
     _, approx = store.index.search(vectors, 10)
     ivf.nprobe = ivf.nlist  # probing every list is exact
     _, exact = store.index.search(vectors, 10)
-    ivf.nprobe = int(store.manifest.get("nprobe", 48))
+    ivf.nprobe = store.manifest.nprobe or 48
     return float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact)]))
 
 

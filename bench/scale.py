@@ -114,7 +114,7 @@ def size_run(size: int, work: Path, source: Path, server, questions: list[str]) 
     local = Engine(Settings(store_dir=work / f"local-{size}", embedding_model=ONNX))
     pg = Engine(Settings(store_url=url, embedding_model=ONNX), local.embedder)
     result["local"] = latency(local, questions, asks)
-    result["local_index"] = local.store.manifest["index"]
+    result["local_index"] = local.store.manifest.index
     result["pg"] = latency(pg, questions, asks)
     result["pg_recall"] = hnsw_recall(url, pg, questions[:50])
     result["pg_recall@10"] = result["pg_recall"][pg.settings.store.pg_ef_search]["recall@10"]

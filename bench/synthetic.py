@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.store.base import Batch
+from qa.store.base import Batch, Manifest
 from qa.store.local import LocalBackend, LocalReader
 from qa.text.sentences import split_sentences
 from qa.types import Chunk, Document
@@ -28,7 +28,7 @@ def _source(source_store: Path) -> tuple[np.ndarray, list[str], str]:
         text = chunks[i].text
         spans = split_sentences(text)[:2]
         snippets.append(text[spans[0].start:spans[-1].end] if spans else text[:300])
-    return vectors, snippets, reader.manifest["model"]
+    return vectors, snippets, reader.manifest.model
 
 
 def _noisy(vectors: np.ndarray, rng) -> np.ndarray:
@@ -61,7 +61,7 @@ def build_synthetic_store(size: int, store_dir: Path | None, source_store: Path,
     picks = rng.integers(len(snippets), size=size)
     texts = [f"{snippets[p]} [synthetic {i}]" for i, p in enumerate(picks)]
     backend = backend or LocalBackend(store_dir, EXACT_MAX)
-    manifest = {"model": model, "dim": vectors.shape[1], "synthetic": True}
+    manifest = Manifest(model=model, dim=vectors.shape[1], synthetic=True)
     with backend.lock(), backend.writer(manifest, rebuild=True) as writer:
         docs = -(-size // CHUNKS_PER_DOC)
         for first in range(0, docs, DOCS_PER_BATCH):

@@ -308,7 +308,7 @@ class Engine:
     @staticmethod
     def _stats_of(store: StoreReader) -> dict:
         return {"documents": store.count_documents, "chunks": store.count_chunks,
-                "model": store.manifest["model"], "generation": store.version}
+                "model": store.manifest.model, "generation": store.version}
 
 
 def valid_text(limit: int, text, what: str) -> str:

@@ -109,7 +109,7 @@ def test_chunking_change_rechunks_everything(corpus, tmp_path):
     before = _engine(store).ingest([corpus])
     after = _engine(store, chunk_tokens=80, chunk_overlap=10).ingest([corpus])
     assert after.updated == 2 and after.chunks > before.chunks
-    assert Store.open(store, "hash").manifest["chunk_tokens"] == 80
+    assert Store.open(store, "hash").manifest.chunk_tokens == 80
 
 
 def test_server_picks_up_a_new_generation(corpus, tmp_path):
@@ -132,7 +132,7 @@ def test_large_store_switches_to_ivf_and_stays_editable(tmp_path):
     engine = _engine(tmp_path / "s", exact_search_max=50)
     engine.ingest([folder])
     manifest = engine.store.manifest
-    assert manifest["index"].startswith("IndexIVFScalarQuantizer")
+    assert manifest.index is not None and manifest.index.startswith("IndexIVFScalarQuantizer")
     assert engine.search("keyword42", k=1)[0].doc_id == "doc042"
     (folder / "doc042.txt").write_text("Rewritten article about harbours.\n")
     (folder / "doc007.txt").unlink()

@@ -21,7 +21,7 @@ from qa.ingest.sandbox import bounds_from
 from qa.ingest.stories import STORIES_VERSION, assign_stories, signature
 from qa.settings import Settings
 from qa.store import StoreBackend, open_backend
-from qa.store.base import Batch, StoreWriter, StoryRow
+from qa.store.base import Batch, Manifest, StoreWriter, StoryRow
 from qa.store.local import text_hash
 from qa.text.lexical import LEXICAL_VERSION
 from qa.text.sentences import split_sentences
@@ -131,24 +131,24 @@ class Ingestor:
         states, unreadable = hash_files(found.candidates, self.settings.ingest.max_file_bytes, report)
         plan = plan_changes(states, known, {str(r) for r in found.roots},
                             rechunk_all=manifest is not None
-                            and chunking_of(manifest) != chunking_of(manifest_base(self.settings)),
+                            and manifest.chunking != manifest_base(self.settings).chunking,
                             unreadable=frozenset(unreadable))
         report.added, report.updated = plan.added, plan.updated
         report.unchanged, report.removed = plan.unchanged, plan.removed
         report.skipped += [(s.path, f"document id {s.doc_id!r} already taken by another file") for s in plan.duplicates]
         if not manifest and not plan.to_index:
             raise _nothing_readable(report)
-        stories_done = manifest is not None and (manifest.get("stories") == STORIES_VERSION
+        stories_done = manifest is not None and (manifest.stories == STORIES_VERSION
                                                  or not self.settings.ingest.fold_duplicates)
         if manifest is not None and stories_done and not plan.changes:  # older versions get stories now
-            report.documents, report.chunks = manifest["documents"], manifest["chunks"]
-            report.sentences, report.generation = manifest.get("sentences", 0), self.backend.current_version()
+            report.documents, report.chunks = manifest.documents, manifest.chunks
+            report.sentences, report.generation = manifest.sentences, self.backend.current_version()
             return report
         with self.backend.writer(manifest_base(self.settings, self.embedder), rebuild) as writer:
             self._apply(writer, plan, set(known), report, staged)
             if not manifest and not report.added:
                 raise _nothing_readable(report)
-            stale = manifest is not None and manifest.get("stories") != STORIES_VERSION  # found another way before
+            stale = manifest is not None and manifest.stories != STORIES_VERSION  # found another way before
             self._find_stories(writer, {d.doc_id for d in plan.to_index}, report, stale)
             report.generation = writer.commit()
         return report.with_counts(writer.counts)
@@ -247,20 +247,16 @@ def chunker_for(settings: Settings, embedder: Embedder) -> Chunker:
                    model_limit=embedder.max_tokens)
 
 
-def chunking_of(manifest: dict) -> tuple:
-    return manifest.get("chunk_tokens"), manifest.get("chunk_overlap"), manifest.get("sentence_vectors")
-
-
-def manifest_base(settings: Settings, embedder: Embedder | None = None) -> dict:
+def manifest_base(settings: Settings, embedder: Embedder | None = None) -> Manifest:
     """What built the store: a store opened with anything else is refused or re-chunked."""
-    manifest = {"model": settings.embedding.embedding_model, "encoding": ENCODING, "lexical": LEXICAL_VERSION,
-                "chunk_tokens": settings.ingest.chunk_tokens, "chunk_overlap": settings.ingest.chunk_overlap,
-                "sentence_vectors": settings.embedding.sentence_vectors, "versions": {"qa": __version__}}
-    if settings.ingest.fold_duplicates:  # a version written without stories gets them at its next ingest
-        manifest["stories"] = STORIES_VERSION
-    if embedder is not None:
-        manifest.update({"dim": embedder.dim, "model_max_tokens": embedder.max_tokens})
-    return manifest
+    return Manifest(
+        model=settings.embedding.embedding_model, encoding=ENCODING, lexical=LEXICAL_VERSION,
+        chunk_tokens=settings.ingest.chunk_tokens, chunk_overlap=settings.ingest.chunk_overlap,
+        sentence_vectors=settings.embedding.sentence_vectors, versions={"qa": __version__},
+        # a version written without stories gets them at its next ingest
+        stories=STORIES_VERSION if settings.ingest.fold_duplicates else None,
+        dim=embedder.dim if embedder is not None else 0,
+        model_max_tokens=embedder.max_tokens if embedder is not None else None)
 
 
 def hash_files(candidates: list[Candidate], max_bytes: int, report: IngestReport) -> tuple[list[FileState], list[str]]:

@@ -11,11 +11,48 @@ import hashlib
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from qa.types import Chunk, DocFields, Document, Filters, Span
+
+
+class Manifest(BaseModel):
+    """What a version of the index was built with and holds: manifest.json in a folder store, the
+    manifest column of qa_meta in PostgreSQL. Keys it does not name are kept (extra)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, protected_namespaces=())
+
+    model: str  # the embedding model: a store is only opened with it
+    dim: int = 0
+    format: int | str | None = None  # the folder store's layout ("postgres" in PostgreSQL)
+    encoding: str | None = None  # the tokenizer chunks are counted in
+    lexical: str | None = None  # how BM25 was built (qa.text.lexical; "postgres-postings")
+    chunk_tokens: int | None = None
+    chunk_overlap: int | None = None
+    sentence_vectors: str | None = None
+    stories: int | None = None  # qa.ingest.stories.STORIES_VERSION when near-duplicates were found
+    model_max_tokens: int | None = None
+    documents: int = 0
+    chunks: int = 0
+    sentences: int = 0
+    index: str | None = None  # the vector index, described
+    nprobe: int | None = None  # IVF cells searched per query
+    created: str | None = None
+    versions: dict[str, str] = {}
+
+    @property
+    def chunking(self) -> tuple:
+        """What chunks depend on: a version chunked otherwise is re-chunked at the next ingest."""
+        return self.chunk_tokens, self.chunk_overlap, self.sentence_vectors
+
+    def updated(self, **changes: Any) -> Manifest:
+        return Manifest.model_validate({**self.to_json(), **changes})
+
+    def to_json(self) -> dict:
+        return self.model_dump(exclude_none=True)
 
 
 @dataclass(frozen=True)
@@ -86,7 +123,7 @@ class StoreReader(Protocol):
     """One version of the index, safe to share between threads."""
 
     version: str
-    manifest: dict
+    manifest: Manifest
 
     @property
     def count_documents(self) -> int: ...
@@ -175,10 +212,10 @@ class StoreBackend(Protocol):
 
     def current_version(self) -> str | None: ...
 
-    def check_manifest(self, manifest: dict, model: str) -> None:
+    def check_manifest(self, manifest: Manifest, model: str) -> None:
         """StoreMismatchError when the index was built with another model or format."""
 
-    def current_manifest(self) -> dict | None: ...
+    def current_manifest(self) -> Manifest | None: ...
 
     def known_documents(self) -> dict[str, KnownDocument]: ...
 
@@ -186,7 +223,7 @@ class StoreBackend(Protocol):
 
     def lock(self) -> AbstractContextManager[None]: ...
 
-    def writer(self, manifest: dict, rebuild: bool) -> AbstractContextManager[StoreWriter]: ...
+    def writer(self, manifest: Manifest, rebuild: bool) -> AbstractContextManager[StoreWriter]: ...
 
 
 # -- shared by the backends ---------------------------------------------------------------------
@@ -216,16 +253,16 @@ class ManifestBm25Reader:
     """What every reader derives from its version's manifest and its lexical index
     (subclasses set `manifest` and `bm25`)."""
 
-    manifest: dict
+    manifest: Manifest
     bm25: LexicalIndex
 
     @property
     def count_documents(self) -> int:
-        return int(self.manifest["documents"])
+        return self.manifest.documents
 
     @property
     def count_chunks(self) -> int:
-        return int(self.manifest["chunks"])
+        return self.manifest.chunks
 
     def lexical_search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         return self.bm25.search(query, k, allowed)

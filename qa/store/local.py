@@ -20,6 +20,7 @@ from qa.errors import QAError, StoreMismatchError, StoreMissingError
 from qa.store.base import (
     Batch,
     KnownDocument,
+    Manifest,
     ManifestBm25Reader,
     StoryRow,
     document_text_hash,
@@ -78,23 +79,23 @@ def missing_store_message(store_dir: Path) -> str:
     return f"no index in {store_dir}/; build it with: qa ingest seeds/ --store {store_dir}"
 
 
-def check_manifest(manifest: dict, model: str, store_dir: Path) -> None:
-    if manifest.get("format") != FORMAT:
+def check_manifest(manifest: Manifest, model: str, store_dir: Path) -> None:
+    if manifest.format != FORMAT:
         raise StoreMismatchError(
-            f"{store_dir}/ has store format {manifest.get('format')}, this version reads {FORMAT}; "
+            f"{store_dir}/ has store format {manifest.format}, this version reads {FORMAT}; "
             f"rebuild it: {repair_command(store_dir)}")
-    if manifest["model"] != model:
+    if manifest.model != model:
         raise StoreMismatchError(
-            f"{store_dir}/ was built with embedding model {manifest['model']!r} "
-            f"(dim {manifest['dim']}), not {model!r}; use QA_EMBEDDING_MODEL={manifest['model']} "
+            f"{store_dir}/ was built with embedding model {manifest.model!r} "
+            f"(dim {manifest.dim}), not {model!r}; use QA_EMBEDDING_MODEL={manifest.model} "
             f"or rebuild it: {repair_command(store_dir)}")
 
 
-def read_manifest(store_dir: Path, generation: str) -> dict:
+def read_manifest(store_dir: Path, generation: str) -> Manifest:
     try:
-        manifest = json.loads((store_dir / generation / "manifest.json").read_text())
-        manifest["model"], manifest["chunks"], manifest["documents"]  # noqa: B018 - required keys
-        return manifest
+        raw = json.loads((store_dir / generation / "manifest.json").read_text())
+        raw["chunks"], raw["documents"]  # noqa: B018 - required of a published version
+        return Manifest.model_validate(raw)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise damaged(store_dir, f"manifest.json: {type(exc).__name__}") from None
 
@@ -110,7 +111,7 @@ class LocalBackend:
     def current_version(self) -> str | None:
         return current_generation(self.store_dir)
 
-    def check_manifest(self, manifest: dict, model: str) -> None:
+    def check_manifest(self, manifest: Manifest, model: str) -> None:
         check_manifest(manifest, model, self.store_dir)
 
     def open_reader(self, model: str | None) -> LocalReader:
@@ -120,7 +121,7 @@ class LocalBackend:
         """Held by an ingest from planning to publishing: one writer per store."""
         return store_lock(self.store_dir)
 
-    def current_manifest(self) -> dict | None:
+    def current_manifest(self) -> Manifest | None:
         version = self.current_version()
         return read_manifest(self.store_dir, version) if version else None
 
@@ -136,7 +137,7 @@ class LocalBackend:
             raise damaged(self.store_dir, f"meta.sqlite: {exc}") from None
 
     @contextmanager
-    def writer(self, manifest: dict, rebuild: bool) -> Iterator[LocalWriter]:
+    def writer(self, manifest: Manifest, rebuild: bool) -> Iterator[LocalWriter]:
         """Call under lock(): a staging folder that becomes the next version on commit."""
         writer = LocalWriter(self.store_dir, manifest, rebuild, self.exact_search_max)
         try:
@@ -150,7 +151,7 @@ class LocalReader(ManifestBm25Reader, SqlReader):
 
     dialect = SQLITE
 
-    def __init__(self, store_dir: Path, version: str, manifest: dict, index, bm25: Bm25Index, sentence_vectors):
+    def __init__(self, store_dir: Path, version: str, manifest: Manifest, index, bm25: Bm25Index, sentence_vectors):
         self.store_dir = store_dir
         self.version = version
         self.manifest = manifest
@@ -179,7 +180,7 @@ class LocalReader(ManifestBm25Reader, SqlReader):
         gen_dir = store_dir / generation
         try:
             index = faiss.read_index(str(gen_dir / "index.faiss"))
-            set_nprobe(index, int(manifest.get("nprobe", DEFAULT_NPROBE)))
+            set_nprobe(index, manifest.nprobe or DEFAULT_NPROBE)
             bm25 = Bm25Index.load(gen_dir / "bm25", np.load(gen_dir / "bm25_ids.npy", allow_pickle=False))
             sentence_vectors = np.load(gen_dir / "sentences.npy", mmap_mode="r", allow_pickle=False)
         except QAError:
@@ -258,10 +259,10 @@ _RENUMBER_SENTENCES = """
 class LocalWriter:
     """A staging folder that becomes the next generation on commit; discarded otherwise."""
 
-    def __init__(self, store_dir: Path, manifest: dict, rebuild: bool, exact_search_max: int):
+    def __init__(self, store_dir: Path, manifest: Manifest, rebuild: bool, exact_search_max: int):
         faiss = faiss_module()
 
-        self.store_dir, self.manifest, self.exact_search_max = store_dir, dict(manifest), exact_search_max
+        self.store_dir, self.manifest, self.exact_search_max = store_dir, manifest, exact_search_max
         self.previous = None if rebuild else current_generation(store_dir)
         self.staging = store_dir / f"staging-{time.time_ns()}"
         self._committed = False
@@ -280,8 +281,8 @@ class LocalWriter:
                 self.db.executescript(SCHEMA)  # tables added since the previous version was written
             else:
                 self.db.executescript(SCHEMA)
-                self.index = flat_index(manifest["dim"])
-                self.old_sentences = np.zeros((0, manifest["dim"]), dtype=np.float16)
+                self.index = flat_index(manifest.dim)
+                self.old_sentences = np.zeros((0, manifest.dim), dtype=np.float16)
         except (sqlite3.Error, RuntimeError, ValueError, OSError) as exc:
             self.discard()
             raise damaged(store_dir, f"{type(exc).__name__}: {exc}") from None
@@ -388,18 +389,18 @@ class LocalWriter:
             index = approximate_index(index)
         faiss.write_index(index, str(self.staging / "index.faiss"))
         documents = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-        self.manifest.update({
-            "format": FORMAT, "documents": documents, "chunks": len(ids), "sentences": sentences,
-            "index": describe_index(index), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "versions": {**self.manifest.get("versions", {}), "faiss": faiss.__version__, "bm25s": bm25s.__version__}})
-        (self.staging / "manifest.json").write_text(json.dumps(self.manifest, indent=2))
-        return {"documents": documents, "chunks": len(ids), "sentences": sentences, "index": self.manifest["index"]}
+        self.manifest = self.manifest.updated(
+            format=FORMAT, documents=documents, chunks=len(ids), sentences=sentences, index=describe_index(index),
+            created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            versions={**self.manifest.versions, "faiss": faiss.__version__, "bm25s": bm25s.__version__})
+        (self.staging / "manifest.json").write_text(json.dumps(self.manifest.to_json(), indent=2))
+        return {"documents": documents, "chunks": len(ids), "sentences": sentences, "index": self.manifest.index}
 
     def _compact_sentences(self) -> int:
         """Renumber the surviving sentences 0..n-1 and write their vectors in that order."""
         rows = np.array([r[0] for r in self.db.execute("SELECT id FROM sentences ORDER BY id")], dtype=np.int64)
         out = np.lib.format.open_memmap(self.staging / "sentences.npy", mode="w+", dtype=np.float16,
-                                        shape=(len(rows), self.manifest["dim"]))
+                                        shape=(len(rows), self.manifest.dim))
         new_block = np.concatenate(self.new_sentences) if self.new_sentences else np.zeros_like(out[:0])
         split = len(self.old_sentences)
         for first in range(0, len(rows), 100_000):  # in blocks: the old vectors stay on disk

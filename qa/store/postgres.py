@@ -31,6 +31,7 @@ from qa.errors import QAError, StoreLockedError, StoreMismatchError, StoreMissin
 from qa.store.base import (
     Batch,
     KnownDocument,
+    Manifest,
     ManifestBm25Reader,
     StoryRow,
     document_text_hash,
@@ -137,19 +138,19 @@ class PostgresBackend:
                                      f"{SCHEMA_VERSION}: upgrade corpus-qa")
         return (row[1], row[2]) if row else None
 
-    def check_manifest(self, manifest: dict, model: str) -> None:
-        if manifest.get("model") != model:
+    def check_manifest(self, manifest: Manifest, model: str) -> None:
+        if manifest.model != model:
             raise StoreMismatchError(f"the index in {self.where} was built with embedding model "
-                                     f"{manifest.get('model')!r}, not {model!r}; use QA_EMBEDDING_MODEL="
-                                     f"{manifest.get('model')} or rebuild it: qa ingest --rebuild <folders>")
+                                     f"{manifest.model!r}, not {model!r}; use QA_EMBEDDING_MODEL="
+                                     f"{manifest.model} or rebuild it: qa ingest --rebuild <folders>")
 
     def current_version(self) -> str | None:
         meta = self._meta()
         return f"pg-{meta[0]:08d}" if meta else None
 
-    def current_manifest(self) -> dict | None:
+    def current_manifest(self) -> Manifest | None:
         meta = self._meta()
-        return meta[1] if meta else None
+        return Manifest.model_validate(meta[1]) if meta else None
 
     def known_documents(self) -> dict[str, KnownDocument]:
         if self._meta() is None:
@@ -184,7 +185,7 @@ class PostgresBackend:
             conn.close()
 
     @contextmanager
-    def writer(self, manifest: dict, rebuild: bool) -> Iterator[PostgresWriter]:
+    def writer(self, manifest: Manifest, rebuild: bool) -> Iterator[PostgresWriter]:
         writer = PostgresWriter(self.url, manifest, rebuild)
         try:
             yield writer
@@ -271,13 +272,13 @@ class PostgresReader(ManifestBm25Reader, SqlReader):
             raise StoreMissingError(f"no index in {redacted(url)}; build it with: qa ingest seeds/ "
                                     f"--store-url {redacted(url)}")
         self.url, self.ef_search = url, ef_search
-        self.version, self.manifest = f"pg-{snapshot.meta[0]:08d}", snapshot.meta[1]
+        self.version, self.manifest = f"pg-{snapshot.meta[0]:08d}", Manifest.model_validate(snapshot.meta[1])
         self.pool = _Pool(url, POOL_SIZE, snapshot)
         self._closer = weakref.finalize(self, self.pool.close)
         # BM25 postings in the database (what this code writes); a database written before them
         # keeps its bm25s archive until its next ingest
-        self.bm25 = (PostgresLexical(self.pool, int(self.manifest["chunks"]))
-                     if self.manifest.get("lexical") == LEXICAL else self._load_bm25())
+        self.bm25 = (PostgresLexical(self.pool, self.manifest.chunks)
+                     if self.manifest.lexical == LEXICAL else self._load_bm25())
         # a database last written before stories were kept has no such table until its next ingest
         self._has_stories = self._query("SELECT to_regclass('qa_stories') IS NOT NULL")[0][0]
 
@@ -320,7 +321,7 @@ class PostgresReader(ManifestBm25Reader, SqlReader):
     def sentence_vectors(self, rows: list[int]) -> np.ndarray:
         wanted = [int(r) for r in rows]
         found = dict(self._query("SELECT id, embedding FROM qa_sentences WHERE id = ANY(%s)", (wanted,)))
-        dim = int(self.manifest["dim"])
+        dim = self.manifest.dim
         return np.array([found[r].to_numpy() if r in found else np.zeros(dim) for r in wanted],
                         dtype=np.float32).reshape(len(wanted), dim)
 
@@ -382,19 +383,19 @@ class PostgresLexical:
 class PostgresWriter:
     """One transaction: everything an ingest changes, committed at once (or rolled back)."""
 
-    def __init__(self, url: str, manifest: dict, rebuild: bool):
-        self.manifest = dict(manifest)
+    def __init__(self, url: str, manifest: Manifest, rebuild: bool):
+        self.manifest = manifest
         self.conn = connect(url)
         self._done = False
-        self.conn.execute(_schema(int(manifest["dim"])))
+        self.conn.execute(_schema(manifest.dim))
         meta = self.conn.execute("SELECT version, manifest FROM qa_meta WHERE id = 1 FOR UPDATE").fetchone()
         self.previous = meta[0] if meta else 0
-        if meta and meta[1].get("dim") != manifest["dim"] and not rebuild:
+        if meta and meta[1].get("dim") != manifest.dim and not rebuild:
             raise StoreMismatchError("the index holds vectors of another dimension; rebuild it (qa ingest --rebuild)")
         if rebuild:  # DELETE, not TRUNCATE: readers keep the previous version until the commit
-            if meta and meta[1].get("dim") != manifest["dim"]:
+            if meta and meta[1].get("dim") != manifest.dim:
                 self.conn.execute("DROP TABLE qa_chunks, qa_sentences")  # another model: a new table shape
-                self.conn.execute(_schema(int(manifest["dim"])))
+                self.conn.execute(_schema(manifest.dim))
             for table in ("qa_documents", "qa_chunks", "qa_sentences", "qa_bm25", "qa_terms", "qa_postings",
                           "qa_stories"):
                 self.conn.execute(f"DELETE FROM {table}")
@@ -470,19 +471,19 @@ class PostgresWriter:
         documents = self.conn.execute("SELECT COUNT(*) FROM qa_documents").fetchone()[0]
         sentences = self.conn.execute("SELECT COUNT(*) FROM qa_sentences").fetchone()[0]
         version = self.previous + 1
-        self.manifest.update({
-            "format": "postgres", "documents": documents, "chunks": len(ids), "sentences": sentences,
-            "index": "pgvector HNSW (halfvec, inner product)",
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "lexical": LEXICAL, "versions": {**self.manifest.get("versions", {}), "bm25s": bm25s.__version__}})
+        self.manifest = self.manifest.updated(
+            format="postgres", documents=documents, chunks=len(ids), sentences=sentences,
+            index="pgvector HNSW (halfvec, inner product)", created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            lexical=LEXICAL, versions={**self.manifest.versions, "bm25s": bm25s.__version__})
         self.conn.execute("INSERT INTO qa_meta VALUES (1, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
                           "schema_version = EXCLUDED.schema_version, version = EXCLUDED.version, "
-                          "manifest = EXCLUDED.manifest", (SCHEMA_VERSION, version, json.dumps(self.manifest)))
+                          "manifest = EXCLUDED.manifest",
+                          (SCHEMA_VERSION, version, json.dumps(self.manifest.to_json())))
         write_step("before-publish")
         self.conn.commit()
         self._done = True
         self.counts = {"documents": documents, "chunks": len(ids), "sentences": sentences,
-                       "index": self.manifest["index"]}
+                       "index": self.manifest.index}
         write_step("after-publish")
         return f"pg-{version:08d}"
 
