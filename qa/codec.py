@@ -9,6 +9,7 @@ Passages are not read back: no later turn needs them.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from qa.errors import InputError
@@ -52,6 +53,32 @@ def answer_from_json(raw: Any) -> Answer:
         abstention=prose if abstained else "",
         short_answer=_short_answer(_Reader(short, "result.short_answer")) if short is not None else None,
         as_of=read.value("as_of", str, None), time=read.value("time", dict, None))
+
+
+# "According to Reuters (2021-02-26): ..." / "On 26 February 2021, Reuters reported: ..." (qa.answering.extractive)
+_ATTRIBUTION = re.compile(r"^(?:According to [^:\n]*|On [^:\n]*? reported): ")
+_CITED_PART = re.compile(r"\s*(.+?)\s*((?:\[\d{1,2}\])+)")
+
+
+def answer_from_prose(prose: str) -> Answer | None:
+    """An earlier answer known only by its text (an OpenAI client's history, a batch file without
+    results): its cited parts read back as citations, what each [n] marks; None without markers."""
+    segments: list[Segment] = []
+    citations: dict[int, Citation] = {}
+    for paragraph in prose.split("\n\n"):
+        found = _ATTRIBUTION.match(paragraph)
+        body = paragraph[found.end():] if found else paragraph
+        parts = []
+        for part in _CITED_PART.finditer(body):
+            cites = tuple(int(n) for n in re.findall(r"\d+", part.group(2)))
+            parts.append(Part(part.group(1), cites))
+            for n in cites:
+                citations.setdefault(n, Citation(n, "", "", "", None, None, 0, 0, part.group(1), 0.0))
+        if parts:
+            segments.append(Segment(found.group(0)[:-2] if found else None, tuple(parts)))
+    if not citations:
+        return None
+    return Answer("", False, tuple(citations[n] for n in sorted(citations)), tuple(segments))
 
 
 def _citation(read: _Reader) -> Citation:

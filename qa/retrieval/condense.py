@@ -63,20 +63,9 @@ def exchanges(history: list[Turn], read=None) -> list[Exchange]:
         understood = result.condensed_question if result else None
         question = understood if understood and understood.strip() else _resolved(turn.content, found, read)
         short = result.short_answer.text if result and result.short_answer else None
-        quotes = [c.quote for c in result.citations] if result else []
-        if quotes:
-            extract = quotes[0]
-        else:  # no result (a client that kept only the text): the text, if it cites anything
-            said = reply.text if reply and not result else ""
-            extract = _plain(said) if "[1]" in said else ""
-        found.append(Exchange(question, short, extract, tuple(quotes[1:])))
+        quotes = [c.quote for c in result.citations] if result else []  # none: an abstention names nobody
+        found.append(Exchange(question, short, quotes[0] if quotes else "", tuple(quotes[1:])))
     return found
-
-
-def _plain(answer: str) -> str:
-    """An answer's first extract from its text: up to its first [n] marker, without attribution."""
-    first = answer.split("[1]")[0] if "[1]" in answer else answer
-    return re.sub(r"^According to [^:]*: ", "", first).strip()
 
 
 def condense(question: str, history: list[Turn], read=None) -> str:
