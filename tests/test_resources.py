@@ -52,6 +52,8 @@ def test_memory_and_open_files_stay_flat_across_uploads(tmp_path, corpus):
     engine.ingest([corpus])
     models = engine.models.readers()
     (rss_warm, files_warm, _), (rss_end, files_end, _) = _measured(engine)
+    print(f"\nfolder store, uploads {WARM} -> {UPLOADS}: RSS {rss_warm:.0f} -> {rss_end:.0f} MB, "
+          f"open files {files_warm} -> {files_end}")
     assert engine.models.readers() == models  # the same model objects served every version
     assert files_end <= files_warm + 2, f"open files grew from {files_warm} to {files_end}"
     assert rss_end - rss_warm < 40, f"RSS grew {rss_end - rss_warm:.0f} MB over {UPLOADS - WARM} uploads"
@@ -75,6 +77,8 @@ def test_postgres_connections_stay_flat_across_uploads(tmp_path, corpus):
                                     "AND pid <> pg_backend_pid()").fetchone()[0]
 
         (rss_warm, _, conns_warm), (rss_end, _, conns_end) = _measured(engine, connections)
+        print(f"\nPostgreSQL store, uploads {WARM} -> {UPLOADS}: RSS {rss_warm:.0f} -> {rss_end:.0f} MB, "
+              f"connections {conns_warm} -> {conns_end}")
         assert conns_end <= conns_warm, f"connections grew from {conns_warm} to {conns_end}"
         assert rss_end - rss_warm < 40, f"RSS grew {rss_end - rss_warm:.0f} MB over {UPLOADS - WARM} uploads"
     finally:
