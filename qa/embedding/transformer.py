@@ -44,7 +44,7 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU, loaded without touching a model hub.
 
     Texts run one at a time through the transformer (no padding, so a vector never depends on
-    its batch, and no slower: bench/embedders.py), then the model's own pooling and
+    its batch: tests/test_embedding_contract.py), then the model's own pooling and
     normalization; for mean-pooling models, sentence vectors can be pooled from a passage's pass.
     """
 
