@@ -21,7 +21,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -225,9 +225,10 @@ class _Pool:
     """A few connections shared by a server's threads (each query borrows one), each inside the
     reader's snapshot. A query that fails rolls its connection back into the snapshot."""
 
-    def __init__(self, url: str, size: int, snapshot: _Snapshot):
+    def __init__(self, url: str, size: int, snapshot: _Snapshot, settings: str = ""):
         self.free: queue.Queue = queue.Queue()
         self.url, self.made, self.size, self.snapshot = url, 0, size, snapshot
+        self.settings = settings  # SET statements each connection runs in the snapshot's transaction
         self.lock = threading.Lock()
 
     @contextmanager
@@ -242,14 +243,16 @@ class _Pool:
         try:
             yield conn
         except BaseException:
-            conn.rollback()  # a failed statement ends the transaction: enter the snapshot again
-            self.snapshot.join(conn)
+            conn.rollback()  # a failed statement ends the transaction (and its SETs): enter the snapshot again
+            self._joined(conn)
             raise
         finally:
             self.free.put(conn)
 
     def _joined(self, conn):
         self.snapshot.join(conn)
+        if self.settings:
+            conn.execute(self.settings)
         return conn
 
     def close(self) -> None:
@@ -273,7 +276,7 @@ class PostgresReader(ManifestBm25Reader, SqlReader):
                                     f"--store-url {redacted(url)}")
         self.url, self.ef_search = url, ef_search
         self.version, self.manifest = f"pg-{snapshot.meta[0]:08d}", Manifest.model_validate(snapshot.meta[1])
-        self.pool = _Pool(url, POOL_SIZE, snapshot)
+        self.pool = _Pool(url, POOL_SIZE, snapshot, f"SET hnsw.ef_search = {int(ef_search)}")
         self._closer = weakref.finalize(self, self.pool.close)
         # BM25 postings in the database (what this code writes); a database written before them
         # keeps its bm25s archive until its next ingest
@@ -301,9 +304,12 @@ class PostgresReader(ManifestBm25Reader, SqlReader):
         from pgvector import HalfVector
 
         query = HalfVector(np.asarray(vector, dtype=np.float32))
-        # in a savepoint rolled back at its end: the settings last this query, not the snapshot's transaction
-        with self.pool.connection() as conn, conn.transaction(force_rollback=True):
-            conn.execute(f"SET LOCAL hnsw.ef_search = {max(self.ef_search, int(k))}")
+        plain = int(k) <= self.ef_search and (allowed is None or len(allowed) <= EXACT_FILTERED_MAX)
+        # one statement when the connection's own settings do (ef_search is set as it joins the
+        # snapshot); else a savepoint rolled back at its end, so that what it sets lasts this query
+        with self.pool.connection() as conn, nullcontext() if plain else conn.transaction(force_rollback=True):
+            if not plain:
+                conn.execute(f"SET LOCAL hnsw.ef_search = {max(self.ef_search, int(k))}")
             if allowed is None:
                 rows = conn.execute("SELECT id, -(embedding <#> %s) FROM qa_chunks ORDER BY embedding <#> %s "
                                     "LIMIT %s", (query, query, k)).fetchall()
