@@ -105,10 +105,10 @@ class Engine:
     def _current(self) -> _Loaded:
         version = self.backend.current_version()
         loaded = self._loaded
-        if loaded is not None and (version is None or version == loaded.store.version):
+        if loaded is not None and not loaded.store.broken and (version is None or version == loaded.store.version):
             return loaded
         with self._reload_lock:
-            if self._loaded is None or self._loaded.store.version != version:
+            if self._loaded is None or self._loaded.store.version != version or self._loaded.store.broken:
                 replaced, self._loaded = self._loaded, self._load()
                 if replaced is not None:
                     del replaced, loaded

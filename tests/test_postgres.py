@@ -216,3 +216,20 @@ def test_cli_on_postgres(pg_url, hash_env, cli):
     assert any("Volodin" in c["quote"] for c in result["citations"])
     assert cli("check", "--store-url", pg_url).code == 0
     assert cli("documents", "--store-url", pg_url, "--json").json()["total"] == 2
+
+
+def test_a_reader_that_lost_its_connections_is_replaced(pg_url, tmp_path, corpus):
+    """The server ended the reader's sessions (a restart, an administrator): the request that
+    finds out gets one line, and the next one reads through a new snapshot."""
+    engine = _engine(pg_url, tmp_path)
+    engine.ingest([corpus])
+    before = engine.ask(QUESTIONS[0]).to_json()
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    try:
+        engine.ask(QUESTIONS[0])
+    except QAError as exc:
+        assert "lost the connection to PostgreSQL" in str(exc) and "\n" not in str(exc)
+    after = engine.ask(QUESTIONS[0]).to_json()
+    assert after["answer"] == before["answer"] and after["citations"] == before["citations"]

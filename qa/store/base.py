@@ -126,6 +126,10 @@ class StoreReader(Protocol):
     manifest: Manifest
 
     @property
+    def broken(self) -> bool:
+        """It can no longer read its version (its database connection was lost): open another."""
+
+    @property
     def count_documents(self) -> int: ...
 
     @property
@@ -255,6 +259,11 @@ class ManifestBm25Reader:
 
     manifest: Manifest
     bm25: LexicalIndex
+
+    @property
+    def broken(self) -> bool:
+        """A reader that lost its database (PostgreSQL) is replaced by the engine; files are not lost."""
+        return False
 
     @property
     def count_documents(self) -> int:

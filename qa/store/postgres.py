@@ -223,13 +223,16 @@ class _Snapshot:
 
 class _Pool:
     """A few connections shared by a server's threads (each query borrows one), each inside the
-    reader's snapshot. A query that fails rolls its connection back into the snapshot."""
+    reader's snapshot. A query that fails rolls its connection back into the snapshot; a lost
+    connection (the server restarted, the session was ended) breaks the reader, whose engine then
+    opens a new one."""
 
     def __init__(self, url: str, size: int, snapshot: _Snapshot, settings: str = ""):
         self.free: queue.Queue = queue.Queue()
         self.url, self.made, self.size, self.snapshot = url, 0, size, snapshot
         self.settings = settings  # SET statements each connection runs in the snapshot's transaction
         self.lock = threading.Lock()
+        self.broken = False
 
     @contextmanager
     def connection(self):
@@ -242,7 +245,11 @@ class _Pool:
             conn = self._joined(connect(self.url)) if grow else self.free.get()
         try:
             yield conn
-        except BaseException:
+        except BaseException as exc:
+            if conn.broken or self.snapshot.conn.broken:
+                self.broken = True
+                raise QAError(f"lost the connection to PostgreSQL at {redacted(self.url)} "
+                              f"({_first_line(exc, 'closed')}); retry") from None
             conn.rollback()  # a failed statement ends the transaction (and its SETs): enter the snapshot again
             self._joined(conn)
             raise
@@ -267,6 +274,11 @@ class PostgresReader(ManifestBm25Reader, SqlReader):
     drops the reader of a replaced version): its connections and its transaction end."""
 
     dialect = POSTGRES
+
+    @property
+    def broken(self) -> bool:
+        """A connection was lost: this reader cannot read its version any more."""
+        return self.pool.broken
 
     def __init__(self, url: str, ef_search: int = EF_SEARCH):
         snapshot = _Snapshot(url)
