@@ -134,7 +134,8 @@ class RetrievalSettings(_Group):
         "recency_weight on half of news dev (python -m bench.timely --sweep --every 2: bench/results/timely-sweep.md).")
     recency_weight: float = Field(
         0.5, ge=0.0, le=1.0, description="For a question about the present (no time words placing it in the past), "
-        "the share of a passage's score that fades with its age before as_of (0: no recency prior).")
+        "the share of a passage's score that fades with its age before as_of (0: no recency prior); only when "
+        "as_of is given or is today (an archive asked without as_of gets none).")
     recency_half_life_days: float = Field(
         14.0, gt=0, le=3650, description="Days before as_of at which the fading share of a passage's score "
         "has halved (recency_weight).")

@@ -115,6 +115,20 @@ def test_recency_without_time_words_follows_as_of(dated):
     assert engine.ask(question, as_of="2025-06-03").citations[0].doc_id == "old-report"
 
 
+def test_an_archive_asked_without_a_date_gets_no_recency(dated):
+    """Nothing says when "now" is (no as_of, and the newest report is months old): older reports
+    keep their scores, as with recency off; given a date, they fade with age before it."""
+    engine, _ = dated
+    if (date.today() - date(2026, 1, 5)).days <= 30:
+        pytest.skip("the corpus is recent today: as_of defaults to today and recency applies")
+    query = "harbour council harbour master"
+    undated = {h.doc_id: h.score for h in engine.find(query, 4).hits}
+    plain = Engine(engine.settings.updated(recency_weight=0.0))
+    assert undated == {h.doc_id: h.score for h in plain.find(query, 4).hits}
+    dated_scores = {h.doc_id: h.score for h in engine.find(query, 4, as_of="2026-01-05").hits}
+    assert dated_scores["old-report"] < undated["old-report"]
+
+
 def test_default_as_of_is_the_newest_document_of_an_old_corpus(dated):
     engine, _ = dated
     assert engine.as_of().isoformat() == ("2026-01-05" if (date.today() - date(2026, 1, 5)).days > 30

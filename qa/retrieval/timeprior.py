@@ -26,9 +26,11 @@ class TimePrior:
     half_life: float  # Settings.recency_half_life_days
 
     @classmethod
-    def from_settings(cls, reading: TimeReading, retrieval) -> TimePrior:
-        """From Settings.retrieval (qa.settings.RetrievalSettings)."""
-        return cls(reading, retrieval.time_window_weight, retrieval.recency_weight, retrieval.recency_half_life_days)
+    def from_settings(cls, reading: TimeReading, retrieval, recency: bool = True) -> TimePrior:
+        """From Settings.retrieval (qa.settings.RetrievalSettings); without recency when `recency`
+        is false (nothing says when "now" is)."""
+        return cls(reading, retrieval.time_window_weight, retrieval.recency_weight if recency else 0.0,
+                   retrieval.recency_half_life_days)
 
     @property
     def window(self):
