@@ -19,6 +19,7 @@ HISTORY_SHAPE = 'history must be a list of {"role": "user"|"assistant", "content
 
 
 def turns_from_json(raw: Any) -> list[Turn]:
+    """A history as every face receives it (REST, MCP, batch files, the chat's own state)."""
     if raw is None:
         return []
     if not isinstance(raw, list):

@@ -3,12 +3,12 @@ its notes and warnings say, and how the chat and the OpenAI replies label it. Th
 the answerers build messages from these; the faces render them and never reword them."""
 from __future__ import annotations
 
-ABSTENTION = ("The corpus does not say. No passage answers this question closely enough; "
-              "the closest passages are listed below.")
-NOTHING_ASKED = ("That does not look like a question about the articles (no question word, and none of its "
-                 "words is in the corpus): ask about a person, a place or an event they report.")
 ABSTENTION_HEAD = "The corpus does not say."  # how every abstention for want of an answer starts
 CLOSEST_BELOW = "listed below"  # where the closest passages are, in an ask result
+ABSTENTION = (f"{ABSTENTION_HEAD} No passage answers this question closely enough; "
+              f"the closest passages are {CLOSEST_BELOW}.")
+NOTHING_ASKED = ("That does not look like a question about the articles (no question word, and none of its "
+                 "words is in the corpus): ask about a person, a place or an event they report.")
 CLOSEST_IN_CHAT = "under Retrieved passages"  # ... and in the chat, which shows them in their own panel
 UNDERSTOOD = "Understood as: "  # a rewritten follow-up's first line
 SOURCES = "\n\nSources:\n"  # where a plain-text reply's source list starts

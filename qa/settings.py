@@ -8,6 +8,7 @@ Every setting keeps one name across the groups, so each is set the same way wher
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -264,28 +265,22 @@ def nested(values: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Nested(PydanticBaseSettingsSource):
-    """A source (the init arguments, qa.toml) whose flat names are put in their groups."""
+    """A source (the init arguments, QA_* variables, qa.toml) whose flat names are put in their groups."""
 
-    def __init__(self, settings_cls: type[BaseSettings], source: PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], read: Callable[[], dict[str, Any]]):
         super().__init__(settings_cls)
-        self.source = source
+        self.read = read
 
     def get_field_value(self, field, field_name):  # pragma: no cover - __call__ is what is used
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return nested(self.source())
+        return nested(self.read())
 
 
-class _Environment(PydanticBaseSettingsSource):
+def _environment() -> dict[str, Any]:
     """QA_<NAME> for every setting, whatever its group (QA_SEARCH_K, QA_API_KEY)."""
-
-    def get_field_value(self, field, field_name):  # pragma: no cover
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        found = {name: os.environ[f"QA_{name.upper()}"] for name in GROUP_OF if f"QA_{name.upper()}" in os.environ}
-        return nested(found)
+    return {name: os.environ[f"QA_{name.upper()}"] for name in GROUP_OF if f"QA_{name.upper()}" in os.environ}
 
 
 class Settings(BaseSettings):
@@ -320,7 +315,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=_settings_file())
-        return (_Nested(settings_cls, init_settings), _Environment(settings_cls), _Nested(settings_cls, toml))
+        return (_Nested(settings_cls, init_settings), _Nested(settings_cls, _environment), _Nested(settings_cls, toml))
 
     def updated(self, **changes: Any) -> Settings:
         """These settings with some changed (by name, as anywhere else), validated; the environment
@@ -335,7 +330,7 @@ class Settings(BaseSettings):
 
     def flat(self) -> dict[str, Any]:
         """Every setting by its name: what a worker process is given (QA_<NAME>) to make the same."""
-        return {name: value for group in GROUPS for name, value in self.model_dump()[group].items()}
+        return {name: value for group in self.model_dump().values() for name, value in group.items()}
 
 
 def _first_error(exc: ValidationError) -> str:

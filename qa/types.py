@@ -255,7 +255,7 @@ class Answer:
         return "\n\n".join(segment.prose() for segment in self.segments)
 
     def to_json(self) -> dict:
-        """The ask result every face returns; Answer.from_json reads it back (qa.codec)."""
+        """The ask result every face returns; qa.codec.answer_from_json reads it back."""
         return {
             "question": self.question,
             "answer": self.answer,
@@ -270,13 +270,6 @@ class Answer:
             "time": self.time,
             "segments": [s.to_json() for s in self.segments],
         }
-
-    @classmethod
-    def from_json(cls, raw) -> Answer:
-        """An ask result read back (an earlier turn sent by a client): see qa.codec."""
-        from qa.codec import answer_from_json
-
-        return answer_from_json(raw)
 
 
 @dataclass
@@ -390,20 +383,3 @@ class Turn:
         answer = self.result.answer if self.result is not None else ""
         return answer if answer.strip() else self.content
 
-    def to_json(self) -> dict:
-        return {"role": self.role, "content": self.content,
-                **({"result": self.result.to_json()} if self.result is not None else {})}
-
-    @classmethod
-    def from_json(cls, raw) -> Turn:
-        """{"role": "user"|"assistant", "content": str, "result": {...}?}; InputError otherwise."""
-        from qa.codec import turn_from_json
-
-        return turn_from_json(raw)
-
-
-def turns_from_json(raw) -> list[Turn]:
-    """A history as every face receives it (REST, MCP, batch files, the chat's own state)."""
-    from qa.codec import turns_from_json as decode
-
-    return decode(raw)

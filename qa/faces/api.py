@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa import __version__
+from qa.codec import turns_from_json
 from qa.engine import MAX_K, Engine
 from qa.errors import (
     ConflictError,
@@ -38,7 +39,7 @@ from qa.faces.schema import (
     VerifyRequest,
     VerifyResponse,
 )
-from qa.types import Filters, Turn, turns_from_json
+from qa.types import Filters, Turn
 
 # Lengths and dates are the engine's to check (QA_MAX_QUESTION_CHARS, valid dates): one rule for
 # every face, a 422 naming it here. The models only shape the JSON.

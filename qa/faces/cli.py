@@ -176,7 +176,7 @@ def search(
 
 
 def _history(item: dict) -> list:
-    from qa.types import turns_from_json
+    from qa.codec import turns_from_json
 
     return turns_from_json(item.get("history"))
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from qa import __version__
+from qa.codec import turns_from_json
 from qa.engine import Engine
 from qa.errors import QAError
 from qa.faces.lanes import ANSWERS, SEARCHES
-from qa.types import Filters, turns_from_json
+from qa.types import Filters
 
 INSTRUCTIONS = ("Search and question answering over a news corpus. Every citation is an exact extract: "
                 "document_text[start:end] == quote. Use `verify` to check citations and `get_document` "

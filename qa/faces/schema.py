@@ -32,7 +32,8 @@ _DESCRIPTIONS = {
 
 def wire_model(cls: type, name: str, exclude: tuple[str, ...] = (), **extra: Any) -> type[BaseModel]:
     """The pydantic model of a frozen dataclass's JSON: its fields (tuples as lists, nested values
-    as their own wire models) without `exclude`, plus `extra` fields (name=(type, default))."""
+    as their own wire models) without `exclude`, plus `extra` fields (name=(type, default)); a
+    dataclass nested in a later one is given as this model."""
     hints = typing.get_type_hints(cls, vars(domain))
     fields: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
@@ -42,10 +43,11 @@ def wire_model(cls: type, name: str, exclude: tuple[str, ...] = (), **extra: Any
         if isinstance(default, tuple):
             default = list(default)
         fields[f.name] = (_wire_type(hints[f.name]), Field(default, description=_DESCRIPTIONS.get(f.name)))
-    return create_model(name, __doc__=cls.__doc__, **fields, **extra)
+    _MODELS[cls] = create_model(name, __doc__=cls.__doc__, **fields, **extra)
+    return _MODELS[cls]
 
 
-_MODELS: dict[type, type[BaseModel]] = {}
+_MODELS: dict[type, type[BaseModel]] = {}  # each dataclass's wire model, as wire_model made it
 
 
 def _wire_type(hint: Any) -> Any:
@@ -60,16 +62,11 @@ def _wire_type(hint: Any) -> Any:
     return hint
 
 
-def _register(cls: type, model: type[BaseModel]) -> type[BaseModel]:
-    _MODELS[cls] = model
-    return model
-
-
-ReporterOut = _register(domain.Reporter, wire_model(domain.Reporter, "ReporterOut"))
-CitationOut = _register(domain.Citation, wire_model(domain.Citation, "CitationOut"))
-ShortAnswerOut = _register(domain.ShortAnswer, wire_model(domain.ShortAnswer, "ShortAnswerOut"))
-PartOut = _register(domain.Part, wire_model(domain.Part, "PartOut"))
-SegmentOut = _register(domain.Segment, wire_model(domain.Segment, "SegmentOut"))
+ReporterOut = wire_model(domain.Reporter, "ReporterOut")
+CitationOut = wire_model(domain.Citation, "CitationOut")
+ShortAnswerOut = wire_model(domain.ShortAnswer, "ShortAnswerOut")
+PartOut = wire_model(domain.Part, "PartOut")
+SegmentOut = wire_model(domain.Segment, "SegmentOut")
 DocumentOut = wire_model(domain.Document, "DocumentOut", exclude=("sha256", "root"))
 DocumentListItem = wire_model(domain.DocFields, "DocumentListItem", exclude=("origin", "pages"))
 

@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 
 from qa import __version__
+from qa.codec import turns_from_json
 from qa.engine import Engine
 from qa.errors import QAError
 from qa.faces.render import time_line
@@ -25,7 +26,7 @@ from qa.faces.web import (
     short_answer_in,
 )
 from qa.messages import UNDERSTOOD
-from qa.types import Filters, Turn, turns_from_json
+from qa.types import Filters, Turn
 
 ANY_ARTICLE = "(any article)"
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"]

@@ -133,10 +133,7 @@ class PostgresBackend:
                     if attempt == 2:
                         raise QAError(f"lost the connection to PostgreSQL at {self.where} "
                                       f"({_first_line(exc, 'closed')})") from None
-        if row and row[0] > SCHEMA_VERSION:
-            raise StoreMismatchError(f"the index in {self.where} has schema {row[0]}; this version reads "
-                                     f"{SCHEMA_VERSION}: upgrade corpus-qa")
-        return (row[1], row[2]) if row else None
+        return _published(row, self.where)
 
     def check_manifest(self, manifest: Manifest, model: str) -> None:
         if manifest.model != model:
@@ -146,7 +143,7 @@ class PostgresBackend:
 
     def current_version(self) -> str | None:
         meta = self._meta()
-        return f"pg-{meta[0]:08d}" if meta else None
+        return version_name(meta[0]) if meta else None
 
     def current_manifest(self) -> Manifest | None:
         meta = self._meta()
@@ -159,11 +156,7 @@ class PostgresBackend:
             return {r[0]: KnownDocument(*r) for r in conn.execute("SELECT doc_id, sha256, root FROM qa_documents")}
 
     def open_reader(self, model: str | None) -> PostgresReader:
-        meta = self._meta()
-        if meta is None:
-            raise StoreMissingError(f"no index in {self.where}; build it with: qa ingest seeds/ "
-                                    f"--store-url {self.where}")
-        reader = PostgresReader(self.url, self.ef_search)  # the version of its snapshot, maybe newer than meta's
+        reader = PostgresReader(self.url, self.ef_search)  # the version of its snapshot
         if model is not None:
             try:
                 self.check_manifest(reader.manifest, model)
@@ -205,9 +198,14 @@ class _Snapshot:
         self.conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         self.id = self.conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         try:
-            self.meta = self.conn.execute("SELECT version, manifest FROM qa_meta WHERE id = 1").fetchone()
+            row = self.conn.execute("SELECT schema_version, version, manifest FROM qa_meta WHERE id = 1").fetchone()
         except psycopg.errors.UndefinedTable:
-            self.meta = None
+            row = None
+        try:
+            self.meta = _published(row, redacted(url))  # the version this snapshot holds
+        except StoreMismatchError:
+            self.close()
+            raise
 
     def join(self, conn) -> None:
         """`conn` (not in a transaction) enters this snapshot until it is rolled back."""
@@ -287,7 +285,7 @@ class PostgresReader(ManifestBm25Reader, SqlReader):
             raise StoreMissingError(f"no index in {redacted(url)}; build it with: qa ingest seeds/ "
                                     f"--store-url {redacted(url)}")
         self.url, self.ef_search = url, ef_search
-        self.version, self.manifest = f"pg-{snapshot.meta[0]:08d}", Manifest.model_validate(snapshot.meta[1])
+        self.version, self.manifest = version_name(snapshot.meta[0]), Manifest.model_validate(snapshot.meta[1])
         self.pool = _Pool(url, POOL_SIZE, snapshot, f"SET hnsw.ef_search = {int(ef_search)}")
         self._closer = weakref.finalize(self, self.pool.close)
         # BM25 postings in the database (what this code writes); a database written before them
@@ -503,7 +501,7 @@ class PostgresWriter:
         self.counts = {"documents": documents, "chunks": len(ids), "sentences": sentences,
                        "index": self.manifest.index}
         write_step("after-publish")
-        return f"pg-{version:08d}"
+        return version_name(version)
 
     def _write_postings(self, ids: np.ndarray, texts: list[str]) -> None:
         """The BM25 index as rows: each term's document frequency, and each (term, chunk) pair's
@@ -531,6 +529,20 @@ class PostgresWriter:
             except Exception:  # the connection may already be gone; the server rolls back anyway
                 pass
         self.conn.close()
+
+
+def version_name(version: int) -> str:
+    """A version as readers and `current_version` name it: the engine compares the two."""
+    return f"pg-{version:08d}"
+
+
+def _published(row: tuple | None, where: str) -> tuple[int, dict] | None:
+    """(version, manifest) of a qa_meta row, None when nothing is published yet; a schema newer
+    than this code reads is an error."""
+    if row and row[0] > SCHEMA_VERSION:
+        raise StoreMismatchError(f"the index in {where} has schema {row[0]}; this version reads "
+                                 f"{SCHEMA_VERSION}: upgrade corpus-qa")
+    return (row[1], row[2]) if row else None
 
 
 def _first_line(exc: Exception, default: str) -> str:
