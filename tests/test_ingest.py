@@ -140,3 +140,31 @@ def test_large_store_switches_to_ivf_and_stays_editable(tmp_path):
     assert (report.updated, report.removed) == (1, 1)
     store = Store.open(tmp_path / "s", "hash")  # consistency checked on open
     assert store.count_chunks == 119 and engine.search("Rewritten harbours", k=1)[0].doc_id == "doc042"
+
+
+def _swap_for_link_at(step: str, file, target, monkeypatch) -> None:
+    """When the store write announces `step` (after discovery and hashing, before the files are
+    read again), `file` becomes a link to `target`, as an attacker could swap it."""
+    from qa.store import generations
+
+    def swap(name: str) -> None:
+        if name == step and file.is_file() and not file.is_symlink():
+            file.unlink()
+            file.symlink_to(target)
+
+    monkeypatch.setattr(generations, "STEP_OBSERVERS", [swap])
+
+
+def test_a_file_swapped_for_a_link_after_it_was_found_is_not_read(corpus, tmp_path, hash_env, cli, monkeypatch):
+    secret = tmp_path / "outside" / "private.txt"
+    secret.parent.mkdir()
+    secret.write_text("Private note\n\nThe vault code of the lighthouse keeper is zebra-4471.\n")
+    (corpus / "late.txt").write_text("The harbour council met on Monday about the ferry timetable.\n" * 3)
+    _swap_for_link_at("after-copy", corpus / "late.txt", secret, monkeypatch)
+    store = tmp_path / "store"
+    result = cli("ingest", corpus, "--store", store, "--json")
+    assert result.code == 0, result.err
+    assert any(s["path"].endswith("late.txt") and "replaced" in s["reason"] for s in result.json()["skipped"])
+    engine = _engine(store)
+    assert "late" not in {d.doc_id for d in engine.store.documents()}
+    assert not any("zebra-4471" in h.text for h in engine.search("vault code lighthouse keeper zebra-4471", 5))

@@ -81,3 +81,27 @@ def test_a_file_rewritten_while_it_is_read_ends_as_its_last_write(watched):
 def test_watching_something_that_is_not_a_folder_is_one_line(tmp_path, cli):
     result = cli("watch", tmp_path / "absent", "--store", tmp_path / "store")
     assert result.code != 0 and result.err.strip() == f"error: cannot watch {tmp_path / 'absent'}: not a folder"
+
+
+def test_a_file_swapped_for_a_link_while_watched_is_never_read(watched, tmp_path, monkeypatch):
+    """A new file becomes a link to a file outside the folder between discovery and reading (at
+    the store write's first step): it is skipped, then and at every later ingest."""
+    from qa.store import generations
+
+    folder, engine, reports = watched
+    secret = tmp_path / "outside.txt"
+    secret.write_text("Private note\n\nThe vault code of the lighthouse keeper is zebra-4471.\n", encoding="utf-8")
+    swapped = folder / "swapped.txt"
+
+    def swap(step: str) -> None:
+        if step == "after-copy" and swapped.is_file() and not swapped.is_symlink():
+            swapped.unlink()
+            swapped.symlink_to(secret)
+
+    monkeypatch.setattr(generations, "STEP_OBSERVERS", [swap])
+    swapped.write_text("The ferry timetable changes on Monday, the harbour council said.\n", encoding="utf-8")
+    _until(lambda: any("swapped.txt" in path and "replaced" in reason for r in reports for path, reason in r.skipped))
+    (folder / "later.txt").write_text("The Tindra ferry adds a night crossing in June.\n", encoding="utf-8")
+    _until(lambda: "later" in _ids(engine))
+    assert "swapped" not in _ids(engine)
+    assert not any("zebra-4471" in h.text for h in engine.search("vault code lighthouse keeper zebra-4471", 5))

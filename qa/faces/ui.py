@@ -25,6 +25,7 @@ from qa.faces.web import (
     passages_html,
     short_answer_in,
 )
+from qa.ingest.corpus import SkipFile, read_bytes
 from qa.messages import UNDERSTOOD
 from qa.types import Filters, Turn
 
@@ -236,8 +237,11 @@ class Handlers:
 
     def _add_one(self, path: Path) -> str:
         name = _md_escape(path.name)
-        try:
-            report = self.engine.upload([(path.name, path.read_bytes())])
+        try:  # Gradio's copy, opened once and never through a link
+            data = read_bytes(path, self.engine.settings.server.max_upload_bytes)
+            report = self.engine.upload([(path.name, data)])
+        except SkipFile as skip:
+            return f"⚠ {name}: not added: {_md_escape(str(skip))}"
         except QAError as exc:  # the reason alone: the line names the file already
             reason = str(exc).removeprefix(f"{path.name}: ")
             return f"⚠ {name}: not added: {_md_escape(reason)}"

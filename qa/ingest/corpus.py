@@ -1,8 +1,10 @@
 """Finding article files and reading them into Documents through the reader table."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,15 +14,30 @@ from qa.ingest.readers import READERS, Extracted, SkipFile, reader_for
 from qa.ingest.sandbox import SandboxLimits, extract
 from qa.types import Document
 
-__all__ = ["Candidate", "Discovery", "SkipFile", "discover", "load_document", "read_bytes", "file_hash"]
+__all__ = ["Candidate", "Discovery", "FileId", "SkipFile", "discover", "load_document", "read_bytes", "file_hash"]
+
+
+@dataclass(frozen=True)
+class FileId:
+    """Which file a path led to when it was found (device and inode), and whether through a
+    link (one inside the ingested folder): every later read must open that same file."""
+
+    device: int
+    inode: int
+    link: bool = False
+
+    @classmethod
+    def of(cls, status: os.stat_result, link: bool = False) -> FileId:
+        return cls(status.st_dev, status.st_ino, link)
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A file found under a root, with the id it will get."""
+    """A file found under a root, with the id it will get and the file it was when found."""
 
     root: Path
     path: Path
+    found: FileId | None = None
 
     @property
     def doc_id(self) -> str:
@@ -54,7 +71,8 @@ def discover(paths: list[Path]) -> Discovery:
                 skipped.append((str(given), f"unsupported file type {given.suffix or '(none)'!r}; "
                                             f"supported: {supported()}"))
             else:
-                candidates.append(Candidate(given.resolve().parent, given.resolve()))
+                path = given.resolve()
+                candidates.append(Candidate(path.parent, path, _found(given)))
         else:
             raise InputError(f"no such file or folder: {given}")
     return Discovery(candidates, roots, skipped)
@@ -73,14 +91,35 @@ def _walk(root: Path) -> tuple[list[Candidate], list[tuple[str, str]]]:
             if reader_for(path.suffix) is None:
                 skipped.append((str(path), f"unsupported file type {path.suffix or '(none)'!r}"))
                 continue
-            if path.is_symlink() and not _inside(path, root):
-                skipped.append((str(path), "link is broken, loops, or points outside the ingested folder"))
-                continue
-            if not path.is_symlink() and not path.is_file():
-                skipped.append((str(path), "not a regular file"))
-                continue
-            found.append(Candidate(root, path))
+            try:
+                found.append(Candidate(root, path, _found_below(path, root)))
+            except SkipFile as skip:
+                skipped.append((str(path), str(skip)))
     return found, skipped
+
+
+def _found_below(path: Path, root: Path) -> FileId:
+    """The file `path` is now, from one lstat: a regular file, or a link to one inside root."""
+    try:
+        status = os.lstat(path)
+    except OSError as exc:
+        raise SkipFile(f"unreadable ({exc.strerror or exc})") from None
+    if stat.S_ISLNK(status.st_mode):
+        found = _found(path) if _inside(path, root) else None
+        if found is None:
+            raise SkipFile("link is broken, loops, or points outside the ingested folder")
+        return found
+    if not stat.S_ISREG(status.st_mode):
+        raise SkipFile("not a regular file")
+    return FileId.of(status)
+
+
+def _found(path: Path) -> FileId | None:
+    """The file a path given by name leads to (links followed: the user named it)."""
+    try:
+        return FileId.of(os.stat(path), link=True)
+    except OSError:
+        return None
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -99,14 +138,39 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def read_bytes(path: Path, max_bytes: int) -> bytes:
+def read_bytes(path: Path, max_bytes: int, found: FileId | None = None) -> bytes:
+    """The file's bytes, from one descriptor opened once: the file it was when `found` (a link
+    only if it was one then), or with `found` None a regular file that is no link. A file swapped
+    for a link or another file since it was found is skipped, never followed."""
+    follow = found is not None and found.link
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SkipFile(f"too large ({size:,} bytes; limit {max_bytes:,})")
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SkipFile(REPLACED) from None
+        raise SkipFile(f"unreadable ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as handle:
+        return _read_found(handle, max_bytes, found)
+
+
+REPLACED = "replaced (by a link or another file) since it was found; not read"
+
+
+def _read_found(handle, max_bytes: int, found: FileId | None) -> bytes:
+    try:
+        status = os.fstat(handle.fileno())
+        if found is not None and (status.st_dev, status.st_ino) != (found.device, found.inode):
+            raise SkipFile(REPLACED)
+        if not stat.S_ISREG(status.st_mode):
+            raise SkipFile("not a regular file")
+        if status.st_size > max_bytes:
+            raise SkipFile(f"too large ({status.st_size:,} bytes; limit {max_bytes:,})")
+        data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise SkipFile(f"unreadable ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:
+        raise SkipFile(f"too large (over the limit of {max_bytes:,} bytes)")
+    return data
 
 
 def file_hash(data: bytes) -> str:

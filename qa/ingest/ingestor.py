@@ -185,7 +185,7 @@ class Ingestor:
         for state in states:
             path = Path(state.path)
             try:
-                data = read_bytes(path, self.settings.ingest.max_file_bytes)
+                data = read_bytes(path, self.settings.ingest.max_file_bytes, state.found)
                 # planned by its hash: an upload whose bytes are still those it was extracted from
                 extracted = staged.extracted(path, state.sha256) if staged else None
                 source = staged.source(path) if staged else None
@@ -264,12 +264,13 @@ def hash_files(candidates: list[Candidate], max_bytes: int, report: IngestReport
     states, unreadable = [], []
     for candidate in candidates:
         try:
-            data = read_bytes(candidate.path, max_bytes)
+            data = read_bytes(candidate.path, max_bytes, candidate.found)
         except SkipFile as skip:
             report.skipped.append((str(candidate.path), str(skip)))
             unreadable.append(candidate.doc_id)
             continue
-        states.append(FileState(candidate.doc_id, file_hash(data), str(candidate.root), str(candidate.path)))
+        states.append(FileState(candidate.doc_id, file_hash(data), str(candidate.root), str(candidate.path),
+                                candidate.found))
     return states, unreadable
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qa.ingest.corpus import FileId
 from qa.store.base import KnownDocument
 
 
@@ -18,6 +19,7 @@ class FileState:
     sha256: str
     root: str
     path: str = ""
+    found: FileId | None = None  # the file it was when found: what reading it must open again
 
 
 @dataclass
