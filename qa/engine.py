@@ -3,7 +3,6 @@ requests; a newer version written by an ingest is picked up on the next request.
 from __future__ import annotations
 
 import gc
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -31,8 +30,19 @@ from qa.stages import stage
 from qa.store import StoreBackend, StoreReader, open_backend
 from qa.store.base import DocFields
 from qa.text.questions import understand
-from qa.text.timewords import RECENT_DAYS, iso_day, parse_as_of, read_time
-from qa.types import Answer, Document, Filters, Hit, PassageSentence, Question, Results, Turn, page_at
+from qa.text.timewords import RECENT_DAYS, iso_day, parse_as_of, parse_day, read_time
+from qa.types import (
+    Answer,
+    Document,
+    Filters,
+    Hit,
+    PassageSentence,
+    Question,
+    Results,
+    Turn,
+    page_at,
+    plain_name,
+)
 from qa.verification import Verifier
 
 MAX_K = 50
@@ -333,7 +343,7 @@ def valid_k(k, default: int) -> int:
     if k is None:
         return default
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise InputError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
+        raise InputError(f"k must be a whole number from 1 to {MAX_K}, not {messages.echo(k)}")
     return k
 
 
@@ -361,21 +371,21 @@ def answer_events(ask: Callable[[Callable[[str], None]], Answer]):
             return
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
 def valid_filters(filters: Filters | None) -> Filters | None:
     """Filters with checked dates (YYYY-MM-DD) and no empty entries; None when nothing filters."""
     if not filters:
         return None
     for name in ("date_from", "date_to"):
         value = getattr(filters, name)
-        if value is not None and not (_ISO_DATE.fullmatch(value) and iso_day(value)):
-            raise InputError(f"{name} must be a date as YYYY-MM-DD, not {value!r}")
+        if value is not None:
+            try:
+                parse_day(value, name)
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise InputError(f"date_from {filters.date_from} is after date_to {filters.date_to}")
-    return replace(filters, outlets=tuple(o.strip() for o in filters.outlets if o.strip()),
-                   doc_ids=tuple(d for d in filters.doc_ids if d))
+    return replace(filters, outlets=tuple(plain_name(o, "outlet").strip() for o in filters.outlets if o.strip()),
+                   doc_ids=tuple(plain_name(d, "document id") for d in filters.doc_ids if d))
 
 
 def _outside_window(answer: Answer, prior: TimePrior) -> tuple[str, ...]:

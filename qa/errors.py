@@ -43,3 +43,7 @@ class ConflictError(InputError):
 
 class ServerBusyError(QAError):
     """More answers are waiting than the server lets wait: retry shortly."""
+
+
+class UnsafeNameError(InputError):
+    """A path, document id or file name holding NUL or another control character."""

@@ -9,14 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qa.errors import ConflictError, InputError, NotFoundError, StoreLockedError
-from qa.ingest.corpus import display_path
 from qa.ingest.ingestor import Ingestor, IngestReport
 from qa.ingest.sandbox import bounds_from
 from qa.ingest.uploads import StagedUploads, Upload, check_upload, sweep
 from qa.settings import Settings
 from qa.store import StoreBackend, StoreReader
 from qa.store.base import DocFields
-from qa.types import Document
+from qa.types import Document, plain_name
 
 WRITE_WAIT_SECONDS = 60  # an upload waits this long for the writes before it in this process
 
@@ -38,7 +37,7 @@ class Library:
         return store.count_documents, store.documents(limit, offset)
 
     def document(self, doc_id: str) -> Document:
-        doc = self.store().document(doc_id)
+        doc = self.store().document(plain_name(doc_id, "document id"))
         if doc is None:
             raise NotFoundError(f"no document {doc_id!r} in the index")
         return doc
@@ -68,6 +67,7 @@ class Library:
     def delete(self, doc_id: str) -> IngestReport:
         """Remove a document from the index (an uploaded file goes too; a file in an ingested
         folder stays and comes back if that folder is ingested again)."""
+        plain_name(doc_id, "document id")
         with self._writing():
             known = self.backend.known_documents()  # empty for a new store
             if doc_id not in known:
@@ -92,7 +92,7 @@ class Library:
             taken = known.get(upload.doc_id)
             if taken is not None and taken.root != str(self.uploads_dir):
                 raise ConflictError(f"{upload.name}: document id {upload.doc_id!r} is already taken by a file "
-                                    f"ingested from {display_path(Path(taken.root))}/; rename the upload")
+                                    f"ingested from the folder {Path(taken.root).name}/; rename the upload")
             other = [p.name for p in self.uploads_dir.glob(f"{glob.escape(upload.doc_id)}.*")
                      if p.name != upload.name and p.stem == upload.doc_id]
             if other:

@@ -3,6 +3,8 @@ its notes and warnings say, and how the chat and the OpenAI replies label it. Th
 the answerers build messages from these; the faces render them and never reword them."""
 from __future__ import annotations
 
+import re
+
 ABSTENTION_HEAD = "The corpus does not say."  # how every abstention for want of an answer starts
 CLOSEST_BELOW = "listed below"  # where the closest passages are, in an ask result
 ABSTENTION = (f"{ABSTENTION_HEAD} No passage answers this question closely enough; "
@@ -49,3 +51,47 @@ def llm_sentence_dropped(sentence: str) -> str:
 def in_chat(abstention: str) -> str:
     """An abstention as the chat shows it, its passages in their own panel."""
     return abstention.replace(CLOSEST_BELOW, CLOSEST_IN_CHAT)
+
+
+INTERNAL_ERROR = "internal error; see the server log"  # what a client is told of a failure it did not cause
+CROSS_ORIGIN = ("refused: a request from another origin that signs in with the session cookie "
+                "(send Authorization: Bearer <key> instead)")
+
+
+def too_many_tries(seconds: int) -> str:
+    """Wrong keys from one client address past the limit (a 429 with Retry-After)."""
+    return f"too many wrong API keys from this address; try again in {seconds} s"
+
+
+ECHO_LIMIT = 200  # characters of a bad value an error message repeats back
+
+
+def echo(value) -> str:
+    """A value a user gave, as an error message repeats it: its repr, at most ECHO_LIMIT characters."""
+    shown = repr(value)
+    return shown if len(shown) <= ECHO_LIMIT else shown[:ECHO_LIMIT - 1] + "…"
+
+
+def bad_date(name: str, first: str, last: str, value) -> str:
+    """A date a user gave that is not one, or is outside the days the time code can reach."""
+    return f"{name} must be a date as YYYY-MM-DD from {first} to {last}, not {echo(value)}"
+
+
+def control_character(what: str, value: str) -> str:
+    """A path, id or name that holds NUL or another control character (refused, never used)."""
+    return f"{what} holds a control character (NUL, a line break or the like): {echo(value)}"
+
+
+# an absolute path of two parts or more, not inside a URL or a relative path
+_SERVER_PATH = re.compile(r"(?<![\w.~:/-])(?:/[^\s'\"/]+){2,}/?")
+
+
+def for_client(message: str) -> str:
+    """A message as a client is shown it: every server path shortened to its last part (clients
+    know documents by id and file name, never where the server keeps them)."""
+    return _SERVER_PATH.sub(_last_part, message)
+
+
+def _last_part(match: re.Match) -> str:
+    path = match.group(0)
+    return path.rstrip("/").rsplit("/", 1)[-1] + ("/" if path.endswith("/") else "")

@@ -1,10 +1,12 @@
 """Typed value objects passed between the pipeline stages."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from qa.errors import InputError
+from qa import messages
+from qa.errors import InputError, UnsafeNameError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -18,6 +20,17 @@ class DatePrior(Protocol):
     def active(self) -> bool: ...
 
     def weight(self, date: str | None) -> float: ...
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def plain_name(value: str, what: str) -> str:
+    """A path, document id or file name a user gives, refused (UnsafeNameError, a 400) when it
+    holds NUL or another control character: no such name is ever looked up or written."""
+    if _CONTROL.search(value):
+        raise UnsafeNameError(messages.control_character(what, value))
+    return value
 
 
 @dataclass(frozen=True)

@@ -73,3 +73,33 @@ def test_answers_beyond_the_queue_are_shed_at_once_with_retry_after(blocked_answ
         assert chat.status_code == 503 and chat.json()["error"]["type"] == "server_error"
         release.set()
         assert all(f.result().status_code == 200 for f in running + waiting)
+
+
+def _answers_waiting(count: int) -> None:
+    """Until `count` answers wait for a turn in the answer lane (of the server's event loop)."""
+    for _ in range(300):
+        if any(limiter.statistics().tasks_waiting >= count for limiter in list(lanes.ANSWERS._limiters.values())):
+            return
+        threading.Event().wait(0.1)
+    raise AssertionError(f"{count} answers never waited in the lane")
+
+
+@pytest.mark.queue(3)
+def test_streamed_answers_take_a_turn_like_the_others(blocked_answers):
+    """Streams run one per core and wait in the same bounded queue: one more is shed with 503."""
+    client, release, started = blocked_answers
+    streamed = {"question": "Who is Tavangar?", "stream": True}
+    with ThreadPoolExecutor(16) as pool:
+        asks = [pool.submit(client.post, "/api/ask", json=streamed) for _ in range(lanes.ANSWER_WORKERS + 3)]
+        for _ in range(lanes.ANSWER_WORKERS):
+            assert started.acquire(timeout=30)
+        _answers_waiting(3)
+        assert not started.acquire(timeout=0.5)  # no stream past the lane's limit has started its answer
+        shed = client.post("/api/ask", json=streamed)
+        assert shed.status_code == 503 and shed.headers["retry-after"] == "1"
+        chat = client.post("/v1/chat/completions", json={"model": "corpus-qa", "stream": True, "messages": [
+            {"role": "user", "content": "Who is Tavangar?"}]})
+        assert chat.status_code == 503
+        release.set()
+        done = [a.result() for a in asks]
+    assert all(r.status_code == 200 and "event: answer" in r.text for r in done)

@@ -3,6 +3,7 @@ accounts of a story in time order; `as_of` and the folded stories in every face.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 from datetime import date
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from qa.engine import Engine
+from qa.errors import InputError
 from qa.settings import Settings
 from qa.text.timewords import read_time
 
@@ -224,3 +226,58 @@ def test_the_window_never_widens_the_users_own_date_filter(dated):
     assert engine.find("storm ferries this week", filters=Filters(date_from="2030-01-01"), as_of="2026-01-07").hits == []
     kept = engine.find("harbour master this week", filters=Filters(date_to="2025-12-31"), as_of="2026-01-07").hits
     assert {h.doc_id for h in kept} == {"old-report"}
+
+
+CALENDAR_ENDS = ("9999-12-31", "0001-01-01")
+
+
+def _date_line(name: str, value: str) -> str:
+    return f"{name} must be a date as YYYY-MM-DD from 0100-01-01 to 9899-12-31, not {value!r}"
+
+
+@pytest.mark.parametrize("day", CALENDAR_ENDS)
+def test_a_date_at_the_calendars_end_is_the_same_one_line_422_in_every_face(dated, cli, day):
+    from fastapi.testclient import TestClient
+
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from qa.faces.mcp import build_mcp
+    from qa.faces.server import build_app
+    from qa.faces.ui import Handlers
+
+    engine, _ = dated
+    line = _date_line("as_of", day)
+    with TestClient(build_app(engine.settings, engine)) as client:
+        replies = [client.get("/api/search", params={"q": "storm", "as_of": day}),
+                   client.post("/api/search", json={"q": "storm", "as_of": day}),
+                   client.post("/api/ask", json={"question": "Who is harbour master?", "as_of": day}),
+                   client.post("/api/ask", json={"question": "Who is harbour master?", "as_of": day, "stream": True})]
+        assert [(r.status_code, r.json()["detail"]) for r in replies] == [(422, line)] * 4
+        for stream in (False, True):
+            chat = client.post("/v1/chat/completions", json={"model": "corpus-qa", "as_of": day, "stream": stream,
+                                                             "messages": [{"role": "user", "content": "Who?"}]})
+            assert (chat.status_code, chat.json()["error"]["message"]) == (422, line)
+        bounded = client.post("/api/search", json={"q": "storm", "filters": {"date_to": day}})
+        assert (bounded.status_code, bounded.json()["detail"]) == (422, _date_line("date_to", day))
+    with pytest.raises(ToolError) as tool:  # the client reads it as an error result with this text
+        asyncio.run(build_mcp(engine).call_tool("search", {"query": "storm", "as_of": day}))
+    assert str(tool.value) == f"Error executing tool search: {line}"
+    *_, last = Handlers(engine).respond("Who is harbour master?", [], [], as_of=day)
+    assert html.unescape(last[0][-1]["content"]) == f"⚠ {line}"
+    result = cli("search", "storm", "--as-of", day)
+    assert result.code != 0 and result.err.strip() == f"error: {line}"
+
+
+def test_time_words_at_the_calendars_ends_are_read_not_a_crash(dated):
+    engine, _ = dated
+    for question in ("What happened 2020-9999?", "What happened in the past 5000 years?", "Storms 0000-2020?"):
+        assert engine.find(question, as_of="2026-01-07").as_of == "2026-01-07"
+    for day in ("0100-01-01", "9899-12-31"):  # the range's own ends work
+        assert engine.ask("Who is harbour master this week?", as_of=day).as_of == day
+
+
+def test_a_huge_bad_date_is_echoed_in_at_most_200_characters(dated):
+    engine, _ = dated
+    with pytest.raises(InputError) as refused:
+        engine.find("storm", as_of="2" * 1_500_000)
+    assert len(str(refused.value)) < 300 and str(refused.value).endswith("…")

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa import __version__
 from qa.codec import turns_from_json
-from qa.engine import MAX_K, Engine
+from qa.engine import MAX_K, Engine, valid_filters
 from qa.errors import (
     ConflictError,
     InputError,
@@ -21,6 +21,7 @@ from qa.errors import (
     ServerBusyError,
     StoreLockedError,
     TooLargeError,
+    UnsafeNameError,
     UnsupportedTypeError,
 )
 from qa.faces.access import bearer_ok
@@ -39,6 +40,7 @@ from qa.faces.schema import (
     VerifyRequest,
     VerifyResponse,
 )
+from qa.messages import INTERNAL_ERROR, for_client
 from qa.types import Filters, Turn
 
 # Lengths and dates are the engine's to check (QA_MAX_QUESTION_CHARS, valid dates): one rule for
@@ -51,7 +53,8 @@ RETRY_AFTER_SECONDS = 5  # another process (an ingest) is writing the index: it 
 
 
 # most specific first: the first matching class decides
-_STATUS = {UnsupportedTypeError: 415, TooLargeError: 413, ConflictError: 409, InputError: 422, NotFoundError: 404}
+_STATUS = {UnsafeNameError: 400, UnsupportedTypeError: 415, TooLargeError: 413, ConflictError: 409, InputError: 422,
+           NotFoundError: 404}
 
 
 def status_for(error: QAError) -> int:
@@ -128,7 +131,7 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # never a traceback to a client
-        return _error(request, 500, "internal error; see the server log")
+        return _error(request, 500, INTERNAL_ERROR)
 
 
 def _openai_path(request: Request) -> bool:
@@ -136,7 +139,9 @@ def _openai_path(request: Request) -> bool:
 
 
 def _error(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    """{"detail": ...} as docs/design.md says; in OpenAI's {"error": {...}} shape under /v1."""
+    """{"detail": ...} as docs/design.md says; in OpenAI's {"error": {...}} shape under /v1. No
+    server path reaches a client (qa.messages.for_client)."""
+    message = for_client(message)
     if _openai_path(request):
         response = error_response(status, message, "server_error" if status >= 500 else "invalid_request_error")
         response.headers.update(headers or {})
@@ -154,7 +159,7 @@ def _question_routes(app: FastAPI, engine: Engine, auth) -> None:
             if stats is None:
                 stats = await anyio.to_thread.run_sync(engine.stats)
         except QAError as exc:
-            raise HTTPException(503, str(exc)) from None
+            raise HTTPException(503, for_client(str(exc))) from None
         return {"status": "ok", **stats}
 
     @app.get("/api/search", response_model=SearchResponse, dependencies=[auth])
@@ -179,9 +184,11 @@ def _question_routes(app: FastAPI, engine: Engine, auth) -> None:
         history = turns_from_json([m.model_dump(exclude_none=True) for m in body.history])
         filters = body.filters.to_filters() if body.filters else None
         if body.stream or "text/event-stream" in request.headers.get("accept", ""):
-            ANSWERS.admit()  # a streamed answer writes from its own thread, once admitted like the rest
-            return StreamingResponse(stream_answer(engine, body.question, history, body.k, filters, body.as_of),
-                                     media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+            checked_dates(engine, filters, body.as_of)  # a bad date is a 422, not an event after a 200
+            ANSWERS.admit()  # then it waits for an answer's turn like the rest, and holds it to its end
+            events = stream_answer(engine, body.question, history, body.k, filters, body.as_of)
+            return StreamingResponse(ANSWERS.stream(events), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache"})
         return await ANSWERS.run(lambda: engine.ask(body.question, history, body.k, filters=filters,
                                                     as_of=body.as_of).to_json())
 
@@ -214,6 +221,13 @@ def _document_routes(app: FastAPI, engine: Engine, auth) -> None:
         return engine.document(doc_id).to_json()
 
 
+def checked_dates(engine: Engine, filters: Filters | None, as_of: str | None) -> None:
+    """The dates of a streamed answer, checked before its response starts (InputError)."""
+    if as_of is not None:
+        engine.as_of(as_of)
+    valid_filters(filters)
+
+
 def stream_answer(engine: Engine, question: str, history: list[Turn], k: int | None,
                   filters: Filters | None = None, as_of: str | None = None) -> Iterator[str]:
     """Server-sent events: `token` while the answer is written, then `answer` (or `error`)."""
@@ -223,7 +237,7 @@ def stream_answer(engine: Engine, question: str, history: list[Turn], k: int | N
         elif kind == "answer":
             yield _event("answer", value.to_json())
         else:
-            yield _event("error", {"detail": str(value)})
+            yield _event("error", {"detail": for_client(str(value))})
 
 
 def _event(name: str, data: dict) -> str:

@@ -3,6 +3,8 @@ on stdio (`qa mcp`) and over streamable HTTP at /mcp on the web server. Results 
 of docs/design.md, so an assistant can check every citation the way a person would."""
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 
 from qa import __version__
@@ -10,8 +12,10 @@ from qa.codec import turns_from_json
 from qa.engine import Engine
 from qa.errors import QAError
 from qa.faces.lanes import ANSWERS, SEARCHES
+from qa.messages import INTERNAL_ERROR, for_client
 from qa.types import Filters
 
+log = logging.getLogger("qa.mcp")
 INSTRUCTIONS = ("Search and question answering over a news corpus. Every citation is an exact extract: "
                 "document_text[start:end] == quote. Use `verify` to check citations and `get_document` "
                 "to read a source.")
@@ -26,11 +30,15 @@ def build_mcp(engine: Engine):
     async def run(function, *args, lane=SEARCHES):
         """The engine is blocking (CPU-bound model): run it off the event loop in its lane
         (qa.faces.lanes: answers one per core, searches apart, the rest waiting without a thread);
-        domain errors, a full lane included, become tool errors with their one-line message."""
+        domain errors, a full lane included, become tool errors with the one line REST gives
+        (no server path in it); anything else is the same "internal error" line, logged here."""
         try:
             return await lane.run(function, *args)
         except QAError as exc:
-            raise ToolError(str(exc)) from None
+            raise ToolError(for_client(str(exc))) from None
+        except Exception:
+            log.exception("MCP tool failed")
+            raise ToolError(INTERNAL_ERROR) from None
 
     @server.tool()
     async def search(query: str, k: int = 5, outlet: list[str] | None = None, date_from: str | None = None,

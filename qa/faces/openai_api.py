@@ -26,7 +26,7 @@ from qa.engine import Engine
 from qa.faces.access import bearer_ok
 from qa.faces.lanes import ANSWERS
 from qa.faces.render import also_in, citation_where, time_line
-from qa.messages import SOURCES, UNDERSTOOD  # both left out when a reply comes back as history
+from qa.messages import SOURCES, UNDERSTOOD, for_client  # the first two: left out when a reply comes back as history
 from qa.types import Answer, Turn
 
 MODEL = "corpus-qa"
@@ -137,7 +137,7 @@ def add_openai_routes(app: FastAPI, engine: Engine) -> None:
 
     @app.exception_handler(OpenAIError)
     async def _openai_error(request: Request, exc: OpenAIError):
-        return error_response(exc.status, str(exc), exc.kind, exc.code)
+        return error_response(exc.status, for_client(str(exc)), exc.kind, exc.code)
 
     @app.get("/v1/models")
     def models(request: Request) -> dict:
@@ -154,8 +154,10 @@ def add_openai_routes(app: FastAPI, engine: Engine) -> None:
         completion = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": MODEL,
                       "ignored_options": body.ignored()}
         if body.stream:
-            ANSWERS.admit()  # a streamed answer writes from its own thread, once admitted like the rest
-            return StreamingResponse(_chunks(engine, question, history, completion, body.as_of),
+            if body.as_of is not None:
+                engine.as_of(body.as_of)  # a bad date is a 400, not an event after a 200
+            ANSWERS.admit()  # then it waits for an answer's turn like the rest, and holds it to its end
+            return StreamingResponse(ANSWERS.stream(_chunks(engine, question, history, completion, body.as_of)),
                                      media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
         answer = await ANSWERS.run(lambda: engine.ask(question, history, as_of=body.as_of))
         return {**completion, "object": "chat.completion",
@@ -180,6 +182,6 @@ def _chunks(engine: Engine, question: str, history: list[Turn], completion: dict
             yield chunk({"content": reply_text(value)})
             yield chunk({}, "stop", corpus_qa=value.to_json())
         elif kind == "error":
-            error = {"message": str(value), "type": "invalid_request_error", "param": None, "code": None}
+            error = {"message": for_client(str(value)), "type": "invalid_request_error", "param": None, "code": None}
             yield f"data: {json.dumps({'error': error})}\n\n"
     yield "data: [DONE]\n\n"

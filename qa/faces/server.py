@@ -54,7 +54,8 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
                               max_file_size=settings.server.max_upload_bytes)
     # outermost: the key at the door of every page, bounded bodies, security headers on every response
     app.add_middleware(Guard, api_key=settings.server.api_key, upload_limit=settings.server.max_upload_bytes,
-                       received=received_by(demo, check_set=not stateless), session_hours=settings.server.session_hours)
+                       received=received_by(demo, check_set=not stateless), session_hours=settings.server.session_hours,
+                       key_tries_per_minute=settings.server.key_tries_per_minute)
     engine.sweep_uploads()  # what a killed or refused upload left behind
     return app
 
@@ -67,7 +68,10 @@ def received_by(demo, check_set: bool = True):
 
     def received(path: str) -> bool:
         folder = os.path.realpath(get_upload_folder())
-        inside = os.path.realpath(path).startswith(folder + os.sep)
+        try:
+            inside = os.path.realpath(path).startswith(folder + os.sep)
+        except ValueError:  # NUL: no such file can exist
+            return False
         return inside and (not check_set or path in demo.upload_file_set)
 
     return received

@@ -26,7 +26,7 @@ from qa.faces.web import (
     short_answer_in,
 )
 from qa.ingest.corpus import SkipFile, read_bytes
-from qa.messages import UNDERSTOOD
+from qa.messages import UNDERSTOOD, for_client
 from qa.types import Filters, Turn
 
 ANY_ARTICLE = "(any article)"
@@ -128,7 +128,7 @@ class Handlers:
             s = self.engine.stats()
             return f"Corpus: **{s['documents']}** documents · **{s['chunks']}** chunks · model `{s['model']}`"
         except QAError as exc:
-            return f"Corpus unavailable: {exc}"
+            return f"Corpus unavailable: {for_client(str(exc))}"
 
     def respond(self, message: str, history: list, conversation: list, outlets: list | None = None,
                 since: str = "", until: str = "", as_of: str = ""):
@@ -148,7 +148,7 @@ class Handlers:
                 answer = value  # an Answer, or the QAError to show
         if isinstance(answer, QAError):
             history += [{"role": "user", "content": shown},
-                        {"role": "assistant", "content": f"⚠ {html.escape(str(answer))}"}]
+                        {"role": "assistant", "content": f"⚠ {html.escape(for_client(str(answer)))}"}]
             yield history, message, *keep, conversation, gr.update()
             return
         history += [{"role": "user", "content": shown}, {"role": "assistant", "content": _message(answer)}]
@@ -180,7 +180,7 @@ class Handlers:
             found = self.engine.locate_quote(quote or "", doc_id or None)
             closest = None if found else self.engine.closest_passage(quote, doc_id or None)
         except QAError as exc:
-            return f"<p class='verdict error'>⚠ {html.escape(str(exc))}</p>"
+            return f"<p class='verdict error'>⚠ {html.escape(for_client(str(exc)))}</p>"
         return location_html(quote, found, self.engine.document(found.doc_id) if found else None, closest)
 
     def _listed(self):
@@ -243,7 +243,7 @@ class Handlers:
         except SkipFile as skip:
             return f"⚠ {name}: not added: {_md_escape(str(skip))}"
         except QAError as exc:  # the reason alone: the line names the file already
-            reason = str(exc).removeprefix(f"{path.name}: ")
+            reason = for_client(str(exc)).removeprefix(f"{path.name}: ")
             return f"⚠ {name}: not added: {_md_escape(reason)}"
         finally:  # Gradio's copy of the file: the uploads folder keeps what was added
             path.unlink(missing_ok=True)
@@ -258,7 +258,7 @@ class Handlers:
         try:
             return document_html(self.engine.document(doc_id), None, None)
         except QAError as exc:
-            return f"<p class='verdict error'>⚠ {html.escape(str(exc))}</p>"
+            return f"<p class='verdict error'>⚠ {html.escape(for_client(str(exc)))}</p>"
 
     def delete_document(self, doc_id: str | None) -> tuple[str, str]:
         if not doc_id:
@@ -266,7 +266,7 @@ class Handlers:
         try:
             report = self.engine.delete(doc_id)
         except QAError as exc:
-            return f"⚠ {_md_escape(str(exc))}", ""
+            return f"⚠ {_md_escape(for_client(str(exc)))}", ""
         return f"Deleted {_md_escape(doc_id)}; {report.documents} documents left.", ""
 
     def search(self, query: str, k: int = 5, as_of: str | None = None) -> dict:

@@ -8,11 +8,11 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.errors import InputError
+from qa.errors import InputError, UnsafeNameError
 from qa.ingest.metadata import extract_metadata, parse_date
 from qa.ingest.readers import READERS, Extracted, SkipFile, reader_for
 from qa.ingest.sandbox import SandboxLimits, extract
-from qa.types import Document
+from qa.types import Document, plain_name
 
 __all__ = ["Candidate", "Discovery", "FileId", "SkipFile", "discover", "load_document", "read_bytes", "file_hash"]
 
@@ -92,8 +92,9 @@ def _walk(root: Path) -> tuple[list[Candidate], list[tuple[str, str]]]:
                 skipped.append((str(path), f"unsupported file type {path.suffix or '(none)'!r}"))
                 continue
             try:
+                plain_name(path.relative_to(root).as_posix(), "file name")  # it would be the document's id
                 found.append(Candidate(root, path, _found_below(path, root)))
-            except SkipFile as skip:
+            except (SkipFile, UnsafeNameError) as skip:
                 skipped.append((str(path), str(skip)))
     return found, skipped
 
@@ -136,6 +137,15 @@ def display_path(path: Path) -> str:
         return path.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def client_source(candidate: Candidate) -> str:
+    """Where a document came from, as clients see it: relative to the working folder when inside
+    it, else its folder's name and its path below it ("news/2024/a.txt"), never a server path."""
+    shown = display_path(candidate.path)
+    if not shown.startswith("/"):
+        return shown
+    return f"{candidate.root.name}/{candidate.path.relative_to(candidate.root).as_posix()}"
 
 
 def read_bytes(path: Path, max_bytes: int, found: FileId | None = None) -> bytes:
@@ -190,7 +200,7 @@ def load_document(candidate: Candidate, data: bytes, bounds: SandboxLimits,
         raise SkipFile("binary (mostly unprintable characters)")
     title, outlet, published = extract_metadata(text, fallback_title=candidate.path.stem)
     return Document(
-        doc_id=candidate.doc_id, source=source or display_path(candidate.path), text=text,
+        doc_id=candidate.doc_id, source=source or client_source(candidate), text=text,
         title=meta.get("title") or title, outlet=meta.get("outlet") or outlet,
         date=parse_date(meta.get("date", "")) or published,
         sha256=file_hash(data), root=str(candidate.root), origin=extracted.origin, pages=extracted.pages,

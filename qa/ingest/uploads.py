@@ -13,6 +13,8 @@ from qa.errors import InputError, TooLargeError, UnsupportedTypeError
 from qa.ingest.corpus import file_hash, supported
 from qa.ingest.readers import Extracted, SkipFile, reader_for
 from qa.ingest.sandbox import SandboxLimits, extract
+from qa.messages import echo
+from qa.types import plain_name
 
 _UNSAFE = re.compile(r"[^\w.\- ]+")
 
@@ -35,10 +37,11 @@ class Upload:
 def safe_name(given: str) -> str:
     """The last path component only, with nothing that could climb out of the uploads folder;
     a long name is shortened in its stem, never in its extension."""
+    plain_name(given or "", "file name")
     base = PureWindowsPath(PurePosixPath(given or "").name).name  # "../../x", "C:\\a\\x" -> "x"
     base = _UNSAFE.sub("_", base).strip(" .")
     if not base or not Path(base).stem.strip(" ._"):
-        raise InputError(f"unusable file name {given!r}")
+        raise InputError(f"unusable file name {echo(given)}")
     suffix = Path(base).suffix
     if len(base) > MAX_NAME:
         base = Path(base).stem[:MAX_NAME - len(suffix)].rstrip(" .") + suffix

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
 
-from qa.text.timewords import TimeReading, iso_day
+from qa.text.timewords import TimeReading, iso_day, shifted
 
 GRACE_DAYS = 2  # a report of an event is dated the day of it or the days after
 
@@ -49,7 +48,7 @@ class TimePrior:
     def in_window(self, day: str | None) -> bool:
         window = self.window
         parsed = iso_day(day)
-        return bool(window and parsed and window.start <= parsed <= window.end + timedelta(days=GRACE_DAYS))
+        return bool(window and parsed and window.start <= parsed <= shifted(window.end, GRACE_DAYS))
 
     def weight(self, day: str | None) -> float:
         """The share of its score a passage of a document dated `day` (YYYY-MM-DD or None) keeps."""
@@ -69,9 +68,9 @@ class TimePrior:
         window, or for a question about the present the last two half-lives."""
         window = self.window
         if window is not None:
-            return window.start.isoformat(), (window.end + timedelta(days=GRACE_DAYS)).isoformat()
+            return window.start.isoformat(), shifted(window.end, GRACE_DAYS).isoformat()
         if self.reading.present and self.recency > 0:
             as_of = self.reading.as_of
-            return ((as_of - timedelta(days=round(2 * self.half_life))).isoformat(),
-                    (as_of + timedelta(days=GRACE_DAYS)).isoformat())
+            return (shifted(as_of, -round(2 * self.half_life)).isoformat(),
+                    shifted(as_of, GRACE_DAYS).isoformat())
         return None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+from qa import messages
 from qa.text.nlp import parse_question
 
 RECENT_DAYS = 30  # "recently", "latest": the last month
@@ -89,11 +90,35 @@ def iso_day(value: str | None) -> date | None:
         return None
 
 
+# The dates a user may give (as_of, date filters): the time code reaches at most years from them
+# (a window's grace days, recency's span, "the past ten years") and must stay inside the calendar.
+FIRST_DAY, LAST_DAY = date(100, 1, 1), date(9899, 12, 31)
+
+
 def parse_as_of(value) -> date:
-    """A user's `as_of`: YYYY-MM-DD (ValueError otherwise)."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        raise ValueError(f"as_of must be a date as YYYY-MM-DD, not {value!r}")
-    return date.fromisoformat(value.strip())
+    """A user's `as_of`: YYYY-MM-DD from FIRST_DAY to LAST_DAY (ValueError otherwise)."""
+    return parse_day(value, "as_of")
+
+
+def parse_day(value, name: str) -> date:
+    """A date a user gives, named `name` in the one-line ValueError when it is not YYYY-MM-DD or
+    is outside FIRST_DAY..LAST_DAY."""
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        day = date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(messages.bad_date(name, FIRST_DAY.isoformat(), LAST_DAY.isoformat(), value))
+    return day
+
+
+def shifted(day: date, days: float) -> date:
+    """`day` moved by `days`, held at the calendar's ends (date.min, date.max) instead of overflowing."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 def read_time(question: str, as_of: date) -> TimeReading:
@@ -113,10 +138,10 @@ def _read_time(question: str, as_of: date) -> TimeReading:
         window = resolve(words, as_of, since)
         if window is not None:
             # a window that ends before the last month is the past: no pull towards recent reports
-            return TimeReading(as_of, window, present=window.end >= as_of - timedelta(days=RECENT_DAYS))
+            return TimeReading(as_of, window, present=window.end >= shifted(as_of, -RECENT_DAYS))
     match = _PRESENT.search(question)
     if match:
-        return TimeReading(as_of, TimeWindow(as_of - timedelta(days=RECENT_DAYS), as_of, match.group(0)))
+        return TimeReading(as_of, TimeWindow(shifted(as_of, -RECENT_DAYS), as_of, match.group(0)))
     return TimeReading(as_of)
 
 
@@ -154,7 +179,7 @@ def _span(text: str, as_of: date) -> tuple[date, date] | None:
     n = int(count) if count and count.isdigit() else _NUMBERS.get((count or "a").lower())
     if n is None:
         return None
-    return as_of - timedelta(days=n * _DAYS[match.group(2).lower()] - 1), as_of
+    return shifted(as_of, -(n * _DAYS[match.group(2).lower()] - 1)), as_of
 
 
 def _years(text: str) -> tuple[date, date] | None:
@@ -163,22 +188,24 @@ def _years(text: str) -> tuple[date, date] | None:
         return None
     first, last = match.group(1), match.group(2)
     last = first[:2] + last if len(last) == 2 else last
-    return (date(int(first), 1, 1), date(int(last), 12, 31)) if first <= last else None
+    if not (first <= last and 1 <= int(first)):
+        return None  # "0000-2020" names no year the calendar has
+    return date(int(first), 1, 1), date(int(last), 12, 31)
 
 
 def _parsed(text: str, as_of: date) -> tuple[date, date] | None:
     low = text.lower()
     if re.search(r"\bweekend\b", low):  # the last Saturday-Sunday (the one before, for "last weekend")
-        saturday = as_of - timedelta(days=(as_of.weekday() - 5) % 7)
+        saturday = shifted(as_of, -((as_of.weekday() - 5) % 7))
         if low.startswith(("last", "past", "previous")) and as_of.weekday() in (5, 6):
-            saturday -= timedelta(days=7)
-        return saturday, saturday + timedelta(days=1)
+            saturday = shifted(saturday, -7)
+        return saturday, shifted(saturday, 1)
     parsed = _parser(as_of).get_date_data(text)
     if parsed.date_obj is None:
         return None
     day, period = parsed.date_obj.date(), parsed.period
     if period == "week":
-        return day - timedelta(days=6), day
+        return shifted(day, -6), day
     if period == "month":
         return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
     if period == "year":
