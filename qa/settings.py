@@ -240,6 +240,9 @@ class ServerSettings(_Group):
     session_hours: float = Field(12.0, gt=0, le=24 * 30, description="A browser sign-in (with api_key set) lasts "
                                  "this long, or until /logout.")
     max_upload_bytes: int = Field(20_000_000, ge=1, description="Larger uploads (per file) are refused with 413.")
+    key_tries_per_minute: int = Field(10, ge=1, description="Wrong keys (at /login or as a bearer token) one "
+                                      "client address may send in a minute; past that it gets 429 with Retry-After "
+                                      "until the oldest is a minute old. Other addresses are not affected.")
 
     _unset = field_validator("api_key", mode="before")(_empty_is_unset)
 

@@ -242,3 +242,91 @@ def test_an_mcp_flood_is_shed_and_health_answers_meanwhile(store, tmp_path):
     assert shed and all(r.headers["retry-after"].isdigit() for r in shed)
     assert all(r.status_code in (200, 503) for r in replies)
     assert sum(r.status_code == 200 for r in replies) >= 1
+
+
+def _control_line(what: str, value: str) -> str:
+    return f"{what} holds a control character (NUL, a line break or the like): {value!r}"
+
+
+def test_nul_and_control_characters_in_a_path_or_id_are_a_one_line_400(client):
+    fn_index, inputs = _file_events(client)[0]
+    event = _join(client, fn_index, inputs, "/tmp/qa-upload\x00.txt")
+    assert (event.status_code, event.json()["detail"]) == (400, _control_line("file path", "/tmp/qa-upload\x00.txt"))
+    for method in ("GET", "DELETE"):
+        reply = client.request(method, "/api/documents/a%00b", headers=BEARER)
+        assert (reply.status_code, reply.json()["detail"]) == (400, _control_line("document id", "a\x00b"))
+    assert client.get("/source/a%1bb", headers=BEARER).status_code == 400
+    searched = client.post("/api/search", json={"q": "Qalibaf", "filters": {"doc_ids": ["a\x01"]}}, headers=BEARER)
+    assert (searched.status_code, searched.json()["detail"]) == (400, _control_line("document id", "a\x01"))
+    raw = (b'--b0\r\nContent-Disposition: form-data; name="file"; filename="note\x07.txt"\r\n'
+           b"Content-Type: text/plain\r\n\r\nThe ferry sails at noon.\n\r\n--b0--\r\n")  # as sent, not escaped
+    upload = client.post("/api/documents", content=raw,
+                         headers={**BEARER, "Content-Type": "multipart/form-data; boundary=b0"})
+    assert (upload.status_code, upload.json()["detail"]) == (400, _control_line("file name", "note\x07.txt"))
+
+
+def test_clients_see_document_ids_and_file_names_never_server_paths(tmp_path):
+    from qa.faces.server import build_app
+
+    folder = tmp_path / "outside-the-working-folder" / "news"
+    folder.mkdir(parents=True)
+    (folder / "ferry.txt").write_text("The Tindra ferry carries 340 passengers every day.\n", encoding="utf-8")
+    settings = Settings(store_dir=tmp_path / "store", embedding_model="hash", api_key=KEY)
+    Engine(settings).ingest([folder])
+    with TestClient(build_app(settings), follow_redirects=False) as client:
+        document = client.get("/api/documents/ferry", headers=BEARER).json()
+        hit = client.get("/api/search", params={"q": "Tindra ferry"}, headers=BEARER).json()["results"][0]
+        taken = client.post("/api/documents", files={"file": ("ferry.md", b"# Ferry\n\nA new timetable.\n")},
+                            headers=BEARER)
+    assert document["source"] == hit["source"] == "news/ferry.txt"
+    assert taken.status_code == 409 and "news/" in taken.json()["detail"]
+    assert str(tmp_path) not in json.dumps([document, hit, taken.json()])
+
+
+def test_wrong_keys_are_limited_per_address_and_a_right_key_works_after_the_wait(store, monkeypatch):
+    """Ten wrong keys a minute from one address (at /login or as bearer), then 429 with
+    Retry-After for every try from it, the right key included; another address is not affected."""
+    from qa.faces import access
+    from qa.faces.server import build_app
+
+    now = [1000.0]
+    monkeypatch.setattr(access, "_now", lambda: now[0])
+    app = build_app(Settings(store_dir=store, embedding_model="hash", api_key=KEY))
+    with TestClient(app, follow_redirects=False, client=("203.0.113.5", 4000)) as guesser, \
+            TestClient(app, follow_redirects=False, client=("198.51.100.7", 4000)) as other:
+        tries = [guesser.post("/login", data={"key": f"wrong-{i}", "next": "/"}).status_code for i in range(5)]
+        tries += [guesser.get("/api/documents", headers={"Authorization": f"Bearer wrong-{i}"}).status_code
+                  for i in range(5)]
+        assert tries == [401] * 10
+        refused = [guesser.post("/login", data={"key": KEY, "next": "/"}),
+                   guesser.get("/api/documents", headers=BEARER)]
+        assert [r.status_code for r in refused] == [429, 429]
+        assert all(r.headers["retry-after"] == "60" for r in refused)
+        assert "too many wrong API keys" in refused[1].json()["detail"]
+        assert other.post("/login", data={"key": KEY, "next": "/"}).status_code == 303
+        assert other.get("/api/documents", headers=BEARER).status_code == 200
+        now[0] += 30
+        assert guesser.get("/api/documents", headers=BEARER).headers["retry-after"] == "30"
+        now[0] += 31
+        assert guesser.get("/api/documents", headers=BEARER).status_code == 200
+        assert guesser.post("/login", data={"key": KEY, "next": "/"}).status_code == 303
+
+
+def test_another_origin_never_reads_with_the_cookie(client):
+    """A page of another origin (another port of this host, or any origin when the Host is not a
+    localhost name) gets no CORS header and may not use the session cookie."""
+    cookie = {"Cookie": f"qa_session={_signed_in(client)}"}
+    for origin, host in (("http://127.0.0.1:9999", "127.0.0.1:7860"), ("https://evil.example", "qa.example.org"),
+                         ("null", "127.0.0.1:7860")):
+        for method, path in (("GET", "/config"), ("POST", "/gradio_api/upload")):
+            reply = client.request(method, path, headers={**cookie, "Origin": origin, "Host": host},
+                                   files={"files": ("n.txt", b"x")} if method == "POST" else None)
+            assert reply.status_code == 403, (origin, host, path)
+            assert not any(h.startswith("access-control-") for h in reply.headers)
+        preflight = client.options("/config", headers={"Origin": origin, "Host": host,
+                                                       "Access-Control-Request-Method": "GET"})
+        assert "access-control-allow-origin" not in preflight.headers
+    same = client.get("/config", headers={**cookie, "Origin": "https://qa.example.org", "Host": "qa.example.org"})
+    assert same.status_code == 200
+    with_key = client.get("/config", headers={**BEARER, "Origin": "https://evil.example", "Host": "qa.example.org"})
+    assert "access-control-allow-origin" not in with_key.headers

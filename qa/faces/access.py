@@ -5,16 +5,23 @@ standard security headers on every response.
 `/api`, `/mcp` and `/v1` take the bearer key (clients send it with each request), checked here
 before anything parses the request and again by their routes; the browser signs in once at `/login`
 and carries a session cookie (a random id with an expiry, HttpOnly, SameSite=Strict) until
-`/logout` or the expiry. Bodies are checked at this door too: text must be valid Unicode, and the
-chat's events may name only files that Gradio received by upload."""
+`/logout` or the expiry. Wrong keys (at /login or as bearer tokens) are limited per client address
+(Attempts): past the limit, 429 with Retry-After. Another origin never reads a response (no CORS
+header reaches it) and may not use the session cookie at all. Bodies are checked at this door
+too: text must be valid Unicode, and the chat's events may name only files that Gradio received
+by upload."""
 from __future__ import annotations
 
 import hmac
 import html
 import json
+import math
 import re
+import time
+from collections import deque
 from urllib.parse import parse_qs, quote, urlsplit
 
+from qa import messages
 from qa.faces.sessions import Sessions, runtime_dir
 
 OPEN_PATHS = ("/healthz", "/login", "/logout")
@@ -40,6 +47,38 @@ SECURITY_HEADERS = [
 ]
 
 
+_now = time.monotonic  # the clock wrong keys are timed by
+
+
+class Attempts:
+    """Wrong keys per client address: `limit` in a `window` of seconds, then every try from that
+    address waits (wait() > 0) until its oldest wrong key is `window` old; others are unaffected."""
+
+    def __init__(self, limit: int, window: float = 60.0):
+        self.limit, self.window = limit, window
+        self._wrong: dict[str, deque[float]] = {}
+
+    def wait(self, address: str) -> int:
+        """Whole seconds until `address` may try a key again (0: now)."""
+        times = self._wrong.get(address)
+        if not times:
+            return 0
+        now = _now()
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        if not times:
+            del self._wrong[address]
+        if len(times) < self.limit:
+            return 0
+        return max(1, math.ceil(times[0] + self.window - now))
+
+    def wrong(self, address: str) -> None:
+        if len(self._wrong) > 10_000:  # a flood from many addresses: forget those that waited long enough
+            now = _now()
+            self._wrong = {a: t for a, t in self._wrong.items() if t and now - t[-1] < self.window}
+        self._wrong.setdefault(address, deque()).append(_now())
+
+
 def bearer_ok(authorization: str, api_key: str) -> bool:
     """`Authorization: Bearer <key>`, compared in constant time: the one check every face uses."""
     scheme, _, token = authorization.partition(" ")
@@ -48,6 +87,26 @@ def bearer_ok(authorization: str, api_key: str) -> bool:
 
 def _authorization(headers: dict[bytes, bytes]) -> str:
     return headers.get(b"authorization", b"").decode("latin-1")  # as Starlette decodes headers
+
+
+def _address(scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+def foreign_origin(headers: dict[bytes, bytes]) -> bool:
+    """Whether the request comes from a page of another origin (its Origin is not this Host;
+    "null" never is). Schemes are not compared: a proxy may end TLS in front of the server."""
+    origin = headers.get(b"origin")
+    if origin is None:
+        return False
+    host = headers.get(b"host", b"").decode("latin-1")
+    return not host or _netloc(urlsplit(origin.decode("latin-1")).netloc) != _netloc(host)
+
+
+def _netloc(value: str) -> str:
+    value = value.strip().lower()
+    return value.removesuffix(":80").removesuffix(":443")
 
 
 def _cookie(headers: dict[bytes, bytes]) -> str:
@@ -84,8 +143,8 @@ def foreign_files(body: bytes, received) -> list[str]:
     def walk(value):
         if isinstance(value, dict):
             path = value.get("path")
-            if path is not None and not (isinstance(path, str) and received(path)):
-                found.append(str(path)[:200])
+            if path is not None and not (isinstance(path, str) and not _CONTROL.search(path) and received(path)):
+                found.append(str(path))
             for item in value.values():
                 walk(item)
         elif isinstance(value, list):
@@ -101,10 +160,12 @@ class Guard:
     `upload_limit` is the per-file upload limit; `received(path)` tells a file Gradio received by
     upload from any other path (None: no chat mounted, so no event may name a file)."""
 
-    def __init__(self, app, api_key: str | None, upload_limit: int, received=None, session_hours: float = 12.0):
+    def __init__(self, app, api_key: str | None, upload_limit: int, received=None, session_hours: float = 12.0,
+                 key_tries_per_minute: int = 10):
         self.app, self.api_key, self.upload_limit = app, api_key, upload_limit
         self.received = received or (lambda path: False)
         self.sessions = Sessions(runtime_dir(), session_hours * 3600) if api_key else None
+        self.attempts = Attempts(key_tries_per_minute)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
@@ -115,6 +176,8 @@ class Guard:
             return await self._login(scope, receive, send)
         if self.api_key and path == "/logout" and scope["type"] == "http":
             return await self._logout(scope, send, headers)
+        if self.api_key and path not in OPEN_PATHS and await self._key_refused(scope, send, path, headers):
+            return None
         if self.api_key and not self._allowed(path, headers):
             return await self._refuse(scope, receive, send, path, headers)
         limit = self._body_limit(path)
@@ -126,6 +189,32 @@ class Guard:
         if scope["type"] == "http" and writes and not path.startswith(UPLOAD_PATHS):
             return await self._inspected(scope, receive, send, limit)
         return await self._bounded(scope, receive, send, limit)
+
+    async def _key_refused(self, scope, send, path: str, headers: dict[bytes, bytes]) -> bool:
+        """Refuses (and says so) a bearer key from an address past its wrong keys, counting a wrong
+        one; and a request from another origin that would sign in with the session cookie."""
+        authorization = _authorization(headers)
+        if authorization:
+            wait = self.attempts.wait(_address(scope))
+            if wait:
+                await self._too_many(scope, send, path, wait)
+                return True
+            if bearer_ok(authorization, self.api_key or ""):
+                return False
+            self.attempts.wrong(_address(scope))
+        if not foreign_origin(headers):
+            return False
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+        else:
+            await _reply(send, 403, messages.CROSS_ORIGIN, path)
+        return True
+
+    async def _too_many(self, scope, send, path: str, wait: int) -> None:
+        if scope["type"] == "websocket":
+            return await send({"type": "websocket.close", "code": 1008})
+        await _reply(send, 429, messages.too_many_tries(wait), path, [(b"retry-after", str(wait).encode())],
+                     code="rate_limit_exceeded")
 
     def _allowed(self, path: str, headers: dict[bytes, bytes]) -> bool:
         """The key before anything reads the request: /api, /mcp and /v1 take only the bearer key;
@@ -165,7 +254,13 @@ class Guard:
                 break
         form = parse_qs(body.decode("utf-8", "replace"))
         given, target = form.get("key", [""])[0], safe_next(form.get("next", ["/"])[0])
+        address = _address(scope)
+        wait = self.attempts.wait(address)
+        if wait:  # the key is not even compared: a right one must not tell itself apart
+            return await _page(send, 429, _login_page(target, messages.too_many_tries(wait).capitalize() + "."),
+                               [(b"retry-after", str(wait).encode())])
         if not hmac.compare_digest(given.encode(), self.api_key.encode()):
+            self.attempts.wrong(address)
             return await _page(send, 401, _login_page(target, "That key is not the server's API key."))
         lifetime = int(self.sessions.lifetime)
         cookie = (f"{COOKIE}={self.sessions.start()}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Strict"
@@ -199,7 +294,7 @@ class Guard:
         if path.startswith(GRADIO_EVENTS):
             foreign = foreign_files(body, self.received)
             if foreign:
-                return await _reply(send, 400, f"refused: {foreign[0]!r} is not a file uploaded to this server", path)
+                return await _reply(send, 400, _refused_file(foreign[0]), path)
         replayed = {"done": False}
 
         async def replay():
@@ -214,6 +309,7 @@ class Guard:
         """Counts the body as it arrives; past the limit the app gets no more of it and the client a 413."""
         state = {"seen": 0, "over": False, "started": False}
         path = scope.get("path", "")
+        foreign = foreign_origin(dict(scope.get("headers") or []))
 
         async def counted_receive():
             message = await receive()
@@ -230,7 +326,7 @@ class Guard:
                     state["started"] = True
                     await _reply(send, 413, f"request body is over the limit of {limit:,} bytes", path)
                     return
-                message = {**message, "headers": _with_security_headers(message.get("headers") or [])}
+                message = {**message, "headers": _with_security_headers(message.get("headers") or [], foreign)}
             elif message["type"] == "http.response.body" and state["started"]:
                 return  # the app's own reply to a body cut short is replaced by the 413
             await send(message)
@@ -245,11 +341,21 @@ class Guard:
                 await _reply(send, 413, f"request body is over the limit of {limit:,} bytes", path)
 
 
+def _refused_file(path: str) -> str:
+    if _CONTROL.search(path):
+        return messages.control_character("file path", path)
+    return f"refused: {messages.echo(path)} is not a file uploaded to this server"
+
+
 def _secure(scope) -> str:
     return "; Secure" if scope.get("scheme") == "https" else ""
 
 
-def _with_security_headers(headers: list) -> list:
+def _with_security_headers(headers: list, foreign: bool = False) -> list:
+    """The security headers added; for a request from another origin, every CORS header the app
+    (Gradio) set taken out: no other origin reads a response, with credentials or without."""
+    if foreign:
+        headers = [(name, value) for name, value in headers if not name.lower().startswith(b"access-control-")]
     present = {name.lower() for name, _ in headers}
     return list(headers) + [(name, value) for name, value in SECURITY_HEADERS if name not in present]
 
@@ -287,10 +393,10 @@ async def _redirect(send, target: str, extra: list | None = None) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-async def _page(send, status: int, page: str) -> None:
+async def _page(send, status: int, page: str, extra: list | None = None) -> None:
     body = page.encode()
     headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-               (b"cache-control", b"no-store")]
+               (b"cache-control", b"no-store")] + (extra or [])
     await send({"type": "http.response.start", "status": status, "headers": _with_security_headers(headers)})
     await send({"type": "http.response.body", "body": body})
 
