@@ -110,7 +110,89 @@ def probe(base: str, secret_file: Path) -> dict[str, str]:
     found["/v1 1 MB model name"] = f"{big.status_code}, reply {len(big.content):,} bytes"
     wrong = httpx.get(f"{base}/v1/models", headers={"Authorization": "Bearer wrong"})
     found["/v1 401 shape"] = f"{wrong.status_code} {sorted(wrong.json())}"
+    found.update(_round_three(base, c, config, kinds))
     return found
+
+
+def _round_three(base: str, c, config: dict, kinds: dict) -> dict[str, str]:
+    """The second probe's findings: calendar-end dates, NUL paths, paths shown to clients, MCP's
+    error text, CORS with the cookie, streamed asks against /healthz, key guessing (last: it
+    locks this address out for a minute)."""
+    import httpx
+
+    found: dict[str, str] = {}
+    for day in ("9999-12-31", "0001-01-01"):
+        body = {"q": "Qalibaf", "as_of": day}
+        found[f"POST /api/search as_of {day}"] = _status(lambda body=body: c.post("/api/search", json=body))
+    huge = c.post("/api/search", json={"q": "Qalibaf", "as_of": "2" * 1_500_000})
+    found["as_of of 1.5 MB: status, message length"] = f"{huge.status_code}, {len(huge.text):,} bytes"
+    mcp = c.post("/mcp", headers={"accept": "application/json, text/event-stream"}, json={
+        "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "ask", "arguments": {"question": "Who is Qalibaf?", "as_of": "9999-12-31"}}})
+    text = mcp.json().get("result", {}).get("content", [{}])[0].get("text", "") if mcp.status_code == 200 else ""
+    found["MCP ask as_of 9999-12-31: error text"] = repr(text[:90])
+    fd = {"path": "/tmp/qa-upload\u0000.txt", "meta": {"_type": "gradio.FileData"}, "orig_name": "x.txt"}
+    event = next(d for d in config["dependencies"] if any(kinds.get(i) == "file" for i in d["inputs"]))
+    data = [[fd] if kinds.get(i) == "file" else None for i in event["inputs"]]
+    found["NUL in a chat event's file path"] = _status(lambda: c.post(
+        "/gradio_api/queue/join", json={"data": data, "fn_index": event["id"], "session_hash": "nul0"}))
+    found["GET /api/documents/a%00b"] = _status(lambda: c.get("/api/documents/a%00b"))
+    source = c.get("/api/documents", params={"limit": 1}).json()["documents"][0]["source"]
+    found["a document's source (absolute?)"] = f"{'absolute' if source.startswith('/') else 'relative'}: {source[:40]}"
+    same_id = source.rsplit("/", 1)[-1].rsplit(".", 1)[0] + ".md"
+    taken = c.post("/api/documents", files={"file": (same_id, b"# x\n\nA note.\n")})
+    server_path = str(ROOT) in taken.text or "/tmp/" in taken.text
+    found["409 for a taken id names a server path"] = f"{taken.status_code}: {'yes' if server_path else 'no'}"
+    login = httpx.post(f"{base}/login", data={"key": KEY, "next": "/"}, follow_redirects=False)
+    cookie = login.headers.get("set-cookie", "").split(";")[0]
+    for origin, host, named in (("https://evil.example", "qa.example.org", "qa.example.org"),
+                                ("http://127.0.0.1:1", urllib.parse.urlsplit(base).netloc, "this server's")):
+        r = httpx.get(f"{base}/config", headers={"Cookie": cookie, "Origin": origin, "Host": host})
+        found[f"GET /config with the cookie, Origin {origin}, Host {named}"] = \
+            f"{r.status_code}, allow-origin {r.headers.get('access-control-allow-origin')!r}"
+    found.update(_streamed_flood(base))
+    codes = [httpx.post(f"{base}/login", data={"key": f"wrong-{i}", "next": "/"}, follow_redirects=False).status_code
+             for i in range(30)]
+    found["30 wrong keys at /login"] = f"{codes.count(401)} × 401, {codes.count(429)} × 429"
+    right = httpx.post(f"{base}/login", data={"key": KEY, "next": "/"}, follow_redirects=False)
+    found["the right key right after them"] = f"{right.status_code}, Retry-After {right.headers.get('retry-after')}"
+    return found
+
+
+def _streamed_flood(base: str) -> dict[str, str]:
+    import asyncio
+    import statistics
+
+    import httpx
+
+    async def flood():
+        async with httpx.AsyncClient(base_url=base, timeout=300, headers={"Authorization": f"Bearer {KEY}"},
+                                     limits=httpx.Limits(max_connections=200)) as client:
+            async def one(i):
+                try:
+                    asked = {"question": f"Why did Putin not meet Qalibaf? ({i})", "stream": True}
+                    async with client.stream("POST", "/api/ask", json=asked) as s:
+                        async for _ in s.aiter_bytes():
+                            pass
+                        return s.status_code
+                except httpx.HTTPError:
+                    return 0
+
+            async def health():
+                times = []
+                await asyncio.sleep(1.0)
+                for _ in range(15):
+                    started = time.perf_counter()
+                    await client.get("/healthz")
+                    times.append(time.perf_counter() - started)
+                    await asyncio.sleep(0.2)
+                return times
+
+            return await asyncio.gather(health(), *[one(i) for i in range(100)])
+
+    times, *codes = asyncio.run(flood())
+    return {"100 streamed asks": f"{codes.count(200)} streamed, {codes.count(503)} shed (503)",
+            "GET /healthz during them (median)": f"{statistics.median(times) * 1000:.0f} ms over {len(times)}"}
 
 
 def _raw_login(base: str, target: str) -> str:
