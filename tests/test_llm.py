@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -68,12 +69,30 @@ def test_unsupported_sentences_are_dropped_and_markers_renumbered(seeded):
     assert "[1]" in answer.answer and _all_verify(engine, answer)
 
 
+def _jittered(engine, jitter: tuple[float, float] | None, monkeypatch):
+    """The engine's span reader with every output logit moved by a share of itself drawn from
+    `jitter` (seeded): what another CPU's int8 arithmetic does to the last digits, and more."""
+    if jitter is None:
+        return
+    spans = engine._current().spans
+    run, noise = spans.run, np.random.default_rng(7)
+
+    def moved(encoding):
+        return [o * (1 + noise.uniform(*jitter, o.shape)).astype(o.dtype) for o in run(encoding)]
+    monkeypatch.setattr(spans, "run", moved)
+
+
 @pytest.mark.slow
-def test_the_short_answer_comes_from_the_llm_answer_s_grounded_citations(seeded):
+@pytest.mark.parametrize("jitter", [None, (0.0, 0.01), (-0.01, 0.0), (-0.01, 0.01)],
+                         ids=["as-is", "up-to-1%-up", "up-to-1%-down", "within-1%"])
+def test_the_short_answer_comes_from_the_llm_answer_s_grounded_citations(seeded, jitter, monkeypatch):
     """The LLM's prose is grounded first; the short answer is then read from the extracts that
-    survived, like any answerer's, and is a span of one of them."""
+    survived, like any answerer's, and is a span of one of them that the prose also states: a
+    claim pinned to an extract that does not say it gives none, however near a tie the reader's
+    readings of that extract are (the verdict holds with the reader's scores moved by 1%)."""
     engine = _scripted(seeded, "He made visitors spend two weeks in quarantine [1]. Putin met Qalibaf for hours [9].",
                        short_answer_threshold=0.0)
+    _jittered(engine, jitter, monkeypatch)
     answer = engine.ask("How long do visitors have to stay in quarantine before seeing Putin?")
     short = answer.short_answer
     assert answer.answerer == "llm" and short is not None and short.text == "two weeks"
@@ -82,6 +101,7 @@ def test_the_short_answer_comes_from_the_llm_answer_s_grounded_citations(seeded)
     assert engine.document(short.doc_id).text[short.start:short.end] == short.text
     # the same claim pinned to an extract that does not say it: no short answer from the others
     engine = _scripted(seeded, "He made visitors spend two weeks in quarantine [2].", short_answer_threshold=0.0)
+    _jittered(engine, jitter, monkeypatch)
     answer = engine.ask("How long do visitors have to stay in quarantine before seeing Putin?")
     assert all("two weeks" not in c.quote for c in answer.citations) and answer.short_answer is None
 

@@ -50,6 +50,35 @@ def test_a_span_of_the_question_s_own_words_is_no_answer():
     assert words("The Buffalo Bills!") == ("buffalo", "bills")
 
 
+class _SureReader:
+    """Reads a fixed span of every extract with a fixed probability: a reader with no near ties."""
+
+    def __init__(self, span: str, probability: float):
+        self.span, self.probability = span, probability
+
+    def read(self, question, citations, candidates=None):
+        return [Reading(c, c.quote.index(self.span), c.quote.index(self.span) + len(self.span), self.probability)
+                for c in citations if self.span in c.quote]
+
+
+def test_a_short_answer_is_only_what_the_answer_s_own_claim_states():
+    """An LLM's claim pinned to an extract that says something else gives no short answer from
+    that extract, however sure the reader is of its reading; the same extract cited by a claim
+    that says the same words gives one."""
+    from qa.answering.span import with_short_answer
+    from qa.types import Answer, Part, Segment
+    from qa.text.questions import understand
+
+    extract = _citation(1, "Qalibaf waited almost a year for the meeting.")
+    question = understand(HOW_LONG, HOW_LONG, None)
+    reader = _SureReader("almost a year", 0.99)
+    for claim, expected in (("Visitors spend two weeks in quarantine.", None),
+                            ("Qalibaf waited almost a year.", "almost a year")):
+        answer = Answer(HOW_LONG, False, (extract,), (Segment(None, (Part(claim, (1,)),)),), answerer="llm")
+        short = with_short_answer(answer, question, reader, threshold=0.0).short_answer
+        assert (short.text if short else None) == expected, claim
+
+
 def test_the_article_view_marks_the_short_answer_inside_its_extract():
     doc = Document("d", "s", "Qalibaf gave the letter to Vyacheslav Volodin in Moscow.", "T")
     html = document_html(doc, 0, 55, answer=(27, 45))

@@ -189,10 +189,29 @@ def with_short_answer(answer: Answer, question: Question, reader: SpanReader | N
     candidates = typed_candidates(question, extracts)
     if candidates is not None and not any(candidates[:len(answer.citations)]):
         candidates = None  # none of its type in the extracts ("where": "at his dacha"): any words may answer
-    short = agreed(question.condensed, reader.read(question.condensed, extracts, candidates))
+    readings = [r for r in reader.read(question.condensed, extracts, candidates) if _stated_by_claim(answer, r)]
+    short = agreed(question.condensed, readings)
     if short is None or short.score < threshold:
         return answer
     return replace(answer, short_answer=short)
+
+
+def _stated_by_claim(answer: Answer, reading: Reading) -> bool:
+    """A cited extract's reading counts only when the answer's own words that cite the extract say
+    it too: an LLM's claim pinned to an extract that does not state it ("two weeks [2]" where [2]
+    says "almost a year") yields no short answer from that extract, whatever the reader's scores.
+    An extractive part is its extract, so there every reading is stated. Corroborating sentences
+    (n == 0) are not cited: they only add weight to a reading that is."""
+    n = reading.citation.n
+    if not n:
+        return True
+    said = words(reading.text)
+    return any(_contiguous(said, words(part.text)) for segment in answer.segments for part in segment.parts
+               if n in part.cites)
+
+
+def _contiguous(needle: tuple[str, ...], haystack: tuple[str, ...]) -> bool:
+    return bool(needle) and any(haystack[i:i + len(needle)] == needle for i in range(len(haystack) - len(needle) + 1))
 
 
 def load_span_reader(enabled: bool) -> SpanReader | None:
