@@ -20,6 +20,7 @@ from qa.errors import InputError, QAError
 from qa.ingest.ingestor import Ingestor, IngestReport, Progress
 from qa.library import Library
 from qa.retrieval.condense import condense, no_question_content
+from qa.retrieval.digest import Digest, DigestRequest, digest_request, narrowed
 from qa.retrieval.relevance import RelevanceScorer
 from qa.retrieval.rerank import SentenceReranker
 from qa.retrieval.retrieve import Retriever
@@ -222,6 +223,9 @@ class Engine:
         day = self.as_of(as_of, loaded)
         if no_question_content(asked, loaded.store.knows):  # "ok", "thanks", keyboard noise: no search
             return Answer(asked, True, (), abstention=messages.NOTHING_ASKED, as_of=day.isoformat())
+        digest = digest_request(asked, read_time(asked, day))
+        if digest is not None:  # "What happened this week?": the window's stories (qa.retrieval.digest)
+            return self._digest(asked, digest, day, valid_filters(filters), loaded)
         with stage("understand"):
             condensed = condense(asked, history, loaded.spans.choose if loaded.spans else None)
             prior = self._prior(condensed, day, as_of)
@@ -239,6 +243,16 @@ class Engine:
                                        self.settings.reader.short_answer_corroborators)
         with stage("render"):
             return self._rendered(answer, understood, prior, day, loaded)
+
+    def _digest(self, asked: str, request: DigestRequest, day: date, filters: Filters | None,
+                loaded: _Loaded) -> Answer:
+        hits = None
+        if request.topic is not None:
+            within = narrowed(filters, request.window)
+            hits = [] if within is None else loaded.retriever.search(
+                request.topic, self._embed_query(request.topic), MAX_K, filters=within)
+        answer = Digest(loaded.store).answer(asked, request, filters, hits)
+        return replace(answer, as_of=day.isoformat(), time=request.window.to_json())
 
     def _rendered(self, answer: Answer, understood: Question, prior: TimePrior, day: date, loaded: _Loaded) -> Answer:
         """The answer as every face gives it: the filters named when it abstains (the answer may be

@@ -33,6 +33,16 @@ def outside_window(start: str, end: str, words: str, dates: list[str]) -> str:
     return f"Nothing dated {start} to {end} (“{words}”) answers this; answered {when}."
 
 
+def nothing_in_window(start: str, end: str, words: str, topic: str | None, nearest: list[str]) -> str:
+    """A digest ("What happened this week?") of a window no document is dated in: the nearest dated ones."""
+    span = start if start == end else f"{start} to {end}"
+    about = f" about “{topic}”" if topic else ""
+    text = f"{ABSTENTION_HEAD} Nothing in it{about} is dated {span} (“{words}”)."
+    if nearest:
+        return text + " The nearest dated documents: " + "; ".join(nearest) + "."
+    return text + " None of its documents has a date."
+
+
 def citation_dropped(n: int, doc_id: str) -> str:
     return f"citation [{n}] dropped: its quote is not in {doc_id}"
 
