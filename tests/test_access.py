@@ -126,6 +126,8 @@ def test_each_sign_in_is_its_own_session_and_logout_ends_it(client):
     assert client.get("/config").status_code == 200
     out = client.get("/logout")
     assert out.status_code == 303 and "Max-Age=0" in out.headers["set-cookie"]
+    assert "You signed out." in client.get(out.headers["location"]).text  # the login page says so
+    assert "signed out" not in client.get("/login").text
     client.cookies.set("qa_session", first)  # a copy of the cookie kept from before is worthless now
     assert client.get("/config").status_code == 401
     client.cookies.set("qa_session", second)

@@ -245,7 +245,8 @@ class Guard:
     async def _login(self, scope, receive, send):
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         if scope.get("method") != "POST":
-            return await _page(send, 200, _login_page(safe_next(query.get("next", ["/"])[0]), ""))
+            note = "You signed out." if query.get("signed_out") else ""
+            return await _page(send, 200, _login_page(safe_next(query.get("next", ["/"])[0]), "", note))
         body = b""
         while len(body) <= JSON_BODY_LIMIT:
             message = await receive()
@@ -271,7 +272,7 @@ class Guard:
         """Ends the session server-side (the cookie is worthless from now on, wherever it was copied)."""
         self.sessions.end(_cookie(headers))
         cookie = f"{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict" + _secure(scope)
-        return await _redirect(send, "/login", [(b"set-cookie", cookie.encode())])
+        return await _redirect(send, "/login?signed_out=1", [(b"set-cookie", cookie.encode())])
 
     async def _inspected(self, scope, receive, send, limit: int):
         """A body read whole (it is small: JSON and forms) and checked before the app sees it:
@@ -401,8 +402,9 @@ async def _page(send, status: int, page: str, extra: list | None = None) -> None
     await send({"type": "http.response.body", "body": body})
 
 
-def _login_page(target: str, error: str) -> str:
+def _login_page(target: str, error: str, note: str = "") -> str:
     problem = f"<p class='error' role='alert'>{html.escape(error)}</p>" if error else ""
+    problem += f"<p class='note' role='status'>{html.escape(note)}</p>" if note else ""
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign in · corpus QA</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:26em;margin:12vh auto;padding:0 1em}}
