@@ -27,7 +27,7 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
     import gradio as gr
 
     from qa.faces.mcp import mount_mcp
-    from qa.faces.ui import CSS, build_ui, theme
+    from qa.faces.ui import CSS, HEAD, build_ui, theme
     from qa.faces.web import missing_source_page, source_page
 
     engine = engine or Engine(settings)
@@ -50,7 +50,7 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
 
     demo = build_ui(engine, stateless).queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
     # No allowed_paths: the UI serves only Gradio's own assets, never files from disk.
-    app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=theme(),
+    app = gr.mount_gradio_app(app, demo, path="/", css=CSS, head=HEAD, theme=theme(),
                               max_file_size=settings.server.max_upload_bytes)
     # outermost: the key at the door of every page, bounded bodies, security headers on every response
     app.add_middleware(Guard, api_key=settings.server.api_key, upload_limit=settings.server.max_upload_bytes,

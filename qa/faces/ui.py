@@ -17,7 +17,7 @@ from qa.faces.render import time_line
 from qa.faces.suggest import suggested_questions
 from qa.faces.web import (
     _md_escape,
-    answer_markdown,
+    chat_markdown,
     citations_html,
     document_html,
     documents_table_html,
@@ -27,18 +27,28 @@ from qa.faces.web import (
 )
 from qa.ingest.corpus import SkipFile, read_bytes
 from qa.messages import UNDERSTOOD, for_client
+from qa.retrieval.stories import fold_hits
 from qa.types import Filters, Turn
 
 ANY_ARTICLE = "(any article)"
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"]
 LISTED_DOCUMENTS = 500  # the browser lists this many; the API pages through any number
 SUGGESTIONS = 4  # questions about this corpus offered above the chat
-# After an answer: its question (and the "Understood as" line) at the top of the chat, the answer below it.
+# After an answer: its question (and the "Understood as" line) at the top of the conversation's own
+# scroll box, or the answer's first line when the question is long; only that box scrolls, never the page.
 SCROLL_TO_QUESTION = """() => {
+  const box = document.querySelector('#chat .bubble-wrap');
   const rows = document.querySelectorAll('#chat .message-row');
-  if (rows.length >= 2) rows[rows.length - 2].scrollIntoView({block: 'start'});
+  if (!box || rows.length < 2) return;
+  const top = el => el.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+  const question = rows[rows.length - 2], answer = rows[rows.length - 1], gap = 8;
+  let y = top(question) - gap;
+  if (top(answer) - y > box.clientHeight / 2) y = top(answer) - gap;
+  box.scrollTop = Math.max(0, y);
 }"""
-
+# The phone's drawer: citations and passages slide over the chat, and back.
+OPEN_SIDE = "() => { document.querySelector('#side')?.classList.add('open'); }"
+CLOSE_SIDE = "() => { document.querySelector('#side')?.classList.remove('open'); }"
 
 def _scroll_to_mark(container: str) -> str:
     return f"() => {{ document.querySelector('{container} mark')?.scrollIntoView({{block: 'center'}}); }}"
@@ -48,20 +58,54 @@ CSS = """
 #source-viewer .article-text, #quote-result .article-text, #doc-viewer .article-text {
   white-space: pre-wrap; max-height: 420px; overflow-y: auto; overflow-wrap: anywhere; }
 #source-viewer mark, #quote-result mark, #doc-viewer mark { background: #ffe066; }
-/* the chatbot's toolbar floats over its top edge: a question scrolled to the top stays below it */
-#chat .message-row { scroll-margin-top: 3.2em; }
+/* one line on top: the name, the corpus, signing out; the rest of the window is the chat */
+#masthead { flex-wrap: nowrap; align-items: center; gap: .8em; }
+#masthead > * { min-width: 0 !important; } #masthead p { margin: 0; }
+#masthead .prose, #masthead .block { padding: 0 !important; }
+#title { flex: 0 0 auto !important; width: auto !important; } #title h1 { font-size: 1.25em; margin: 0; }
+#corpus-line { flex: 1 1 0 !important; font-size: .9em; color: #666; white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; }
+#account { flex: 0 0 auto; text-align: right; } #account button { font-size: .9em; padding: .2em .7em; }
+#side-open, #side-close { display: none; }
+/* the conversation fills the window above the question box; it scrolls, the page does not */
+#chat { height: calc(100dvh - 245px) !important; min-height: 240px; }
+#chat .scroll-down-button-container, #chat .top-panel { display: none; }
+footer { display: none !important; }
+#side { max-height: calc(100dvh - 150px); overflow-y: auto; flex-wrap: nowrap; }
+#side > * { flex-shrink: 0; }
+#suggestions { gap: .4em; flex-wrap: nowrap; overflow-x: auto; }
+#suggestions button.suggestion { flex: 0 0 auto; min-width: 0; font-weight: 400; }
+#ask-row { flex-wrap: nowrap; align-items: stretch; }
 .short-answer { background: #ffc800; font-weight: 700; }
+#chat details.more > summary { cursor: pointer; color: var(--body-text-color-subdued); }
+#chat .chip, #citations .chip { display: inline-block; margin: .15em .3em .15em 0; padding: 0 .5em;
+  border: 1px solid var(--border-color-primary); border-radius: 1em; font-size: .85em; white-space: nowrap; }
+#chat .chips { line-height: 1.9; }
 .citation { margin-bottom: .8em; } .citation .quote { font-style: italic; }
 .meta { color: #666; font-size: .9em; } .passage { margin-bottom: .7em; }
 .quote-diff del { background: #ffd7d5; } .quote-diff ins { background: #d5f5dd; text-decoration: none; }
 table.documents { width: 100%; border-collapse: collapse; font-size: .92em; }
 table.documents td, table.documents th { padding: .25em .4em; border-bottom: 1px solid #eee; text-align: left; }
-#suggestions { gap: .4em; } #suggestions button.suggestion { flex: 0 1 auto; min-width: 0; font-weight: 400; }
 @media (max-width: 720px) {
-  #chat { height: 45vh !important; }
+  #ask-row button { padding-left: .7em !important; padding-right: .7em !important; }
+  #tagline { display: none; }
+  #chat { height: calc(100dvh - 250px) !important; }
+  #chat .bubble.bot-row, #chat .bubble.user-row { max-width: 100%; }
+  #chat .message-row { margin-left: 0; margin-right: 0; }
+  #side-open { display: inline-flex; flex: 0 0 auto; }
+  /* citations and passages: a drawer over the chat, opened from the top line */
+  #side { display: none; position: fixed; inset: 0; z-index: 1000; max-height: none; margin: 0;
+          padding: .6em; background: var(--background-fill-primary); }
+  #side.open { display: flex; }
+  #side-close { display: inline-flex; align-self: flex-start; }
   table.documents .source { display: none; }
 }
 """
+
+
+# Outside the app's own box, which Gradio scopes CSS to: on a phone the page's side margins go.
+HEAD = """<style>@media (max-width: 720px) {
+  .gradio-container .main.app { padding-left: 6px !important; padding-right: 6px !important; } }</style>"""
 
 
 def theme() -> gr.themes.Base:
@@ -95,7 +139,7 @@ def _message(answer) -> str:
     parts = []
     if answer.condensed_question and answer.condensed_question != answer.question:
         parts.append(f"*{UNDERSTOOD}{_md_escape(answer.condensed_question)}*")
-    parts.append(answer_markdown(answer, links=True))
+    parts.append(chat_markdown(answer))
     if answer.as_of:  # after the answer: what a reader looks at first is the answer
         parts.append(f"<small class='as-of'>{html.escape(time_line(answer.as_of, answer.time))}</small>")
     parts += [f"*⚠ {_md_escape(w)}*" for w in answer.warnings]
@@ -155,10 +199,20 @@ class Handlers:
         choices = [(f"[{c.n}] {c.title}", c.n) for c in answer.citations]
         yield (history, "", citations_html(answer.citations, answer.short_answer, answer.abstained),
                gr.update(choices=choices, value=None), "",
-               passages_html(answer.passages),
+               passages_html(self.one_per_story(answer.passages)),
                conversation + [{"role": "user", "content": message},
                                {"role": "assistant", "content": answer.answer, "result": _turn_result(answer)}],
                _cites_state(answer))
+
+    def one_per_story(self, passages) -> list:
+        """The passages panel as search shows it: one passage per story, the other outlets that
+        carry it named ("also in …"), instead of each copy again."""
+        if not passages or not self.engine.settings.ingest.fold_duplicates:
+            return list(passages)
+        try:
+            return fold_hits(list(passages), self.engine.store, len(passages))
+        except QAError:
+            return list(passages)
 
     def respond_whole(self, *args):
         """respond() run to its end: one request, one response (several server workers)."""
@@ -294,18 +348,28 @@ def clear():
 
 
 def _chat_tab(ui: SimpleNamespace) -> None:
-    with gr.Row():
+    with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
             with gr.Row(elem_id="suggestions"):  # above the chat: seen first, on a phone too; one click asks
                 ui.suggestion_buttons = [gr.Button("", visible=False, size="sm", elem_classes="suggestion")
                                          for _ in range(SUGGESTIONS)]
-            # autoscroll off: after each answer the page shows its question (scroll_to_question), not its end
-            ui.chatbot = gr.Chatbot(label="Conversation", elem_id="chat", height=460, sanitize_html=True,
-                                    feedback_options=None, autoscroll=False)
-            with gr.Row():
+            # autoscroll off: after each answer its box shows the question (SCROLL_TO_QUESTION), not its end;
+            # the height is the CSS's: the window's, less the line on top and the question box below
+            ui.chatbot = gr.Chatbot(label="Conversation", show_label=False, elem_id="chat", height=None,
+                                    sanitize_html=True, feedback_options=None, autoscroll=False, buttons=["copy"])
+            with gr.Row(elem_id="ask-row"):
                 ui.question = gr.Textbox(placeholder="Ask about the articles…", show_label=False,
-                                         elem_id="question", scale=5, max_length=2000)
-                ui.send = gr.Button("Ask", variant="primary", elem_id="send", scale=1, min_width=80)
+                                         elem_id="question", scale=5, max_length=2000, min_width=120)
+                ui.send = gr.Button("Ask", variant="primary", elem_id="send", scale=0, min_width=64)
+                ui.clear = gr.Button("Clear", elem_id="clear", scale=0, min_width=64)
+        with gr.Column(scale=2, min_width=300, elem_id="side"):
+            ui.side_close = gr.Button("‹ Back to the chat", size="sm", elem_id="side-close")
+            gr.Markdown("### Citations")
+            ui.citations = gr.HTML(citations_html([]), elem_id="citations")
+            ui.opener = gr.Radio([], label="Open a citation in its article", elem_id="open-citation")
+            ui.viewer = gr.HTML("", elem_id="source-viewer")
+            gr.Markdown("### Retrieved passages")
+            ui.sources = gr.HTML("", elem_id="sources")
             with gr.Accordion("Filters", open=False, elem_id="filters"):
                 ui.outlets = gr.Dropdown([], value=[], multiselect=True, label="Outlets", elem_id="filter-outlets")
                 with gr.Row():
@@ -313,14 +377,6 @@ def _chat_tab(ui: SimpleNamespace) -> None:
                     ui.until = gr.Textbox("", label="To (YYYY-MM-DD)", elem_id="filter-until", max_length=10)
                 # "this week", "latest" and recency are read against this date; empty: the default
                 ui.as_of = gr.Textbox("", label="As of (YYYY-MM-DD)", elem_id="as-of", max_length=10)
-            ui.clear = gr.Button("Clear", elem_id="clear")
-        with gr.Column(scale=2, min_width=300):
-            gr.Markdown("### Citations")
-            ui.citations = gr.HTML(citations_html([]), elem_id="citations")
-            ui.opener = gr.Radio([], label="Open a citation in its article", elem_id="open-citation")
-            ui.viewer = gr.HTML("", elem_id="source-viewer")
-            gr.Markdown("### Retrieved passages")
-            ui.sources = gr.HTML("", elem_id="sources")
 
 
 def _documents_tab(ui: SimpleNamespace) -> None:
@@ -364,6 +420,8 @@ def _wire(ui: SimpleNamespace, handlers: Handlers, demo: gr.Blocks, stateless: b
     for button in ui.suggestion_buttons:  # a suggestion is asked at once, as if typed and sent
         button.click(lambda q: q, button, ui.question, **private).then(
             respond, inputs, outputs, api_name=False, **queued).then(None, js=SCROLL_TO_QUESTION, **queued)
+    ui.side_open.click(None, js=OPEN_SIDE, **private)
+    ui.side_close.click(None, js=CLOSE_SIDE, **private)
     ui.opener.change(handlers.open_citation, [ui.opener, ui.cites], ui.viewer, **private).then(
         None, js=_scroll_to_mark("#source-viewer"))
     ui.clear.click(clear, None, outputs + [ui.outlets, ui.since, ui.until, ui.as_of], **private)
@@ -387,6 +445,10 @@ def _wire(ui: SimpleNamespace, handlers: Handlers, demo: gr.Blocks, stateless: b
     gr.api(handlers.ask, api_name="ask")
 
 
+SIGN_OUT = ("<form method='post' action='/logout'><button type='submit' class='sign-out'>Sign out</button>"
+            "</form>")
+
+
 def build_ui(engine: Engine, stateless: bool = False) -> gr.Blocks:
     """The chat. `stateless` (several server workers): every event is one plain request that any
     worker can answer, and the conversation's state travels with the page instead of living in
@@ -394,10 +456,14 @@ def build_ui(engine: Engine, stateless: bool = False) -> gr.Blocks:
     handlers, ui = Handlers(engine), SimpleNamespace()
     # delete_cache: Gradio's copies of uploads a handler never saw (a closed tab) go within the hour
     with gr.Blocks(title="corpus QA", analytics_enabled=False, delete_cache=(600, 3600)) as demo:
-        gr.Markdown("# corpus QA\nAnswers from the articles, every claim with a cited extract you can check.")
-        # filled by the page's load event with the rest of the corpus views (a value given as a
-        # function would be a queued event of its own: one that a second worker cannot serve)
-        ui.status_line = gr.Markdown("", elem_id="corpus-line")
+        with gr.Row(elem_id="masthead"):
+            gr.Markdown("# corpus QA", elem_id="title")
+            # filled by the page's load event with the rest of the corpus views (a value given as a
+            # function would be a queued event of its own: one that a second worker cannot serve)
+            ui.status_line = gr.Markdown("", elem_id="corpus-line")
+            ui.side_open = gr.Button("Citations", size="sm", elem_id="side-open", scale=0, min_width=90)
+            if engine.settings.server.api_key:  # signed in with the key: a way out, ending the session
+                gr.HTML(SIGN_OUT, elem_id="account", container=False)
         # the conversation as data (questions as asked, answers' plain text): what follow-ups are condensed from
         ui.conversation = gr.JSON([], visible=False) if stateless else gr.State([])
         ui.cites = gr.JSON([], visible=False) if stateless else gr.State([])

@@ -101,6 +101,52 @@ def answer_markdown(answer: Answer, links: bool = False) -> str:
     return "\n\n".join(paragraphs)
 
 
+def chat_markdown(answer: Answer) -> str:
+    """The chat's message, short first: the short answer in bold (when there is one), then the lead
+    extract with its marker; the further extracts folded under "N more from M sources" (open on a
+    click); then the citations as chips with outlet and date. Every [n] opens its extract in the
+    article. An answer an LLM wrote, or an abstention, is shown whole (answer_markdown)."""
+    if answer.abstained or answer.answerer != "extractive" or not answer.segments:
+        return answer_markdown(answer, links=True)
+    by_n, short = {c.n: c for c in answer.citations}, answer.short_answer
+
+    def cited(part) -> str:
+        return _md_escape(part.text) + "".join(
+            f" [\\[{n}\\]]({cited_url(by_n[n], short)})" if n in by_n else f" [{n}]" for n in part.cites)
+
+    def paragraph(attribution: str | None, parts) -> str:
+        body = " ".join(cited(part) for part in parts)
+        return f"**{_md_escape(attribution)}:** {body}" if attribution else body
+
+    paragraphs = []
+    if short and short.n in by_n:
+        paragraphs.append(f"**{_md_escape(short.text)}** [\\[{short.n}\\]]({cited_url(by_n[short.n], short)})")
+    first, *others = answer.segments
+    paragraphs.append(paragraph(first.attribution, first.parts[:1]))
+    rest = [(first.attribution, first.parts[1:])] if first.parts[1:] else []
+    rest += [(segment.attribution, segment.parts) for segment in others]
+    if rest:
+        lead = set(first.parts[0].cites)
+        extracts = {n for _, parts in rest for part in parts for n in part.cites if n not in lead} or {
+            n for _, parts in rest for part in parts for n in part.cites}
+        count = len(extracts) or sum(len(parts) for _, parts in rest)
+        sources = len({by_n[n].doc_id for n in extracts if n in by_n}) or 1
+        label = f"{count} more from {sources} source{'s' if sources != 1 else ''}"
+        paragraphs.append(f"<details class='more'><summary>{label}</summary>\n\n"
+                          + "\n\n".join(paragraph(a, parts) for a, parts in rest) + "\n\n</details>")
+    if answer.citations:
+        paragraphs.append("<span class='chips'>" + " ".join(_chip(c, short) for c in answer.citations) + "</span>")
+    return "\n\n".join(paragraphs)
+
+
+def _chip(c: Citation, short: ShortAnswer | None) -> str:
+    """A citation as a chip: its marker opening the extract, its outlet and date (the title when
+    it has neither), the title on hover."""
+    where = " · ".join(_md_escape(x) for x in (c.outlet, c.date, f"p. {c.page}" if c.page else None) if x)
+    return (f"<span class='chip' title='{escape(c.title, quote=True)}'>[\\[{c.n}\\]]({cited_url(c, short)}) "
+            f"{where or _md_escape(c.title)}</span>")
+
+
 def _md_escape(text: str) -> str:
     """Shown as text: no HTML, no markdown links or emphasis from corpus or user text."""
     text = escape(text, quote=False)
