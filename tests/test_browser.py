@@ -446,3 +446,44 @@ def test_the_chat_shows_the_date_it_reads_time_words_against_and_lets_it_change(
     assert "read as 2021-02-14 to 2021-02-20 (“this week”)" in page.inner_text("#chat")
     page.click("#clear")  # a new conversation starts from the default date again
     page.wait_for_function(f"document.querySelector('{box}').value === ''", timeout=20_000)
+
+
+SEED_QUESTIONS = ["Why didn't Putin meet Qalibaf?", "Who is Mojtaba Tavangar?", "How old is Mohammad Baqer Qalibaf?",
+                  "How long must visitors quarantine before meeting Putin?", "Who did Qalibaf meet in Moscow?"]
+
+
+def test_the_default_log_is_a_line_per_answer_and_per_change(browser, tmp_path):
+    """After a page load, 20 questions (one in the chat, the rest through the API) and 5 uploads,
+    the server's log reads: no DEBUG lines, no line for an asset, a health check or the chat's
+    polling, one line per answer and per upload (docs/measurements.md)."""
+    import httpx
+
+    from server_fixture import start_server, stop_server
+
+    log = tmp_path / "server.log"
+    process, url = start_server(tmp_path / "store", log)
+    try:
+        with closing(browser.new_page(viewport={"width": 1400, "height": 1000})) as page:
+            page.goto(url + "/")
+            page.wait_for_selector("#question textarea", timeout=60_000)
+            page.fill("#question textarea", SEED_QUESTIONS[0])
+            page.click("#send")
+            page.wait_for_selector("#chat .message-row .chip", timeout=60_000)
+        with httpx.Client(base_url=url, timeout=120) as client:
+            for i in range(19):
+                assert client.post("/api/ask", json={"question": SEED_QUESTIONS[i % 5]}).status_code == 200
+            for i in range(5):
+                body = f"# Harbour note {i}\n\nThe ferry Tindra{i} left the harbour at {i + 6} in the morning.\n"
+                files = {"file": (f"note-{i}.md", body.encode(), "text/markdown")}
+                assert client.post("/api/documents", files=files).status_code == 201
+            assert client.get("/healthz").status_code == 200
+        stop_server(process)
+        lines = log.read_text().splitlines()
+    finally:
+        stop_server(process)
+    assert not [line for line in lines if "DEBUG" in line]
+    assert not [line for line in lines if "/assets/" in line or "/healthz" in line or "/gradio_api/" in line
+                or '" 200' in line]
+    assert sum("answer: a question of" in line for line in lines) == 20, lines
+    assert sum(line.startswith("INFO:     upload of 1 file: 1 added") for line in lines) == 5, lines
+    assert len(lines) < 45, lines  # and little else: the start, the URL, the stop

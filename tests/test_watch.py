@@ -105,3 +105,28 @@ def test_a_file_swapped_for_a_link_while_watched_is_never_read(watched, tmp_path
     _until(lambda: "later" in _ids(engine))
     assert "swapped" not in _ids(engine)
     assert not any("zebra-4471" in h.text for h in engine.search("vault code lighthouse keeper zebra-4471", 5))
+
+
+def test_the_servers_watcher_reports_its_first_ingest_like_the_later_ones(tmp_path, caplog):
+    """`qa serve --watch`: the folder's state when the server starts is a log line, even when
+    nothing changed, and so is each later change."""
+    import logging
+
+    from qa.faces.server import _watch
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "first.txt").write_text("The Tindra ferry carries 340 passengers every day.\n", encoding="utf-8")
+    engine = Engine(Settings(store_dir=tmp_path / "store", embedding_model="hash", short_answers=False))
+    engine.ingest([folder])  # already indexed: the first ingest changes nothing, and still says so
+    caplog.set_level(logging.INFO, logger="uvicorn.error")
+    thread, stop = _watch(engine, [folder])
+    try:
+        _until(lambda: any("watch (first ingest)" in r.getMessage() for r in caplog.records), timeout=60)
+        first = next(r.getMessage() for r in caplog.records if "first ingest" in r.getMessage())
+        assert first.startswith("watch (first ingest): 0 added, 0 updated, 0 removed: 1 documents")
+        (folder / "second.txt").write_text("The Tindra ferry was repainted in May.\n", encoding="utf-8")
+        _until(lambda: any(r.getMessage().startswith("watch: 1 added") for r in caplog.records), timeout=60)
+    finally:
+        stop.set()
+        thread.join(30)

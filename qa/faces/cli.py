@@ -342,6 +342,9 @@ def serve(
                                          "and the store (each loads the model).")] = 1,
     watch_dirs: Annotated[list[Path] | None, typer.Option(
         "--watch", help="A folder to keep indexed while serving (repeatable).")] = None,
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log every HTTP request (assets, health "
+                                             "checks and the chat's polling too); by default the log has a "
+                                             "line per answer and per change of the corpus.")] = False,
 ):
     """Start the web chat and the REST API (one server); ingests seeds/ first if needed."""
     from qa.faces.server import check_port_free
@@ -355,7 +358,7 @@ def serve(
     if not no_ingest:
         ensure_index(settings)
     typer.echo(f"serving on http://{settings.server.host}:{settings.server.port}/  (API docs at /docs)", err=True)
-    run_server(settings, workers, watch=list(watch_dirs or []))
+    run_server(settings, workers, watch=list(watch_dirs or []), access_log=access_log)
 
 
 @app.command()

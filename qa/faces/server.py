@@ -1,13 +1,15 @@
 """One server: the REST API and the source pages (FastAPI) with the Gradio chat mounted at /."""
 from __future__ import annotations
 
+import logging
 import os
+import time
 
 from fastapi import FastAPI, Query
 from fastapi.responses import HTMLResponse
 
 from qa.engine import Engine
-from qa.errors import NotFoundError
+from qa.errors import NotFoundError, QAError
 from qa.faces.access import Guard
 from qa.faces.api import create_api
 from qa.faces.sessions import runtime_dir
@@ -17,6 +19,55 @@ from qa.settings import Settings
 # wait in Gradio's queue (bounded, so a flood is refused quickly instead of piling up memory).
 CHAT_CONCURRENCY = 4
 QUEUE_SIZE = 64
+
+
+# The server's own lines go where uvicorn's go ("INFO:     ..."), one per answer and per change
+log = logging.getLogger("uvicorn.error")
+
+
+class LoggedEngine(Engine):
+    """The engine a server runs: a log line for each answer (how long the question was, how long the
+    answer took, how many citations it has; never the question's words) and each upload or delete."""
+
+    def ask(self, question, history=None, k=None, on_token=None, filters=None, as_of=None):
+        started = time.perf_counter()
+        try:
+            answer = super().ask(question, history, k, on_token, filters, as_of)
+        except QAError as exc:
+            log.info("answer: a question of %d characters refused in %.2f s: %s", len(question or ""),
+                     time.perf_counter() - started, str(exc)[:200])
+            raise
+        n = len(answer.citations)
+        said = "the corpus does not say" if answer.abstained else f"{n} citation{'s' if n != 1 else ''}"
+        by = f" ({answer.answerer})" if answer.answerer != "extractive" else ""
+        log.info("answer: a question of %d characters, %.2f s, %s%s", len(question or ""),
+                 time.perf_counter() - started, said, by)
+        return answer
+
+    def upload(self, files):
+        report = _logged_change("upload", lambda: super(LoggedEngine, self).upload(files),
+                                f"{len(files)} file{'s' if len(files) != 1 else ''}")
+        return report
+
+    def delete(self, doc_id):
+        return _logged_change("delete", lambda: super(LoggedEngine, self).delete(doc_id), "1 document")
+
+
+def _logged_change(what: str, change, of: str):
+    try:
+        report = change()
+    except QAError as exc:
+        log.info("%s of %s refused: %s", what, of, str(exc)[:200])
+        raise
+    log.info("%s of %s: %s", what, of, change_line(report))
+    return report
+
+
+def change_line(report) -> str:
+    """"1 added, 0 updated, 0 removed: 3 documents (0.4 s)": what an ingest changed, for the log."""
+    return (f"{report.added} added, {report.updated} updated, {report.removed} removed"
+            + (f", {len(report.skipped)} skipped" if report.skipped else "")
+            + f": {report.documents} documents ({report.seconds:.1f} s)")
 
 
 def build_app(settings: Settings, engine: Engine | None = None, stateless: bool = False) -> FastAPI:
@@ -30,7 +81,7 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
     from qa.faces.ui import CSS, HEAD, build_ui, theme
     from qa.faces.web import missing_source_page, source_page
 
-    engine = engine or Engine(settings)
+    engine = engine or LoggedEngine(settings)
     _ = engine.store  # load the index and the model once, before the first request
     from qa.text.nlp import warm
 
@@ -98,18 +149,22 @@ def check_port_free(host: str, port: int) -> None:
 
 
 # their INFO/DEBUG lines are not the operator's news
-QUIET_LOGGERS = ("mcp", "bm25s", "httpx", "gradio", "urllib3", "watchfiles")
+QUIET_LOGGERS = ("mcp", "bm25s", "httpx", "httpcore", "gradio", "gradio_client", "urllib3", "watchfiles",
+                 "multipart", "python_multipart", "asyncio", "PIL", "matplotlib", "fsspec", "filelock",
+                 "huggingface_hub", "sentence_transformers", "onnxruntime", "datasketch")
 
 
 def quiet_libraries() -> None:
-    """The log says what matters (the URL, requests, errors): libraries speak only to warn."""
-    import logging
-
+    """The log says what matters (the URL, answers, changes, errors): libraries speak only to warn,
+    whatever level a library set on the root logger."""
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    root = logging.getLogger()
+    if root.level < logging.WARNING:
+        root.setLevel(logging.WARNING)
 
 
-def serve(settings: Settings, workers: int = 1, watch: list | None = None) -> None:
+def serve(settings: Settings, workers: int = 1, watch: list | None = None, access_log: bool = False) -> None:
     """One process, or `workers` uvicorn processes sharing the port and the store (each loads
     the model; the chat is then stateless, so any worker can answer any of its requests).
     `watch`: folders kept indexed by a watcher in this process (its ingests publish new
@@ -117,11 +172,12 @@ def serve(settings: Settings, workers: int = 1, watch: list | None = None) -> No
     import uvicorn
 
     quiet_libraries()
-    engine = Engine(settings)
+    engine = LoggedEngine(settings)
     if watch:
         _watch(engine, watch)
     if workers <= 1:
-        uvicorn.run(build_app(settings, engine), host=settings.server.host, port=settings.server.port, log_level="info")
+        uvicorn.run(build_app(settings, engine), host=settings.server.host, port=settings.server.port,
+                    log_level="info", access_log=access_log)
         return
     # the workers are fresh processes: they read the settings back from the environment, and
     # share one private folder for sessions and uploads
@@ -129,22 +185,21 @@ def serve(settings: Settings, workers: int = 1, watch: list | None = None) -> No
     runtime_dir()
     os.environ[_STATELESS] = "1"
     uvicorn.run("qa.faces.server:app_from_environment", factory=True, workers=workers, host=settings.server.host,
-                port=settings.server.port, log_level="info")
+                port=settings.server.port, log_level="info", access_log=access_log)
 
 
-def _watch(engine: Engine, folders: list) -> None:
-    import logging
-
+def _watch(engine: Engine, folders: list):
     from qa.ingest.watch import watch_in_background
 
-    log = logging.getLogger("uvicorn.error")
+    first = [True]
 
     def report(done) -> None:
-        if done.added or done.updated or done.removed:
-            log.info("watch: %d added, %d updated, %d removed: %d documents", done.added, done.updated,
-                     done.removed, done.documents)
+        """Every ingest that changed something, and the first whatever it found (the folder's state)."""
+        if first[0] or done.added or done.updated or done.removed:
+            log.info("watch%s: %s", " (first ingest)" if first[0] else "", change_line(done))
+        first[0] = False
 
-    watch_in_background(engine.ingest, folders, report)
+    return watch_in_background(engine.ingest, folders, report)
 
 
 _STATELESS = "QA_SERVE_STATELESS"
