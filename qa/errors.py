@@ -47,3 +47,25 @@ class ServerBusyError(QAError):
 
 class UnsafeNameError(InputError):
     """A path, document id or file name holding NUL or another control character."""
+
+
+class MissingExtraError(InputError):
+    """An optional part (PostgreSQL, Ray, LangChain) used without its packages: the one line names
+    the extra that brings them."""
+
+
+# the module a missing import names -> (the extra that installs it, what needs it)
+EXTRAS = {"psycopg": ("postgres", "a PostgreSQL store (--store-url, QA_STORE_URL)"),
+          "pgvector": ("postgres", "a PostgreSQL store (--store-url, QA_STORE_URL)"),
+          "ray": ("ray", "embedding on Ray (--ray-address)"),
+          "langchain_core": ("langchain", "the LangChain retriever")}
+
+
+def missing_extra(exc: ImportError) -> MissingExtraError | None:
+    """The one line for an optional part's missing module, or None when the module is no extra's."""
+    name = (getattr(exc, "name", None) or "").split(".")[0]
+    if name not in EXTRAS:
+        return None
+    extra, what = EXTRAS[name]
+    return MissingExtraError(f"{what} needs the [{extra}] extra, which is not installed: "
+                             f"pip install 'corpus-qa[{extra}]' (in a clone: .venv/bin/pip install -e '.[{extra}]')")

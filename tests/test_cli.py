@@ -1,5 +1,6 @@
 """The `qa` command as a user runs it: output contracts, exit codes, and bad input."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -192,3 +193,21 @@ def test_serve_on_a_busy_port_says_so_in_one_line_before_anything_else(built, cl
     assert result.code != 0
     assert result.err.strip() == f"error: port {port} is in use: set QA_PORT or --port"
     assert "serving" not in result.err + result.out
+
+
+@pytest.mark.parametrize("module,args,extra", [
+    ("psycopg", ["search", "Qalibaf", "--store-url", "postgresql://qa@localhost/qa"], "postgres"),
+    ("ray", ["ingest", "seeds", "--ray-address", "local"], "ray"),
+])
+def test_an_optional_part_without_its_extra_is_one_line_naming_it(cli, monkeypatch, tmp_path, module, args, extra):
+    """A `make serve` install has no PostgreSQL driver and no Ray: using them says which extra to
+    install, in one line, never a traceback."""
+    import sys
+
+    for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module, None)  # `import module` now fails as when it is not installed
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    result = cli(*args, "--store", str(tmp_path / "store")) if "--store-url" not in args else cli(*args)
+    assert result.code == 2 and "Traceback" not in result.err
+    assert result.err.count("\n") == 1 and f"pip install 'corpus-qa[{extra}]'" in result.err, result.err

@@ -49,7 +49,13 @@ class RayPassageEmbedder:
 
     def __init__(self, address: str, model: str, mode: str = "pooled", actors: int | None = None,
                  threads_per_actor: int = 1, cache: Path | None = None):
-        import ray
+        try:
+            import ray
+            import ray.data  # noqa: F401
+        except ImportError as exc:
+            from qa.errors import missing_extra
+
+            raise (missing_extra(exc) or exc) from None
 
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline: no usage report
         self.model, self.mode, self.threads = model, mode, threads_per_actor

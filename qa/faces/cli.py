@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from qa.errors import InputError, QAError
+from qa.errors import InputError, QAError, missing_extra
 from qa.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -412,6 +412,12 @@ def main() -> None:
             sys.exit(code)
     except QAError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except ImportError as exc:  # an optional part without its extra: the line that names it
+        missing = missing_extra(exc)
+        if missing is None:
+            raise
+        typer.echo(f"error: {missing}", err=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
