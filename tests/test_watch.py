@@ -130,3 +130,14 @@ def test_the_servers_watcher_reports_its_first_ingest_like_the_later_ones(tmp_pa
     finally:
         stop.set()
         thread.join(30)
+
+
+def test_deleting_the_last_file_of_a_watched_folder_empties_its_documents(watched):
+    """Before, the watcher said "no supported files ...; nothing changed" and the deleted document
+    stayed searchable."""
+    folder, engine, reports = watched
+    assert _ids(engine) == {"first"}
+    (folder / "first.txt").unlink()
+    _until(lambda: any(r.removed for r in reports), timeout=60)
+    assert _ids(engine) == set()
+    assert engine.stats()["documents"] == 0

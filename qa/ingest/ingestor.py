@@ -99,7 +99,8 @@ class Ingestor:
             if staged is not None:
                 staged.write()
             found = discover(paths)
-            if not found.candidates:
+            # a folder emptied of its files (the last one deleted) empties its documents from the index
+            if not found.candidates and not self._holds_documents_from(found.roots):
                 where = ", ".join(str(p) for p in paths)
                 detail = "; ".join(f"{p}: {r}" for p, r in found.skipped[:3])
                 raise InputError(f"no supported files ({supported()}) in {where}"
@@ -107,6 +108,13 @@ class Ingestor:
             report = self._run_locked(found, rebuild, staged)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    def _holds_documents_from(self, roots) -> bool:
+        """Whether the index holds documents ingested from one of these folders."""
+        if self.backend.current_manifest() is None:
+            return False
+        names = {str(r) for r in roots}
+        return any(known.root in names for known in self.backend.known_documents().values())
 
     def delete(self, doc_ids: list[str]) -> IngestReport:
         """Remove documents in one new version (their files are not touched)."""
