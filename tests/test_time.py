@@ -111,10 +111,29 @@ def test_a_window_prefers_reports_dated_in_it_and_says_when_none_is(dated):
 
 
 def test_recency_without_time_words_follows_as_of(dated):
+    """A present-tense question about how things stand (issue 44: recency from the question)."""
     engine, _ = dated
-    question = "Who did the harbour council choose as harbour master?"
+    question = "Who is the harbour master the harbour council chose?"
     assert engine.ask(question, as_of="2026-01-06").citations[0].doc_id == "new-report"
     assert engine.ask(question, as_of="2025-06-03").citations[0].doc_id == "old-report"
+
+
+def test_a_past_tense_question_gets_no_recency_from_the_folder(hash_env, tmp_path):
+    """The folder holds this month's news, so "now" is today; "Who did the council choose?" is
+    about an event, not about now: its answer is that of recency off. "Who is ...?" is about now:
+    the recent report first (issue 44: recency from the question, not from the folder)."""
+    from datetime import timedelta
+
+    recent = (date.today() - timedelta(days=3)).isoformat()
+    old, new = ARTICLES["old-report"], ARTICLES["new-report"]
+    folder = _write(tmp_path / "recent", {"old-report": (old[0], old[1], "2021-02-26", old[3]),
+                                          "new-report": (new[0], new[1], recent, new[3])})
+    engine = Engine(Settings())
+    engine.ingest([folder])
+    plain = Engine(engine.settings.updated(recency_weight=0.0))
+    past = "Who did the harbour council choose as harbour master?"
+    assert engine.ask(past).to_json() == plain.ask(past).to_json()
+    assert engine.ask("Who is the harbour master the harbour council chose?").citations[0].doc_id == "new-report"
 
 
 def test_an_archive_asked_without_a_date_gets_no_recency(dated):
@@ -281,3 +300,34 @@ def test_a_huge_bad_date_is_echoed_in_at_most_200_characters(dated):
     with pytest.raises(InputError) as refused:
         engine.find("storm", as_of="2" * 1_500_000)
     assert len(str(refused.value)) < 300 and str(refused.value).endswith("…")
+
+
+def test_an_undated_copy_never_gains_over_the_dated_one_under_recency(hash_env, tmp_path):
+    """One article twice, dated 2021 and undated, among this month's news: asked about how things
+    stand (recency on), the dated copy is cited; the undated one is weighed as the oldest, never
+    as new (issue 44: undated documents used to keep their whole score under recency)."""
+    story = ARTICLES["old-report"]
+    folder = _write(tmp_path / "mixed", {
+        "dated-copy": (story[0], story[1], "2021-02-26", story[3]),
+        **{k: v for k, v in ARTICLES.items() if k.startswith("wire") or k == "new-report"}})
+    (folder / "undated-copy.txt").write_text(f"Title: {story[0]}\n\n{story[3]}\n")
+    engine = Engine(Settings())
+    engine.ingest([folder])
+    question = "Who is Mara Lind?"
+    answer = engine.ask(question, as_of="2026-01-07")
+    assert not answer.abstained and answer.citations[0].doc_id == "dated-copy"
+    # searched for: under recency the undated copy never gains on the dated one (recency off: the same texts)
+    query = "Mara Lind harbour master cranes"
+    timed = {h.doc_id: h.score for h in engine.find(query, 5, as_of="2026-01-07").hits}
+    plain = {h.doc_id: h.score for h in Engine(engine.settings.updated(recency_weight=0.0)).find(
+        query, 5, as_of="2026-01-07").hits}
+    assert timed["undated-copy"] / timed["dated-copy"] <= plain["undated-copy"] / plain["dated-copy"]
+
+
+@pytest.mark.parametrize("question,present", [
+    ("Why didn't Putin meet Qalibaf?", False), ("Who did he meet instead?", False),
+    ("Who won the election?", False), ("Who is the mayor of Paris?", True),
+    ("How many people have died in the floods?", True), ("Where is the ship?", True),
+    ("What will the council decide?", True)])
+def test_the_tense_says_whether_a_question_is_about_the_present(question, present):
+    assert read_time(question, AS_OF).present is present

@@ -44,7 +44,9 @@ class Retriever:
         within = _within(filters, timed.window_bounds()) if timed else None
         if timed and within is not None:
             inside = self.store.chunk_ids_matching(within)
-            if timed.window is None:  # recency: a document of unknown age is not an old one
+            undated_day = timed.undated.isoformat() if timed.undated else None
+            if timed.window is None and undated_day and (within.date_from or "") <= undated_day:
+                # recency, undated documents weighed as of a recent median date: searched for too
                 undated = self.store.undated_chunk_ids()
                 inside = np.union1d(inside, undated if allowed is None else np.intersect1d(undated, allowed))
             if len(inside):

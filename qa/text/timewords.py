@@ -142,7 +142,22 @@ def _read_time(question: str, as_of: date) -> TimeReading:
     match = _PRESENT.search(question)
     if match:
         return TimeReading(as_of, TimeWindow(shifted(as_of, -RECENT_DAYS), as_of, match.group(0)))
-    return TimeReading(as_of)
+    return TimeReading(as_of, present=about_the_present(question))
+
+
+_FINITE = ("VBD", "VBZ", "VBP", "MD")
+
+
+def about_the_present(question: str) -> bool:
+    """Whether a question without time words asks how things stand now (recent reports first):
+    its first finite verb is in the present ("Who is the mayor?", "How many have died?", "What
+    will the council do?"), not the past ("Why didn't Putin meet Qalibaf?", "Who won the
+    election?"): a question about a past event is not about the present because the folder also
+    holds this month's news. A question without a finite verb ("Latest on the strike?") is."""
+    for token in parse_question(question).tokens:
+        if token.tag in _FINITE:
+            return token.tag != "VBD"
+    return True
 
 
 def is_time(entity) -> bool:
