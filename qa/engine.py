@@ -32,7 +32,7 @@ from qa.stages import stage
 from qa.store import StoreBackend, StoreReader, open_backend
 from qa.store.base import DocFields
 from qa.text.questions import understand
-from qa.text.timewords import RECENT_DAYS, iso_day, parse_as_of, parse_day, read_time
+from qa.text.timewords import RECENT_DAYS, absolute, iso_day, parse_as_of, parse_day, read_time
 from qa.types import (
     Answer,
     Document,
@@ -268,7 +268,8 @@ class Engine:
         if self.settings.ingest.fold_duplicates:
             citations = tuple(with_reporters(list(citations), loaded.store))
         answer = replace(answer, abstention=abstention, as_of=day.isoformat(), time=prior.reading.to_json(),
-                         warnings=answer.warnings + _outside_window(answer, prior), citations=citations)
+                         warnings=answer.warnings + _not_placed(prior) + _outside_window(answer, prior),
+                         citations=citations)
         return _with_pages(answer, loaded.store)
 
     def _folded(self, hits: list[Hit], loaded: _Loaded, k: int, copies_only: bool = False) -> list[Hit]:
@@ -305,7 +306,11 @@ class Engine:
             # from the question: 0.395). "Now" only guessed from the folder: the tense decides
             reading = replace(reading, present=True)
         undated = self._current().median if timeprior.UNDATED_AS == "median" else None
-        return TimePrior.from_settings(reading, self.settings.retrieval, recency, undated)
+        prior = TimePrior.from_settings(reading, self.settings.retrieval, recency, undated)
+        if not recency and reading.window is not None and not absolute(reading.window.words):
+            # "now" is a guess (the newest document's date): "this week" is not placed in time
+            prior = replace(prior, outside=1.0, placed=False)
+        return prior
 
     def sentences(self, question: str, hide_doc: str | None = None, filters: Filters | None = None,
                   as_of: str | None = None) -> list[PassageSentence]:
@@ -412,11 +417,19 @@ def valid_filters(filters: Filters | None) -> Filters | None:
                    doc_ids=tuple(plain_name(d, "document id") for d in filters.doc_ids if d))
 
 
+def _not_placed(prior: TimePrior) -> tuple[str, ...]:
+    """Relative time words in a corpus whose "now" is a guess: they moved nothing, and a date would place them."""
+    window = prior.reading.window
+    if prior.placed or window is None:
+        return ()
+    return (messages.not_placed(window.words, prior.reading.as_of.isoformat()),)
+
+
 def _outside_window(answer: Answer, prior: TimePrior) -> tuple[str, ...]:
     """When the question's time words point to a window and no cited report is dated in it, the
     answer says so, and says when its reports are from."""
     window = prior.window
-    if answer.abstained or window is None or any(prior.in_window(c.date) for c in answer.citations):
+    if answer.abstained or window is None or not prior.placed or any(prior.in_window(c.date) for c in answer.citations):
         return ()
     dates = sorted({c.date for c in answer.citations if c.date})
     return (messages.outside_window(window.start.isoformat(), window.end.isoformat(), window.words, dates),)

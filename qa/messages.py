@@ -33,6 +33,14 @@ def outside_window(start: str, end: str, words: str, dates: list[str]) -> str:
     return f"Nothing dated {start} to {end} (“{words}”) answers this; answered {when}."
 
 
+def not_placed(words: str, guessed: str) -> str:
+    """Relative time words asked of a corpus whose "now" is only a guess (no as_of given, no document
+    of the last 30 days): they did not move ranking."""
+    return (f"“{words}” was not placed in time: nothing says when now is (no as-of date, no document of the "
+            f"last 30 days), so it did not weigh the ranking; ask as of a date to place it (e.g. {guessed}, "
+            f"the newest document's date)")
+
+
 def nothing_in_window(start: str, end: str, words: str, topic: str | None, nearest: list[str]) -> str:
     """A digest ("What happened this week?") of a window no document is dated in: the nearest dated ones."""
     span = start if start == end else f"{start} to {end}"

@@ -331,3 +331,21 @@ def test_an_undated_copy_never_gains_over_the_dated_one_under_recency(hash_env, 
     ("What will the council decide?", True)])
 def test_the_tense_says_whether_a_question_is_about_the_present(question, present):
     assert read_time(question, AS_OF).present is present
+
+
+def test_relative_time_words_do_not_move_an_archive_whose_now_is_a_guess(dated):
+    """No as_of and nothing from the last 30 days: "this week" is read against the newest report's
+    date, a guess, so it weighs nothing and the answer says which date would place it; a date with
+    its year ("in June 2025") still weighs (issue 44)."""
+    engine, _ = dated
+    if (date.today() - date(2026, 1, 5)).days <= 30:
+        pytest.skip("the corpus is recent today: now is known")
+    query = "Who did the harbour council choose as harbour master this week?"
+    plain = Engine(engine.settings.updated(time_window_weight=1.0, recency_weight=0.0))
+    assert [(h.doc_id, h.score) for h in engine.find(query, 4).hits] == \
+        [(h.doc_id, h.score) for h in plain.find(query, 4).hits]
+    answer = engine.ask(query)
+    assert answer.as_of == "2026-01-05" and answer.time["from_words"] == "this week"
+    assert any("“this week” was not placed in time" in w and "2026-01-05" in w for w in answer.warnings)
+    placed = engine.ask("Who did the harbour council choose as harbour master in June 2025?")
+    assert placed.citations[0].doc_id == "old-report" and not any("not placed" in w for w in placed.warnings)

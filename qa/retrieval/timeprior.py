@@ -33,6 +33,7 @@ class TimePrior:
     recency: float  # Settings.recency_weight
     half_life: float  # Settings.recency_half_life_days
     undated: date | None = None  # the date an undated document is weighed as (the corpus's median)
+    placed: bool = True  # False: relative time words in a corpus whose "now" is a guess weigh nothing
 
     @classmethod
     def from_settings(cls, reading: TimeReading, retrieval, recency: bool = True,

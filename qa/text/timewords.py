@@ -82,6 +82,12 @@ class TimeReading:
         return self.window.to_json() if self.window else None
 
 
+def absolute(words: str) -> bool:
+    """Time words that name their year ("in March 2022", "2021", "2023-24"): they place a question
+    in time whatever "now" is; "this week", "yesterday", "in March" and "recently" need a now."""
+    return bool(re.search(r"\b\d{4}\b", words))
+
+
 def iso_day(value: str | None) -> date | None:
     """A stored YYYY-MM-DD date, or None when there is none or it is not a date."""
     try:
