@@ -349,3 +349,27 @@ def test_relative_time_words_do_not_move_an_archive_whose_now_is_a_guess(dated):
     assert any("“this week” was not placed in time" in w and "2026-01-05" in w for w in answer.warnings)
     placed = engine.ask("Who did the harbour council choose as harbour master in June 2025?")
     assert placed.citations[0].doc_id == "old-report" and not any("not placed" in w for w in placed.warnings)
+
+
+MONDAY = date(2026, 1, 5)
+
+
+@pytest.mark.parametrize("question,start,end", [
+    ("What happened on Monday?", "2026-01-05", "2026-01-05"),  # asked on a Monday: today
+    ("What happened last Monday?", "2025-12-29", "2025-12-29"),
+    ("What happened on Sunday?", "2026-01-04", "2026-01-04"),
+    ("What did the minister say on Wednesday?", "2025-12-31", "2025-12-31"),
+    ("How many people have died since Monday?", "2025-12-29", "2026-01-05"),
+])
+def test_weekdays_read_the_way_people_mean_them(question, start, end):
+    window = read_time(question, MONDAY).window
+    assert window is not None and (window.start.isoformat(), window.end.isoformat()) == (start, end)
+
+
+def test_the_as_of_line_says_which_monday_was_read(dated):
+    engine, _ = dated
+    answer = engine.ask("What did the harbour council decide on Monday?", as_of="2026-01-05")
+    assert answer.time == {"from": "2026-01-05", "to": "2026-01-05", "from_words": "Monday"}
+    from qa.faces.render import time_line
+
+    assert time_line(answer.as_of, answer.time) == "As of 2026-01-05 · read as 2026-01-05 (“Monday”)"

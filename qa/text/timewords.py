@@ -46,6 +46,8 @@ _SPAN = re.compile(r"^(?:the\s+)?(?:past|last|previous)\s+(\w+)?\s*(day|week|mon
 _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
             "nine": 9, "ten": 10, "few": 3, "several": 5, "couple": 2}
 _MODIFIER = re.compile(r"^(?:earlier|early|later|late|mid|the end of|the start of|the beginning of)\s+", re.I)
+_WEEKDAY = re.compile(r"^(?:on\s+)?(last\s+|past\s+|previous\s+)?(mon|tues|wednes|thurs|fri|satur|sun)day$")
+_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
 
@@ -183,6 +185,8 @@ def resolve(words: str, as_of: date, since: bool = False) -> TimeWindow | None:
     if window is None:
         return None
     start, end = window
+    if since and start == as_of and _WEEKDAY.match(text.lower()):
+        start = shifted(as_of, -7)  # "since Monday" asked on a Monday: since the Monday before
     if since:
         end = as_of
     end = min(end, as_of) if start <= as_of else end  # the part of "this month" already past
@@ -221,6 +225,12 @@ def _parsed(text: str, as_of: date) -> tuple[date, date] | None:
         if low.startswith(("last", "past", "previous")) and as_of.weekday() in (5, 6):
             saturday = shifted(saturday, -7)
         return saturday, shifted(saturday, 1)
+    weekday = _WEEKDAY.match(low)
+    if weekday:  # "on Monday" asked on a Monday is today; on another day, the last one ("last Monday": the one before)
+        back = (as_of.weekday() - _WEEKDAYS.index(weekday.group(2)[:3])) % 7
+        if weekday.group(1) and back == 0:
+            back = 7
+        return shifted(as_of, -back), shifted(as_of, -back)
     parsed = _parser(as_of).get_date_data(text)
     if parsed.date_obj is None:
         return None
