@@ -49,6 +49,19 @@ def test_they_is_the_people_the_answer_named_together():
      "Since when does Putin avoid meeting people?"),
     (_history("What was Khamenei's letter to Putin about?", "The nuclear deal. [1]"), "And what about Biden?",
      "What was Khamenei's letter to Biden about?"),
+    # after a yes/no question: the question phrase goes before it, "Why not?" asks it negated
+    (_history("Did Putin agree to meet Qalibaf?", "Putin refused to see Qalibaf. [1]"), "Why not?",
+     "Why didn't Putin agree to meet Qalibaf?"),
+    (_history("Did Putin meet Volodin?", "Volodin met Qalibaf. [1]"), "When?", "When did Putin meet Volodin?"),
+    # "it" after a question about a named place or group: the place, not "the latest news"
+    (_history("What is the latest news about the UK?", "A vote. [1]"), "When did it leave the EU?",
+     "When did the UK leave the EU?"),
+    # the pronoun comes before the question's own thing: it still points back ("Nasa" is not "it")
+    (_history("What is the latest news about Boeing?", "A launch. [1]"), "Did it fly a Nasa astronaut?",
+     "Did Boeing fly a Nasa astronaut?"),
+    # "which <a person's role>" asks who: "his" is the one the answer named
+    (_history("Which official delivered the letter?", "Speaker Mohammad Qalibaf delivered it in Moscow. [1]"),
+     "What was his job?", "What was Mohammad Qalibaf's job?"),
 ])
 def test_references_are_resolved_in_place(history, question, expected):
     assert condense(question, history) == expected

@@ -35,6 +35,9 @@ DIALOGUES = [
     ["How does Putin meet government officials?", "Since when?"],
     ["Who wrote a letter to Mikhail Gorbachev?", "And what about Putin?", "thanks!"],
 ]
+# and the conversations written from a fresh reading of the seeds by someone who had not seen the code
+DIALOGUES += [[turn["q"] for turn in json.loads(line)["turns"]]
+              for line in (ROOT / "bench" / "seedqa" / "followups.jsonl").read_text(encoding="utf-8").splitlines()]
 _LINK = re.compile(r"\(/source/([^?)]+)\?start=(\d+)&end=(\d+)#cited\)")
 
 

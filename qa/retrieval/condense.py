@@ -24,6 +24,7 @@ PEOPLE_LABELS = ("PERSON",)
 GROUP_LABELS = ("ORG", "NORP", "GPE")
 PLACE_LABELS = ("GPE", "LOC", "FAC")
 THING_LABELS = ("EVENT", "WORK_OF_ART", "PRODUCT", "LAW", "ORG")
+_AMOUNTS = ("DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT")  # never a pronoun's referent
 _WH_WORDS = ("who", "whom", "whose", "what", "which", "when", "where", "why", "how")
 _ABOUT = re.compile(r"^\s*(?i:and\s+)?(?i:what|how)\s+(?i:about)\s+(?P<x>.+?)\s*\??\s*$"
                     r"|^\s*(?i:and)\s+(?P<y>(?:the\s+)?[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*){0,3})\s*\??\s*$")
@@ -34,6 +35,11 @@ _PLEONASTIC_IT = re.compile(r"\bit\s+(?:is|was|'s|seems|seemed|appears|appeared|
 _BARE = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?P<wh>(?:since|until|from|for|by|in)?\s*(?:when|where|why|how"
                    r"(?:\s+(?:many|much|long|old|far|often))?|who|what|which)(?:\s+(?:exactly|then|instead))?)\s*\??\s*$",
                    re.I)
+_OBJECT_AUX = {"did", "does", "do", "has", "have", "had", "will", "would"}  # "What did X give?" asks for a thing
+_WHY_NOT = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?P<wh>why)\s+not\s*\??\s*$", re.I)
+_NEGATED = {"is": "isn't", "are": "aren't", "was": "wasn't", "were": "weren't", "do": "don't", "does": "doesn't",
+            "did": "didn't", "has": "hasn't", "have": "haven't", "had": "hadn't", "will": "won't",
+            "would": "wouldn't", "can": "can't", "could": "couldn't", "should": "shouldn't"}
 _AUX = {"is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "will", "would", "can", "could",
         "should", "must", "may", "might"}
 _ACKNOWLEDGEMENTS = {"ok", "okay", "k", "thanks", "thank", "you", "thx", "ty", "great", "cool", "nice", "good",
@@ -117,21 +123,32 @@ def _ellipsis(question: str, last: Exchange) -> str | None:
 
 def _bare(question: str, last: Exchange) -> str | None:
     """"Since when?" after "Why does Putin avoid meeting people?" -> "Since when does Putin avoid
-    meeting people?": the new question phrase in place of the old one."""
-    match = _BARE.match(question)
+    meeting people?": the new question phrase in place of the old one. After a yes/no question the
+    phrase goes before it ("When?" after "Did Putin meet him?" -> "When did Putin meet him?"), and
+    "Why not?" asks it negated ("Why didn't Putin meet him?")."""
+    negated = _WHY_NOT.match(question)
+    match = negated or _BARE.match(question)
     if not match:
         return None
     parsed = parse_question(last.question)
     rest = _after_question_phrase(parsed, last.question)
     if rest is None:
         return None
-    return f"{match.group('wh').strip()[:1].upper()}{match.group('wh').strip()[1:]} {rest}"
+    if negated:
+        aux, _, tail = rest.partition(" ")
+        if aux.lower() not in _NEGATED:
+            return None
+        rest = f"{_NEGATED[aux.lower()]} {tail}"
+    wh = match.group("wh").strip()
+    return f"{wh[:1].upper()}{wh[1:]} {rest}"
 
 
 def _after_question_phrase(parsed: Parsed, text: str) -> str | None:
     """The previous question from its auxiliary on ("does Putin avoid meeting people?"), or None
     when it has no auxiliary after its question word (a subject question: "Who sent it?")."""
     tokens = parsed.tokens
+    if tokens and tokens[0].text.lower() in _AUX:  # a yes/no question: all of it follows the new phrase
+        return text[:1].lower() + text[1:].strip() if tokens[0].tag != "NNP" else text.strip()
     if not tokens or tokens[0].text.lower() not in _WH_WORDS:
         return None
     for token in tokens[1:6]:
@@ -146,6 +163,7 @@ def _pronouns(question: str, earlier: list[Exchange], read=None) -> str | None:
     own = parsed.entities
     replacements: list[tuple[int, int, str]] = []
     used: list[str] = []
+    used_tables: list[dict] = []
     for token in parsed.tokens:
         word = token.text.lower()
         table, labels = _pronoun_table(word)
@@ -154,10 +172,13 @@ def _pronouns(question: str, earlier: list[Exchange], read=None) -> str | None:
         form = table[word]
         if form == "possessive" and any(e.label in labels and e.start < token.start for e in own):
             continue  # "What did Putin say about his health?": the question names him itself
-        if word in THING and (any(e.label in labels for e in own) or _PLEONASTIC_IT.search(question)):
-            continue  # "Is it true that ...": "it" points at nothing earlier
+        if word in THING and (any(e.label in labels and e.start < token.start for e in own)
+                              or _PLEONASTIC_IT.search(question)):
+            continue  # "What is NATO and when was it founded?", "Is it true that ...": nothing earlier
         # "Did Qalibaf meet him?": him is not Qalibaf
-        referent = _referent(word, labels, earlier, exclude={e.text for e in own}, read=read)
+        # two pronouns of one question point at two things ("Where did he publish it?")
+        taken = {e.text for e in own} | {u for u, t in zip(used, used_tables) if t is not table}
+        referent = _referent(word, labels, earlier, exclude=taken, read=read)
         if referent is None:
             continue
         if word == "her":  # "her role" is possessive; "ask her" is not
@@ -166,6 +187,7 @@ def _pronouns(question: str, earlier: list[Exchange], read=None) -> str | None:
         text = referent + ("'s" if form == "possessive" and not referent.endswith("'s") else "")
         replacements.append((token.start, token.start + len(token.text), text))
         used.append(referent)
+        used_tables.append(table)
     there = re.search(r"\bthere\b", question, re.I)
     if there and not any(e.label in PLACE_LABELS for e in own) and not re.match(r"\s*(is|are|was|were)\b",
                                                                                  question[there.end():], re.I):
@@ -221,7 +243,13 @@ def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclu
             return answered  # "Which faction ...?" then "Who leads it?": the faction that answered
     if word in THING:
         named = [e.text for e in asked.entities if e.label in labels and e.text not in exclude]
-        return named[0] if named else _thing(asked, last.question)
+        if named:
+            return named[0]
+        # then the thing asked about ("the letter"), then a place or group: an "it" too ("What is
+        # the latest on the UK?" then "When did it ...?"), then the one name spaCy labelled oddly
+        places = [_with_article(e, last.question) for e in asked.entities
+                  if e.label in PLACE_LABELS + GROUP_LABELS and e.text not in exclude]
+        return _thing(asked, last.question) or (places[0] if places else _only_name(asked, exclude))
     if _about_one(asked, last.question) and word in PERSONAL:
         return asked.entities[0].text  # "Who is Abdollahian?" then "he": whatever label the name got
     if labels == PEOPLE_LABELS and _asks_who(asked, last.question):
@@ -233,12 +261,27 @@ def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclu
                  if e.label in labels and e.text not in exclude]
         if named:
             return named[-1]
+    only = _only_name(asked, exclude)
+    if only and word in PERSONAL and not any(e.label in PEOPLE_LABELS for e in asked.entities):
+        return only  # a question about one name spaCy did not call a person ("Punxsutawney Phil"): he is it
     in_answer = list(dict.fromkeys(e.text for e in entities([last.extract])[0]
                                    if e.label in labels and e.text not in exclude)) if last.extract else []
     if word in GROUP:
         people = [e for e in in_answer if e in {x.text for x in entities([last.extract])[0] if x.label == "PERSON"}]
         return " and ".join(people[:3]) if len(people) >= 2 else (in_answer[0] if in_answer else None)
     return in_answer[0] if in_answer else None
+
+
+def _with_article(entity, question: str) -> str:
+    """The name as the question wrote it: "the UK", not "UK"."""
+    return question[entity.start - 4:entity.end] if question[:entity.start].lower().endswith("the ") else entity.text
+
+
+def _only_name(parsed: Parsed, exclude: set[str]) -> str | None:
+    """The one name a question holds, whatever label spaCy gave it (which is often wrong for names
+    it has not seen: an organisation read as a person, a nickname as a place)."""
+    names = list(dict.fromkeys(e.text for e in parsed.entities if e.text not in exclude and e.label not in _AMOUNTS))
+    return names[0] if len(names) == 1 else None
 
 
 def _about_one(parsed: Parsed, text: str) -> bool:
@@ -250,9 +293,14 @@ def _about_one(parsed: Parsed, text: str) -> bool:
 def _asks_who(parsed: Parsed, text: str) -> bool:
     """A question answered by naming someone ("Who received it?"), not one about a person it
     names ("Who is Qalibaf?")."""
-    from qa.text.questions import DEFINITION
+    from qa.text.questions import DEFINITION, expected_types
 
-    return any(t.text.lower() in ("who", "whom") for t in parsed.tokens[:3]) and not DEFINITION.match(text)
+    if DEFINITION.match(text):
+        return False
+    if any(t.text.lower() in ("who", "whom") for t in parsed.tokens[:3]):
+        return True
+    expects, head = expected_types(parsed, text)  # "Which representative ...?", "Which official ...?"
+    return head is not None and expects == frozenset({"PERSON"})
 
 
 def _answer_person(last: Exchange, asked: Parsed, read=None) -> str | None:
@@ -280,10 +328,14 @@ def _answer_thing(last: Exchange, asked: Parsed, read=None) -> str | None:
     """The answer to a "which X" / "what X" question ("Which faction ...?"): its short answer, or
     what the span reader reads in its first extract."""
     words = [t.text.lower() for t in asked.tokens[:2]]
-    if len(words) < 2 or words[0] not in ("which", "what") or asked.tokens[1].tag not in ("NN", "NNS", "JJ"):
-        return None
+    object_question = len(words) == 2 and words[0] == "what" and words[1] in _OBJECT_AUX
+    if not object_question and (len(words) < 2 or words[0] not in ("which", "what")
+                                or asked.tokens[1].tag not in ("NN", "NNS", "JJ")):
+        return None  # "What did Khamenei give Qalibaf?" then "What was it about?" asks about what he gave
     if last.short_answer:
         return last.short_answer
+    if object_question:
+        return None  # a reading of the extract is as likely the giver as the thing given
     return read(last.question, last.extract, None) if read is not None and last.extract else None
 
 
