@@ -1,9 +1,12 @@
 """all-MiniLM-L6-v2 through ONNX Runtime with int8 weights, made offline from the shipped
-weights once (sentence-transformers 6 cannot use backend="onnx" here).
+weights (sentence-transformers 6 cannot use backend="onnx" here).
 
 At run time this imports neither torch nor transformers: the tokenizer is the model's own
-tokenizer.json read by `tokenizers`, pooling and normalization are numpy. torch is needed only
-the first time, to export the model (the first ingest does it).
+tokenizer.json read by `tokenizers`, pooling and normalization are numpy. The default model's
+int8 file ships in qa/models/ (embedding-int8.onnx, exactly what build_quantized makes of the
+shipped weights: tests/test_embedding_contract.py rebuilds it and compares). Another base model
+is exported and quantized once, with torch, into the cache folder at its first use (the first
+ingest): building the default one took 22 of a fresh clone's 26 s first `qa ingest seeds/`.
 
 Dynamic int8 quantization computes activation scales per *batch*, so a text embedded beside
 others would get a slightly different vector than alone (cosine about 0.99), and a score near a
@@ -23,6 +26,7 @@ from qa.embedding.transformer import model_dir, pool_spans
 from qa.errors import QAError
 
 DEFAULT_CACHE = Path.home() / ".cache" / "corpus-qa"  # Settings.embedding.cache_dir's default
+SHIPPED = {"all-MiniLM-L6-v2": Path(__file__).resolve().parents[1] / "models" / "embedding-int8.onnx"}
 
 
 def onnx_path(base_name: str, cache: Path | None = None) -> Path:
@@ -64,7 +68,11 @@ def build_quantized(base_name: str, target: Path) -> None:
 
 
 def ensure_model(base_name: str, cache: Path | None = None) -> Path:
-    """The int8 model, built on first need (the first ingest); a question never waits for it twice."""
+    """The int8 model: the shipped one, else built on first need (the first ingest); a question
+    never waits for it twice."""
+    shipped = SHIPPED.get(base_name)
+    if shipped is not None and shipped.exists():
+        return shipped
     target = onnx_path(base_name, cache)
     if not target.exists():
         import logging

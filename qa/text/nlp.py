@@ -8,6 +8,7 @@ sentence's entities are computed the first time it is read and kept (keyed by it
 sentence's entities do not depend on where it stands)."""
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -48,10 +49,29 @@ class Parsed:
     entities: tuple[Entity, ...]
 
 
+def _import_spacy():
+    """spaCy, imported without torch. thinc (under spaCy) imports torch whenever it is installed,
+    to offer torch layers that this pipeline does not use: 3-4 s of a cold start, most of a one-off
+    `qa ask` (issue 46). While spaCy is imported, `import torch` fails, so thinc records that
+    there is none; afterwards torch imports as usual (the embedding export, the torch embedder).
+    A process that already holds torch keeps it."""
+    if "torch" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # None in sys.modules: `import torch` raises ImportError
+    try:
+        import spacy
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
+    return spacy
+
+
 @lru_cache(maxsize=1)
 def _pipeline():
     try:
-        import spacy
+        spacy = _import_spacy()
 
         # no parser or lemmatizer: tags (questions) and entities are all that is read
         return spacy.load(PIPELINE, exclude=["parser", "lemmatizer", "senter"])
