@@ -20,7 +20,7 @@ from qa.errors import InputError, QAError
 from qa.ingest.ingestor import Ingestor, IngestReport, Progress
 from qa.library import Library
 from qa.retrieval import timeprior
-from qa.retrieval.condense import condense, no_question_content
+from qa.retrieval.condense import condense, context_of, exchanges, no_question_content
 from qa.retrieval.digest import Digest, DigestRequest, digest_request, narrowed
 from qa.retrieval.relevance import RelevanceScorer
 from qa.retrieval.rerank import SentenceReranker
@@ -230,22 +230,43 @@ class Engine:
         if digest is not None:  # "What happened this week?": the window's stories (qa.retrieval.digest)
             return self._digest(asked, digest, day, valid_filters(filters), loaded)
         with stage("understand"):
-            condensed = condense(asked, history, loaded.spans.choose if loaded.spans else None)
+            read = loaded.spans.choose if loaded.spans else None
+            condensed = self._condensed(asked, history, read, loaded)
+            # an unresolved follow-up ("Why not?" nothing could be put in place of) is searched and
+            # read together with the question it follows; the question shown stays the user's
+            context = context_of(asked, condensed, history, read)
+            reading = f"{condensed} {context}" if context else condensed
             prior = self._prior(condensed, day, as_of)
-            understood = replace(understand(asked, condensed, self._embed_query(condensed), valid_filters(filters)),
+            understood = replace(understand(asked, reading, self._embed_query(reading), valid_filters(filters)),
                                  prior=prior)
         k = valid_k(k, self.settings.retrieval.answer_k)
         with stage("search"):
-            passages = loaded.retriever.search(condensed, understood.vector, min(MAX_K, 2 * k),
+            passages = loaded.retriever.search(reading, understood.vector, min(MAX_K, 2 * k),
                                                filters=understood.filters, prior=prior)
             passages = self._folded(passages, loaded, k, copies_only=True)
         with stage("compose"):
             answer = loaded.answerer.answer(understood, passages, on_token=on_token)
+            if context:
+                answer = replace(answer, condensed_question=condensed,
+                                 warnings=answer.warnings + (messages.read_with(context),))
         with stage("span"):
             answer = with_short_answer(answer, understood, loaded.spans, self.settings.reader.short_answer_threshold,
                                        self.settings.reader.short_answer_corroborators)
         with stage("render"):
             return self._rendered(answer, understood, prior, day, loaded)
+
+    def _condensed(self, asked: str, history: list[Turn], read, loaded: _Loaded) -> str:
+        """The follow-up made self-contained: by the LLM when one answers (its rewrite checked:
+        qa.answering.llm.condensed_by_llm), else, or when the check fails, by the rules."""
+        client = getattr(loaded.answerer, "client", None)
+        if client is not None and any(t.role == "user" for t in history):
+            from qa.answering.llm import condensed_by_llm
+
+            pairs = [(e.question, " ".join([e.extract, *e.others])) for e in exchanges(history, read)]
+            rewrite = condensed_by_llm(client, asked, pairs) if pairs else None
+            if rewrite:
+                return rewrite
+        return condense(asked, history, read)
 
     def _digest(self, asked: str, request: DigestRequest, day: date, filters: Filters | None,
                 loaded: _Loaded) -> Answer:

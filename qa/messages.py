@@ -55,6 +55,11 @@ def citation_dropped(n: int, doc_id: str) -> str:
     return f"citation [{n}] dropped: its quote is not in {doc_id}"
 
 
+def read_with(previous: str) -> str:
+    """An unresolved follow-up: what its answer was read with, since nothing in it was replaced."""
+    return f"read with the previous question: {previous}"
+
+
 def llm_failed(reason: str) -> str:
     return f"{reason}; answered extractively"
 

@@ -113,3 +113,28 @@ def test_a_turn_with_nothing_to_look_up_gets_one_line_and_no_search(tmp_path):
         assert answer.abstained and answer.answer == NOTHING_ASKED and "\n" not in answer.answer
         assert answer.condensed_question is None and not answer.passages
     assert searched == []
+
+
+def test_an_unresolved_follow_up_is_read_with_the_previous_question_and_says_so(tmp_path):
+    """Nothing in "What was that about?" can be put in place ("that" is no noun phrase of the
+    last question): it is searched and read with the previous question, the question shown stays
+    the user's, and a warning names what it was read with. A question that stands alone, asked
+    in the same conversation, is read alone."""
+    from conftest import SEEDS
+
+    from qa.engine import Engine
+    from qa.settings import Settings
+
+    engine = Engine(Settings(store_dir=tmp_path / "store", embedding_model="hash", short_answers=False))
+    engine.ingest([SEEDS])
+    first = engine.ask("Did Putin agree to meet Qalibaf?")
+    history = [Turn("user", first.question), Turn("assistant", first.answer, first)]
+    searched = []
+    search = engine._current().retriever.search
+    engine._current().retriever.search = lambda query, *a, **k: searched.append(query) or search(query, *a, **k)
+    follow = engine.ask("What was that about?", history=history)
+    assert follow.condensed_question == "What was that about?"
+    assert any("read with the previous question: Did Putin agree to meet Qalibaf?" in w for w in follow.warnings)
+    assert "Did Putin agree to meet Qalibaf?" in searched[-1]
+    alone = engine.ask("Where does Putin live?", history=history)
+    assert not any("read with" in w for w in alone.warnings) and searched[-1] == "Where does Putin live?"

@@ -151,5 +151,5 @@ def test_every_face_understands_each_dialogue_the_same_way(served, tmp_path):
     there = rest[DIALOGUES.index(["Where did Qalibaf travel to deliver the letter?",
                                   "Who did he meet there instead of Putin?"])][1]
     assert there[0] == "Who did Qalibaf meet in Moscow instead of Putin?"
-    thanks = rest[-1][2]
+    thanks = rest[DIALOGUES.index(["Who wrote a letter to Mikhail Gorbachev?", "And what about Putin?", "thanks!"])][2]
     assert thanks == (None, [])  # nothing to look up: no search, no citations

@@ -11,12 +11,13 @@ import shutil
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
-
 from conftest import SEEDS
+from fastapi.testclient import TestClient
 from llm_server import FakeServer, LlamaServer, available
+
 from qa.engine import Engine
 from qa.settings import Settings
+from qa.types import Turn
 
 QUESTIONS = ["Why didn't Putin meet Qalibaf?", "Who received the letter instead?", "Where does Putin live?",
              "What did Qalibaf tweet after the visit?", "What is the capital of France?"]
@@ -104,6 +105,40 @@ def test_the_short_answer_comes_from_the_llm_answer_s_grounded_citations(seeded,
     _jittered(engine, jitter, monkeypatch)
     answer = engine.ask("How long do visitors have to stay in quarantine before seeing Putin?")
     assert all("two weeks" not in c.quote for c in answer.citations) and answer.short_answer is None
+
+
+class TwoStepClient(ScriptedClient):
+    """Rewrites the follow-up with `rewrite`, then answers with `reply`."""
+
+    def __init__(self, rewrite: str, reply: str):
+        super().__init__(reply)
+        self.rewrite, self.asked = rewrite, []
+
+    def stream(self, messages):
+        self.asked.append(messages)
+        if "Rewrite the user's last question" in messages[0]["content"]:
+            yield self.rewrite
+        else:
+            yield from super().stream(messages)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rewrite, used", [
+    ("Why did Putin not meet Qalibaf in person?", True),  # the user's words, and the conversation's
+    ("Why did Biden not meet Qalibaf in person?", False),  # "Biden" is in no turn of the conversation
+    ("Why did Putin refuse to meet Qalibaf?", False),  # the user's "in person" is gone
+])
+def test_an_llm_condenses_follow_ups_when_its_rewrite_holds(seeded, rewrite, used):
+    """With an LLM configured, a follow-up is rewritten by it, and the rewrite is used only when it
+    keeps the user's content words and adds only words of the conversation; else the rules read it."""
+    engine = _llm_engine(seeded)
+    client = TwoStepClient(rewrite, "Putin avoids meetings because of the coronavirus [1].")
+    engine._current().answerer.client = client
+    first = engine.ask("Did Putin agree to meet Qalibaf?")
+    history = [Turn("user", first.question), Turn("assistant", first.answer, first)]
+    follow = engine.ask("Why not in person?", history=history)
+    assert any("Rewrite the user's last question" in m[0]["content"] for m in client.asked)
+    assert (follow.condensed_question == rewrite) == used, follow.condensed_question
 
 
 @pytest.mark.slow

@@ -148,6 +148,37 @@ class LlmAnswerer:
         return ground(answer, self.store), dropped
 
 
+CONDENSE_SYSTEM = (
+    "Rewrite the user's last question so that it can be understood without the conversation: replace each "
+    "pronoun or reference (he, her, it, that, there, then, the same) with what it refers to in the conversation, "
+    "and complete an elliptical question (\"Why not?\", \"When?\") from the question before it. Keep every other "
+    "word of the question. Reply with the rewritten question only, on one line.")
+
+
+def condensed_by_llm(client, question: str, conversation: list[tuple[str, str]]) -> str | None:
+    """The follow-up as the LLM rewrites it, checked: the rewrite keeps every content word of the
+    question (pronouns and other words of no content aside) and adds only words found in the
+    conversation; None when the server fails or the rewrite breaks either rule (the rules-based
+    reading then stands). `conversation`: (earlier question, its answer's text) pairs."""
+    from qa.text.lexical import terms
+
+    lines = "\n".join(f"Q: {q}\nA: {' '.join(a.split())[:600]}" for q, a in conversation[-3:])
+    messages = [{"role": "system", "content": CONDENSE_SYSTEM},
+                {"role": "user", "content": f"Conversation:\n{lines}\n\nLast question: {question}"}]
+    try:
+        rewrite = "".join(client.stream(messages)).strip().splitlines()
+    except LlmError:
+        return None
+    if not rewrite or not rewrite[0].strip():
+        return None
+    candidate = rewrite[0].strip().strip('"“”')
+    own, new = set(terms(question)), set(terms(candidate))
+    known = own | {t for q, a in conversation for t in terms(f"{q} {a}")}
+    if not own <= new or not new <= known or candidate.lower() == question.lower():
+        return None
+    return candidate
+
+
 def _messages(question: str, extracts: list[PassageSentence]) -> list[dict]:
     numbered = "\n".join(f"[{n}] {' '.join(e.text.split())}" for n, e in enumerate(extracts, start=1))
     return [{"role": "system", "content": SYSTEM},

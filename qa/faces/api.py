@@ -164,7 +164,7 @@ def _question_routes(app: FastAPI, engine: Engine, auth) -> None:
 
     @app.get("/api/search", response_model=SearchResponse, dependencies=[auth])
     async def search_get(q: str = Query(description="What to look for."),
-                   k: int = Query(5, ge=1, le=MAX_K),
+                   k: int | None = Query(None, ge=1, le=MAX_K, description="Results (default QA_SEARCH_K)."),
                    outlet: list[str] = Query([], description="Only these outlets (repeat the parameter)."),
                    date_from: str | None = Query(None, description="YYYY-MM-DD, inclusive."),
                    date_to: str | None = Query(None, description="YYYY-MM-DD, inclusive."),

@@ -151,7 +151,7 @@ def watch(
 @app.command()
 def search(
     query: Annotated[str | None, typer.Argument(help="What to look for.")] = None,
-    k: Annotated[int | None, typer.Option("-k", help="Number of results (1-50).")] = None,
+    k: Annotated[int | None, typer.Option("-k", "--k", help="Number of results (1-50; default QA_SEARCH_K).")] = None,
     batch: BatchOpt = None, store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
     outlet: OutletOpt = None, since: SinceOpt = None, until: UntilOpt = None, doc: DocOpt = None,
     as_of: AsOfOpt = None,
@@ -188,6 +188,8 @@ def ask(
     answerer: Annotated[str | None, typer.Option("--answerer", help="extractive or llm (needs QA_LLM_URL).")] = None,
     outlet: OutletOpt = None, since: SinceOpt = None, until: UntilOpt = None, doc: DocOpt = None,
     as_of: AsOfOpt = None,
+    k: Annotated[int | None, typer.Option("-k", "--k", help="Passages read to compose the answer (1-50; "
+                                          "default QA_ANSWER_K).")] = None,
 ):
     """An answer with numbered, cited extracts (an LLM's words stream to the terminal as they come)."""
     from qa.faces.render import answer_text
@@ -198,7 +200,7 @@ def ask(
         items = _read_jsonl(batch, "question")
         requests = [(item, _history(item), _item_filters(item, filters), _item_as_of(item, as_of)) for item in items]
         for item, history, item_filters, item_as_of in requests:
-            _print_json(engine.ask(item["question"], history, item.get("k"), filters=item_filters,
+            _print_json(engine.ask(item["question"], history, item.get("k", k), filters=item_filters,
                                    as_of=item_as_of).to_json())
         return
     if question is None:
@@ -209,7 +211,7 @@ def ask(
         written.append(token)
         _stream_to_terminal(token)
 
-    answer = engine.ask(question, on_token=None if as_json else stream, filters=filters, as_of=as_of)
+    answer = engine.ask(question, k=k, on_token=None if as_json else stream, filters=filters, as_of=as_of)
     if written:
         typer.echo("\n", err=True)
     if as_json:

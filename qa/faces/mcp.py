@@ -41,7 +41,7 @@ def build_mcp(engine: Engine):
             raise ToolError(INTERNAL_ERROR) from None
 
     @server.tool()
-    async def search(query: str, k: int = 5, outlet: list[str] | None = None, date_from: str | None = None,
+    async def search(query: str, k: int | None = None, outlet: list[str] | None = None, date_from: str | None = None,
                      date_to: str | None = None, doc_ids: list[str] | None = None, as_of: str | None = None) -> dict:
         """Passages of the corpus that best match the query (hybrid dense + BM25), with offsets, one
         per story (near-duplicates folded into also_reported_by). Optional filters: outlet names,

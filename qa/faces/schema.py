@@ -121,7 +121,7 @@ _AS_OF_IN = Field(None, description="Ask as of this date (YYYY-MM-DD): time word
 class SearchRequest(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
     q: str = Field(alias="query", description="What to look for (at most QA_MAX_QUESTION_CHARS characters).")
-    k: int = Field(5, ge=1, le=MAX_K)
+    k: int | None = Field(None, ge=1, le=MAX_K, description="Results (default QA_SEARCH_K).")
     filters: FiltersIn | None = None
     as_of: str | None = _AS_OF_IN
 

@@ -323,9 +323,9 @@ class Handlers:
             return f"⚠ {_md_escape(for_client(str(exc)))}", ""
         return f"Deleted {_md_escape(doc_id)}; {report.documents} documents left.", ""
 
-    def search(self, query: str, k: int = 5, as_of: str | None = None) -> dict:
-        """Retrieval only: the passages that best match the query, one per story."""
-        return self.engine.find(query, int(k), as_of=as_of or None).to_json()
+    def search(self, query: str, k: int | None = None, as_of: str | None = None) -> dict:
+        """Retrieval only: the passages that best match the query, one per story (k: QA_SEARCH_K)."""
+        return self.engine.find(query, int(k) if k else None, as_of=as_of or None).to_json()
 
     def ask(self, question: str, history: list[dict] | None = None, as_of: str | None = None) -> dict:
         """An answer with cited extracts; history is [{"role": ..., "content": ..., "result": ...}]."""

@@ -82,6 +82,26 @@ def condense(question: str, history: list[Turn], read=None) -> str:
     return _resolved(question, exchanges(history, read), read)
 
 
+_LEANING = re.compile(r"\b(?:he|him|his|she|her|hers|it|its|they|them|their|this|that|these|those|there|then|"
+                      r"the same|the other|instead|else|also|too)\b", re.I)
+
+
+def context_of(question: str, condensed: str, history: list[Turn], read=None) -> str | None:
+    """What an unresolved follow-up is read with: the previous question as understood, when the
+    follow-up leans on the conversation (a pronoun, "that", "there", "instead", an elliptical
+    phrase) and nothing in it could be resolved in place; None when it stands alone or was
+    resolved. Retrieval and reading then use both; the question shown stays the user's."""
+    if condensed != question or not history:
+        return None
+    earlier = exchanges(history, read)
+    if not earlier:
+        return None
+    short = len(re.findall(r"[^\W_]+", question)) <= 4 and not parse_question(question).entities
+    if not (_LEANING.search(question) or _BARE.match(question) or _WHY_NOT.match(question) or short):
+        return None
+    return earlier[-1].question
+
+
 def no_question_content(question: str, known_term) -> bool:
     """A turn that asks nothing: no letters, only acknowledgements ("ok", "thanks"), or keyboard
     noise (no question word, no name, and not one word the corpus knows). `known_term(word)` says
@@ -181,6 +201,7 @@ def _pronouns(question: str, earlier: list[Exchange], read=None) -> str | None:
         referent = _referent(word, labels, earlier, exclude=taken, read=read)
         if referent is None:
             continue
+        referent = re.sub(r"['’]s$", "", referent)  # spaCy's name may keep its possessive: "Qalibaf's"
         if word == "her":  # "her role" is possessive; "ask her" is not
             after = question[token.start + len(token.text):].lstrip()
             form = "possessive" if after[:1].isalpha() and not after.lower().startswith(("and ", "or ")) else "object"
@@ -346,7 +367,7 @@ def _thing(asked: Parsed, text: str) -> str | None:
     while i < len(tokens):
         if tokens[i].tag in ("DT", "PRP$") and i + 1 < len(tokens):
             j = i + 1
-            while j < len(tokens) and tokens[j].tag in ("JJ", "NN", "NNS", "HYPH", "VBN"):
+            while j < len(tokens) and tokens[j].tag in ("JJ", "NN", "NNS", "NNP", "NNPS", "HYPH", "VBN"):
                 j += 1
             if j > i + 1 and tokens[j - 1].tag in ("NN", "NNS"):
                 phrase = text[tokens[i].start:tokens[j - 1].start + len(tokens[j - 1].text)]
