@@ -59,6 +59,14 @@ def test_they_is_the_people_the_answer_named_together():
     # the pronoun comes before the question's own thing: it still points back ("Nasa" is not "it")
     (_history("What is the latest news about Boeing?", "A launch. [1]"), "Did it fly a Nasa astronaut?",
      "Did Boeing fly a Nasa astronaut?"),
+    # a question phrase with its noun takes the rest of the last question too
+    (_history("How many stores does Kroger plan to close?", "Sixty. [1]"), "Over what period?",
+     "Over what period does Kroger plan to close?"),
+    (_history("How many stores does Kroger run in Ohio?", "Twenty. [1]"), "And how many workers?",
+     "How many workers does Kroger run in Ohio?"),
+    # "it" is one thing: not the answer to a question asking for several, but the thing it named
+    (_history("Which countries signed the long-awaited minerals and reconstruction deal?", "Ukraine and the US. [1]"),
+     "Why did it collapse?", "Why did the long-awaited minerals and reconstruction deal collapse?"),
     # "which <a person's role>" asks who: "his" is the one the answer named
     (_history("Which official delivered the letter?", "Speaker Mohammad Qalibaf delivered it in Moscow. [1]"),
      "What was his job?", "What was Mohammad Qalibaf's job?"),

@@ -32,9 +32,12 @@ _ABOUT = re.compile(r"^\s*(?i:and\s+)?(?i:what|how)\s+(?i:about)\s+(?P<x>.+?)\s*
 _PLEONASTIC_IT = re.compile(r"\bit\s+(?:is|was|'s|seems|seemed|appears|appeared|looks|would be|will be)\s+"
                             r"(?:\w+\s+){0,2}?(?:that|to|true|false|likely|possible|clear|said|reported)\b", re.I)
 # A turn made only of a question phrase: "Since when?", "Why?", "How many?", "Where exactly?"
-_BARE = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?P<wh>(?:since|until|from|for|by|in)?\s*(?:when|where|why|how"
-                   r"(?:\s+(?:many|much|long|old|far|often))?|who|what|which)(?:\s+(?:exactly|then|instead))?)\s*\??\s*$",
-                   re.I)
+# ... or a question phrase with its noun: "Over what period?", "And how many workers?", "For which team?"
+_BARE = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?P<wh>(?:since|until|from|for|by|in|over|during|at|to|with|"
+                   r"against|between|after|before)?\s*(?:when|where|why|how(?:\s+(?:many|much|long|old|far|often)"
+                   r"(?:\s+[a-z]+)?)?|who|whom|what(?:\s+[a-z]+)?|which(?:\s+[a-z]+)?)(?:\s+(?:exactly|then|instead))?)"
+                   r"\s*\??\s*$", re.I)
+_PHRASE_TAGS = ("JJ", "NN", "NNS", "NNP", "NNPS", "HYPH", "VBN", "CC")  # inside "the long-awaited minerals deal"
 _OBJECT_AUX = {"did", "does", "do", "has", "have", "had", "will", "would"}  # "What did X give?" asks for a thing
 _WHY_NOT = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?P<wh>why)\s+not\s*\??\s*$", re.I)
 _NEGATED = {"is": "isn't", "are": "aren't", "was": "wasn't", "were": "weren't", "do": "don't", "does": "doesn't",
@@ -160,6 +163,8 @@ def _bare(question: str, last: Exchange) -> str | None:
             return None
         rest = f"{_NEGATED[aux.lower()]} {tail}"
     wh = match.group("wh").strip()
+    if parsed.tokens[0].text.lower() in _AUX and wh.lower() in ("what", "which", "who", "whom"):
+        return None  # "What?" after "Did Putin meet him?" asks to hear it again, not what he met
     return f"{wh[:1].upper()}{wh[1:]} {rest}"
 
 
@@ -259,7 +264,7 @@ def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclu
     last = earlier[-1]
     asked = parse_question(last.question)
     if word in THING or word in GROUP:
-        answered = _answer_thing(last, asked, read)
+        answered = _answer_thing(last, asked, read, plural=word in GROUP)
         if answered:
             return answered  # "Which faction ...?" then "Who leads it?": the faction that answered
     if word in THING:
@@ -345,10 +350,13 @@ def _answer_person(last: Exchange, asked: Parsed, read=None) -> str | None:
     return None
 
 
-def _answer_thing(last: Exchange, asked: Parsed, read=None) -> str | None:
+def _answer_thing(last: Exchange, asked: Parsed, read=None, plural: bool = False) -> str | None:
     """The answer to a "which X" / "what X" question ("Which faction ...?"): its short answer, or
-    what the span reader reads in its first extract."""
+    what the span reader reads in its first extract. "It" is never the answer to a question
+    asking for several ("Which countries signed the deal?" then "Why did it collapse?")."""
     words = [t.text.lower() for t in asked.tokens[:2]]
+    if len(words) == 2 and (asked.tokens[1].tag in ("NNS", "NNPS")) != plural and words[0] in ("which", "what"):
+        return None
     object_question = len(words) == 2 and words[0] == "what" and words[1] in _OBJECT_AUX
     if not object_question and (len(words) < 2 or words[0] not in ("which", "what")
                                 or asked.tokens[1].tag not in ("NN", "NNS", "JJ")):
@@ -367,7 +375,8 @@ def _thing(asked: Parsed, text: str) -> str | None:
     while i < len(tokens):
         if tokens[i].tag in ("DT", "PRP$") and i + 1 < len(tokens):
             j = i + 1
-            while j < len(tokens) and tokens[j].tag in ("JJ", "NN", "NNS", "NNP", "NNPS", "HYPH", "VBN"):
+            while j < len(tokens) and (tokens[j].tag in _PHRASE_TAGS or tokens[j].tag == "RB" and j + 1 < len(tokens)
+                                       and tokens[j + 1].tag == "HYPH"):  # "long-awaited"
                 j += 1
             if j > i + 1 and tokens[j - 1].tag in ("NN", "NNS"):
                 phrase = text[tokens[i].start:tokens[j - 1].start + len(tokens[j - 1].text)]
