@@ -168,3 +168,30 @@ def test_a_file_swapped_for_a_link_after_it_was_found_is_not_read(corpus, tmp_pa
     engine = _engine(store)
     assert "late" not in {d.doc_id for d in engine.store.documents()}
     assert not any("zebra-4471" in h.text for h in engine.search("vault code lighthouse keeper zebra-4471", 5))
+
+
+def test_ingesting_the_parent_of_an_ingested_folder_keeps_its_documents_and_their_ids(corpus, tmp_path):
+    """One document, one id (issue 46): `qa ingest news/sub` then `qa ingest news` finds sub's files
+    again as "sub/..."; they are the documents already held, not new copies under new ids."""
+    parent = tmp_path / "news"
+    sub = parent / "sub"
+    parent.mkdir()
+    corpus.rename(sub)
+    (parent / "bridge.txt").write_text("The Vardo bridge opened in 1999 after six years of work.\n", encoding="utf-8")
+    engine = _engine(tmp_path / "s")
+    engine.ingest([sub])
+    before = sorted(d.doc_id for d in engine.documents()[1])
+    assert before == ["000_782ea98495621ebe", "001_fef7cdd3c9f4f1a3"]
+
+    report = engine.ingest([parent])
+    assert (report.added, report.unchanged, report.documents) == (1, 2, 3)
+    assert sorted(d.doc_id for d in engine.documents()[1]) == ["000_782ea98495621ebe", "001_fef7cdd3c9f4f1a3", "bridge"]
+    assert {h.doc_id for h in engine.search("Qalibaf Khamenei", k=10)} <= set(before)
+    assert engine.ingest([parent]).unchanged == 3  # and again: nothing to do
+
+    path = sub / "001_fef7cdd3c9f4f1a3.txt"  # a change under the parent updates the document in place
+    path.write_text(path.read_text(encoding="utf-8") + "\nA closing sentence about Volodin.\n", encoding="utf-8")
+    assert (engine.ingest([parent]).updated, engine.document("001_fef7cdd3c9f4f1a3").text[-9:]) == (1, "Volodin.\n")
+    (sub / "000_782ea98495621ebe.txt").unlink()  # and a file deleted under it is removed
+    report = engine.ingest([parent])
+    assert (report.removed, report.documents) == (1, 2)

@@ -36,3 +36,17 @@ def test_changed_chunking_reindexes_everything():
 def test_a_second_file_claiming_an_id_is_a_duplicate():
     plan = plan_changes([FileState("c", "1", ROOT, "c.txt"), FileState("c", "2", ROOT, "c.md")], {}, {ROOT})
     assert plan.added == 1 and [d.path for d in plan.duplicates] == ["c.md"]
+
+
+def test_a_known_document_found_again_under_a_parent_folder_keeps_its_id():
+    from qa.ingest.plan import same_files
+
+    known = {"a": KnownDocument("a", "h-a", "/corpus/sub"), "b": KnownDocument("b", "h-b", "/corpus/sub")}
+    found = same_files([FileState("sub/a", "h-a", ROOT, "/corpus/sub/a.txt"),
+                        FileState("sub/b", "h-b2", ROOT, "/corpus/sub/b.md"),
+                        FileState("c", "h-c", ROOT, "/corpus/c.txt")], known)
+    assert [(s.doc_id, s.root) for s in found] == [("a", "/corpus/sub"), ("b", "/corpus/sub"), ("c", ROOT)]
+    plan = plan_changes(found, known, {ROOT})
+    assert (plan.added, plan.updated, plan.unchanged, plan.to_remove) == (1, 1, 1, [])
+    # a document of the folder inside whose file is gone is removed with the parent's
+    assert plan_changes(found[2:], known, {ROOT}).to_remove == ["a", "b"]

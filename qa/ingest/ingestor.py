@@ -15,7 +15,7 @@ from qa.embedding import Embedder, embed_passages
 from qa.errors import InputError, NotFoundError
 from qa.ingest.chunking import ENCODING, Chunker
 from qa.ingest.corpus import Candidate, SkipFile, discover, file_hash, load_document, read_bytes, supported
-from qa.ingest.plan import FileState, Plan, plan_changes
+from qa.ingest.plan import FileState, Plan, plan_changes, same_files
 from qa.ingest.readers import Extracted
 from qa.ingest.sandbox import bounds_from
 from qa.ingest.stories import STORIES_VERSION, assign_stories, signature
@@ -137,10 +137,12 @@ class Ingestor:
         known = self.backend.known_documents() if manifest else {}
         report = IngestReport(skipped=list(found.skipped))
         states, unreadable = hash_files(found.candidates, self.settings.ingest.max_file_bytes, report)
+        # a file the index holds from another folder (a parent ingested after its subfolder) keeps its id
+        states, unreadable = same_files(states, known), same_files(unreadable, known)
         plan = plan_changes(states, known, {str(r) for r in found.roots},
                             rechunk_all=manifest is not None
                             and manifest.chunking != manifest_base(self.settings).chunking,
-                            unreadable=frozenset(unreadable))
+                            unreadable=frozenset(s.doc_id for s in unreadable))
         report.added, report.updated = plan.added, plan.updated
         report.unchanged, report.removed = plan.unchanged, plan.removed
         report.skipped += [(s.path, f"document id {s.doc_id!r} already taken by another file") for s in plan.duplicates]
@@ -267,15 +269,17 @@ def manifest_base(settings: Settings, embedder: Embedder | None = None) -> Manif
         model_max_tokens=embedder.max_tokens if embedder is not None else None)
 
 
-def hash_files(candidates: list[Candidate], max_bytes: int, report: IngestReport) -> tuple[list[FileState], list[str]]:
-    """Each readable file's content hash; unreadable ones are reported (and keep their old version)."""
+def hash_files(candidates: list[Candidate], max_bytes: int,
+               report: IngestReport) -> tuple[list[FileState], list[FileState]]:
+    """Each readable file's content hash; unreadable ones (no hash) are reported (and keep their
+    old version)."""
     states, unreadable = [], []
     for candidate in candidates:
         try:
             data = read_bytes(candidate.path, max_bytes, candidate.found)
         except SkipFile as skip:
             report.skipped.append((str(candidate.path), str(skip)))
-            unreadable.append(candidate.doc_id)
+            unreadable.append(FileState(candidate.doc_id, "", str(candidate.root), str(candidate.path)))
             continue
         states.append(FileState(candidate.doc_id, file_hash(data), str(candidate.root), str(candidate.path),
                                 candidate.found))
