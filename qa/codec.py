@@ -53,7 +53,8 @@ def answer_from_json(raw: Any) -> Answer:
         warnings=tuple(read.value("warnings", list, [])),
         abstention=prose if abstained else "",
         short_answer=_short_answer(_Reader(short, "result.short_answer")) if short is not None else None,
-        as_of=read.value("as_of", str, None), time=read.value("time", dict, None))
+        as_of=read.value("as_of", str, None), time=read.value("time", dict, None),
+        kind="digest" if read.value("kind", str, "answer") == "digest" else "answer")
 
 
 # "According to Reuters (2021-02-26): ..." / "On 26 February 2021, Reuters reported: ..." (qa.answering.extractive)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from qa import messages
 from qa.errors import InputError, UnsafeNameError
@@ -251,6 +251,9 @@ class Answer:
     short_answer: ShortAnswer | None = None  # the few words that answer, inside a cited extract
     as_of: str | None = None  # the date the question was asked as of (YYYY-MM-DD)
     time: dict | None = None  # the window its time words resolved to: {"from", "to", "from_words"}
+    # what it is: an answer to the question, or a digest of a time window's stories, one segment
+    # per story ("What happened this week?": qa.retrieval.digest), shown whole, never folded
+    kind: Literal["answer", "digest"] = "answer"
     # the sentences it was chosen from, best first, as scored (never serialised): what may corroborate
     # a short answer
     scored: tuple[PassageSentence, ...] = field(default=(), repr=False, compare=False)
@@ -282,6 +285,7 @@ class Answer:
             "as_of": self.as_of,
             "time": self.time,
             "segments": [s.to_json() for s in self.segments],
+            "kind": self.kind,
         }
 
 

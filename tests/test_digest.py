@@ -89,3 +89,23 @@ def test_questions_about_something_are_not_digests(question):
 def test_new_about_x_keeps_x():
     request = digest_request("What's new about the harbour council?", read_time("x", date(2026, 1, 7)))
     assert request is not None and request.topic == "the harbour council"
+
+
+def test_the_chat_shows_every_story_of_a_digest_one_line_each_with_outlet_and_date(engine):
+    """An answer's further extracts fold under "N more from M sources"; a digest's stories are what
+    was asked for, so the chat shows them all, as asked and as a client sends the result back."""
+    from qa.codec import answer_from_json
+    from qa.faces.web import chat_markdown
+
+    answer = engine.ask("What happened this week?", as_of="2026-01-07")
+    assert answer.to_json()["kind"] == "digest" and len(answer.citations) == 3
+    for shown in (answer, answer_from_json(answer.to_json())):
+        text = chat_markdown(shown)
+        assert "more from" not in text and "<details" not in text
+        lines = text.splitlines()
+        assert len(lines) == 3  # one per story, most reported first
+        for line, citation in zip(lines, answer.citations):
+            assert f"{citation.outlet}, {citation.date}" in line and citation.quote[:40] in line
+            assert f"[\\[{citation.n}\\]](" in line  # its marker opens the extract
+    ordinary = engine.ask("Who did the harbour council choose as harbour master?", as_of="2026-01-07")
+    assert ordinary.to_json()["kind"] == "answer" and not ordinary.abstained

@@ -105,7 +105,9 @@ def chat_markdown(answer: Answer) -> str:
     """The chat's message, short first: the short answer in bold (when there is one), then the lead
     extract with its marker; the further extracts folded under "N more from M sources" (open on a
     click); then the citations as chips with outlet and date. Every [n] opens its extract in the
-    article. An answer an LLM wrote, or an abstention, is shown whole (answer_markdown)."""
+    article. An answer an LLM wrote, or an abstention, is shown whole (answer_markdown). A digest
+    ("What happened this week?") is a list of the window's stories, every one shown: one line each,
+    its outlet and date, its lead sentence and marker."""
     if answer.abstained or answer.answerer != "extractive" or not answer.segments:
         return answer_markdown(answer, links=True)
     by_n, short = {c.n: c for c in answer.citations}, answer.short_answer
@@ -118,6 +120,8 @@ def chat_markdown(answer: Answer) -> str:
         body = " ".join(cited(part) for part in parts)
         return f"**{_md_escape(attribution)}:** {body}" if attribution else body
 
+    if answer.kind == "digest":  # a window's stories: every one, one line each naming outlet and date
+        return "\n".join(f"- {paragraph(segment.attribution, segment.parts)}" for segment in answer.segments)
     paragraphs = []
     if short and short.n in by_n:
         paragraphs.append(f"**{_md_escape(short.text)}** [\\[{short.n}\\]]({cited_url(by_n[short.n], short)})")

@@ -128,7 +128,7 @@ class Digest:
             citations.append(Citation(n, f.doc_id, f.title, f.source, f.outlet, f.date, start, end, quote,
                                       float(_outlets(members)), also_reported_by=others))
             segments.append(Segment(_attribution(f, members), (Part(quote, (n,)),)))
-        return Answer(question, False, tuple(citations), tuple(segments), (), question, "extractive")
+        return Answer(question, False, tuple(citations), tuple(segments), (), question, "extractive", kind="digest")
 
     # -- the window's documents and their leads ---------------------------------------------------
     def _window_docs(self, window: TimeWindow, filters: Filters | None, topic_hits: list[Hit] | None,
@@ -200,7 +200,7 @@ class Digest:
         nearest_docs = [f"“{d.title}” ({', '.join(x for x in (d.outlet, d.date) if x)})" for d in nearest]
         text = messages.nothing_in_window(window.start.isoformat(), window.end.isoformat(), window.words,
                                           request.topic, nearest_docs)
-        return Answer(question, True, (), (), (), question, "extractive", abstention=text)
+        return Answer(question, True, (), (), (), question, "extractive", abstention=text, kind="digest")
 
     def _nearest(self, window: TimeWindow, filters: Filters | None) -> list[DocFields]:
         """The dated documents closest to the window, before and after it (at most one day each)."""
