@@ -3,6 +3,7 @@ requests; a newer version written by an ingest is picked up on the next request.
 from __future__ import annotations
 
 import gc
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -91,6 +92,10 @@ class Models:
                 reader = self.settings.reader
                 self._readers = load_reader(reader.reader), load_span_reader(reader.short_answers)
             return self._readers
+
+
+# a first question naming someone only by a pronoun ("Why did he resign?"): said to be read alone
+_PERSONAL = re.compile(r"\b(?:he|him|his|she|her|they|them|their)\b", re.I)
 
 
 class Engine:
@@ -249,6 +254,8 @@ class Engine:
             if context:
                 answer = replace(answer, condensed_question=condensed,
                                  warnings=answer.warnings + (messages.read_with(context),))
+            elif condensed == asked and _PERSONAL.search(asked) and not any(t.role == "user" for t in history):
+                answer = replace(answer, warnings=answer.warnings + (messages.READ_ALONE,))
         with stage("span"):
             answer = with_short_answer(answer, understood, loaded.spans, self.settings.reader.short_answer_threshold,
                                        self.settings.reader.short_answer_corroborators)

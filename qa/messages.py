@@ -60,6 +60,9 @@ def read_with(previous: str) -> str:
     return f"read with the previous question: {previous}"
 
 
+READ_ALONE = "read from the question alone: no earlier question says what it points back to"
+
+
 def llm_failed(reason: str) -> str:
     return f"{reason}; answered extractively"
 

@@ -146,3 +146,23 @@ def test_an_unresolved_follow_up_is_read_with_the_previous_question_and_says_so(
     assert "Did Putin agree to meet Qalibaf?" in searched[-1]
     alone = engine.ask("Where does Putin live?", history=history)
     assert not any("read with" in w for w in alone.warnings) and searched[-1] == "Where does Putin live?"
+
+
+def test_odd_histories_get_an_answer_read_alone_or_with_the_last_question_and_say_so(tmp_path):
+    """A first question that names someone only by a pronoun says it was read alone; fifty
+    unrelated turns, assistant turns without a result and a pronoun nothing earlier can fill are
+    answered, never a guess presented as understood."""
+    from conftest import SEEDS
+
+    from qa.engine import Engine
+    from qa.messages import READ_ALONE
+    from qa.settings import Settings
+
+    engine = Engine(Settings(store_dir=tmp_path / "store", embedding_model="hash", short_answers=False))
+    engine.ingest([SEEDS])
+    alone = engine.ask("Why did he refuse the meeting?")
+    assert READ_ALONE in alone.warnings and alone.condensed_question == "Why did he refuse the meeting?"
+    noise = [Turn("user" if i % 2 == 0 else "assistant", f"turn {i} about the weather in Lisbon") for i in range(50)]
+    answer = engine.ask("Why did she leave?", history=noise)
+    assert answer.condensed_question == "Why did she leave?"  # nobody earlier: nothing put in her place
+    assert any(w.startswith("read with the previous question") for w in answer.warnings)

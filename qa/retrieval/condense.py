@@ -94,15 +94,18 @@ def context_of(question: str, condensed: str, history: list[Turn], read=None) ->
     follow-up leans on the conversation (a pronoun, "that", "there", "instead", an elliptical
     phrase) and nothing in it could be resolved in place; None when it stands alone or was
     resolved. Retrieval and reading then use both; the question shown stays the user's."""
-    if condensed != question or not history:
+    if condensed != question or not history or not leans_on_conversation(question):
         return None
     earlier = exchanges(history, read)
-    if not earlier:
-        return None
+    return earlier[-1].question if earlier else None
+
+
+def leans_on_conversation(question: str) -> bool:
+    """The question points back (a pronoun, "that", "there", "instead") or is an elliptical phrase
+    ("Why not?", "And how many workers?") or a few words with no name of its own."""
     short = len(re.findall(r"[^\W_]+", question)) <= 4 and not parse_question(question).entities
-    if not (_LEANING.search(question) or _BARE.match(question) or _WHY_NOT.match(question) or short):
-        return None
-    return earlier[-1].question
+    return bool(_LEANING.search(question) or _BARE.match(question) or _WHY_NOT.match(question) or short) \
+        and not _PLEONASTIC_IT.search(question)
 
 
 def no_question_content(question: str, known_term) -> bool:
@@ -287,7 +290,7 @@ def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclu
                  if e.label in labels and e.text not in exclude]
         if named:
             return named[-1]
-    only = _only_name(asked, exclude)
+    only = _only_name(asked, exclude, not_labels=PLACE_LABELS)  # a place is never "he"
     if only and word in PERSONAL and not any(e.label in PEOPLE_LABELS for e in asked.entities):
         return only  # a question about one name spaCy did not call a person ("Punxsutawney Phil"): he is it
     in_answer = list(dict.fromkeys(e.text for e in entities([last.extract])[0]
@@ -303,10 +306,12 @@ def _with_article(entity, question: str) -> str:
     return question[entity.start - 4:entity.end] if question[:entity.start].lower().endswith("the ") else entity.text
 
 
-def _only_name(parsed: Parsed, exclude: set[str]) -> str | None:
+def _only_name(parsed: Parsed, exclude: set[str], not_labels: tuple[str, ...] = ()) -> str | None:
     """The one name a question holds, whatever label spaCy gave it (which is often wrong for names
     it has not seen: an organisation read as a person, a nickname as a place)."""
     names = list(dict.fromkeys(e.text for e in parsed.entities if e.text not in exclude and e.label not in _AMOUNTS))
+    if any(e.label in not_labels for e in parsed.entities if e.text in names):
+        return None
     return names[0] if len(names) == 1 else None
 
 
