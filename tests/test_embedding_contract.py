@@ -96,36 +96,3 @@ def test_the_shipped_int8_model_is_what_the_shipped_weights_make(tmp_path):
     build_quantized("all-MiniLM-L6-v2", built)
     assert built.read_bytes() == SHIPPED["all-MiniLM-L6-v2"].read_bytes()
 
-
-FIRST_RUN = """
-import sys
-from pathlib import Path
-from qa.engine import Engine
-from qa.settings import load_settings
-engine = Engine(load_settings(store_dir=Path(sys.argv[1])))
-report = engine.ingest([Path(sys.argv[2])])
-answer = engine.ask("Why didn't Putin meet Qalibaf?")
-print(report.added, len(answer.citations), sorted(m for m in ("torch", "transformers", "sentence_transformers")
-                                                   if m in sys.modules))
-"""
-
-
-@pytest.mark.slow
-def test_a_first_ingest_and_question_on_a_fresh_machine_build_nothing_and_load_no_torch(tmp_path):
-    """A fresh install's first `qa ingest seeds/` and `qa ask`: nothing is exported into the model
-    cache and torch (4 s to import; thinc under spaCy imports it when it can) is never loaded."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    seeds = Path(__file__).resolve().parent.parent / "seeds"
-    cache = tmp_path / "cache"
-    env = {**os.environ, "QA_CACHE_DIR": str(cache), "QA_SETTINGS_FILE": str(tmp_path / "absent.toml"),
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    run = subprocess.run([sys.executable, "-c", FIRST_RUN, str(tmp_path / "store"), str(seeds)],
-                         capture_output=True, text=True, env=env, timeout=600)
-    assert run.returncode == 0, run.stderr
-    added, citations, heavy = run.stdout.split(" ", 2)
-    assert (int(added), heavy.strip()) == (2, "[]") and int(citations) >= 1
-    assert not cache.exists() or not any(cache.iterdir())

@@ -17,10 +17,20 @@ def _stemmer():
 
 @lru_cache(maxsize=1)
 def _stopwords() -> list[str]:
-    # The larger list: question words and contractions ("didn") must not count as content.
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
+    # The larger list: question words and contractions ("didn") must not count as content. Read
+    # from bm25s's stopwords module alone: `from bm25s.stopwords import ...` runs bm25s/__init__,
+    # which imports scipy.sparse, about 0.3 s of a cold `qa ask` that uses nothing else of bm25s.
+    import importlib.util
+    from pathlib import Path
 
-    return list(STOPWORDS_EN_PLUS)
+    package = importlib.util.find_spec("bm25s")
+    if package is None or package.origin is None:
+        raise ImportError("bm25s is not installed")
+    spec = importlib.util.spec_from_file_location("qa._bm25s_stopwords", Path(package.origin).with_name("stopwords.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.STOPWORDS_EN_PLUS)
 
 
 def tokenize(texts: list[str]):

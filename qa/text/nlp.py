@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import types
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,21 +51,39 @@ class Parsed:
 
 
 def _import_spacy():
-    """spaCy, imported without torch. thinc (under spaCy) imports torch whenever it is installed,
-    to offer torch layers that this pipeline does not use: 3-4 s of a cold start, most of a one-off
-    `qa ask` (issue 46). While spaCy is imported, `import torch` fails, so thinc records that
-    there is none; afterwards torch imports as usual (the embedding export, the torch embedder).
-    A process that already holds torch keeps it."""
-    if "torch" in sys.modules:
+    """spaCy, imported without what a question does not use (issue 46: a cold `qa ask` took 4.5 s):
+    - torch: thinc (under spaCy) imports it whenever it is installed, to offer torch layers this
+      pipeline does not have: 3-4 s. While spaCy is imported, `import torch` fails, so thinc
+      records that there is none; afterwards torch imports as usual (the embedding export, the
+      torch embedder); a process that already holds torch keeps it.
+    - spaCy's command line: spacy/__init__ imports `spacy.cli.info`, and with it every spaCy
+      command and their libraries (weasel, requests, httpx: a third of spaCy's import). While
+      spaCy is imported, `spacy.cli.info` is a stand-in whose `info` imports the real one when
+      called; afterwards `import spacy.cli` imports the real package."""
+    if "spacy" in sys.modules:
         import spacy
 
         return spacy
-    sys.modules["torch"] = None  # None in sys.modules: `import torch` raises ImportError
+    cli, info = types.ModuleType("spacy.cli"), types.ModuleType("spacy.cli.info")
+    cli.__path__ = []
+
+    def spacy_info(*args, **kwargs):
+        from spacy.cli.info import info as real
+
+        return real(*args, **kwargs)
+
+    info.info = spacy_info
+    stand_ins = {"spacy.cli": cli, "spacy.cli.info": info}
+    if "torch" not in sys.modules:
+        stand_ins["torch"] = None  # None in sys.modules: `import torch` raises ImportError
+    for name, module in stand_ins.items():
+        sys.modules.setdefault(name, module)
     try:
         import spacy
     finally:
-        if "torch" in sys.modules and sys.modules["torch"] is None:
-            del sys.modules["torch"]
+        for name, module in stand_ins.items():
+            if name in sys.modules and sys.modules[name] is module:
+                del sys.modules[name]
     return spacy
 
 
