@@ -77,3 +77,11 @@ def test_an_answer_must_bring_an_entity_the_question_does_not_hold():
     assert not has_expected(who, "Okafor sent a Norwegian delegation.")  # a nationality describes, it does not answer
     assert not has_expected(who, "Mayor Okafor sent flowers.")  # the question's own name
     assert has_expected(who, "Okafor sent Ingrid Solberg.")
+
+
+def test_the_head_noun_table_names_each_word_once():
+    """A word in two lines of HEAD_WORDS would be typed by whichever came last: each is written once."""
+    from qa.text.questions import HEAD_WORDS
+
+    words = [w for _, heads in HEAD_WORDS for w in heads.split()]
+    assert len(words) == len(set(words)), sorted({w for w in words if words.count(w) > 1})

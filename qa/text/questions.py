@@ -33,8 +33,11 @@ NAME_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "EVENT", 
 
 # The head noun of "which X" / "what X", by the entity type its answer has. Roles and kinds of
 # thing, not names: the words a question uses for what it wants.
+# Written by hand, each word once (a test checks it); it types 1,095 of the 1,743 which/what-X heads
+# of the news train split's questions (the rest: "type", "animal", "item", "species", "sport",
+# "food", "kind"... ask for things no entity label names): measured with qa.text.questions.expected_types.
 HEAD_TYPES: dict[str, frozenset[str]] = {}
-for _labels, _heads in (
+HEAD_WORDS: list[tuple[frozenset[str], str]] = [
     (PERSON, "person man woman boy girl official minister president leader politician actor actress singer rapper "
              "player coach manager ceo executive chief founder judge justice senator governor mayor candidate "
              "author writer director star athlete journalist reporter spokesman spokeswoman spokesperson "
@@ -44,28 +47,29 @@ for _labels, _heads in (
              "speaker "
              "winner nominee quarterback pitcher golfer boxer driver rider skier swimmer billionaire "
              "businessman businesswoman entrepreneur investor owner husband wife son daughter father mother "
-             "figure astronaut member guest legend character heir rival nominee lawyer attorney economist "
+             "figure astronaut member guest legend character heir rival lawyer attorney economist "
              "designer chef dancer filmmaker producer novelist poet activist pastor priest bishop"),
     (frozenset({"ORG"}), "company firm corporation business team club organization organisation group party agency "
                          "network outlet newspaper magazine channel broadcaster studio university college school "
                          "bank airline automaker retailer brand band label union court department ministry "
-                         "committee council charity startup manufacturer publisher league website newspaper paper "
-                         "station broadcaster chain store giant franchise platform carrier cartel retailer "
-                         "automaker insurer lender operator maker developer provider institution foundation"),
+                         "committee council charity startup manufacturer publisher league website paper "
+                         "station chain store giant franchise platform carrier cartel "
+                         "insurer lender operator maker developer provider institution foundation"),
     (frozenset({"GPE"}), "country nation city state town capital province region county territory republic"),
     (PLACE, "place location island river mountain lake sea ocean airport stadium venue site area "
-            "neighborhood neighbourhood continent border port building"),
+            "neighborhood neighbourhood continent border port building planet volcano destination residence park "
+            "resort"),
     (TIME, "year day month date decade century week season time"),
     (frozenset({"MONEY"}), "price cost amount fine salary fee budget sum"),
     (frozenset({"PERCENT"}), "percentage percent rate share"),
     (frozenset({"NORP"}), "nationality religion ethnicity"),
     (frozenset({"EVENT"}), "event storm hurricane war tournament championship election battle festival"),
     (frozenset({"DATE", "EVENT"}), "holiday"),
-    (PLACE, "planet volcano destination residence park resort"),
     (frozenset({"WORK_OF_ART"}), "book film movie song album show series novel play painting"),
     (frozenset({"PRODUCT"}), "product app vehicle device car phone drug vaccine"),
     (frozenset({"LAW"}), "law bill act treaty"),
-):
+]
+for _labels, _heads in HEAD_WORDS:
     for _head in _heads.split():
         HEAD_TYPES[_head] = HEAD_TYPES.get(_head, frozenset()) | _labels
 
