@@ -80,7 +80,7 @@ def test_an_answer_must_bring_an_entity_the_question_does_not_hold():
 
 
 def test_the_head_noun_table_names_each_word_once():
-    """A word in two lines of HEAD_WORDS would be typed by whichever came last: each is written once."""
+    """A word in two lines of HEAD_WORDS would take both lines' labels unnoticed: each is written once."""
     from qa.text.questions import HEAD_WORDS
 
     words = [w for _, heads in HEAD_WORDS for w in heads.split()]
