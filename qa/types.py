@@ -387,13 +387,6 @@ class Turn:
     content: str
     result: Answer | None = None
 
-    def __post_init__(self) -> None:
-        """An assistant turn given only as text is read back by the codec (its cited parts)."""
-        if self.role == "assistant" and self.result is None and "[" in self.content:
-            from qa.codec import answer_from_prose
-
-            object.__setattr__(self, "result", answer_from_prose(self.content))
-
     @property
     def text(self) -> str:
         """What the turn said, in plain text: the result's answer when there is one."""

@@ -9,8 +9,8 @@ from pathlib import Path
 QA = Path(__file__).resolve().parent.parent / "qa"
 # lowest first; a module may import from its own layer and from any layer below it
 LAYERS = [
-    {"errors", "types", "stages", "codec", "messages"},
-    {"settings", "text", "embedding"},
+    {"errors", "types", "stages", "messages"},
+    {"codec", "settings", "text", "embedding"},  # the codec reads types from JSON: types never import it
     {"store"},
     {"ingest", "retrieval"},
     {"answering", "library", "verification"},

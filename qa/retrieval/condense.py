@@ -68,13 +68,23 @@ def exchanges(history: list[Turn], read=None) -> list[Exchange]:
         if turn.role != "user" or not turn.content.strip():
             continue
         reply = next((t for t in history[i + 1:i + 2] if t.role == "assistant"), None)
-        result = reply.result if reply else None
+        result = _result_of(reply) if reply else None
         understood = result.condensed_question if result else None
         question = understood if understood and understood.strip() else _resolved(turn.content, found, read)
         short = result.short_answer.text if result and result.short_answer else None
         quotes = [c.quote for c in result.citations] if result else []  # none: an abstention names nobody
         found.append(Exchange(question, short, quotes[0] if quotes else "", tuple(quotes[1:])))
     return found
+
+
+def _result_of(reply: Turn):
+    """The answer an assistant turn came from; one known only by its text (an OpenAI client's
+    history) is read back into its cited parts by the codec."""
+    if reply.result is None and "[" in reply.content:
+        from qa.codec import answer_from_prose
+
+        return answer_from_prose(reply.content)
+    return reply.result
 
 
 def condense(question: str, history: list[Turn], read=None) -> str:
