@@ -21,7 +21,6 @@ from qa.errors import InputError, QAError
 from qa.ingest.ingestor import Ingestor, IngestReport, Progress
 from qa.library import Library
 from qa.retrieval import timeprior
-from qa.retrieval.condense import condense, context_of, exchanges, no_question_content
 from qa.retrieval.digest import Digest, DigestRequest, digest_request, narrowed
 from qa.retrieval.relevance import RelevanceScorer
 from qa.retrieval.rerank import SentenceReranker
@@ -32,6 +31,7 @@ from qa.settings import Settings
 from qa.stages import stage
 from qa.store import StoreBackend, StoreReader, open_backend
 from qa.store.base import DocFields
+from qa.text.condense import condense, context_of, exchanges, no_question_content
 from qa.text.questions import understand
 from qa.text.timewords import RECENT_DAYS, absolute, iso_day, parse_as_of, parse_day, read_time
 from qa.types import (

@@ -2,7 +2,7 @@
 import pytest
 
 from qa.codec import answer_from_json
-from qa.retrieval.condense import condense
+from qa.text.condense import condense
 from qa.types import Turn
 
 
@@ -93,14 +93,14 @@ def test_nothing_is_ever_appended():
 
 @pytest.mark.parametrize("turn", ["ok", "thanks!", "Thank you", "👍", "asdfgh jkl", "qwertyuiop zxcv"])
 def test_a_turn_with_no_question_content_is_recognised(turn):
-    from qa.retrieval.condense import no_question_content
+    from qa.text.condense import no_question_content
 
     assert no_question_content(turn, lambda term: term in {"putin", "meet", "letter"})
 
 
 @pytest.mark.parametrize("turn", ["Putin?", "Who is Zelda Fitzgerald?", "letter to Putin", "Did they meet"])
 def test_a_real_question_is_not_taken_for_noise(turn):
-    from qa.retrieval.condense import no_question_content
+    from qa.text.condense import no_question_content
 
     assert not no_question_content(turn, lambda term: term in {"putin", "meet", "letter"})
 

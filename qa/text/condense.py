@@ -1,4 +1,4 @@
-"""Follow-ups made into real questions, from the conversation as data.
+"""Follow-ups made into real questions, from the conversation as data (qa.text: question understanding).
 
 Each earlier exchange is read as data: the question as it was understood (the ask result's
 `condensed_question`), its short answer, and the first cited extract. A follow-up's pronouns are
