@@ -29,7 +29,8 @@ def two_workers(tmp_path_factory):
     env = {**os.environ, "QA_EMBEDDING_MODEL": "hash", "QA_SETTINGS_FILE": str(folder / "absent.toml")}
     log = (folder / "server.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--store", str(store), "--port", str(port),
-                                "--no-ingest", "--workers", "2"], cwd=ROOT, env=env, stdout=log,
+                                "--no-ingest", "--workers", "2", "--access-log"],  # which worker served what
+                               cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
