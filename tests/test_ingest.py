@@ -195,3 +195,6 @@ def test_ingesting_the_parent_of_an_ingested_folder_keeps_its_documents_and_thei
     (sub / "000_782ea98495621ebe.txt").unlink()  # and a file deleted under it is removed
     report = engine.ingest([parent])
     assert (report.removed, report.documents) == (1, 2)
+    for path in [*sub.iterdir(), parent / "bridge.txt"]:  # the parent emptied: all of it goes
+        path.unlink()
+    assert engine.ingest([parent]).documents == 0

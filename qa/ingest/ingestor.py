@@ -15,7 +15,7 @@ from qa.embedding import Embedder, embed_passages
 from qa.errors import InputError, NotFoundError
 from qa.ingest.chunking import ENCODING, Chunker
 from qa.ingest.corpus import Candidate, SkipFile, discover, file_hash, load_document, read_bytes, supported
-from qa.ingest.plan import FileState, Plan, plan_changes, same_files
+from qa.ingest.plan import FileState, Plan, plan_changes, same_files, within
 from qa.ingest.readers import Extracted
 from qa.ingest.sandbox import bounds_from
 from qa.ingest.stories import STORIES_VERSION, assign_stories, signature
@@ -110,11 +110,11 @@ class Ingestor:
         return report
 
     def _holds_documents_from(self, roots) -> bool:
-        """Whether the index holds documents ingested from one of these folders."""
+        """Whether the index holds documents ingested from one of these folders or a folder inside one."""
         if self.backend.current_manifest() is None:
             return False
         names = {str(r) for r in roots}
-        return any(known.root in names for known in self.backend.known_documents().values())
+        return any(within(known.root, names) for known in self.backend.known_documents().values())
 
     def delete(self, doc_ids: list[str]) -> IngestReport:
         """Remove documents in one new version (their files are not touched)."""

@@ -69,12 +69,12 @@ def plan_changes(files: list[FileState], known: dict[str, KnownDocument], roots:
             plan.to_index.append(state)
         else:
             plan.unchanged += 1
-    gone = sorted(d for d, old in known.items() if _within(old.root, roots) and d not in seen and d not in unreadable)
+    gone = sorted(d for d, old in known.items() if within(old.root, roots) and d not in seen and d not in unreadable)
     plan.to_remove += gone
     return plan
 
 
-def _within(root: str, roots: set[str]) -> bool:
+def within(root: str, roots: set[str]) -> bool:
     """Whether `root` is one of `roots` or a folder inside one."""
     return root in roots or any(PurePath(root).is_relative_to(r) for r in roots)
 
