@@ -22,6 +22,7 @@ from qa.ingest.ingestor import Ingestor, IngestReport, Progress
 from qa.library import Library
 from qa.retrieval import timeprior
 from qa.retrieval.digest import Digest, DigestRequest, digest_request, narrowed
+from qa.retrieval.outlets import with_named_outlet
 from qa.retrieval.relevance import RelevanceScorer
 from qa.retrieval.rerank import SentenceReranker
 from qa.retrieval.retrieve import Retriever
@@ -138,7 +139,7 @@ class Engine:
     def _load(self) -> _Loaded:
         store = self.backend.open_reader(self.settings.embedding.embedding_model)
         r = self.settings.retrieval
-        reranker = SentenceReranker(RelevanceScorer(store)) if r.rerank_candidates else None
+        reranker = SentenceReranker(RelevanceScorer(store, r.term_weights)) if r.rerank_candidates else None
         retriever = Retriever(store, r.rrf_k, r.dense_weight, r.bm25_weight, reranker, r.rerank_candidates)
         reader, spans = self.models.readers()
         return _Loaded(store, retriever, *make_answerer(self.settings, store, reader), spans,
@@ -241,9 +242,10 @@ class Engine:
             # read together with the question it follows; the question shown stays the user's
             context = context_of(asked, condensed, history, read)
             reading = f"{condensed} {context}" if context else condensed
+            # "…, according to X?": X's documents only, and X is not what is searched for
+            reading, wanted = with_named_outlet(reading, valid_filters(filters), loaded.store)
             prior = self._prior(condensed, day, as_of)
-            understood = replace(understand(asked, reading, self._embed_query(reading), valid_filters(filters)),
-                                 prior=prior)
+            understood = replace(understand(asked, reading, self._embed_query(reading), wanted), prior=prior)
         k = valid_k(k, self.settings.retrieval.answer_k)
         with stage("search"):
             passages = loaded.retriever.search(reading, understood.vector, min(MAX_K, 2 * k),

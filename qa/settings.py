@@ -33,6 +33,7 @@ ANSWER_RULES = {
     "extras": "more sentences join the answer above a share of the best sentence's score",
     "not_prose": "menus, bylines and title-case headlines are never cited",
     "typed": "a who / where / which-X question abstains unless its extract names an entity of the asked-for type",
+    "named": "a question that names someone or something is answered only from documents that mention them",
 }
 DEFAULT_RULES = [rule for rule in ANSWER_RULES if rule != "typed"]  # "typed": measured, not on by default
 
@@ -126,6 +127,11 @@ class RetrievalSettings(_Group):
         "it wins on every set in bench/results/quality.md.")
     rerank_search: bool = Field(
         False, description="Rerank plain searches too (better ranking, about 4x slower per query).")
+    term_weights: Literal["english", "corpus"] = Field(
+        "english", description="How the question's words are weighed in a sentence's relevance (which sentence "
+        "answers, and whether any is relevant enough to answer): 'english', by how rare each word is in English "
+        "(wordfreq), the same whatever the corpus holds; or 'corpus', by the corpus's own IDF, which moves as "
+        "documents are added (seeds + 50 unrelated articles moved seed answers: bench/results/growth.md).")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in RRF.")
     bm25_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in RRF.")

@@ -10,8 +10,8 @@ from qa.retrieval.relevance import RelevanceScorer, passage_sentences, scored
 from qa.settings import DEFAULT_RULES, Settings
 from qa.store.base import DocFields, DocumentTexts, StoreReader
 from qa.text.lexical import terms
-from qa.text.nlp import entities
-from qa.text.questions import HEAD_TYPES, describe, understand
+from qa.text.nlp import entities, parse_question
+from qa.text.questions import HEAD_TYPES, NAME_LABELS, describe, understand
 from qa.text.sentences import split_sentences
 from qa.text.timewords import iso_day
 from qa.types import Answer, Citation, Hit, Part, PassageSentence, Question, Segment
@@ -60,6 +60,7 @@ class Tuning:
     type_weight: float = 1.0  # a sentence without an entity of the expected type keeps this share of its score
     typed_sentences: int = 6  # the best sentences whose entities are read for that
     reader_skip_margin: float = 1.0  # relevance alone decides when the best leads the next by this much
+    term_weights: str = "english"  # how a question's words are weighed in relevance (Settings.term_weights)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tuning:
@@ -67,7 +68,7 @@ class Tuning:
         return cls(answer.abstain_threshold, answer.max_answer_sentences, reader.reader_weight,
                    reader.reader_threshold, reader.reader_sentences, answer.answer_type_check, answer.rules,
                    type_weight=answer.answer_type_weight, typed_sentences=answer.typed_sentences,
-                   reader_skip_margin=reader.reader_skip_margin)
+                   reader_skip_margin=reader.reader_skip_margin, term_weights=settings.retrieval.term_weights)
 
 
 class ExtractiveAnswerer:
@@ -78,7 +79,7 @@ class ExtractiveAnswerer:
     def __init__(self, store: StoreReader, tuning: Tuning, reader=None):
         self.store = store
         self.tuning = tuning
-        self.scorer = RelevanceScorer(store)
+        self.scorer = RelevanceScorer(store, tuning.term_weights)
         self.reader = reader
 
     def answer(self, question: Question, passages: list[Hit], on_token=None) -> Answer:
@@ -88,7 +89,7 @@ class ExtractiveAnswerer:
         """The answer from sentences already scored (`scored_sentences`): an LLM answerer that
         falls back does not score them twice."""
         texts = DocumentTexts(self.store)
-        chosen = self._select(ranked)
+        chosen = self._select(_naming(question, ranked, texts) if "named" in self.tuning.rules else ranked)
         leading = self._answering(chosen, question, texts) if chosen else None
         if leading is None:  # nothing is about the question, or nothing answers of the kind asked for
             return Answer(question.asked, True, (), passages=tuple(passages), condensed_question=question.condensed,
@@ -163,11 +164,16 @@ class ExtractiveAnswerer:
 
     def _select(self, ranked: list[PassageSentence]) -> list[PassageSentence]:
         tuning = self.tuning
-        if not ranked or max(s.relevance for s in ranked) < tuning.threshold:
+        # Only a sentence relevant enough on its own is cited. It used to be enough that the most
+        # relevant sentence of all passed the threshold: then one document about something else,
+        # added to the corpus, could turn an abstention into an answer citing a sentence that is
+        # not relevant enough (bench/results/growth.md).
+        relevant = [s for s in ranked if s.relevance >= tuning.threshold]
+        if not relevant:
             return []  # nothing retrieved is even about the question
-        if ranked[0].answer_prob is not None and ranked[0].answer_prob < tuning.reader_threshold:
+        if relevant[0].answer_prob is not None and relevant[0].answer_prob < tuning.reader_threshold:
             return []  # about the same things, but nothing here answers
-        best, chosen = ranked[0].score, [ranked[0]]
+        best, chosen = relevant[0].score, [relevant[0]]  # the others may complete it, as before
         for sentence in ranked if "extras" in tuning.rules else []:
             if len(chosen) >= tuning.max_sentences or sentence.score < tuning.extra_ratio * best:
                 break
@@ -220,6 +226,34 @@ _ROLE_REFERENCE = re.compile(
         {h for h, labels in HEAD_TYPES.items() if labels == {"PERSON"}} | {
             "counterpart", "successor", "predecessor", "deputy", "aide", "adviser", "advisor", "rival", "opponent",
             "partner", "colleague", "friend", "boss", "host", "guest", "envoy", "emissary"})) + r")s?\b", re.I)
+
+
+def _naming(question: Question, ranked: list[PassageSentence], texts: DocumentTexts) -> list[PassageSentence]:
+    """The sentences whose documents mention every name the question holds (people, places,
+    organisations, events: not nationalities, "American"), a name by one of its words at the
+    start of a word ("Putin" for "Vladimir Putin", "Iran" in "Iranian"). A sentence about other
+    people that shares the question's other words is not its answer, however many such
+    documents the corpus holds: "How many followers does Tavangar have on Twitter?" is not
+    answered by someone else's follower count (bench/results/growth.md)."""
+    if not question.names:
+        return ranked
+    names = {e.text for e in parse_question(question.condensed).entities if e.label in NAME_LABELS - {"NORP"}}
+    wanted = [re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + ")", re.I)
+              for words in ([w for w in _WORD.findall(n) if len(w) > 2] for n in names) if words]
+    if not wanted:
+        return ranked
+    mentions: dict[str, bool] = {}
+
+    def mentioned(doc_id: str) -> bool:
+        if doc_id not in mentions:
+            text = texts(doc_id)
+            mentions[doc_id] = all(name.search(text) for name in wanted)
+        return mentions[doc_id]
+
+    return [s for s in ranked if mentioned(s.doc_id)]
+
+
+_WORD = re.compile(r"\w+")
 
 
 def _missing(question: Question) -> str:

@@ -1,5 +1,10 @@
 """How well a sentence answers a question: meaning (cosine to its stored vector) plus the
-question's rare words. Sentence vectors were computed at ingest; only the question is embedded."""
+question's rare words. Sentence vectors were computed at ingest; only the question is embedded.
+
+Neither depends on what else the corpus holds: the words are weighed by how rare they are in
+English (qa.text.lexical.reference_weights), not by the corpus's IDF, so that a sentence's
+relevance, the abstention threshold it is held to, and the order of the sentences of a
+question's own documents stay put as unrelated documents are added (bench/results/growth.md)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -7,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 from qa.store.base import StoreReader
-from qa.text.lexical import terms
+from qa.text.lexical import reference_weights, terms, warm_word_weights
 from qa.types import Hit, PassageSentence
 
 DENSE_SHARE = 0.6  # relevance = 0.6 * cosine + 0.4 * idf-weighted coverage of the question's words
@@ -29,14 +34,22 @@ def scored(per_hit: list[list[PassageSentence]], scorer: RelevanceScorer, questi
 
 
 class RelevanceScorer:
-    def __init__(self, store: StoreReader):
+    def __init__(self, store: StoreReader, term_weights: str = "english"):
         self.store = store
+        self.term_weights = term_weights  # "english" (fixed) or "corpus" (the store's BM25 IDF: moves as it grows)
+        if term_weights == "english":
+            warm_word_weights()
+
+    def weights(self, question: str) -> dict[str, float]:
+        if self.term_weights == "corpus":
+            return {t: self.store.idf(t) for t in set(terms(question))}
+        return reference_weights(question)
 
     def score(self, question: str, question_vector: np.ndarray, sentences: list[PassageSentence]) -> list[float]:
         if not sentences:
             return []
         cosines = self.store.sentence_scores([s.row for s in sentences], question_vector)
-        weights = {t: self.store.idf(t) for t in set(terms(question))}
+        weights = self.weights(question)
         return [DENSE_SHARE * float(c) + (1 - DENSE_SHARE) * coverage(weights, set(terms(s.text)))
                 for c, s in zip(cosines, sentences)]
 

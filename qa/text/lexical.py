@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import string
+import threading
 from functools import lru_cache
 
 LEXICAL_VERSION = "en_plus+snowball-1"  # recorded in the manifest: BM25 indexes depend on it
@@ -70,3 +71,45 @@ def squad_words(text: str) -> tuple[str, ...]:
     words: how every benchmark compares answers to gold, and (typographic quotes dropped first)
     how two readings of a short answer are compared."""
     return tuple(_ARTICLES.sub(" ", text.lower().translate(_PUNCTUATION)).split())
+
+
+# How much a question's word says, from how often English uses it (wordfreq's Zipf scale: log10 of
+# its frequency per billion words, 0 for a word it has never seen), never from the user's corpus:
+# a corpus's own IDF moves with every document added (seeds + 4 unrelated articles moved 8 of 95
+# seed answers, three from abstaining to answering: bench/results/growth.md).
+UNSEEN_ZIPF = 0.0
+ZIPF_TOP = 9.0  # a word's weight is ZIPF_TOP - its Zipf frequency: "qalibaf" 9, "capital" 4, "said" 2.9
+
+
+@lru_cache(maxsize=65536)
+def word_weight(word: str) -> float:
+    """The information a lower-cased word carries in general English (not in this corpus)."""
+    from wordfreq import zipf_frequency
+
+    return ZIPF_TOP - zipf_frequency(word, "en", minimum=UNSEEN_ZIPF)
+
+
+_warming: list[threading.Thread] = []
+
+
+def warm_word_weights() -> None:
+    """Load wordfreq's English list (about 1 s) in the background, once per process: a store
+    version being opened starts it, so that the first question does not wait for it."""
+    with _warm_lock:
+        if not _warming:
+            _warming.append(threading.Thread(target=word_weight, args=("corpus",), daemon=True, name="wordfreq"))
+            _warming[0].start()
+
+
+_warm_lock = threading.Lock()
+
+
+def reference_weights(text: str) -> dict[str, float]:
+    """Each stemmed content word of a text (as `terms` gives them) with its general-English weight
+    (`word_weight`; a stem of several words weighs as its rarest)."""
+    stop = _stopword_set()
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+    weights: dict[str, float] = {}
+    for word, stem in zip(words, _stemmer().stemWords(words) if words else []):
+        weights[stem] = max(weights.get(stem, 0.0), word_weight(word))
+    return weights
