@@ -11,8 +11,9 @@ their id), so that the first 50 are among the first 500 and those among the firs
 written as text files under --work (never into the repository: the data has no license).
 
 Measured, each against its own documents alone:
-- the seed questions and dialogues (bench/seedqa/questions.jsonl, with their real history) over
-  seeds/ and over seeds/ + N articles: first citation (document and sentence) and abstention;
+- the seed questions and dialogues (bench/seedqa/questions.jsonl, and the conversations about the
+  seeds in bench/seedqa/followups.jsonl, with their real history) over seeds/ and over seeds/ + N
+  articles: first citation (document and sentence) and abstention;
 - the news dev questions (bench.news) over the dev articles and over the dev articles + N: first
   citation, and the answer text inside the cited extracts (target: falls by at most 0.01).
 Each changed first citation is given with why: the new first extract is from an added article
@@ -99,13 +100,23 @@ def first(answer) -> dict:
     return {"abstained": False, "doc_id": c.doc_id, "start": c.start, "end": c.end, "quote": c.quote}
 
 
-def seed_firsts(engine: Engine, as_of: str | None = None) -> dict[str, dict]:
-    """Every seed turn's first citation, each follow-up asked after the product's own earlier answers."""
+FOLLOWUPS = ROOT / "bench" / "seedqa" / "followups.jsonl"
+
+
+def seed_items() -> list[dict]:
+    """The seed questions and dialogues, and the hand-written follow-up conversations about the seeds."""
+    written = [json.loads(line) for line in FOLLOWUPS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return seed_questions.load_items() + [c for c in written if c.get("source") == "seeds"]
+
+
+def seed_firsts(engine: Engine, items: list[dict] | None = None) -> dict[str, dict]:
+    """Every seed turn's first citation (`items`: all of `seed_items`), each follow-up asked after the
+    product's own earlier answers."""
     out = {}
-    for item in seed_questions.load_items():
+    for item in seed_items() if items is None else items:
         history: list[Turn] = []
         for n, turn in enumerate(item["turns"]):
-            answer = engine.ask(turn["q"], history, as_of=as_of)
+            answer = engine.ask(turn["q"], history, as_of=item.get("as_of"))
             out[f"{item['id']}.{n + 1}"] = {**first(answer), "q": turn["q"],
                                             "right": seed_questions.turn_right(answer, turn["expect"])}
             history += [Turn("user", turn["q"]), Turn("assistant", answer.answer, answer)]

@@ -17,14 +17,15 @@ def test_fifty_unrelated_articles_change_no_seed_answer(real_engine, tmp_path):
     over seeds/ + 50 news articles of 2023-2024 cites the same first sentence, or abstains, as over
     seeds/ alone. The articles are read from the shared data at test time, never kept here."""
     from bench.growth import SEEDS, first_changes, seed_firsts, unrelated_folder
+    from bench.seed_questions import load_items
     from qa.engine import Engine
     from qa.settings import Settings
 
     grown = Engine(Settings(store_dir=tmp_path / "store"))
     report = grown.ingest([SEEDS, unrelated_folder(50, tmp_path)])
     assert report.documents == 52
-    alone, with_news = seed_firsts(real_engine), seed_firsts(grown)
-    assert len(alone) >= 90
+    alone, with_news = seed_firsts(real_engine, load_items()), seed_firsts(grown, load_items())
+    assert len(alone) == 95
     assert first_changes(alone, with_news) == []
 
 
