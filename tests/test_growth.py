@@ -52,3 +52,20 @@ def test_an_outlet_is_named_only_with_words_that_attribute_a_report():
     assert named_outlet("Which strike ended this week?", outlets) is None
     assert named_outlet("How many people watch CNN?", outlets) is None
     assert named_outlet("What did Iran say, according to Reuters?", outlets) is None  # not in the corpus
+
+
+def test_only_a_sentence_over_the_relevance_floor_leads():
+    """One relevant sentence about something else (an added document's) no longer lets a sentence
+    under the floor, which the reader favours, answer: the relevant one leads, or nothing does."""
+    from qa.answering.extractive import ExtractiveAnswerer, Tuning
+    from qa.types import PassageSentence
+
+    tuning = Tuning(threshold=0.4, max_sentences=3, reader_weight=0.3, reader_threshold=0.0, reader_sentences=8,
+                    require_types=False)
+    answerer = ExtractiveAnswerer(None, tuning)
+    under = PassageSentence("seed", 0, 10, "Some attribute the failure of this trip to etiquette.", 1, 0,
+                            relevance=0.38, answer_prob=0.45, score=0.40)
+    other = PassageSentence("added", 0, 10, "Participants were upset, and some blamed him.", 2, 1,
+                            relevance=0.45, answer_prob=0.04, score=0.33)
+    assert answerer._select([under, other])[0] is other
+    assert answerer._select([under]) == []
