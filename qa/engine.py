@@ -3,7 +3,6 @@ requests; a newer version written by an ingest is picked up on the next request.
 from __future__ import annotations
 
 import gc
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -32,7 +31,7 @@ from qa.settings import Settings
 from qa.stages import stage
 from qa.store import StoreBackend, StoreReader, open_backend
 from qa.store.base import DocFields
-from qa.text.condense import condense, context_of, exchanges, no_question_content
+from qa.text.condense import Exchange, condensed_from, context_of, exchanges, names_someone_unnamed, no_question_content
 from qa.text.questions import understand
 from qa.text.timewords import RECENT_DAYS, absolute, iso_day, parse_as_of, parse_day, read_time
 from qa.types import (
@@ -93,10 +92,6 @@ class Models:
                 reader = self.settings.reader
                 self._readers = load_reader(reader.reader), load_span_reader(reader.short_answers)
             return self._readers
-
-
-# a first question naming someone only by a pronoun ("Why did he resign?"): said to be read alone
-_PERSONAL = re.compile(r"\b(?:he|him|his|she|her|they|them|their)\b", re.I)
 
 
 class Engine:
@@ -237,10 +232,11 @@ class Engine:
             return self._digest(asked, digest, day, valid_filters(filters), loaded)
         with stage("understand"):
             read = loaded.spans.choose if loaded.spans else None
-            condensed = self._condensed(asked, history, read, loaded)
+            earlier = exchanges(history, read)  # the conversation as data, read once
+            condensed = self._condensed(asked, earlier, read, loaded)
             # an unresolved follow-up ("Why not?" nothing could be put in place of) is searched and
             # read together with the question it follows; the question shown stays the user's
-            context = context_of(asked, condensed, history, read)
+            context = context_of(asked, condensed, earlier)
             reading = f"{condensed} {context}" if context else condensed
             # "…, according to X?": X's documents only, and X is not what is searched for
             reading, wanted = with_named_outlet(reading, valid_filters(filters), loaded.store)
@@ -256,7 +252,7 @@ class Engine:
             if context:
                 answer = replace(answer, condensed_question=condensed,
                                  warnings=answer.warnings + (messages.read_with(context),))
-            elif condensed == asked and _PERSONAL.search(asked) and not any(t.role == "user" for t in history):
+            elif not earlier and names_someone_unnamed(asked):
                 answer = replace(answer, warnings=answer.warnings + (messages.READ_ALONE,))
         with stage("span"):
             answer = with_short_answer(answer, understood, loaded.spans, self.settings.reader.short_answer_threshold,
@@ -264,18 +260,18 @@ class Engine:
         with stage("render"):
             return self._rendered(answer, understood, prior, day, loaded)
 
-    def _condensed(self, asked: str, history: list[Turn], read, loaded: _Loaded) -> str:
+    def _condensed(self, asked: str, earlier: list[Exchange], read, loaded: _Loaded) -> str:
         """The follow-up made self-contained: by the LLM when one answers (its rewrite checked:
         qa.answering.llm.condensed_by_llm), else, or when the check fails, by the rules."""
         client = getattr(loaded.answerer, "client", None)
-        if client is not None and any(t.role == "user" for t in history):
+        if client is not None and earlier:
             from qa.answering.llm import condensed_by_llm
 
-            pairs = [(e.question, " ".join([e.extract, *e.others])) for e in exchanges(history, read)]
-            rewrite = condensed_by_llm(client, asked, pairs) if pairs else None
+            pairs = [(e.question, " ".join([e.extract, *e.others])) for e in earlier]
+            rewrite = condensed_by_llm(client, asked, pairs)
             if rewrite:
                 return rewrite
-        return condense(asked, history, read)
+        return condensed_from(asked, earlier, read)
 
     def _digest(self, asked: str, request: DigestRequest, day: date, filters: Filters | None,
                 loaded: _Loaded) -> Answer:

@@ -20,6 +20,7 @@ PERSONAL = {"he": "subject", "she": "subject", "him": "object", "his": "possessi
             "her": "object"}
 GROUP = {"they": "subject", "them": "object", "their": "possessive"}
 THING = {"it": "subject", "its": "possessive"}
+_PERSON_PRONOUN = re.compile(r"\b(?:" + "|".join(sorted(PERSONAL | GROUP)) + r")\b", re.I)
 PEOPLE_LABELS = ("PERSON",)
 GROUP_LABELS = ("ORG", "NORP", "GPE")
 PLACE_LABELS = ("GPE", "LOC", "FAC")
@@ -92,22 +93,31 @@ def condense(question: str, history: list[Turn], read=None) -> str:
     `read(question, text, spans)` (optional: the span reader) says which words of `text` answer
     `question`, among `spans` when given: who answered an earlier "who" question when its
     extract names several people and the answer carried no short answer."""
-    return _resolved(question, exchanges(history, read), read)
+    return condensed_from(question, exchanges(history, read), read)
+
+
+def condensed_from(question: str, earlier: list[Exchange], read=None) -> str:
+    """`condense` over the conversation already read as exchanges (`exchanges`)."""
+    return _resolved(question, earlier, read)
 
 
 _LEANING = re.compile(r"\b(?:he|him|his|she|her|hers|it|its|they|them|their|this|that|these|those|there|then|"
                       r"the same|the other|instead|else|also|too)\b", re.I)
 
 
-def context_of(question: str, condensed: str, history: list[Turn], read=None) -> str | None:
+def context_of(question: str, condensed: str, earlier: list[Exchange]) -> str | None:
     """What an unresolved follow-up is read with: the previous question as understood, when the
     follow-up leans on the conversation (a pronoun, "that", "there", "instead", an elliptical
     phrase) and nothing in it could be resolved in place; None when it stands alone or was
     resolved. Retrieval and reading then use both; the question shown stays the user's."""
-    if condensed != question or not history or not leans_on_conversation(question):
+    if condensed != question or not earlier or not leans_on_conversation(question):
         return None
-    earlier = exchanges(history, read)
-    return earlier[-1].question if earlier else None
+    return earlier[-1].question
+
+
+def names_someone_unnamed(question: str) -> bool:
+    """A person or group named only by a pronoun ("Why did he resign?"), whatever came before."""
+    return bool(_PERSON_PRONOUN.search(question))
 
 
 def leans_on_conversation(question: str) -> bool:
