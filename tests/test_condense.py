@@ -75,6 +75,19 @@ def test_references_are_resolved_in_place(history, question, expected):
     assert condense(question, history) == expected
 
 
+def test_it_is_one_thing_they_may_be_the_group_that_answered():
+    """"It" is not the answer to "which countries ...?"; "they" may be the answer to "which
+    faction ...?" (a group is often "they"), read from its short answer."""
+    result = {"question": "Which faction took the city?", "condensed_question": "Which faction took the city?",
+              "short_answer": {"text": "the Taliban", "doc_id": "d", "start": 0, "end": 11, "score": 0.9, "n": 1},
+              "citations": [{"n": 1, "doc_id": "d", "title": "t", "source": "s", "outlet": None, "date": None,
+                             "start": 0, "end": 26, "quote": "the Taliban took the city."}],
+              "answer": "the Taliban took the city. [1]", "abstained": False}
+    history = [Turn("user", result["question"]), Turn("assistant", result["answer"], answer_from_json(result))]
+    assert condense("Who leads them?", history) == "Who leads the Taliban?"
+    assert condense("Who leads it?", history) == "Who leads the Taliban?"
+
+
 def test_the_answer_to_a_who_question_is_read_from_its_result():
     """The result's short answer names the person, whichever face showed the answer."""
     result = {"condensed_question": "Who received the letter instead?", "short_answer": {"text": "Vyacheslav Volodin"},

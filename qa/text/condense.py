@@ -380,8 +380,8 @@ def _answer_thing(last: Exchange, asked: Parsed, read=None, plural: bool = False
     what the span reader reads in its first extract. "It" is never the answer to a question
     asking for several ("Which countries signed the deal?" then "Why did it collapse?")."""
     words = [t.text.lower() for t in asked.tokens[:2]]
-    if len(words) == 2 and (asked.tokens[1].tag in ("NNS", "NNPS")) != plural and words[0] in ("which", "what"):
-        return None
+    if len(words) == 2 and not plural and asked.tokens[1].tag in ("NNS", "NNPS") and words[0] in ("which", "what"):
+        return None  # ("they" may still be the answer to "which faction": a group is often "they")
     object_question = len(words) == 2 and words[0] == "what" and words[1] in _OBJECT_AUX
     if not object_question and (len(words) < 2 or words[0] not in ("which", "what")
                                 or asked.tokens[1].tag not in ("NN", "NNS", "JJ")):
