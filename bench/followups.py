@@ -136,9 +136,9 @@ def names(understood: str, x: str) -> bool:
     return normalize(x) in normalize(understood)
 
 
-def _contains(answers: list[str], answer) -> bool:
-    text = normalize(" ".join(c.quote for c in answer.citations))
-    return bool(text) and any(a in text for a in answers)
+def _cites(answers: list[str], answer) -> bool:
+    """An answer text (normalised) inside the cited extracts, as bench.news counts it."""
+    return news._contains(answers, [c.quote for c in answer.citations])
 
 
 def evaluate(engine: Engine, made: list[dict]) -> dict:
@@ -157,8 +157,8 @@ def evaluate(engine: Engine, made: list[dict]) -> dict:
         understood = follow.condensed_question or c["followup"]
         ok = names(understood, c["x"])
         resolved += ok
-        full_right += _contains(c["answers"], full)
-        follow_right += _contains(c["answers"], follow)
+        full_right += _cites(c["answers"], full)
+        follow_right += _cites(c["answers"], follow)
         rows.append((c["followup"], understood, ok))
     cpu_full.sort()
     cpu_follow.sort()
@@ -197,9 +197,8 @@ def dialogues(engine: Engine, path: Path) -> str:
         for i, turn in enumerate(row["turns"]):
             answer = engine.ask(turn["q"], history=history, as_of=row.get("as_of"))
             understood = answer.condensed_question or turn["q"]
-            quotes = normalize(" ".join(c.quote for c in answer.citations))
             named = all(names(understood, x) for x in turn["names"])
-            cited = any(normalize(e) in quotes for e in turn["expect"])
+            cited = _cites([normalize(e) for e in turn["expect"]], answer)
             if i:
                 n, named_ok, cited_ok = n + 1, named_ok + named, cited_ok + cited
                 lines.append(f"| {row['id']} | {turn['q']} | {understood} | {'yes' if named else 'no'} | "
