@@ -151,10 +151,13 @@ class RetrievalSettings(_Group):
 class ReaderSettings(_Group):
     """The learned readers: which sentence answers, and its short answer."""
 
-    reader: Literal["minilm-reader", "news-reader", "none"] = Field(
-        "news-reader", description="Learned reader that judges whether a sentence answers the question "
+    reader: str = Field(
+        "news-reader", pattern=r"^(minilm-reader|news-reader|none|.+\.onnx)$",
+        description="Learned reader that judges whether a sentence answers the question "
         "(qa/models/, trained by bench/train_reader.py): 'news-reader' (XQuAD/COVID-QA plus news, the default), "
-        "'minilm-reader' (XQuAD/COVID-QA only) or 'none'. It reorders the most relevant sentences of an answer; "
+        "'minilm-reader' (XQuAD/COVID-QA only) or 'none'; or the path of a candidate model file (*.onnx, with its "
+        "card *.json beside it, as bench/train_reader.py --out writes them), to measure a candidate against the "
+        "shipped one without replacing it. It reorders the most relevant sentences of an answer; "
         "it does not decide abstention unless reader_threshold is set (bench/results/news.md).")
     reader_weight: float = Field(
         0.3, ge=0.0, le=1.0, description="Share of the reader's probability in a sentence's score "

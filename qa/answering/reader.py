@@ -54,16 +54,29 @@ class PairModel:
         return self.session.run(None, {k: np.asarray([v], dtype=np.int64) for k, v in feed.items() if k in self.inputs})
 
 
+def reader_files(name: str) -> tuple[Path, Path]:
+    """The model file and its card: a shipped reader by name, or a candidate by path (QA_READER=
+    path/to/reader-news-int8.onnx, its card the .json beside it: bench.train_reader --out writes both)."""
+    if name in READERS:
+        weights, card = READERS[name]
+        return MODELS / weights, MODELS / card
+    path = Path(name).expanduser()
+    cards = [path.with_suffix(".json"), path.with_name(path.name.replace("-int8.onnx", ".json"))]
+    card = next((c for c in cards if c.exists()), None)
+    if not path.exists() or card is None:
+        raise QAError(f"the reader model {path} or its card ({cards[-1].name}) is missing")
+    return path, card
+
+
 class SentenceReader(PairModel):
     def __init__(self, name: str, threads: int | None = None):
-        weights, card = READERS[name]
-        path = MODELS / weights
+        path, card = reader_files(name)
         if not path.exists():
             command = "python -m bench.train_reader" + (" --news" if name == "news-reader" else "")
             raise QAError(f"the reader model {path} is missing; build it: {command} (or set QA_READER=none)")
         # longest_first: a long sentence is cut, and so is a question too long to leave room for one
         # (only_second raised on a pasted paragraph, a 500 for a question under the length limit)
-        super().__init__(path, MODELS / card, "longest_first", threads)
+        super().__init__(path, card, "longest_first", threads)
         self.name = name
 
     def score(self, question: str, sentences: list[str]) -> np.ndarray:
