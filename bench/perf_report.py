@@ -87,8 +87,8 @@ def render(results: dict, command: str, out: Path, name: str) -> str:
         f"| model.encode ceiling (seeded sample of the same chunks) | {t['ceiling_chunks']} | {t['ceiling_s']:.1f} | "
         f"{t['ceiling_chunks_per_s']:.1f} |", "",
         f"**End to end / ceiling = {t['ratio']:.2f}** (target ≥ 0.85). Peak RSS of the ingest process: "
-        f"{t['peak_rss_mb']:.0f} MB. Where the time goes: `python -m bench.profile_ingest` writes a pyinstrument "
-        "profile to `bench/results/ingest-profile.txt`.", "",
+        f"{t['peak_rss_mb']:.0f} MB. Where the time went: a pyinstrument profile in "
+        "`bench/results/ingest-profile.txt`.", "",
         "## 2. Sentence vectors at ingest", "",
         f"Every sentence of every chunk gets a stored vector ({small_o['sentences']} sentences for {small_o['chunks']} "
         f"chunks of {small_o['documents']} articles), so an answer embeds only the question. Two ways, same run, "

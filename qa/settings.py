@@ -164,7 +164,7 @@ class ReaderSettings(_Group):
         "(the rest is relevance); chosen on news dev with XQuAD/COVID-QA dev no worse (bench/results/news.md).")
     reader_sentences: int = Field(
         8, ge=1, le=50, description="The most relevant sentences of an answer's passages that the reader reads "
-        "(bench/sweep_reader.py: 6, 8 and 12 tie on dev; 8 answers more of our seed questions).")
+        "(bench/results/sweep-reader.md: 6, 8 and 12 tie on dev; 8 answers more of our seed questions).")
     reader_skip_margin: float = Field(
         1.0, ge=0.0, le=1.0, description="The reader is skipped when relevance alone is decisive: the best sentence "
         "leads the next by at least this much of its score (1: always read, the default). At 0.04 (chosen on half "

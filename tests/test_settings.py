@@ -41,7 +41,7 @@ def test_unrelated_environment_variables_are_not_settings(monkeypatch, tmp_path)
 
 
 def test_answer_rules_switch_one_rule_off(monkeypatch, tmp_path):
-    """Each hand rule can be switched off on its own (bench/rules.py measures them that way)."""
+    """Each hand rule can be switched off on its own (bench/results/rules.md measured them that way)."""
     monkeypatch.setenv("QA_SETTINGS_FILE", str(tmp_path / "absent.toml"))
     from qa.answering.extractive import Tuning
     from qa.settings import ANSWER_RULES, DEFAULT_RULES
