@@ -41,7 +41,8 @@ def load() -> tuple[dict[str, tuple[str, str, str]], list[dict]]:
     def add(result: dict) -> None:
         text = (result.get("text") or "").strip()
         if result.get("url") and len(text) >= 200:
-            articles.setdefault(_doc_id(result["url"]), (result.get("title") or "", result.get("publish_date") or "", text))
+            head = (result.get("title") or "", result.get("publish_date") or "")
+            articles.setdefault(_doc_id(result["url"]), (*head, text))
 
     for qa_file in sorted(HELDOUT.glob("*_qa.jsonl")):
         week = qa_file.name.split("_")[0]
@@ -136,7 +137,8 @@ def report(results: dict[str, dict], documents: int, chunks: int) -> str:
     first = next(iter(results.values()))
     return "\n".join([
         "# Held-out news (RealTimeQA 2022)", "", "Command: `python -m bench.heldout`. Never tuned on: every "
-        "threshold and weight was chosen on the dev splits of XQuAD-en, COVID-QA and RealTimeQA 2025 news and on our own seed questions.",
+        "threshold and weight was chosen on the dev splits of XQuAD-en, COVID-QA and RealTimeQA 2025 news and on "
+        "our own seed questions.",
         "", f"Corpus: {documents} articles, {chunks} chunks in one store; {first['questions']} quiz questions asked "
         "without their choices, against each corpus below (the smaller ones as document filters on the same "
         "store). 95% confidence intervals (Wilson).", "",

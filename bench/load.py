@@ -154,7 +154,8 @@ def news_main(args) -> None:
         f"clients on the same machine. Store: 200 news dev articles; {len(questions)} distinct questions, each "
         "client walking them in its own order. Searches alone: one client searching, nothing else; steady: 32 clients "
         "alternating `POST /api/ask` and `GET /api/search`; burst: 200 clients.", "",
-        "| phase | clients | s | requests | 200 | req/s | ask p50 | ask p99 | search p50 | search p99 | statuses | RSS MB |",
+        "| phase | clients | s | requests | 200 | req/s | ask p50 | ask p99 | search p50 | search p99 | statuses "
+        "| RSS MB |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in (("searches alone", alone), ("steady", steady), ("burst", burst)):
         lines.append(f"| {name} | {r['clients']} | {r['seconds']} | {r['requests']} | {r['ok']} | "
@@ -165,7 +166,8 @@ def news_main(args) -> None:
               f"Answer p99 under load: **{steady['ask_p99_ms']:.0f} ms**. After the burst the server answered "
               f"normally again: **{'yes' if ok_after else 'NO'}**.", ""]
     text = "\n".join(lines)
-    out = args.out if args.out != ROOT / "bench" / "results" / "load.md" else ROOT / "bench" / "results" / "load-news.md"
+    recorded = ROOT / "bench" / "results"
+    out = args.out if args.out != recorded / "load.md" else recorded / "load-news.md"
     out.write_text(text)
     print(text)
 
@@ -195,7 +197,8 @@ def render(steady: dict, burst: dict, ok_after: bool, command: str) -> str:
         "same machine (loopback), so clients take CPU from the server. Requests alternate `POST /api/ask` and "
         "`GET /api/search` over six questions; memory is the server's RSS, median of the first 20 s → median of "
         "the last 20 s.", "",
-        "| phase | clients | s | requests | 200 | req/s | p50 ms | p95 ms | p99 ms | ask p50 | search p50 | statuses | RSS MB |",
+        "| phase | clients | s | requests | 200 | req/s | p50 ms | p95 ms | p99 ms | ask p50 | search p50 | statuses "
+        "| RSS MB |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         row("steady", steady), row("burst", burst),
         BEFORE, "",

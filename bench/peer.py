@@ -6,9 +6,10 @@ import statistics
 import time
 from pathlib import Path
 
-from qa.embedding.transformer import SentenceTransformerEmbedder, model_location as _model_location
 from bench.evaluate import build_store, load_dataset, ranking_metrics, subset
 from qa.embedding import DEFAULT_EMBEDDING, load_embedder
+from qa.embedding.transformer import SentenceTransformerEmbedder
+from qa.embedding.transformer import model_location as _model_location
 from qa.ingest.ingestor import Ingestor
 from qa.settings import Settings
 

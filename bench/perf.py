@@ -115,9 +115,9 @@ def task_ingest(corpus: str, store: str, model: str, sentence_vectors: str = "po
 
 def task_quality(model: str, work: str, limit: int | None = None) -> dict:
     """nDCG@10 and recall@10 of dense-only search on XQuAD (all questions unless limited) with this model."""
+    from bench.evaluate import build_store, load_dataset, ranking_metrics, subset
     from qa.embedding import load_embedder
     from qa.engine import Engine
-    from bench.evaluate import build_store, load_dataset, ranking_metrics, subset
     from qa.settings import Settings
 
     dataset = load_dataset(SHARED / "data", "xquad-en")
@@ -198,9 +198,9 @@ def task_cold_start(store: str) -> dict:
     from qa.settings import Settings
 
     engine = Engine(Settings(store_dir=Path(store)))
-    engine.embedder
+    _ = engine.embedder  # loads the model
     model_loaded = time.perf_counter()
-    engine.store
+    _ = engine.store  # opens the store
     store_loaded = time.perf_counter()
     engine.ask("Why didn't Putin meet Qalibaf?")
     answered = time.perf_counter()

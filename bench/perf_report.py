@@ -39,7 +39,7 @@ def render(results: dict, command: str, out: Path, name: str) -> str:
     qt, qo = results["quality_torch"], results["quality_onnx"]
     onnx_speedup = small_o["e2e_chunks_per_s"] / small_t["e2e_chunks_per_s"]
     big = results["latency"][-1]
-    o, l = results["peer"]["ours"], results["peer"]["langchain"]
+    o, lc = results["peer"]["ours"], results["peer"]["langchain"]
     d, b = results["peer"]["ours_default"], results["batch_cost"]
     sep = results["ingest_small_onnx_separate"]
     # ingest time relative to encoding the chunks alone (the ceiling of an ingest without sentences)
@@ -50,18 +50,21 @@ def render(results: dict, command: str, out: Path, name: str) -> str:
         "| target | measured | |", "|---|---|---|",
         f"| ingest end to end ≥ 0.85 of the encode ceiling | {t['ratio']:.2f} | {verdict(t['ratio'] >= 0.85)} |",
         f"| ONNX int8 ≥ 1.25× end to end, nDCG@10 within 1 point | {onnx_speedup:.2f}×, "
-        f"{100 * (qo['ndcg@10'] - qt['ndcg@10']):+.2f} points | {verdict(onnx_speedup >= 1.25 and abs(qo['ndcg@10'] - qt['ndcg@10']) <= 0.01)} (default) |",
+        f"{100 * (qo['ndcg@10'] - qt['ndcg@10']):+.2f} points | "
+        f"{verdict(onnx_speedup >= 1.25 and abs(qo['ndcg@10'] - qt['ndcg@10']) <= 0.01)} (default) |",
         f"| search p50 ≤ 50 ms in process at {big['size']:,} chunks | {big['search']['p50_ms']:.1f} ms | "
         f"{verdict(big['search']['p50_ms'] <= 50)} |",
         f"| recall@10 ≥ 0.95 against exact search | {big['recall@10_vs_exact'] or 1.0:.3f} | "
         f"{verdict((big['recall@10_vs_exact'] or 1.0) >= 0.95)} |",
-        f"| memory < 2 KB per chunk beyond the text | {big['bytes_per_chunk']:.0f} B | {verdict(big['bytes_per_chunk'] < 2048)} |",
-        f"| faster than LangChain on ingest (same torch model) | {o['ingest_s'] / l['ingest_s']:.2f}× its time | "
-        f"{verdict(o['ingest_s'] < l['ingest_s'])}; with our default ONNX embedder "
-        f"{small_o['ingest_s'] / l['ingest_s']:.2f}× |",
-        f"| faster than LangChain on search (torch model / our default) | {o['search_p50_ms'] / l['search_p50_ms']:.2f}× / "
-        f"{d['search_p50_ms'] / l['search_p50_ms']:.2f}× its p50 | "
-        f"{verdict(o['search_p50_ms'] < l['search_p50_ms'] and d['search_p50_ms'] < l['search_p50_ms'])} |",
+        f"| memory < 2 KB per chunk beyond the text | {big['bytes_per_chunk']:.0f} B | "
+        f"{verdict(big['bytes_per_chunk'] < 2048)} |",
+        f"| faster than LangChain on ingest (same torch model) | {o['ingest_s'] / lc['ingest_s']:.2f}× its time | "
+        f"{verdict(o['ingest_s'] < lc['ingest_s'])}; with our default ONNX embedder "
+        f"{small_o['ingest_s'] / lc['ingest_s']:.2f}× |",
+        f"| faster than LangChain on search (torch model / our default) | "
+        f"{o['search_p50_ms'] / lc['search_p50_ms']:.2f}× / "
+        f"{d['search_p50_ms'] / lc['search_p50_ms']:.2f}× its p50 | "
+        f"{verdict(o['search_p50_ms'] < lc['search_p50_ms'] and d['search_p50_ms'] < lc['search_p50_ms'])} |",
         f"| one more question ≤ 25× one more search with the learned reader on (issue 11; ≤ 3× was the target "
         f"without a reader), `qa ask --batch` vs `qa search --batch` | {b['ratio']:.2f}× "
         f"({b['ask_ms']:.1f} vs {b['search_ms']:.1f} ms) | {verdict(b['ratio'] <= 25)} |",
@@ -70,14 +73,15 @@ def render(results: dict, command: str, out: Path, name: str) -> str:
         f"| sentence vectors at ingest cost ≤ 1.3× (pooled, default / embedded separately) | "
         f"{sep_cost['pooled']:.2f}× / {sep_cost['separate']:.2f}× of chunk-only encoding | "
         f"{verdict(sep_cost['pooled'] <= 1.3)} (pooled) |",
-        f"| equal or better recall@10 than LangChain | {o['recall@10']:.3f} vs {l['recall@10']:.3f} | "
-        f"{verdict(o['recall@10'] >= l['recall@10'])} |", ""]
+        f"| equal or better recall@10 than LangChain | {o['recall@10']:.3f} vs {lc['recall@10']:.3f} | "
+        f"{verdict(o['recall@10'] >= lc['recall@10'])} |", ""]
     lines = [
         "# Performance", "", f"Command: `{command}` — run {results['started']} on {m['cpus']} CPUs, "
         f"Python {m['python']}, {m['platform']}. Shared machine: figures vary run to run; compare the ratios, "
         "which are measured in the same run." + "".join(
             f" Rerun {r['at']} with `python -m bench.perf --only {' '.join(r['parts'])}`: {', '.join(r['parts'])} "
-            "(the rest is from the run above)." for r in results.get("reruns", [])), "", *targets, f"![ingest and latency]({name}.png)", "",
+            "(the rest is from the run above)." for r in results.get("reruns", [])), "",
+        *targets, f"![ingest and latency]({name}.png)", "",
         "## 1. Ingest throughput against the model's ceiling", "",
         f"{t['documents']} real news articles (the held-out set's search results, timing only), {t['chunks']} chunks. "
         "End to end = files → chunks → vectors → BM25 → FAISS → SQLite → published generation, model already "
@@ -96,7 +100,8 @@ def render(results: dict, command: str, out: Path, name: str) -> str:
         "| sentence vectors | ingest s | sentences | ingest / chunk-only encode time |", "|---|---|---|---|",
         f"| pooled from the chunk's own pass (default) | {small_o['ingest_s']:.1f} | {small_o['sentences']} | "
         f"{sep_cost['pooled']:.2f} |",
-        f"| each sentence embedded alone (`QA_SENTENCE_VECTORS=separate`) | {sep['ingest_s']:.1f} | {sep['sentences']} | "
+        f"| each sentence embedded alone (`QA_SENTENCE_VECTORS=separate`) | {sep['ingest_s']:.1f} | "
+        f"{sep['sentences']} | "
         f"{sep_cost['separate']:.2f} |", "",
         "Pooled = the mean of the sentence's token vectors from the chunk's pass (plus its [CLS]/[SEP]): no extra "
         "model run. What it does to answers: `bench/results/quality.md` (pooled, the default) against "
@@ -120,7 +125,8 @@ def render(results: dict, command: str, out: Path, name: str) -> str:
         "Stores of 10^5 and 10^6 chunks are synthetic: real chunk vectors plus Gaussian noise (so they cluster like "
         "real data) and real chunk sentences as texts; the 10^3 one too, for comparability. Queries are XQuAD "
         "questions embedded with the real model (included in the timings).", "",
-        "| chunks | index | search p50/p95/p99 ms | ask p50/p95/p99 ms | recall@10 vs exact | index memory MB | bytes/chunk | build s |",
+        "| chunks | index | search p50/p95/p99 ms | ask p50/p95/p99 ms | recall@10 vs exact | index memory MB "
+        "| bytes/chunk | build s |",
         "|---|---|---|---|---|---|---|---|"]
     for r in results["latency"]:
         s, a = r["search"], r["ask"]
@@ -135,11 +141,12 @@ def render(results: dict, command: str, out: Path, name: str) -> str:
     total = sum(c.values())
     lines += [f"A fresh interpreter, to the first answer on the seed store: **{total:.1f} s** — imports "
               f"{c['import_s']:.2f} s, model load {c['model_load_s']:.2f} s, store open {c['store_open_s']:.2f} s, "
-              f"first ask {c['first_ask_s']:.2f} s. The default ONNX path imports neither torch nor transformers (tokenizer "
-              "via `tokenizers`, int8 model built once at the first ingest); FAISS and Gradio load on first use.",
+              f"first ask {c['first_ask_s']:.2f} s. The default ONNX path imports neither torch nor transformers "
+              "(tokenizer via `tokenizers`, int8 model built once at the first ingest); FAISS and Gradio load "
+              "on first use.",
               "", "## 5. Peer: LangChain", ""]
     p = results["peer"]
-    o, l = p["ours"], p["langchain"]
+    o, lc = p["ours"], p["langchain"]
     lines += [f"Same model (all-MiniLM-L6-v2 from the shipped package), same process. Ingest: the "
               f"{p['news_documents']} news articles above (LangChain: RecursiveCharacterTextSplitter 1000/200 "
               f"chars + HuggingFaceEmbeddings + FAISS.from_documents, in memory). Search: XQuAD paragraphs, first "
@@ -149,12 +156,13 @@ def render(results: dict, command: str, out: Path, name: str) -> str:
               f"{o['recall@10']:.3f} | {o['ndcg@10']:.3f} |",
               f"| corpus QA (hybrid), default ONNX embedder | {small_o['ingest_s']:.1f} | {small_o['chunks']} | "
               f"{d['search_p50_ms']:.1f} | {d['recall@10']:.3f} | {d['ndcg@10']:.3f} |",
-              f"| LangChain FAISS | {l['ingest_s']:.1f} | {l['chunks']} | {l['search_p50_ms']:.1f} | "
-              f"{l['recall@10']:.3f} | {l['ndcg@10']:.3f} |", "",
-              f"Ratios (ours / LangChain): ingest time {o['ingest_s'] / l['ingest_s']:.2f}, search latency "
-              f"{o['search_p50_ms'] / l['search_p50_ms']:.2f}, recall@10 {o['recall@10'] / max(l['recall@10'], 1e-9):.3f}. "
+              f"| LangChain FAISS | {lc['ingest_s']:.1f} | {lc['chunks']} | {lc['search_p50_ms']:.1f} | "
+              f"{lc['recall@10']:.3f} | {lc['ndcg@10']:.3f} |", "",
+              f"Ratios (ours / LangChain): ingest time {o['ingest_s'] / lc['ingest_s']:.2f}, search latency "
+              f"{o['search_p50_ms'] / lc['search_p50_ms']:.2f}, "
+              f"recall@10 {o['recall@10'] / max(lc['recall@10'], 1e-9):.3f}. "
               f"With the product's default ONNX int8 embedder (section 2, same {small_o['documents']} articles, same "
-              f"run) our ingest takes {small_o['ingest_s']:.1f} s: {small_o['ingest_s'] / l['ingest_s']:.2f} of "
+              f"run) our ingest takes {small_o['ingest_s']:.1f} s: {small_o['ingest_s'] / lc['ingest_s']:.2f} of "
               "LangChain's time; LangChain has no working ONNX path here (sentence-transformers 6 cannot use "
               "backend=\"onnx\"). "
               "Ours also writes a durable store (SQLite + BM25 + FAISS, fsynced) while LangChain's stays in memory, "

@@ -14,11 +14,21 @@ import sys
 import time
 from pathlib import Path
 
+from bench import seed_questions
+from bench.evaluate import (
+    CONFIGS,
+    DEV_SHARE,
+    SPLIT_SEED,
+    build_store,
+    evaluate_abstention,
+    evaluate_config,
+    load_dataset,
+    split,
+    split_questions,
+    wilson,
+)
 from qa.embedding import load_embedder
 from qa.engine import Engine
-from bench import seed_questions
-from bench.evaluate import (CONFIGS, DEV_SHARE, SPLIT_SEED, build_store, evaluate_abstention, evaluate_config,
-                            load_dataset, split, split_questions, wilson)
 from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +43,8 @@ def run(sets: list[str], configs: list[str], limit: int, work: Path, sentence_ve
     embedder = load_embedder(base.embedding.embedding_model, base.embedding.embed_batch_size)
     results: dict = {"meta": {"split_seed": SPLIT_SEED, "dev_share": DEV_SHARE, "limit": limit,
                               "model": base.embedding.embedding_model, "sentence_vectors": sentence_vectors,
-                              "split": "by question (the first session's)" if by_question else "by article", "python": platform.python_version(),
+                              "split": "by question (the first session's)" if by_question else "by article",
+                              "python": platform.python_version(),
                               "machine": platform.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}}
     for name in sets:
         dataset = load_dataset(DATA, name)

@@ -7,8 +7,9 @@ Store: the 200 news dev articles of `bench.load --news` (built once under --work
 distinct news dev questions. Each question is asked once per configuration and searched once, the
 configurations taking turns question by question in one process, so machine noise falls on all
 alike. Caches filled by earlier questions are emptied before each call: every figure is a
-question's cold cost (a server keeps sentence entities, so it pays less). CPU time is the process's, per stage (qa/stages.py), one question at a time; "render" is
-the answer's last touches plus its JSON. Configurations: the shipped settings; without the
+question's cold cost (a server keeps sentence entities, so it pays less). CPU time is the
+process's, per stage (qa/stages.py), one question at a time; "render" is the answer's last
+touches plus its JSON. Configurations: the shipped settings; without the
 sentence reader; and any given with --config NAME KEY=VALUE ... .
 """
 from __future__ import annotations
@@ -59,8 +60,8 @@ def measure(engines: dict[str, Engine], questions: list[str]) -> dict[str, dict]
     search_engine = next(iter(engines.values()))
     for question in questions:
         for name, engine in engines.items():
-            runs[name].append(_timed(lambda: engine.ask(question).to_json()))
-        runs["search"].append(_timed(lambda: [h.to_json() for h in search_engine.find(question).hits]))
+            runs[name].append(_timed(lambda e=engine, q=question: e.ask(q).to_json()))
+        runs["search"].append(_timed(lambda q=question: [h.to_json() for h in search_engine.find(q).hits]))
     return runs
 
 
@@ -78,14 +79,16 @@ def render(summaries: dict[str, dict], questions: int, command: str, overrides: 
              f"one question at a time in one process. Store: 200 news dev articles; {questions} distinct news dev "
              "questions, each asked once per configuration, the configurations taking turns question by question. "
              "CPU-ms of the process per stage (mean over the questions; a stage excludes the stages inside it).", "",
-             "Configurations: " + "; ".join(f"**{n}**: {', '.join(f'{k}={v}' for k, v in o.items()) or 'shipped settings'}"
-                                             for n, o in overrides.items()) + "; **search**: `find()` with the shipped settings.", "",
+             "Configurations: " + "; ".join(
+                 f"**{n}**: {', '.join(f'{k}={v}' for k, v in o.items()) or 'shipped settings'}"
+                 for n, o in overrides.items()) + "; **search**: `find()` with the shipped settings.", "",
              "| stage | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for s in STAGES:
         lines.append(f"| {s} | " + " | ".join(f"{summaries[n]['stages'][s]:.1f}" for n in names) + " |")
     lines.append("| **all (mean)** | " + " | ".join(f"**{summaries[n]['mean']:.1f}**" for n in names) + " |")
     lines.append("| all (median) | " + " | ".join(f"{summaries[n]['median']:.1f}" for n in names) + " |")
-    lines.append("| questions the reader read | " + " | ".join(f"{summaries[n]['read_share']:.0%}" for n in names) + " |")
+    lines.append("| questions the reader read | "
+                 + " | ".join(f"{summaries[n]['read_share']:.0%}" for n in names) + " |")
     lines += ["", "Answer against search, CPU per question (means, each against the search of its own run):", ""]
     for n in names:
         if not n.endswith("search"):
@@ -125,9 +128,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.before:
         earlier = json.loads(args.before.read_text())
         summaries = {**{f"before: {n}": v for n, v in earlier.items()}, **summaries}
-    command = "python -m bench.stages" + (f" --limit {args.limit}" if args.limit else "") + "".join(
-        " --config " + " ".join(f'"{w}"' if " " in w else w for w in c) for c in args.config) + (" --no-defaults" if args.no_defaults else "") + (
-        f" --before {args.before}" if args.before else "")
+    command = ("python -m bench.stages" + (f" --limit {args.limit}" if args.limit else "")
+               + "".join(" --config " + " ".join(f'"{w}"' if " " in w else w for w in c) for c in args.config)
+               + (" --no-defaults" if args.no_defaults else "") + (f" --before {args.before}" if args.before else ""))
     text = render(summaries, len(questions), command, overrides)
     if args.before:
         text += f"\nThe before columns (`{args.before}`): {args.before_note}\n"

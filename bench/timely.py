@@ -15,7 +15,6 @@ bench.heldout's, built once under --work; its stories are added by the ingest if
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from datetime import date, timedelta
