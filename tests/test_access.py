@@ -3,7 +3,6 @@ with the key (or a stolen session) would try it. Each attack is replayed as it w
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -190,7 +189,8 @@ def test_v1_checks_the_key_before_the_body(client):
 
 def test_v1_serves_only_its_own_model_and_says_what_it_ignores(client):
     asked = [{"role": "user", "content": "Who is Qalibaf?"}]
-    unknown = client.post("/v1/chat/completions", headers=BEARER, json={"model": "gpt-9" + "x" * 1_000_000, "messages": asked})
+    unknown = client.post("/v1/chat/completions", headers=BEARER,
+                          json={"model": "gpt-9" + "x" * 1_000_000, "messages": asked})
     assert unknown.status_code in (400, 404) and len(unknown.text) < 2_000
     missing = client.post("/v1/chat/completions", headers=BEARER, json={"model": "gpt-9", "messages": asked})
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "model_not_found"
@@ -213,8 +213,9 @@ def test_api_errors_under_v1_come_in_openai_shape_from_the_door(store):
 
 @pytest.mark.slow
 def test_an_mcp_flood_is_shed_and_health_answers_meanwhile(store, tmp_path):
-    import httpx
     from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
 
     from server_fixture import start_server, stop_server
 

@@ -129,9 +129,9 @@ def test_no_file_outside_the_corpus_is_served(client):
 
 
 def test_the_question_limit_is_the_setting_in_every_face(tmp_path):
+    from conftest import SEEDS
     from qa.engine import Engine
     from qa.faces.api import create_api
-    from conftest import SEEDS
 
     engine = Engine(Settings(store_dir=tmp_path / "store", embedding_model="hash", max_question_chars=50))
     engine.ingest([SEEDS])

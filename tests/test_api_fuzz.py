@@ -3,7 +3,9 @@ import tempfile
 from pathlib import Path
 
 import schemathesis
-from hypothesis import HealthCheck, settings
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import SEEDS
 from qa.engine import Engine
@@ -30,12 +32,10 @@ def test_no_server_errors(case):
 
 
 # -- what the schema does not generate: lone surrogates and wrong types where text belongs --------
-from hypothesis import given, strategies as st  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
-
-odd_text = st.text(alphabet=st.characters(categories=("Cs", "Lu", "Ll", "Nd", "Zs", "Cc", "So")), min_size=1, max_size=12)
-wrong = st.one_of(st.integers(), st.none(), st.lists(st.integers(), max_size=2), st.booleans(), st.floats(allow_nan=False),
-                  st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+odd_text = st.text(alphabet=st.characters(categories=("Cs", "Lu", "Ll", "Nd", "Zs", "Cc", "So")),
+                   min_size=1, max_size=12)
+wrong = st.one_of(st.integers(), st.none(), st.lists(st.integers(), max_size=2), st.booleans(),
+                  st.floats(allow_nan=False), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
 anything = st.one_of(odd_text, wrong)
 
 BODIES = {

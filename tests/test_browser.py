@@ -1,5 +1,4 @@
 """A person in a browser: ask, see [n] markers, open a citation, see the quote highlighted."""
-import shutil
 from contextlib import closing
 from pathlib import Path
 
@@ -130,7 +129,8 @@ def test_further_extracts_are_folded_under_one_line_that_opens_on_a_click(page):
     assert summary.startswith(("1 more from", "2 more from", "3 more from")) and "source" in summary
     hidden = more.locator("p").last
     assert not hidden.is_visible()
-    assert answer.locator(".chip").count() >= 2 and "Iran Times · 2021-02-26" in answer.locator(".chip").first.inner_text()
+    chips = answer.locator(".chip")
+    assert chips.count() >= 2 and "Iran Times · 2021-02-26" in chips.first.inner_text()
     more.locator("summary").click()
     hidden.wait_for(state="visible", timeout=10_000)
     assert "According to" in hidden.inner_text()
@@ -365,12 +365,14 @@ _LAYOUT = """() => {
     const hit = document.elementFromPoint(x, y);
     if (hit && !answer.contains(hit)) covered.push(hit.tagName + '.' + hit.className);
   }
-  return {box: box.height / innerHeight, page_scrolled: scrollY, ask_on_screen: ask.top >= 0 && ask.bottom <= innerHeight,
+  return {box: box.height / innerHeight, page_scrolled: scrollY,
+          ask_on_screen: ask.top >= 0 && ask.bottom <= innerHeight,
           answer_start_seen: start.top >= box.top - 1 && start.top + 20 <= box.bottom, covered: covered};
 }"""
 
 
-@pytest.mark.parametrize("viewport,share", [({"width": 1400, "height": 1000}, 0.6), ({"width": 390, "height": 844}, 0.55)])
+@pytest.mark.parametrize("viewport,share", [({"width": 1400, "height": 1000}, 0.6),
+                                            ({"width": 390, "height": 844}, 0.55)])
 def test_the_conversation_fills_the_window_above_the_question_box(browser, live_server, viewport, share):
     """Like any chat app: the conversation's box takes most of the window, the question box is on
     screen without scrolling the page, and after each answer the start of that answer is in view

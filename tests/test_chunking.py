@@ -1,5 +1,6 @@
 """Chunking: offsets into the text, whole sentences, overlap, size limits."""
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa.ingest.chunking import Chunker, encoding
 from qa.text.sentences import split_sentences

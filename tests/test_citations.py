@@ -27,7 +27,8 @@ def test_unknown_document():
 def test_locate_exact_and_approximate():
     docs = [("a", "nothing here"), ("b", TEXT)]
     exact = locate("He meets others only after quarantine.", docs)
-    assert (exact.doc_id, exact.exact, TEXT[exact.start:exact.end]) == ("b", True, "He meets others only after quarantine.")
+    assert (exact.doc_id, exact.exact, TEXT[exact.start:exact.end]) == (
+        "b", True, "He meets others only after quarantine.")
     fuzzy = locate("He meets others only  after a quarantine", docs)
     assert fuzzy.doc_id == "b" and not fuzzy.exact and fuzzy.similarity >= 80
     assert "quarantine" in TEXT[fuzzy.start:fuzzy.end]

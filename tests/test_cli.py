@@ -108,7 +108,8 @@ def test_empty_folder_and_binary_only_folder(hash_env, cli, tmp_path):
     binary = tmp_path / "binary"
     binary.mkdir()
     (binary / "x.txt").write_bytes(b"\x00\x01\x02")
-    for folder, message in ((tmp_path / "empty", "no supported files (.docx, .htm, .html, .markdown, .md, .pdf, .txt)"), (binary, "no readable documents")):
+    for folder, message in ((tmp_path / "empty", "no supported files (.docx, .htm, .html, .markdown, .md, .pdf, .txt)"),
+                            (binary, "no readable documents")):
         result = cli("ingest", folder)
         assert result.code == 2 and message in result.err
     assert store_snapshot(hash_env) == {}

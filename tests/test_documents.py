@@ -120,7 +120,8 @@ def test_upload_list_ask_and_delete_a_pdf(api):
 
 
 def test_several_files_in_one_upload(api):
-    docx_path = write_docx(Path(api.engine.settings.store.store_dir).parent / "ferry.docx", ["The Tindra ferry carries 340 passengers."])
+    docx_path = write_docx(Path(api.engine.settings.store.store_dir).parent / "ferry.docx",
+                           ["The Tindra ferry carries 340 passengers."])
     response = api.post("/api/documents", files=[
         ("file", ("glacier.md", GLACIER_MD.encode(), "text/markdown")),
         ("file", ("harbour.html", HARBOUR_HTML.encode(), "text/html")),
@@ -156,7 +157,8 @@ def test_an_upload_over_the_limit_is_413(tmp_path):
 
 
 def test_an_upload_named_with_a_path_keeps_only_its_name(api, tmp_path):
-    response = _upload(api, "../../escape.txt", b"Escape test. The Vardo bridge opened in 1999 after six years of work.")
+    response = _upload(api, "../../escape.txt",
+                       b"Escape test. The Vardo bridge opened in 1999 after six years of work.")
     assert response.status_code == 201
     ids = [d["doc_id"] for d in api.get("/api/documents").json()["documents"]]
     assert "escape" in ids and not any(".." in i or "/" in i for i in ids)
@@ -170,7 +172,8 @@ def test_uploads_need_the_api_key_when_one_is_set(tmp_path):
     with TestClient(create_api(engine)) as client:
         assert _upload(client, "a.txt", b"A short article about the Vardo bridge.").status_code == 401
         assert client.delete(f"/api/documents/{SEED_WITH_OUTLET}").status_code == 401
-        ok = _upload(client, "a.txt", b"A short article about the Vardo bridge.", headers={"Authorization": "Bearer s3cret"})
+        ok = _upload(client, "a.txt", b"A short article about the Vardo bridge.",
+                     headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 201
 
 

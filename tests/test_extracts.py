@@ -101,7 +101,8 @@ def test_the_reader_is_skipped_only_when_relevance_alone_is_decisive(engine, mon
     ranked = engine.sentences(question)  # as relevance alone orders them
     lead = ranked[0].score - ranked[1].score
     monkeypatch.setattr(answerer, "reader", reader)
-    monkeypatch.setattr(reader, "score", lambda q, texts, score=reader.score: read.append(len(texts)) or score(q, texts))
+    monkeypatch.setattr(reader, "score",
+                        lambda q, texts, score=reader.score: read.append(len(texts)) or score(q, texts))
     for margin, reads in ((lead + 0.001, True), (lead - 0.001, False)):
         read.clear()
         monkeypatch.setattr(answerer, "tuning", replace(answerer.tuning, reader_skip_margin=margin))

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from bench.hostile import docx_bomb, long_line_html, shared_stream_pdf
 from conftest import SEEDS
 from qa.engine import Engine
-from qa.errors import ConflictError, InputError, StoreLockedError
+from qa.errors import ConflictError, InputError
 from qa.settings import Settings
 from qa.store.generations import store_lock
 
@@ -175,7 +175,8 @@ def test_the_browser_signs_in_once_and_then_reaches_the_chat(keyed):
 def test_bodies_are_bounded_while_they_stream(tmp_path, engine):
     from qa.faces.server import build_app
 
-    client = TestClient(build_app(_settings(tmp_path, store_dir=engine.settings.store.store_dir, max_upload_bytes=100_000)))
+    settings = _settings(tmp_path, store_dir=engine.settings.store.store_dir, max_upload_bytes=100_000)
+    client = TestClient(build_app(settings))
     huge = client.post("/api/ask", content=b"{" + b" " * (3 << 20) + b"}", headers={"content-type": "application/json"})
     assert huge.status_code == 413 and "limit" in huge.json()["detail"]
     upload = client.post("/api/documents", files={"file": ("big.txt", b"word " * 200_000)})

@@ -1,14 +1,12 @@
 """Incremental ingestion into a store, with the tiny embedder."""
 import sqlite3
-import threading
 
 import pytest
 
 from qa.engine import Engine
 from qa.errors import InputError, StoreLockedError, StoreMismatchError, StoreMissingError
-from qa.store.generations import store_lock
 from qa.settings import Settings
-from qa.store.generations import current_generation
+from qa.store.generations import current_generation, store_lock
 from qa.store.local import LocalReader as Store
 
 

@@ -2,11 +2,12 @@
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from conftest import SEEDS
 from qa.ingest.chunking import Chunker
 from qa.types import Turn
-from conftest import SEEDS
 
 pytestmark = pytest.mark.slow
 

@@ -11,10 +11,10 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import SEEDS
 from fastapi.testclient import TestClient
-from llm_server import FakeServer, LlamaServer, available
 
+from conftest import SEEDS
+from llm_server import FakeServer, LlamaServer, available
 from qa.engine import Engine
 from qa.settings import Settings
 from qa.types import Turn
@@ -272,7 +272,7 @@ def test_instructions_inside_a_document_cannot_change_the_rules(tmp_path, llama)
 def test_a_server_that_died_is_started_again_before_the_next_test(llama_server):
     import httpx
 
-    llama_server.url  # up
+    _ = llama_server.url  # up
     starts = llama_server.starts
     llama_server.process.kill()  # as a crash mid-suite would leave it
     llama_server.process.wait()

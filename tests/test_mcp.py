@@ -23,10 +23,12 @@ QUESTION = "Why didn't Putin meet Qalibaf?"
 async def _exercise(session) -> dict:
     await session.initialize()
     tools = sorted(t.name for t in (await session.list_tools()).tools)
-    search = json.loads((await session.call_tool("search", {"query": "Who is Mojtaba Tavangar?", "k": 3})).content[0].text)
+    search = json.loads(
+        (await session.call_tool("search", {"query": "Who is Mojtaba Tavangar?", "k": 3})).content[0].text)
     ask = json.loads((await session.call_tool("ask", {"question": QUESTION})).content[0].text)
     verify = json.loads((await session.call_tool("verify", {"citations": ask["citations"]})).content[0].text)
-    doc = json.loads((await session.call_tool("get_document", {"doc_id": ask["citations"][0]["doc_id"]})).content[0].text)
+    doc = json.loads(
+        (await session.call_tool("get_document", {"doc_id": ask["citations"][0]["doc_id"]})).content[0].text)
     missing = await session.call_tool("get_document", {"doc_id": "no-such-doc"})
     empty = await session.call_tool("search", {"query": "  "})
     return {"tools": tools, "search": search, "ask": ask, "verify": verify, "doc": doc,

@@ -4,10 +4,10 @@ import codecs
 import pytest
 
 from qa.ingest.corpus import Candidate, load_document
+from qa.ingest.metadata import extract_metadata, parse_date
+from qa.ingest.readers import SkipFile, decode, html_to_text
 from qa.ingest.sandbox import bounds_from
 from qa.settings import Settings
-from qa.ingest.readers import SkipFile, decode, html_to_text
-from qa.ingest.metadata import extract_metadata, parse_date
 
 
 def test_seed_metadata(corpus):

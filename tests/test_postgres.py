@@ -65,7 +65,7 @@ def test_lexical_search_runs_in_the_database_and_ranks_as_the_folder_store(pg_ur
                                            encoding="utf-8")
     pg, local = _engine(pg_url, tmp_path), _engine(None, tmp_path)
     queries = ["ferry strike", "budget harbour", "Putin Qalibaf letter", "winter timetable vote", "nothing-like-it"]
-    for round_ in range(2):
+    for _round in range(2):
         for engine in (pg, local):
             engine.ingest([corpus])
         assert isinstance(pg.store.bm25, PostgresLexical)
@@ -124,13 +124,15 @@ def test_documents_api_filters_and_pages(pg_url, tmp_path):
     engine = _engine(pg_url, tmp_path)
     engine.ingest([SEEDS])
     with TestClient(create_api(engine)) as client:
-        up = client.post("/api/documents", files=[("file", ("lighthouse.pdf", pdf_bytes(LIGHTHOUSE_PDF), "application/pdf"))])
+        up = client.post("/api/documents",
+                         files=[("file", ("lighthouse.pdf", pdf_bytes(LIGHTHOUSE_PDF), "application/pdf"))])
         assert up.status_code == 201
         assert client.get("/api/documents").json()["total"] == 3
         answer = client.post("/api/ask", json={"question": "Who rebuilt the Halvorsen lighthouse?"}).json()
         cited = [c for c in answer["citations"] if "Brekke" in c["quote"]]
         assert cited and cited[0]["page"] == 2
-        ids = {r["doc_id"] for r in client.get("/api/search", params={"q": "Putin", "k": 10, "outlet": "Iran Times"}).json()["results"]}
+        found = client.get("/api/search", params={"q": "Putin", "k": 10, "outlet": "Iran Times"}).json()["results"]
+        ids = {r["doc_id"] for r in found}
         assert ids == {"001_fef7cdd3c9f4f1a3"}
         assert client.delete("/api/documents/lighthouse").status_code == 200
         assert client.get("/api/documents").json()["total"] == 2
@@ -173,7 +175,8 @@ def test_readers_never_see_half_an_ingest_and_ingests_do_not_interleave(pg_url, 
     try:
         deadline = time.time() + 60
         while time.time() < deadline:  # wait until it has written everything but not committed
-            state = Path(f"/proc/{writer.pid}/stat").read_text().split()[2] if Path(f"/proc/{writer.pid}").exists() else "?"
+            proc = Path(f"/proc/{writer.pid}")
+            state = (proc / "stat").read_text().split()[2] if proc.exists() else "?"
             if state == "T":
                 break
             time.sleep(0.1)

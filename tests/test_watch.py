@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -47,7 +46,8 @@ def test_a_burst_of_200_files_an_edit_a_rename_and_a_deletion(watched):
     folder, engine, reports = watched
     assert _ids(engine) == {"first"}
     for i in range(200):
-        (folder / f"burst-{i:03}.txt").write_text(f"Harbour bulletin {i}: berth {i} reopens on Monday.\n", encoding="utf-8")
+        (folder / f"burst-{i:03}.txt").write_text(f"Harbour bulletin {i}: berth {i} reopens on Monday.\n",
+                                                  encoding="utf-8")
     _until(lambda: len(_ids(engine)) == 201)
 
     before = len(reports)

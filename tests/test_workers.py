@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import ROOT, SEEDS
-from server_fixture import free_port, stop_server
 from qa.engine import Engine
 from qa.settings import Settings
+from server_fixture import free_port, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -79,8 +79,8 @@ def test_the_chat_is_stateless_so_any_worker_can_answer(two_workers):
         page = browser.new_page()
         page.goto(url + "/")
         page.wait_for_selector("#question textarea", timeout=60_000)
-        for question in ["Why didn't Putin meet Qalibaf?", "Who received the letter instead?", "Who is Mojtaba Tavangar?",
-                         "What is his position?"]:
+        for question in ["Why didn't Putin meet Qalibaf?", "Who received the letter instead?",
+                         "Who is Mojtaba Tavangar?", "What is his position?"]:
             before = page.locator(rows).count()
             page.fill("#question textarea", question)
             page.click("#send")  # each turn arrives whole: the question's row and the answer's
