@@ -289,6 +289,11 @@ def main(argv: list[str] | None = None) -> None:
                         "writes reader-news-int8.onnx (QA_READER=news-reader)")
     parser.add_argument("--checkpoint", type=Path, default=ROOT / "bench" / ".cache" / "reader-checkpoint",
                         help="resumable state, every 200 steps (delete it to start over)")
+    parser.add_argument("--all-articles", action="store_true", help="with --news: every clean positive of each "
+                        "train question among its results and its quiz week's other train articles (bench/news_more.py)")
+    parser.add_argument("--synthetic", action="store_true", help="with --news: synthetic wh-questions from the train "
+                        "articles' sentences, asked against another outlet's copy of the story (bench/news_more.py)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (default: all cores)")
     args = parser.parse_args(argv)
     rng = random.Random(SEED)
     pairs = pairs_for("xquad-en", rng) + pairs_for("covid-qa", rng)
@@ -297,11 +302,19 @@ def main(argv: list[str] | None = None) -> None:
         news, noise = news_pairs(rng)
         pairs += news
         print(f"news: {len(news)} pairs; {noise}")
+        from bench.news_more import more_pairs
+
+        # a generator of its own: the shipped recipe's pairs stay exactly what they were
+        more, grown = more_pairs(args.all_articles, args.synthetic, random.Random(SEED + 1))
+        if more:
+            pairs += more
+            noise = {**noise, **grown}
+            print(f"more news: {len(more)} pairs; {grown}", flush=True)
     positives = sum(p[2] for p in pairs)
-    print(f"{len(pairs)} pairs ({positives:.0f} positive) from the train documents")
+    print(f"{len(pairs)} pairs ({positives:.0f} positive) from the train documents", flush=True)
     import torch
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(args.threads)
     model, tokenizer = train(pairs, args.epochs, args.batch, args.lr, args.checkpoint)
     args.out.mkdir(parents=True, exist_ok=True)
     name = "reader-news-int8.onnx" if args.news else "reader-int8.onnx"
@@ -313,8 +326,14 @@ def main(argv: list[str] | None = None) -> None:
         "batch": args.batch, "lr": args.lr, "seed": SEED,
         "data": "train documents of xquad-en and covid-qa (bench.evaluate.split_documents)"
                 + ("; RealTimeQA news train split 2023-2024, clean positives (bench.train_reader.news_positive)"
-                   if args.news else ""),
-        "labels": noise, "command": "python -m bench.train_reader" + (" --news" if args.news else ""),
+                   if args.news else "")
+                + ("; every clean positive of a question's results and its week's articles (bench.news_more)"
+                   if args.all_articles else "")
+                + ("; synthetic wh-questions against another outlet's copy of the story (bench.news_more)"
+                   if args.synthetic else ""),
+        "labels": noise, "command": "python -m bench.train_reader" + (" --news" if args.news else "")
+        + (f" --epochs {args.epochs}" if args.epochs != 1 else "") + (" --all-articles" if args.all_articles else "")
+        + (" --synthetic" if args.synthetic else ""),
         "onnx": f"{name} (dynamic int8, per channel)"}, indent=2))
     print(f"wrote {args.out / name} ({(args.out / name).stat().st_size / 2**20:.1f} MB)")
 
