@@ -61,7 +61,7 @@ def test_they_is_the_people_the_answer_named_together():
      "Did Boeing fly a Nasa astronaut?"),
     # a question phrase with its noun takes the rest of the last question too
     (_history("How many stores does Kroger plan to close?", "Sixty. [1]"), "Over what period?",
-     "Over what period does Kroger plan to close?"),
+     "Over what period does Kroger plan to close stores?"),
     (_history("How many stores does Kroger run in Ohio?", "Twenty. [1]"), "And how many workers?",
      "How many workers does Kroger run in Ohio?"),
     # "it" is one thing: not the answer to a question asking for several, but the thing it named
@@ -70,6 +70,17 @@ def test_they_is_the_people_the_answer_named_together():
     # "which <a person's role>" asks who: "his" is the one the answer named
     (_history("Which official delivered the letter?", "Speaker Mohammad Qalibaf delivered it in Moscow. [1]"),
      "What was his job?", "What was Mohammad Qalibaf's job?"),
+    # "whose" asks for someone too
+    (_history("Whose company bought the newspaper?", "Rupert Murdoch's group bought it in May. [1]"),
+     "How old is he?", "How old is Rupert Murdoch?"),
+    # a subject pronoun keeps the subject it follows; "them" after the question's own plural noun is that noun
+    (_history("Why didn't Putin agree to meet Qalibaf?", "Quarantine rules. [1]"),
+     "How long do people have to quarantine before he meets them in person?",
+     "How long do people have to quarantine before Putin meets them in person?"),
+    # "what about X?": X takes the place of the name of its kind (read in the question: "Medvedev"
+    # alone is nothing to the tagger), else of the question's subject, and brings its own article
+    (_history("Has the Kremlin commented on the Ukraine-U.S. deal?", "Not yet. [1]"), "What about Medvedev?",
+     "Has Medvedev commented on the Ukraine-U.S. deal?"),
 ])
 def test_references_are_resolved_in_place(history, question, expected):
     assert condense(question, history) == expected
@@ -95,6 +106,22 @@ def test_the_answer_to_a_who_question_is_read_from_its_result():
     history = [Turn("user", "Who received the letter instead?"),
                Turn("assistant", "shown text", answer_from_json(result))]
     assert condense("What is his position?", history) == "What is Vyacheslav Volodin's position?"
+
+
+def test_the_person_who_answered_is_the_readers_likeliest_across_the_cited_extracts():
+    """A "who" answer without a short answer whose extracts name different new people: the span
+    reader's likeliest reading over all of them, not the first extract's one name."""
+    result = {"condensed_question": "Who was Harry's co-claimant?", "short_answer": None,
+              "citations": [{"quote": "Harry settled his claim against Rupert Murdoch's group."},
+                            {"quote": "Harry and his co-claimant Tom Watson said in a statement."}]}
+    history = [Turn("user", "Who was Harry's co-claimant?"), Turn("assistant", "shown", answer_from_json(result))]
+
+    def read(question, text, spans):  # a reader sure of the co-claimant, unsure of the other
+        found = [text[a:b] for a, b in spans or []]
+        return ("Tom Watson", 0.9) if "Tom Watson" in found else (found[0], 0.2) if found else None
+
+    assert condense("What was his background?", history, read) == "What was Tom Watson's background?"
+    assert condense("What was his background?", history) == "What was Rupert Murdoch's background?"  # no reader
 
 
 def test_nothing_is_ever_appended():

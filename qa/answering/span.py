@@ -92,12 +92,13 @@ class SpanReader(PairModel):
         return readings
 
 
-    def choose(self, question: str, text: str, spans: list[tuple[int, int]] | None) -> str | None:
-        """The words of `text` that answer `question` (among `spans` when given), or None."""
+    def choose(self, question: str, text: str, spans: list[tuple[int, int]] | None) -> tuple[str, float] | None:
+        """The words of `text` that answer `question` (among `spans` when given) with the reader's
+        probability, or None: a follow-up's referent is the likeliest of several extracts' readings."""
         encoding = self.tokenizer.encode(question, text)
         starts, ends = (_log_softmax(o.reshape(-1)) for o in self.run(encoding))
         found = _best_span(encoding, starts, ends) if spans is None else _best_candidate(encoding, starts, ends, spans)
-        return text[found[0]:found[1]] if found else None
+        return (text[found[0]:found[1]], found[2]) if found else None
 
 
 def _best_span(encoding, starts: np.ndarray, ends: np.ndarray) -> tuple[int, int, float] | None:

@@ -90,9 +90,9 @@ def _result_of(reply: Turn):
 
 def condense(question: str, history: list[Turn], read=None) -> str:
     """The question as it would be asked without the conversation (unchanged when it stands alone).
-    `read(question, text, spans)` (optional: the span reader) says which words of `text` answer
-    `question`, among `spans` when given: who answered an earlier "who" question when its
-    extract names several people and the answer carried no short answer."""
+    `read(question, text, spans)` (optional: the span reader's `choose`) says which words of
+    `text` answer `question`, among `spans` when given, and how likely: who answered an earlier
+    "who" question when its extracts name several people and the answer carried no short answer."""
     return condensed_from(question, exchanges(history, read), read)
 
 
@@ -156,15 +156,26 @@ def _ellipsis(question: str, last: Exchange) -> str | None:
     match = _ABOUT.match(question)
     if not match:
         return None
-    new = (match.group("x") or match.group("y") or "").strip()
-    found = parse_question(new).entities
+    group = "x" if match.group("x") else "y"
+    new = match.group(group).strip()
+    # the name's kind as the question itself reads it: "Medvedev" alone is nothing to spaCy,
+    # "What about Medvedev?" a person
+    found = [e for e in parse_question(question).entities if e.start >= match.start(group)]
     label = found[0].label if found else None
-    candidates = [e for e in parse_question(last.question).entities if label is None or e.label == label
-                  or (e.label in PEOPLE_LABELS + GROUP_LABELS and label in PEOPLE_LABELS + GROUP_LABELS)]
+    asked = parse_question(last.question)
+    agents = PEOPLE_LABELS + GROUP_LABELS
+    candidates = [e for e in asked.entities if label is None or e.label == label
+                  or (e.label in agents and label in agents)]
     if not candidates:
         return None
-    replaced = candidates[-1]
-    return last.question[:replaced.start] + new + last.question[replaced.end:]
+    # the same kind of name, else the one the question was about (its subject), else the last
+    same = [e for e in candidates if e.label == label]
+    subject = _subject(asked)
+    replaced = same[-1] if same else subject if subject in candidates else candidates[-1]
+    before = last.question[:replaced.start]
+    if before.lower().endswith("the "):  # "Has the Kremlin commented ...?": the new name brings its own article
+        before = before[:-4]
+    return before + new + last.question[replaced.end:]
 
 
 def _bare(question: str, last: Exchange) -> str | None:
@@ -188,7 +199,46 @@ def _bare(question: str, last: Exchange) -> str | None:
     wh = match.group("wh").strip()
     if parsed.tokens[0].text.lower() in _AUX and wh.lower() in ("what", "which", "who", "whom"):
         return None  # "What?" after "Did Putin meet him?" asks to hear it again, not what he met
-    return f"{wh[:1].upper()}{wh[1:]} {rest}"
+    return f"{wh[:1].upper()}{wh[1:]} {_with_object(rest, parsed, last)}"
+
+
+def _with_object(rest: str, parsed: Parsed, last: Exchange) -> str:
+    """"Over what period?" after "How many stores does Kroger plan to close?": the stores were
+    what the old question phrase asked for, and the verb still needs them ("... plan to close
+    60 stores?", its short answer, else "... close stores?")."""
+    tokens = parsed.tokens
+    ending = [t for t in tokens if t.tag != "."]
+    noun = _question_noun(parsed)
+    if noun is None or not ending or not ending[-1].tag.startswith("VB"):
+        return rest
+    body = rest.rstrip().rstrip("?").rstrip()
+    plural = tokens[noun].tag in ("NNS", "NNPS")
+    thing = last.short_answer or (tokens[noun].text if plural else f"the {tokens[noun].text}")
+    return f"{body} {thing}?"
+
+
+def _question_noun(parsed: Parsed) -> int | None:
+    """Where the noun of a question phrase stands: "How many *stores* ...", "Which *city* ...";
+    None when the question phrase has none ("Why ...", "What did ...")."""
+    tokens = parsed.tokens
+    words = [t.text.lower() for t in tokens[:3]]
+    at = 2 if words[:2] in (["how", "many"], ["how", "much"]) else 1 if words[:1] in (["which"], ["what"]) else None
+    if at is None or at >= len(tokens) or tokens[at].tag not in ("NN", "NNS"):
+        return None
+    return at
+
+
+def _subject(parsed: Parsed):
+    """The name a question is about, as its grammatical subject: the first name after the
+    auxiliary ("Why didn't *Putin* agree to meet Qalibaf?", "Has *the Kremlin* commented ...?"),
+    before the main verb; None for a question whose question word is the subject ("Who sent it?")."""
+    tokens = parsed.tokens
+    aux = next((i for i, t in enumerate(tokens[:6]) if t.text.lower() in _AUX), None)
+    if aux is None or (aux > 0 and tokens[0].text.lower() not in _WH_WORDS):
+        return None
+    verb = next((t.start for t in tokens[aux + 1:] if t.tag.startswith("VB")), None)
+    return next((e for e in parsed.entities if e.start > tokens[aux].start and (verb is None or e.start < verb)),
+                None)
 
 
 def _after_question_phrase(parsed: Parsed, text: str) -> str | None:
@@ -223,10 +273,13 @@ def _pronouns(question: str, earlier: list[Exchange], read=None) -> str | None:
         if word in THING and (any(e.label in labels and e.start < token.start for e in own)
                               or _PLEONASTIC_IT.search(question)):
             continue  # "What is NATO and when was it founded?", "Is it true that ...": nothing earlier
+        if word in GROUP and _plural_before(parsed, token.start):
+            continue  # "How long do people quarantine before he meets them?": them are the people
         # "Did Qalibaf meet him?": him is not Qalibaf
         # two pronouns of one question point at two things ("Where did he publish it?")
         taken = {e.text for e in own} | {u for u, t in zip(used, used_tables) if t is not table}
-        referent = _referent(word, labels, earlier, exclude=taken, read=read)
+        referent = _referent(word, labels, earlier, exclude=taken, read=read,
+                             contrast=bool(re.search(r"\binstead\b", question, re.I)))
         if referent is None:
             continue
         referent = re.sub(r"['’]s$", "", referent)  # spaCy's name may keep its possessive: "Qalibaf's"
@@ -252,6 +305,14 @@ def _pronouns(question: str, earlier: list[Exchange], read=None) -> str | None:
     for start, end, text in sorted(replacements, reverse=True):
         resolved = resolved[:start] + text + resolved[end:]
     return _instead_of(resolved, used, earlier[-1])
+
+
+def _plural_before(parsed: Parsed, at: int) -> bool:
+    """A plural noun of the question's own clause comes before `at` (after its question phrase:
+    "How many stores did they close?" does not count the stores)."""
+    tokens = parsed.tokens
+    aux = next((i for i, t in enumerate(tokens[:6]) if t.text.lower() in _AUX), 0)
+    return any(t.tag in ("NNS", "NNPS") for t in tokens[aux + 1:] if t.start < at)
 
 
 def _demonstrative(parsed: Parsed, last: Exchange) -> list[tuple[int, int, str]]:
@@ -280,9 +341,12 @@ def _pronoun_table(word: str):
 
 
 def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclude: set[str],
-              read=None) -> str | None:
+              read=None, contrast: bool = False) -> str | None:
     """Who or what a pronoun points at: the answer to a "who" question when the last question
-    asked who; else the last such entity the last question names; else one its answer names
+    asked who; else the subject of the last question, for a subject pronoun (a pronoun keeps the
+    subject it follows: centering); else the last such entity the last question names (also when
+    the follow-up contrasts: "Why didn't Putin meet Qalibaf?" then "Who did he meet instead?" asks
+    about the other party); else one its answer names
     (for "they", the people its answer names together)."""
     last = earlier[-1]
     asked = parse_question(last.question)
@@ -305,6 +369,10 @@ def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclu
         answered = _answer_person(last, asked, read)
         # a who question asks for someone it does not name: never one of its own names
         return answered if answered and answered not in exclude else None
+    subject = _subject(asked)
+    if word in ("he", "she", "they") and not contrast and subject is not None and subject.label in labels \
+            and subject.text not in exclude:
+        return subject.text  # "Why didn't Putin meet Qalibaf?" then "Whom does he meet?": Putin
     for exchange in reversed(earlier):
         named = [e.text for e in parse_question(exchange.question).entities
                  if e.label in labels and e.text not in exclude]
@@ -348,7 +416,7 @@ def _asks_who(parsed: Parsed, text: str) -> bool:
 
     if DEFINITION.match(text):
         return False
-    if any(t.text.lower() in ("who", "whom") for t in parsed.tokens[:3]):
+    if any(t.text.lower() in ("who", "whom", "whose") for t in parsed.tokens[:3]):
         return True
     expects, head = expected_types(parsed, text)  # "Which representative ...?", "Which official ...?"
     return head is not None and expects == frozenset({"PERSON"})
@@ -362,17 +430,19 @@ def _answer_person(last: Exchange, asked: Parsed, read=None) -> str | None:
         found = [e for e in entities([last.short_answer])[0] if e.label in PEOPLE_LABELS]
         if found:
             return found[0].text
-    for extract in (last.extract, *last.others):
-        if not extract:
-            continue
-        new = [e for e in entities([extract])[0] if e.label == "PERSON" and e.text.lower() not in known
-               and not any(e.text.lower() in k or k in e.text.lower() for k in known)]
-        names = list(dict.fromkeys(e.text for e in new))
-        if len(names) == 1:
-            return names[0]
-        if names:
-            return read(last.question, extract, [(e.start, e.end) for e in new]) if read is not None else None
-    return None
+    extracts = [x for x in (last.extract, *last.others) if x]
+    new = [[e for e in found if e.label == "PERSON" and e.text.lower() not in known
+            and not any(e.text.lower() in k or k in e.text.lower() for k in known)]
+           for found in entities(extracts)]
+    names = list(dict.fromkeys(e.text for found in new for e in found))
+    if len(names) <= 1 or read is None:  # without a reader: the one new person of the first that names any
+        first = next((found for found in new if found), [])
+        return first[0].text if len({e.text for e in first}) == 1 else None
+    # several people across the extracts: the reader's likeliest ("Who was Harry's co-claimant?":
+    # the first extract names Murdoch, the third "his co-claimant Tom Watson")
+    readings = [read(last.question, x, [(e.start, e.end) for e in found]) for x, found in zip(extracts, new) if found]
+    best = max((r for r in readings if r), key=lambda r: r[1], default=None)
+    return best[0] if best else None
 
 
 def _answer_thing(last: Exchange, asked: Parsed, read=None, plural: bool = False) -> str | None:
@@ -390,7 +460,11 @@ def _answer_thing(last: Exchange, asked: Parsed, read=None, plural: bool = False
         return last.short_answer
     if object_question:
         return None  # a reading of the extract is as likely the giver as the thing given
-    return read(last.question, last.extract, None) if read is not None and last.extract else None
+    return _text(read(last.question, last.extract, None)) if read is not None and last.extract else None
+
+
+def _text(reading: tuple[str, float] | None) -> str | None:
+    return reading[0] if reading else None
 
 
 def _thing(asked: Parsed, text: str) -> str | None:
@@ -422,7 +496,7 @@ def _place(earlier: list[Exchange], read=None) -> str | None:
         if last.short_answer:
             return last.short_answer
         if read is not None and last.extract:
-            return read(last.question, last.extract, None)
+            return _text(read(last.question, last.extract, None))
     in_answer = [e for e in entities([last.extract])[0] if e.label in PLACE_LABELS] if last.extract else []
     return in_answer[0].text if in_answer else None
 
