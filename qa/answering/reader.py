@@ -62,10 +62,10 @@ def reader_files(name: str) -> tuple[Path, Path]:
         return MODELS / weights, MODELS / card
     path = Path(name).expanduser()
     cards = [path.with_suffix(".json"), path.with_name(path.name.replace("-int8.onnx", ".json"))]
-    card = next((c for c in cards if c.exists()), None)
-    if not path.exists() or card is None:
+    found = next((c for c in cards if c.exists()), None)
+    if not path.exists() or found is None:
         raise QAError(f"the reader model {path} or its card ({cards[-1].name}) is missing")
-    return path, card
+    return path, found
 
 
 class SentenceReader(PairModel):
