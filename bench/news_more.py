@@ -135,14 +135,14 @@ def all_article_pairs(train: list[dict], articles: Articles, dev_articles: set[s
             continue
         stats["questions"] += 1
         stats["positives"] += len(new)
-        pairs += [(q["question"], s, 1.0) for s in new]
+        pairs += [(q["question"], s, 1.0, answer) for s in new]
         if not shipped_clean and not shipped_own:  # a question the shipped recipe left out: today's negatives too
             stats["new_questions"] += 1
             asked = _content(q["question"])
             hard = sorted((s for s in own if not _whole(answer, s)), key=lambda s: -len(asked & _content(s)))
-            pairs += [(q["question"], s, 0.0) for s in hard[:negatives]]
+            pairs += [(q["question"], s, 0.0, "") for s in hard[:negatives]]
             if pool:
-                pairs.append((q["question"], rng.choice(pool), 0.0))
+                pairs.append((q["question"], rng.choice(pool), 0.0, None))
     return pairs, stats
 
 
@@ -221,8 +221,8 @@ def synthetic_pairs(train: list[dict], articles: Articles, dev_articles: set[str
             asked = _content(question)
             negatives = sorted((s for s in articles.sentences(other) if not _whole(entity.text, s)),
                                key=lambda s: -len(asked & _content(s)))[:SYNTHETIC_NEGATIVES]
-            pairs.append((question, positive, 1.0))
-            pairs += [(question, s, 0.0) for s in negatives]
+            pairs.append((question, positive, 1.0, entity.text))
+            pairs += [(question, s, 0.0, "") for s in negatives]
             made[qi] = made.get(qi, 0) + 1
             stats["questions"] += 1
             stats["by_kind"][WH[entity.label]] = stats["by_kind"].get(WH[entity.label], 0) + 1
@@ -234,7 +234,33 @@ def synthetic_pairs(train: list[dict], articles: Articles, dev_articles: set[str
 
 
 def more_pairs(all_articles: bool, synthetic: bool, rng: random.Random) -> tuple[list[tuple[str, str, float]], dict]:
-    """The additions asked for, and their sizes."""
+    """The additions asked for, as (question, sentence, label) for the sentence reader, and their sizes."""
+    pairs, stats = _more(all_articles, synthetic, rng)
+    return [p[:3] for p in pairs], stats
+
+
+def more_span_examples(all_articles: bool, synthetic: bool, rng: random.Random,
+                       negatives: int = 2) -> tuple[list[tuple[str, str, int, int]], dict]:
+    """The same additions for the span reader: (question, sentence, answer start, end) for a
+    positive (the answer located as whole words), (question, sentence, -1, -1) for at most
+    `negatives` hard negatives of each question ("no answer"); no random sentences."""
+    from bench.train_span import _locate
+
+    examples, kept = [], {}
+    for question, sentence, label, answer in _more(all_articles, synthetic, rng)[0]:
+        if label and answer:
+            found = _locate(answer, sentence)
+            if found:
+                examples.append((question, sentence, *found))
+        elif answer == "" and kept.get(question, 0) < negatives:
+            kept[question] = kept.get(question, 0) + 1
+            examples.append((question, sentence, -1, -1))
+    return examples, {"examples": len(examples), "with_answer": sum(e[2] >= 0 for e in examples)}
+
+
+def _more(all_articles: bool, synthetic: bool, rng: random.Random) -> tuple[list[tuple], dict]:
+    """(question, sentence, label, answer: its text for a positive, "" for a hard negative, None
+    for a random sentence), and the sizes."""
     if not (all_articles or synthetic):
         return [], {}
     train, texts, dev_articles = load_train(news_source())

@@ -169,9 +169,19 @@ def main(argv: list[str] | None = None) -> None:
                         help="start the encoder from a finished run's checkpoint folder, e.g. the news reader's "
                              "(bench/.cache/reader-checkpoint after python -m bench.train_reader --news --epochs 2)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (default: all cores)")
+    parser.add_argument("--all-articles", action="store_true", help="every clean positive of each train question among "
+                        "its results and its quiz week's other train articles (bench/news_more.py)")
+    parser.add_argument("--synthetic", action="store_true", help="synthetic wh-questions from the train articles' "
+                        "sentences, asked against another outlet's copy of the story (bench/news_more.py)")
     args = parser.parse_args(argv)
     rng = random.Random(SEED)
     examples = dataset_examples("xquad-en", rng) + dataset_examples("covid-qa", rng) + news_examples(rng)
+    if args.all_articles or args.synthetic:
+        from bench.news_more import more_span_examples
+
+        more, grown = more_span_examples(args.all_articles, args.synthetic, random.Random(SEED + 1))
+        examples += more
+        print(f"more news: {grown}", flush=True)
     answered = sum(e[2] >= 0 for e in examples)
     print(f"{len(examples)} examples ({answered} with an answer)", flush=True)
     import torch
@@ -186,7 +196,8 @@ def main(argv: list[str] | None = None) -> None:
         "lr": args.lr, "seed": SEED, "init": "news reader's encoder (python -m bench.train_reader --news)" if args.init else "MiniLM",
         "data": "train documents of xquad-en and covid-qa; RealTimeQA news train split 2023-2024 (evidence "
                 "sentences and clean positives); hard-negative sentences labelled no-answer",
-        "command": "python -m bench.train_span" + (f" --init {args.init} --epochs {args.epochs}" if args.init else ""), "onnx": "span-int8.onnx (dynamic int8, per channel)"}, indent=2))
+        "command": "python -m bench.train_span" + (f" --init {args.init} --epochs {args.epochs}" if args.init else "")
+        + (" --all-articles" if args.all_articles else "") + (" --synthetic" if args.synthetic else ""), "onnx": "span-int8.onnx (dynamic int8, per channel)"}, indent=2))
     print(f"wrote {args.out / 'span-int8.onnx'} ({(args.out / 'span-int8.onnx').stat().st_size / 2**20:.1f} MB)")
 
 
