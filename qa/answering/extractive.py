@@ -153,8 +153,9 @@ class ExtractiveAnswerer:
         if not question.expects or self.tuning.type_weight >= 1.0:
             return best
         entities([s.text for s in best])  # read together: a third cheaper than one by one
-        return [s if has_expected(question, s.text) else replace(s, score=s.score * self.tuning.type_weight)
-                for s in best]
+        texts = DocumentTexts(self.store)
+        return [s if has_expected(question, s.text) or _speaker_answers(question, s, texts)
+                else replace(s, score=s.score * self.tuning.type_weight) for s in best]
 
     def _passage_sentences(self, question: Question, passages: list[Hit]) -> list[list[PassageSentence]]:
         """What the reranker scored, when it ran; else the sentences are built and scored here."""
@@ -303,6 +304,16 @@ def _with_speaker(sentence: PassageSentence, texts: DocumentTexts) -> PassageSen
         if after and text[after[0].start:after[0].start + 1] in _OPENING_QUOTES:
             sentence = replace(sentence, end=after[0].end, text=text[sentence.start:after[0].end])
     return sentence
+
+
+def _speaker_answers(question: Question, sentence: PassageSentence, texts: DocumentTexts) -> bool:
+    """A quotation introduced by its speaker ("X, the representative of Tehran, wrote: “The news
+    about the meeting ...”"): the speaker is part of what it says, so "which representative ...?"
+    is answered by the quote with its introduction (which is how it is cited: `_with_speaker`)."""
+    if sentence.text[:1] not in _OPENING_QUOTES:
+        return False
+    spoken = _with_speaker(sentence, texts)
+    return spoken.text != sentence.text and has_expected(question, spoken.text)
 
 
 _PRONOUN_SPEAKER = re.compile(r"[,”\"’]\s*(?:he|she|they)\s+(?:said|says|added|told|wrote|tweeted|insisted|stressed)\b",

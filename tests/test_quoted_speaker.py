@@ -1,0 +1,36 @@
+"""A quotation introduced by its speaker (on a line of its own, as news pages set them) answers
+"which <role> ...?" with the speaker: the quote and its introduction are one claim.
+Unit level: the tiny deterministic embedder."""
+from __future__ import annotations
+
+import pytest
+
+from qa.engine import Engine
+from qa.settings import load_settings
+
+ARTICLES = {
+    "fares": "Title: Ferry fares\n\nThe harbour board met on Monday to discuss the ferry timetable for the "
+             "winter. Pia Holm, the spokeswoman of the harbour board, wrote on her page:\n“The news about a fare "
+             "rise for the island ferry was not accurate.” The board will publish the winter timetable in "
+             "October.\n\nMayor Okafor wrote about the island ferry and the news of its winter timetable.",
+}
+
+
+@pytest.fixture
+def engine(hash_env, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, text in ARTICLES.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    engine = Engine(load_settings())
+    engine.ingest([folder])
+    return engine
+
+
+def test_a_quote_whose_speaker_answers_leads_with_its_introduction(engine):
+    """The quote holds the question's words, its introduction the person asked for: it is not
+    weighed down as a sentence without a person, and it is cited with its speaker."""
+    answer = engine.ask("Which spokeswoman wrote about the news of a fare rise for the island ferry?")
+    assert not answer.abstained
+    first = answer.citations[0].quote
+    assert first.startswith("Pia Holm, the spokeswoman") and "fare rise" in first
