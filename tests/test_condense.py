@@ -81,6 +81,14 @@ def test_they_is_the_people_the_answer_named_together():
     # alone is nothing to the tagger), else of the question's subject, and brings its own article
     (_history("Has the Kremlin commented on the Ukraine-U.S. deal?", "Not yet. [1]"), "What about Medvedev?",
      "Has Medvedev commented on the Ukraine-U.S. deal?"),
+    # "And in 2014?": the date of its kind replaced, or added when there was none
+    (_history("How many viewers did the 2025 Oscars draw?", "19.7 million. [1]"), "And in 2014?",
+     "How many viewers did the 2014 Oscars draw?"),
+    (_history("How many stores does Kroger run?", "Twenty. [1]"), "What about in Ohio?",
+     "How many stores does Kroger run in Ohio?"),
+    # "the <title>": the one person of the last turn who bears it
+    (_history("Which Milwaukee judge was arrested by federal authorities?", "Judge Hannah Dugan was arrested. [1]"),
+     "When is the judge due in court?", "When is Judge Hannah Dugan due in court?"),
 ])
 def test_references_are_resolved_in_place(history, question, expected):
     assert condense(question, history) == expected

@@ -151,8 +151,15 @@ def _resolved(question: str, earlier: list[Exchange], read=None) -> str:
     return (_ellipsis(question, last) or _bare(question, last) or _pronouns(question, earlier, read)) or question
 
 
+_WHEN_ELSE = re.compile(r"^\s*(?:and|what\s+about|how\s+about)\s+(?P<prep>in|on|at|during|for|since|by|before|"
+                        r"after)\s+(?P<x>[^?]+?)\s*\??\s*$", re.I)
+
+
 def _ellipsis(question: str, last: Exchange) -> str | None:
-    """"And what about Biden?": the previous question with its entity of the same kind replaced."""
+    """"And what about Biden?": the previous question with its entity of the same kind replaced;
+    "And in 2014?": its date (or place) replaced, or added when it named none."""
+    if _WHEN_ELSE.match(question):
+        return _other_circumstance(question, last)
     match = _ABOUT.match(question)
     if not match:
         return None
@@ -176,6 +183,24 @@ def _ellipsis(question: str, last: Exchange) -> str | None:
     if before.lower().endswith("the "):  # "Has the Kremlin commented ...?": the new name brings its own article
         before = before[:-4]
     return before + new + last.question[replaced.end:]
+
+
+def _other_circumstance(question: str, last: Exchange) -> str | None:
+    """"And in 2014?" after "How many viewers did the 2025 Oscars draw?" -> "... the 2014 Oscars
+    ...": the new date, place or time takes the place of the previous question's of its kind, or is
+    added at its end ("How many viewers did the Oscars draw in 2014?")."""
+    match = _WHEN_ELSE.match(question)
+    assert match is not None
+    found = [e for e in parse_question(question).entities if e.start >= match.start("x")]
+    if not found or not last.question.strip():
+        return None
+    new = found[0]
+    same = [e for e in parse_question(last.question).entities if e.label == new.label]
+    if same:
+        old = same[-1]
+        return last.question[:old.start] + new.text + last.question[old.end:]
+    body = last.question.rstrip().rstrip("?").rstrip()
+    return f"{body} {match.group('prep').lower()} {match.group('x').strip()}?"
 
 
 def _bare(question: str, last: Exchange) -> str | None:
@@ -297,6 +322,8 @@ def _pronouns(question: str, earlier: list[Exchange], read=None) -> str | None:
         if place:
             opens = place.split(" ", 1)[0].lower() in ("in", "at", "on", "near", "inside", "outside", "to")
             replacements.append((there.start(), there.end(), place if opens else f"in {place}"))
+    if not any(e.label in PEOPLE_LABELS for e in own):
+        replacements += _titled(parsed, earlier[-1], replacements)
     if not own and not replacements:
         replacements += _demonstrative(parsed, earlier[-1])
     if not replacements:
@@ -305,6 +332,37 @@ def _pronouns(question: str, earlier: list[Exchange], read=None) -> str | None:
     for start, end, text in sorted(replacements, reverse=True):
         resolved = resolved[:start] + text + resolved[end:]
     return _instead_of(resolved, used, earlier[-1])
+
+
+def _titled(parsed: Parsed, last: Exchange, taken: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """"Why had the prince refused?" after a question about Prince Harry: "the <title>" is the one
+    person of the last question (or its answer) who bears that title ("Prince Harry", "Judge Hannah
+    Dugan", "President Biden")."""
+    found: list[tuple[int, int, str]] = []
+    tokens = parsed.tokens
+    for i, token in enumerate(tokens[:-1]):
+        noun = tokens[i + 1]
+        if token.text.lower() != "the" or noun.tag != "NN" or not noun.text.islower() \
+                or (i + 2 < len(tokens) and tokens[i + 2].tag in ("NN", "NNS", "NNP")) \
+                or any(a <= token.start < b for a, b, _ in taken):
+            continue
+        bearers = {name for text in (last.question, last.extract) if text for name in _bearers(text, noun.text)}
+        if len(bearers) == 1:
+            found.append((token.start, noun.start + len(noun.text), bearers.pop()))
+    return found
+
+
+def _bearers(text: str, title: str) -> list[str]:
+    """The people `text` names with `title` before their name: "Prince Harry" for "prince"."""
+    names = []
+    for e in entities([text])[0]:
+        if e.label != "PERSON":
+            continue
+        if e.text.lower().startswith(title + " "):
+            names.append(e.text)
+        elif re.search(rf"\b{re.escape(title)}\s+$", text[max(0, e.start - len(title) - 2):e.start], re.I):
+            names.append(f"{text[e.start - len(title) - 1:e.start - 1]} {e.text}")
+    return names
 
 
 def _plural_before(parsed: Parsed, at: int) -> bool:
