@@ -155,7 +155,6 @@ def test_a_real_question_is_not_taken_for_noise(turn):
 
 def test_a_turn_with_nothing_to_look_up_gets_one_line_and_no_search(tmp_path):
     from conftest import SEEDS
-
     from qa.engine import Engine
     from qa.messages import NOTHING_ASKED
     from qa.settings import Settings
@@ -177,7 +176,6 @@ def test_an_unresolved_follow_up_is_read_with_the_previous_question_and_says_so(
     the user's, and a warning names what it was read with. A question that stands alone, asked
     in the same conversation, is read alone."""
     from conftest import SEEDS
-
     from qa.engine import Engine
     from qa.settings import Settings
 
@@ -201,7 +199,6 @@ def test_odd_histories_get_an_answer_read_alone_or_with_the_last_question_and_sa
     unrelated turns, assistant turns without a result and a pronoun nothing earlier can fill are
     answered, never a guess presented as understood."""
     from conftest import SEEDS
-
     from qa.engine import Engine
     from qa.messages import READ_ALONE
     from qa.settings import Settings
