@@ -1,7 +1,8 @@
-"""The one codec between answers and turns and their JSON: what `Answer.to_json` writes,
-`answer_from_json` reads back with everything the next turn needs (what the question was
-understood as, the segments with their citations, the short answer, the time). Every face decodes
-a chat history here: REST, MCP, the chat, batch files.
+"""The one codec between requests, answers and turns and their JSON: a search or a question as a
+REST body or a batch line sends it (`search_request_from_json`, `ask_request_from_json`), and what
+`Answer.to_json` writes, which `answer_from_json` reads back with everything the next turn needs
+(what the question was understood as, the segments with their citations, the short answer, the
+time). Every face decodes a chat history here: REST, MCP, the chat, batch files.
 
 A client may send less than a whole result (older clients sent only "answer" and "citations");
 what is missing takes its default, what is there must have its type, else one InputError line.
@@ -13,9 +14,39 @@ import re
 from typing import Any
 
 from qa.errors import InputError
-from qa.types import Answer, Citation, Part, Reporter, Segment, ShortAnswer, Turn
+from qa.requests import AskRequest, SearchRequest, as_of_day
+from qa.types import Answer, Citation, Filters, Part, Reporter, Segment, ShortAnswer, Turn
 
 HISTORY_SHAPE = 'history must be a list of {"role": "user"|"assistant", "content": str, "result": {...} (optional)}'
+
+
+def search_request_from_json(raw: Any, default: SearchRequest | None = None) -> SearchRequest:
+    """A search as JSON: {"query" (or "q"), "k", "filters", "as_of"}, as POST /api/search and
+    `qa search --batch` lines send it; what it leaves out is `default`'s (the command line's)."""
+    query = raw.get("query", raw.get("q")) if isinstance(raw, dict) else None
+    if not isinstance(query, str):
+        raise InputError('a search must be an object with a string "query"')
+    k, filters, as_of = _options(raw, default)
+    return SearchRequest(query, k, filters, as_of)
+
+
+def ask_request_from_json(raw: Any, default: AskRequest | None = None) -> AskRequest:
+    """A question as JSON: {"question", "history", "k", "filters", "as_of"}, as POST /api/ask
+    and `qa ask --batch` lines send it; what it leaves out is `default`'s (the command line's)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
+        raise InputError('a question must be an object with a string "question"')
+    k, filters, as_of = _options(raw, default)
+    return AskRequest(raw["question"], tuple(turns_from_json(raw.get("history"))), k, filters, as_of)
+
+
+def _options(raw: dict, default: SearchRequest | AskRequest | None):
+    """k, filters and as_of of a request's JSON, each the default's when absent (or null)."""
+    as_of = raw.get("as_of")
+    if as_of is not None and not isinstance(as_of, str):
+        raise InputError("as_of must be a date as YYYY-MM-DD")
+    return (raw.get("k") if raw.get("k") is not None else getattr(default, "k", None),
+            Filters.from_json(raw["filters"]) if raw.get("filters") is not None else getattr(default, "filters", None),
+            as_of_day(as_of) if as_of is not None else getattr(default, "as_of", None))
 
 
 def turns_from_json(raw: Any) -> list[Turn]:

@@ -1,5 +1,10 @@
 """The engine behind every face: one store version and one model per process, shared by all
-requests; a newer version written by an ingest is picked up on the next request."""
+requests; a newer version written by an ingest is picked up on the next request.
+
+Every face hands it a request (qa.requests: AskRequest, SearchRequest); what the request leaves
+unset (k, as_of) is resolved here from the settings, once. Documents and citations are their own
+objects: `engine.library` (list, read, upload, delete) and `engine.verifier` (verify, locate).
+"""
 from __future__ import annotations
 
 import gc
@@ -7,48 +12,39 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from qa import messages
-from qa.answering.base import Answerer, passage_docs
-from qa.answering.citations import Location, Verdict
+from qa.answering.base import Answerer
 from qa.answering.extractive import ExtractiveAnswerer, Tuning
+from qa.answering.finish import finished
 from qa.answering.reader import SentenceReader, load_reader
 from qa.answering.span import SpanReader, load_span_reader, with_short_answer
 from qa.embedding import Embedder, load_embedder
 from qa.errors import InputError, QAError
 from qa.ingest.ingestor import Ingestor, IngestReport, Progress
 from qa.library import Library
+from qa.requests import MAX_K, AskRequest, SearchRequest, as_of_day, valid_text
 from qa.retrieval import timeprior
 from qa.retrieval.digest import Digest, DigestRequest, digest_request, narrowed
 from qa.retrieval.outlets import with_named_outlet
 from qa.retrieval.relevance import RelevanceScorer
 from qa.retrieval.rerank import SentenceReranker
 from qa.retrieval.retrieve import Retriever
-from qa.retrieval.stories import fold_hits, with_reporters
+from qa.retrieval.stories import fold_hits
 from qa.retrieval.timeprior import TimePrior, median_date
-from qa.settings import Settings
+from qa.settings import RetrievalSettings, Settings
 from qa.stages import stage
 from qa.store import StoreBackend, StoreReader, open_backend
-from qa.store.base import DocFields
 from qa.text.condense import Exchange, condensed_from, context_of, exchanges, names_someone_unnamed, no_question_content
 from qa.text.questions import understand
-from qa.text.timewords import RECENT_DAYS, absolute, iso_day, parse_as_of, parse_day, read_time
-from qa.types import (
-    Answer,
-    Document,
-    Filters,
-    Hit,
-    PassageSentence,
-    Question,
-    Results,
-    Turn,
-    page_at,
-    plain_name,
-)
+from qa.text.timewords import RECENT_DAYS, absolute, iso_day, read_time
+from qa.types import Answer, Filters, Hit, PassageSentence, Results, Turn
 from qa.verification import Verifier
 
-MAX_K = 50
+__all__ = ["MAX_K", "Engine", "Models", "answer_events", "make_answerer"]
 
 
 @dataclass
@@ -77,14 +73,22 @@ def make_answerer(settings: Settings, store: StoreReader,
 
 
 class Models:
-    """The learned models, loaded once per process and shared by every store version: an upload
-    makes a new version, not new models (a version used to load its own readers, about 0.3 s and
-    one more copy each until the old version was collected)."""
+    """The learned models (the embedder, the readers), loaded once per process and shared by every
+    store version: an upload makes a new version, not new models (a version used to load its own
+    readers, about 0.3 s and one more copy each until the old version was collected)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
         self._lock = threading.Lock()
+        self._embedder = embedder
         self._readers: tuple[SentenceReader | None, SpanReader | None] | None = None
+
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                e = self.settings.embedding
+                self._embedder = load_embedder(e.embedding_model, e.embed_batch_size, e.embed_threads, e.cache_dir)
+            return self._embedder
 
     def readers(self) -> tuple[SentenceReader | None, SpanReader | None]:
         with self._lock:
@@ -94,42 +98,29 @@ class Models:
             return self._readers
 
 
-class Engine:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, backend: StoreBackend | None = None):
-        self.settings = settings
-        self.backend = backend or open_backend(settings)
-        self._embedder = embedder
-        self._loaded: _Loaded | None = None
-        self.models = Models(settings)
-        self._lock = threading.Lock()
-        self._reload_lock = threading.Lock()  # one thread loads a new version; others keep serving
-        self.library = Library(settings, self.backend, self._ingestor, lambda: self.store)
-        self.verifier = Verifier(lambda: self.store, self.library.document, self.search,
-                                 lambda text, what: valid_text(settings.answer.max_question_chars, text, what))
+class _Versions:
+    """The store version requests are served from, and what is built on it; a newer version
+    written by an ingest is loaded by one thread while the others keep serving the old one."""
 
-    # -- the pieces, loaded once and lazily ---------------------------------------------------
-    @property
-    def embedder(self) -> Embedder:
-        with self._lock:
-            if self._embedder is None:
-                e = self.settings.embedding
-                self._embedder = load_embedder(e.embedding_model, e.embed_batch_size, e.embed_threads, e.cache_dir)
-            return self._embedder
+    def __init__(self, settings: Settings, backend: StoreBackend, models: Models):
+        self.settings, self.backend, self.models = settings, backend, models
+        self.loaded: _Loaded | None = None
+        self._reload_lock = threading.Lock()
 
-    def _current(self) -> _Loaded:
+    def current(self) -> _Loaded:
         version = self.backend.current_version()
-        loaded = self._loaded
+        loaded = self.loaded
         if loaded is not None and not loaded.store.broken and (version is None or version == loaded.store.version):
             return loaded
         with self._reload_lock:
-            if self._loaded is None or self._loaded.store.version != version or self._loaded.store.broken:
-                replaced, self._loaded = self._loaded, self._load()
+            if self.loaded is None or self.loaded.store.version != version or self.loaded.store.broken:
+                replaced, self.loaded = self.loaded, self._load()
                 if replaced is not None:
                     del replaced, loaded
                     # the old version's objects refer to each other: collected now, its files
                     # (deleted by the ingest that replaced it) are let go instead of held open
                     gc.collect()
-            return self._loaded
+            return self.loaded
 
     def _load(self) -> _Loaded:
         store = self.backend.open_reader(self.settings.embedding.embedding_model)
@@ -141,112 +132,87 @@ class Engine:
                        iso_day(store.newest_date()),
                        median_date([d.date for d in store.documents()]) if timeprior.UNDATED_AS == "median" else None)
 
+
+class Engine:
+    library_type: type[Library] = Library  # a server's logs its changes (qa.faces.server)
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, backend: StoreBackend | None = None):
+        self.settings = settings
+        self.backend = backend or open_backend(settings)
+        self.models = Models(settings, embedder)
+        self._versions = _Versions(settings, self.backend, self.models)
+        self.library = self.library_type(settings, self.backend, self.ingestor, lambda: self.store)
+        self.verifier = Verifier(lambda: self.store, self.library.document,
+                                 lambda text, k: self.retrieve(SearchRequest(text, k)).hits,
+                                 partial(valid_text, settings.answer.max_question_chars))
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.models.embedder()
+
+    def _current(self) -> _Loaded:
+        return self._versions.current()
+
     @property
     def store(self) -> StoreReader:
         return self._current().store
 
-    # -- ingestion -----------------------------------------------------------------------------
     def ingest(self, paths: list[Path], rebuild: bool = False, progress: Progress | None = None,
                ray_address: str | None = None) -> IngestReport:
         """Bring the store in line with the files; with `ray_address` ("local" or a cluster's
         address) the passages are embedded on Ray instead of in this process."""
-        if ray_address is None:
-            return self._ingestor(progress).run(paths, rebuild=rebuild)
+        remote = None if ray_address is None else _ray_embedder(self.settings, ray_address)
         try:
-            from qa.embedding.distributed import RayPassageEmbedder
-        except ImportError:
-            raise InputError("--ray-address needs Ray: pip install 'corpus-qa[ray]'") from None
-        embedding = self.settings.embedding
-        remote = RayPassageEmbedder(ray_address, embedding.embedding_model, embedding.sentence_vectors,
-                                    cache=embedding.cache_dir)
-        try:
-            return self._ingestor(progress, remote).run(paths, rebuild=rebuild)
+            return self.ingestor(progress, remote).run(paths, rebuild=rebuild)
         finally:
-            remote.close()
+            if remote is not None:
+                remote.close()
 
-    def _ingestor(self, progress: Progress | None = None, passage_embedder=None) -> Ingestor:
+    def ingestor(self, progress: Progress | None = None, passage_embedder=None) -> Ingestor:
         return Ingestor(self.settings, lambda: self.embedder, progress, self.backend, passage_embedder)
 
-    # -- documents and citations: their own objects ----------------------------------------------
-    @property
-    def uploads_dir(self) -> Path:
-        return self.library.uploads_dir
-
-    def upload(self, files: list[tuple[str, bytes]]) -> IngestReport:
-        return self.library.upload(files)
-
-    def delete(self, doc_id: str) -> IngestReport:
-        return self.library.delete(doc_id)
-
-    def sweep_uploads(self) -> list[Path]:
-        return self.library.sweep_uploads()
-
-    def documents(self, limit: int = 50, offset: int = 0) -> tuple[int, list[DocFields]]:
-        return self.library.documents(limit, offset)
-
-    def document(self, doc_id: str) -> Document:
-        return self.library.document(doc_id)
-
-    def verify(self, result: dict) -> tuple[bool, list[Verdict]]:
-        return self.verifier.verify(result)
-
-    def locate_quote(self, quote: str, doc_id: str | None = None) -> Location | None:
-        return self.verifier.locate_quote(quote, doc_id)
-
-    def closest_passage(self, quote: str, doc_id: str | None = None) -> tuple[Document, int, int] | None:
-        return self.verifier.closest_passage(quote, doc_id)
-
-    # -- questions -----------------------------------------------------------------------------
-    def search(self, query: str, k: int | None = None, filters: Filters | None = None,
-               as_of: str | None = None) -> list[Hit]:
-        return self.find(query, k, filters, as_of).hits
-
-    def find(self, query: str, k: int | None = None, filters: Filters | None = None,
-             as_of: str | None = None) -> Results:
-        """The k best passages, one per story, ranked with the query's time as of `as_of`."""
-        query = valid_text(self.settings.answer.max_question_chars, query, "query")
-        k = valid_k(k, self.settings.retrieval.search_k)
+    def retrieve(self, request: SearchRequest) -> Results:
+        """The k best passages, one per story, ranked with the query's time as of the request's."""
+        query = valid_text(self.settings.answer.max_question_chars, request.query, "query")
+        k = request.k or self.settings.retrieval.search_k
         loaded = self._current()
         with stage("understand"):
-            prior = self._prior(query, self.as_of(as_of, loaded), as_of)
+            prior = self._prior(query, request.as_of, loaded)
         vector = self._embed_query(query)
         with stage("search"):
-            hits = loaded.retriever.search(query, vector, min(MAX_K, 2 * k),
-                                           rerank=self.settings.retrieval.rerank_search, filters=valid_filters(filters),
-                                           prior=prior)
-            hits = self._folded(hits, loaded, k)
+            hits = loaded.retriever.search(query, vector, min(MAX_K, 2 * k), filters=request.filters, prior=prior,
+                                           rerank=self.settings.retrieval.rerank_search)
+            hits = _folded(hits, loaded.store, k, self.settings.ingest.fold_duplicates)
         return Results(query, hits, prior.reading.as_of.isoformat(), prior.reading.to_json())
 
-    def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None,
-            on_token: Callable[[str], None] | None = None, filters: Filters | None = None,
-            as_of: str | None = None) -> Answer:
+    def answer(self, request: AskRequest, on_token: Callable[[str], None] | None = None) -> Answer:
         """An answer; with an LLM answerer, `on_token` receives its words as they arrive."""
-        asked = valid_text(self.settings.answer.max_question_chars, question, "question")
-        history = [t for t in (history or []) if t.text.strip()][-10:]
+        asked = valid_text(self.settings.answer.max_question_chars, request.question, "question")
+        history = [t for t in request.history if t.text.strip()][-10:]
         loaded = self._current()
-        day = self.as_of(as_of, loaded)
+        day = self.as_of(request.as_of, loaded)
         if no_question_content(asked, loaded.store.knows):  # "ok", "thanks", keyboard noise: no search
             return Answer(asked, True, (), abstention=messages.NOTHING_ASKED, as_of=day.isoformat())
         digest = digest_request(asked, read_time(asked, day))
         if digest is not None:  # "What happened this week?": the window's stories (qa.retrieval.digest)
-            return self._digest(asked, digest, day, valid_filters(filters), loaded)
+            return _digest(asked, digest, day, request.filters, loaded, self._embed_query)
         with stage("understand"):
             read = loaded.spans.choose if loaded.spans else None
             earlier = exchanges(history, read)  # the conversation as data, read once
-            condensed = self._condensed(asked, earlier, read, loaded)
+            condensed = _condensed(asked, earlier, read, loaded.answerer)
             # an unresolved follow-up ("Why not?" nothing could be put in place of) is searched and
             # read together with the question it follows; the question shown stays the user's
             context = context_of(asked, condensed, earlier)
             reading = f"{condensed} {context}" if context else condensed
             # "…, according to X?": X's documents only, and X is not what is searched for
-            reading, wanted = with_named_outlet(reading, valid_filters(filters), loaded.store)
-            prior = self._prior(condensed, day, as_of)
+            reading, wanted = with_named_outlet(reading, request.filters, loaded.store)
+            prior = self._prior(condensed, request.as_of, loaded)
             understood = replace(understand(asked, reading, self._embed_query(reading), wanted), prior=prior)
-        k = valid_k(k, self.settings.retrieval.answer_k)
+        k = request.k or self.settings.retrieval.answer_k
         with stage("search"):
             passages = loaded.retriever.search(reading, understood.vector, min(MAX_K, 2 * k),
                                                filters=understood.filters, prior=prior)
-            passages = self._folded(passages, loaded, k, copies_only=True)
+            passages = _folded(passages, loaded.store, k, self.settings.ingest.fold_duplicates, copies_only=True)
         with stage("compose"):
             answer = loaded.answerer.answer(understood, passages, on_token=on_token)
             if context:
@@ -255,151 +221,139 @@ class Engine:
             elif not earlier and names_someone_unnamed(asked):
                 answer = replace(answer, warnings=answer.warnings + (messages.READ_ALONE,))
         with stage("span"):
-            answer = with_short_answer(answer, understood, loaded.spans, self.settings.reader.short_answer_threshold,
-                                       self.settings.reader.short_answer_corroborators)
+            reader = self.settings.reader
+            answer = with_short_answer(answer, understood, loaded.spans, reader.short_answer_threshold,
+                                       reader.short_answer_corroborators)
         with stage("render"):
-            return self._rendered(answer, understood, prior, day, loaded)
+            return finished(answer, understood, prior, day, loaded.store, self.settings.ingest.fold_duplicates)
 
-    def _condensed(self, asked: str, earlier: list[Exchange], read, loaded: _Loaded) -> str:
-        """The follow-up made self-contained: by the LLM when one answers (its rewrite checked:
-        qa.answering.llm.condensed_by_llm), else, or when the check fails, by the rules."""
-        client = getattr(loaded.answerer, "client", None)
-        if client is not None and earlier:
-            from qa.answering.llm import condensed_by_llm
+    def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None,
+            on_token: Callable[[str], None] | None = None, filters: Filters | None = None,
+            as_of: str | None = None) -> Answer:
+        """answer() asked in words (scripts, benches, tests): the request made of them."""
+        return self.answer(AskRequest(question, tuple(history or ()), k, filters, as_of_day(as_of)), on_token)
 
-            pairs = [(e.question, " ".join([e.extract, *e.others])) for e in earlier]
-            rewrite = condensed_by_llm(client, asked, pairs)
-            if rewrite:
-                return rewrite
-        return condensed_from(asked, earlier, read)
+    def find(self, query: str, k: int | None = None, filters: Filters | None = None,
+             as_of: str | None = None) -> Results:
+        """retrieve() asked in words (scripts, benches, tests, the LangChain retriever)."""
+        return self.retrieve(SearchRequest(query, k, filters, as_of_day(as_of)))
 
-    def _digest(self, asked: str, request: DigestRequest, day: date, filters: Filters | None,
-                loaded: _Loaded) -> Answer:
-        hits = None
-        if request.topic is not None:
-            within = narrowed(filters, request.window)
-            hits = [] if within is None else loaded.retriever.search(
-                request.topic, self._embed_query(request.topic), MAX_K, filters=within)
-        answer = Digest(loaded.store).answer(asked, request, filters, hits)
-        return replace(answer, as_of=day.isoformat(), time=request.window.to_json())
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None, as_of: str | None = None):
+        return self.find(query, k, filters, as_of).hits
 
-    def _rendered(self, answer: Answer, understood: Question, prior: TimePrior, day: date, loaded: _Loaded) -> Answer:
-        """The answer as every face gives it: the filters named when it abstains (the answer may be
-        in what they leave out), its time, a note when nothing dated in the question's window
-        answers, the story's other reporters and the pages of its citations."""
-        abstention = answer.abstention
-        if answer.abstained and understood.filters:
-            abstention += messages.only_filtered(understood.filters.describe())
-        citations = answer.citations
-        if self.settings.ingest.fold_duplicates:
-            citations = tuple(with_reporters(list(citations), loaded.store))
-        answer = replace(answer, abstention=abstention, as_of=day.isoformat(), time=prior.reading.to_json(),
-                         warnings=answer.warnings + _not_placed(prior) + _outside_window(answer, prior),
-                         citations=citations)
-        return _with_pages(answer, loaded.store)
+    def ask_streamed(self, request: AskRequest):
+        """("token", text) while the answer is written, then ("answer", Answer) or ("error", QAError)."""
+        return answer_events(lambda on_token: self.answer(request, on_token))
 
-    def _folded(self, hits: list[Hit], loaded: _Loaded, k: int, copies_only: bool = False) -> list[Hit]:
-        """One hit per story (qa.retrieval.stories), unless folding is off."""
-        if not self.settings.ingest.fold_duplicates:
-            return hits[:k]
-        return fold_hits(hits, loaded.store, k, copies_only)
+    def as_of(self, given: date | None = None, loaded: _Loaded | None = None) -> date:
+        """The date a request is read as of: the one given, else default_as_of."""
+        return given or default_as_of((loaded or self._current()).newest)
 
-    def as_of(self, value: str | None = None, loaded: _Loaded | None = None) -> date:
-        """The date a question is asked as of: `value` (YYYY-MM-DD) when given; else today for a
-        corpus with documents from the last 30 days, else the newest document's date."""
-        if value is not None:
-            try:
-                return parse_as_of(value)
-            except ValueError as exc:
-                raise InputError(str(exc)) from None
-        newest = (loaded or self._current()).newest
-        today = date.today()
-        if newest is None or newest >= today - timedelta(days=RECENT_DAYS):
-            return today
-        return newest
-
-    def _prior(self, text: str, day: date, given: str | None) -> TimePrior:
-        """The question's time as of `day`. Recency only when "now" is known: as_of was given, or
-        it is today (a corpus with recent documents). An archive's newest date stands in for now
-        when nothing says when; recency against it reordered a corpus of papers spanning years
-        (COVID-QA nDCG@10 0.86 -> 0.54) and changed nothing on news dev
-        (docs/measurements.md)."""
-        recency = given is not None or day == date.today()
-        reading = read_time(text, day)
-        if given is not None and reading.window is None:
-            # a date the user gave places the question in time, whatever its tense: the news dev
-            # quizzes asked as of their dates keep their timely answers (0.429; past tense only
-            # from the question: 0.395). "Now" only guessed from the folder: the tense decides
-            reading = replace(reading, present=True)
-        undated = self._current().median if timeprior.UNDATED_AS == "median" else None
-        prior = TimePrior.from_settings(reading, self.settings.retrieval, recency, undated)
-        if not recency and reading.window is not None and not absolute(reading.window.words):
-            # "now" is a guess (the newest document's date): "this week" is not placed in time
-            prior = replace(prior, outside=1.0, placed=False)
-        return prior
+    def _prior(self, text: str, given: date | None, loaded: _Loaded) -> TimePrior:
+        return time_prior(text, self.as_of(given, loaded), given is not None, self.settings.retrieval,
+                          loaded.median if timeprior.UNDATED_AS == "median" else None)
 
     def sentences(self, question: str, hide_doc: str | None = None, filters: Filters | None = None,
                   as_of: str | None = None) -> list[PassageSentence]:
         """The sentences an answer to `question` is chosen from, best first, with their relevance
         and the reader's probability (benches and diagnostics); `hide_doc` leaves one document out."""
+        request = AskRequest(question, (), None, filters, as_of_day(as_of))
         asked = valid_text(self.settings.answer.max_question_chars, question, "question")
         loaded = self._current()
-        prior = self._prior(asked, self.as_of(as_of, loaded), as_of)
-        understood = replace(understand(asked, asked, self._embed_query(asked), valid_filters(filters)), prior=prior)
+        prior = self._prior(asked, request.as_of, loaded)
+        understood = replace(understand(asked, asked, self._embed_query(asked), request.filters), prior=prior)
         k = self.settings.retrieval.answer_k
         passages = loaded.retriever.search(asked, understood.vector, MAX_K if hide_doc else k,
                                            filters=understood.filters, prior=prior)
         passages = [p for p in passages if p.doc_id != hide_doc][:k]
         return loaded.extractive.scored_sentences(understood, passages)
 
-    def ask_streamed(self, question: str, history: list[Turn] | None = None, k: int | None = None,
-                     filters: Filters | None = None, as_of: str | None = None):
-        """("token", text) while the answer is written, then ("answer", Answer) or ("error", QAError)."""
-        return answer_events(lambda on_token: self.ask(question, history, k, on_token, filters, as_of))
-
     def _embed_query(self, text: str):
         with stage("embed"):
             return self.embedder.embed([text])[0]
 
-    def check(self) -> list[str]:
-        """A full integrity check of the live version (beyond what opening it checks)."""
-        return self.store.check()
-
     def stats(self) -> dict:
         """The corpus's size and model."""
-        return self._stats_of(self.store)
+        return _stats_of(self.store)
 
     def loaded_stats(self) -> dict | None:
-        """The corpus's size and model, of the version already in memory, without asking the store
-        whether a newer one exists (no I/O: a health check under load), or None when nothing is
-        loaded yet."""
-        loaded = self._loaded
-        return None if loaded is None else self._stats_of(loaded.store)
-
-    @staticmethod
-    def _stats_of(store: StoreReader) -> dict:
-        return {"documents": store.count_documents, "chunks": store.count_chunks,
-                "model": store.manifest.model, "generation": store.version}
+        """stats() of the version in memory, without asking the store for a newer one (no I/O: a
+        health check under load); None when nothing is loaded yet."""
+        loaded = self._versions.loaded
+        return None if loaded is None else _stats_of(loaded.store)
 
 
-def valid_text(limit: int, text, what: str) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise InputError(f"the {what} is empty")
-    if len(text) > limit:
-        raise InputError(f"the {what} is {len(text):,} characters long; the limit is {limit:,}")
+def _ray_embedder(settings: Settings, ray_address: str):
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(f"the {what} is not valid Unicode (it holds a lone surrogate)") from None
-    return text.strip()
+        from qa.embedding.distributed import RayPassageEmbedder
+    except ImportError:
+        raise InputError("--ray-address needs Ray: pip install 'corpus-qa[ray]'") from None
+    embedding = settings.embedding
+    return RayPassageEmbedder(ray_address, embedding.embedding_model, embedding.sentence_vectors,
+                              cache=embedding.cache_dir)
 
 
-def valid_k(k, default: int) -> int:
-    if k is None:
-        return default
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise InputError(f"k must be a whole number from 1 to {MAX_K}, not {messages.echo(k)}")
-    return k
+def _stats_of(store: StoreReader) -> dict:
+    return {"documents": store.count_documents, "chunks": store.count_chunks,
+            "model": store.manifest.model, "generation": store.version}
+
+
+def default_as_of(newest: date | None) -> date:
+    """What "now" is when no as_of is given: today for a corpus with documents from the last 30
+    days, else its newest document's date."""
+    today = date.today()
+    return today if newest is None or newest >= today - timedelta(days=RECENT_DAYS) else newest
+
+
+def time_prior(text: str, day: date, given: bool, settings: RetrievalSettings, undated: date | None) -> TimePrior:
+    """The question's time as of `day`. Recency only when "now" is known: as_of was given, or
+    it is today (a corpus with recent documents). An archive's newest date stands in for now
+    when nothing says when; recency against it reordered a corpus of papers spanning years
+    (COVID-QA nDCG@10 0.86 -> 0.54) and changed nothing on news dev
+    (docs/measurements.md)."""
+    recency = given or day == date.today()
+    reading = read_time(text, day)
+    if given and reading.window is None:
+        # a date the user gave places the question in time, whatever its tense: the news dev
+        # quizzes asked as of their dates keep their timely answers (0.429; past tense only
+        # from the question: 0.395). "Now" only guessed from the folder: the tense decides
+        reading = replace(reading, present=True)
+    prior = TimePrior.from_settings(reading, settings, recency, undated)
+    if not recency and reading.window is not None and not absolute(reading.window.words):
+        # "now" is a guess (the newest document's date): "this week" is not placed in time
+        prior = replace(prior, outside=1.0, placed=False)
+    return prior
+
+
+def _digest(asked: str, request: DigestRequest, day: date, filters: Filters | None, loaded: _Loaded,
+            embed: Callable[[str], Any]) -> Answer:
+    """The window's stories (qa.retrieval.digest); about a topic, those its passages are in."""
+    hits = None
+    if request.topic is not None:
+        within = narrowed(filters, request.window)
+        hits = [] if within is None else loaded.retriever.search(request.topic, embed(request.topic), MAX_K,
+                                                                 filters=within)
+    answer = Digest(loaded.store).answer(asked, request, filters, hits)
+    return replace(answer, as_of=day.isoformat(), time=request.window.to_json())
+
+
+def _condensed(asked: str, earlier: list[Exchange], read, answerer: Answerer) -> str:
+    """The follow-up made self-contained: by the LLM when one answers (its rewrite checked:
+    qa.answering.llm.condensed_by_llm), else, or when the check fails, by the rules."""
+    client = getattr(answerer, "client", None)
+    if client is not None and earlier:
+        from qa.answering.llm import condensed_by_llm
+
+        pairs = [(e.question, " ".join([e.extract, *e.others])) for e in earlier]
+        rewrite = condensed_by_llm(client, asked, pairs)
+        if rewrite:
+            return rewrite
+    return condensed_from(asked, earlier, read)
+
+
+def _folded(hits: list[Hit], store: StoreReader, k: int, fold: bool, copies_only: bool = False) -> list[Hit]:
+    """One hit per story (qa.retrieval.stories), unless folding is off."""
+    return fold_hits(hits, store, k, copies_only) if fold else hits[:k]
 
 
 def answer_events(ask: Callable[[Callable[[str], None]], Answer]):
@@ -424,47 +378,3 @@ def answer_events(ask: Callable[[Callable[[str], None]], Answer]):
         yield kind, value
         if kind != "token":
             return
-
-
-def valid_filters(filters: Filters | None) -> Filters | None:
-    """Filters with checked dates (YYYY-MM-DD) and no empty entries; None when nothing filters."""
-    if not filters:
-        return None
-    for name in ("date_from", "date_to"):
-        value = getattr(filters, name)
-        if value is not None:
-            try:
-                parse_day(value, name)
-            except ValueError as exc:
-                raise InputError(str(exc)) from None
-    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-        raise InputError(f"date_from {filters.date_from} is after date_to {filters.date_to}")
-    return replace(filters, outlets=tuple(plain_name(o, "outlet").strip() for o in filters.outlets if o.strip()),
-                   doc_ids=tuple(plain_name(d, "document id") for d in filters.doc_ids if d))
-
-
-def _not_placed(prior: TimePrior) -> tuple[str, ...]:
-    """Relative time words in a corpus whose "now" is a guess: they moved nothing, and a date would place them."""
-    window = prior.reading.window
-    if prior.placed or window is None:
-        return ()
-    return (messages.not_placed(window.words, prior.reading.as_of.isoformat()),)
-
-
-def _outside_window(answer: Answer, prior: TimePrior) -> tuple[str, ...]:
-    """When the question's time words point to a window and no cited report is dated in it, the
-    answer says so, and says when its reports are from."""
-    window = prior.window
-    if answer.abstained or window is None or not prior.placed or any(prior.in_window(c.date) for c in answer.citations):
-        return ()
-    dates = sorted({c.date for c in answer.citations if c.date})
-    return (messages.outside_window(window.start.isoformat(), window.end.isoformat(), window.words, dates),)
-
-
-def _with_pages(answer: Answer, store: StoreReader) -> Answer:
-    """Citations into paged documents (PDF) get their page number."""
-    docs = passage_docs(answer.passages, store, {c.doc_id for c in answer.citations})
-    if not any(d.pages for d in docs.values()):
-        return answer
-    return replace(answer, citations=tuple(replace(c, page=page_at(docs[c.doc_id].pages, c.start))
-                                           if c.doc_id in docs else c for c in answer.citations))

@@ -331,7 +331,7 @@ class Filters:
         """The one way every face makes filters (CLI options, REST query and body, MCP arguments,
         the chat's boxes): a list may be given as one string or left out, a blank date is no
         bound; anything else of the wrong type is a one-line InputError. The dates themselves
-        are checked by the engine (qa.engine.valid_filters)."""
+        are checked by the request they go into (qa.requests)."""
 
         def strings(key: str, value) -> tuple[str, ...]:
             value = [value] if isinstance(value, str) else [] if value is None else value

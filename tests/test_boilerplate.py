@@ -45,4 +45,4 @@ def test_the_shipped_seeds_furniture_is_not_searchable(hash_env):
     engine = Engine(load_settings())
     engine.ingest([SEEDS])
     assert all("Exit mobile version" not in h.text for h in engine.search("Exit mobile version", 20))
-    assert "Exit mobile version" in engine.document("001_fef7cdd3c9f4f1a3").text  # the text itself is unchanged
+    assert "Exit mobile version" in engine.library.document("001_fef7cdd3c9f4f1a3").text  # the text itself is unchanged

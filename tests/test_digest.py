@@ -49,7 +49,7 @@ def test_what_happened_this_week_is_the_weeks_stories_most_reported_first(engine
     assert [s.parts[0].cites for s in answer.segments] == [(1,), (2,), (3,)]
     assert answer.segments[0].attribution.startswith("Coast Wire, 2026-01-02")
     assert answer.citations[0].quote == "A winter storm closed every ferry route on the islands on Tuesday."
-    ok, verdicts = engine.verify(answer.to_json())
+    ok, verdicts = engine.verifier.verify(answer.to_json())
     assert ok and len(verdicts) == 3
 
 
@@ -63,7 +63,7 @@ def test_what_happened_this_week_is_the_weeks_stories_most_reported_first(engine
 def test_other_ways_of_asking(engine, question, as_of, expected):
     answer = engine.ask(question, as_of=as_of)
     assert {c.doc_id for c in answer.citations} == expected
-    assert engine.verify(answer.to_json())[0]
+    assert engine.verifier.verify(answer.to_json())[0]
 
 
 def test_this_week_with_nothing_in_it_says_so_and_names_the_nearest_dated_documents(engine):

@@ -36,7 +36,7 @@ def mixed(tmp_path):
 
 
 def _verifies(engine: Engine, citations) -> bool:
-    return all(engine.document(c.doc_id).text[c.start:c.end] == c.quote for c in citations)
+    return all(engine.library.document(c.doc_id).text[c.start:c.end] == c.quote for c in citations)
 
 
 def test_pdf_answers_cite_their_page(mixed):
@@ -45,15 +45,15 @@ def test_pdf_answers_cite_their_page(mixed):
     assert cited and cited[0].doc_id == "lighthouse" and cited[0].page == 2
     assert answer.to_json()["citations"][0]["page"] in (1, 2)
     assert _verifies(mixed, answer.citations)
-    doc = mixed.document("lighthouse")
+    doc = mixed.library.document("lighthouse")
     assert doc.origin == "pdf" and len(doc.pages) == 2 and doc.date == "2019-03-03"
     assert "Halvorsen lighthouse stands" in doc.text[:doc.pages[1]]
 
 
 def test_docx_and_markdown_become_plain_text_with_exact_offsets(mixed):
-    ferry = mixed.document("ferry")
+    ferry = mixed.library.document("ferry")
     assert ferry.origin == "docx" and "340 passengers" in ferry.text and ferry.date == "2022-06-14"
-    glacier = mixed.document("glacier")
+    glacier = mixed.library.document("glacier")
     assert glacier.origin == "markdown"
     assert "#" not in glacier.text and "**" not in glacier.text and "](" not in glacier.text
     assert "The Nordbreen research station reopened after three years of repairs." in glacier.text
@@ -62,7 +62,7 @@ def test_docx_and_markdown_become_plain_text_with_exact_offsets(mixed):
 
 
 def test_news_html_keeps_the_article_and_its_metadata_only(mixed):
-    harbour = mixed.document("harbour")
+    harbour = mixed.library.document("harbour")
     assert harbour.outlet == "Coast Daily" and harbour.date == "2023-05-09" and harbour.title == "Harbour fees rise"
     assert "breakwater" in harbour.text
     for boilerplate in ("Subscribe", "Cookie settings", "Contact us", "Sports | Weather"):
@@ -116,7 +116,7 @@ def test_upload_list_ask_and_delete_a_pdf(api):
     results = api.get("/api/search", params={"q": "Halvorsen lighthouse Brekke", "k": 10}).json()["results"]
     assert all(r["doc_id"] != "lighthouse" for r in results)
     assert api.delete("/api/documents/lighthouse").status_code == 404
-    assert not list(api.engine.uploads_dir.glob("lighthouse*"))
+    assert not list(api.engine.library.uploads_dir.glob("lighthouse*"))
 
 
 def test_several_files_in_one_upload(api):
@@ -144,7 +144,7 @@ def test_bad_uploads_are_refused_and_change_nothing(api, name, data, status):
     assert response.status_code == status, response.text
     assert response.json()["detail"] and "Traceback" not in response.text
     assert {k: v for k, v in store_snapshot(store).items() if not k.startswith("uploads/")} == before
-    assert not api.engine.uploads_dir.exists() or not any(api.engine.uploads_dir.iterdir())
+    assert not api.engine.library.uploads_dir.exists() or not any(api.engine.library.uploads_dir.iterdir())
 
 
 def test_an_upload_over_the_limit_is_413(tmp_path):
@@ -162,7 +162,7 @@ def test_an_upload_named_with_a_path_keeps_only_its_name(api, tmp_path):
     assert response.status_code == 201
     ids = [d["doc_id"] for d in api.get("/api/documents").json()["documents"]]
     assert "escape" in ids and not any(".." in i or "/" in i for i in ids)
-    assert (api.engine.uploads_dir / "escape.txt").exists()
+    assert (api.engine.library.uploads_dir / "escape.txt").exists()
     assert not (tmp_path / "escape.txt").exists() and not (tmp_path.parent / "escape.txt").exists()
 
 

@@ -46,7 +46,7 @@ def engine(hash_env, tmp_path):
 def _first_quote(engine, question: str) -> str:
     answer = engine.ask(question)
     assert not answer.abstained, question
-    assert engine.verify(answer.to_json())[0]
+    assert engine.verifier.verify(answer.to_json())[0]
     return answer.citations[0].quote
 
 
@@ -87,7 +87,7 @@ def test_the_reader_is_a_setting_and_none_switches_it_off(engine, monkeypatch):
     plain = Engine(load_settings())
     assert plain._current().answerer.reader is None
     answer = plain.ask("When did the Warsaw stock exchange open?")
-    assert answer.citations and plain.verify(answer.to_json())[0]
+    assert answer.citations and plain.verifier.verify(answer.to_json())[0]
 
 
 def test_the_reader_is_skipped_only_when_relevance_alone_is_decisive(engine, monkeypatch):
@@ -108,7 +108,7 @@ def test_the_reader_is_skipped_only_when_relevance_alone_is_decisive(engine, mon
         monkeypatch.setattr(answerer, "tuning", replace(answerer.tuning, reader_skip_margin=margin))
         answer = engine.ask(question)
         assert bool(read) == reads
-        assert answer.citations and engine.verify(answer.to_json())[0]
+        assert answer.citations and engine.verifier.verify(answer.to_json())[0]
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +140,7 @@ def test_a_quote_attributed_by_a_pronoun_comes_with_the_sentence_naming_its_spea
 
 
 def test_widened_extracts_are_contiguous_and_verify(engine):
-    texts = {name: engine.document(name).text for name in ARTICLES}
+    texts = {name: engine.library.document(name).text for name in ARTICLES}
     for question in ("Who did Okafor send instead to the ceremony at the terminal?",
                      "What did Tomas Lind say about paying for the new breakwater at the harbour?"):
         for c in engine.ask(question).citations:

@@ -40,10 +40,10 @@ def test_a_docx_inflating_to_1_gb_is_refused_at_once_naming_the_limit(engine, bo
     assert len(bomb) < 8 << 20
     started = time.perf_counter()
     with pytest.raises(InputError, match=r"bomb\.docx: archive member 'word/document\.xml' inflates to 1,07"):
-        engine.upload([("bomb.docx", bomb)])
+        engine.library.upload([("bomb.docx", bomb)])
     assert time.perf_counter() - started < 10
     assert "bomb" not in {d.doc_id for d in engine.store.documents()}
-    assert not (engine.uploads_dir / "bomb.docx").exists()
+    assert not (engine.library.uploads_dir / "bomb.docx").exists()
 
 
 def test_ingest_skips_the_bomb_with_its_reason_and_keeps_the_rest(tmp_path, bomb):
@@ -62,7 +62,7 @@ def test_a_pdf_whose_pages_share_a_huge_stream_is_refused_by_its_text_size(engin
     assert len(data) < 40_000
     started = time.perf_counter()
     with pytest.raises(InputError, match="over the extracted text limit"):
-        engine.upload([("shared.pdf", data)])
+        engine.library.upload([("shared.pdf", data)])
     assert time.perf_counter() - started < 60
 
 
@@ -70,10 +70,10 @@ def test_extraction_that_runs_too_long_is_killed_and_the_file_refused(tmp_path, 
     slow = Engine(_settings(tmp_path, store_dir=engine.settings.store.store_dir, extract_seconds=2))
     started = time.perf_counter()
     with pytest.raises(InputError, match=r"line\.html: extraction took longer than 2 s"):
-        slow.upload([("line.html", long_line_html(19_500_000))])
+        slow.library.upload([("line.html", long_line_html(19_500_000))])
     assert time.perf_counter() - started < 20
     # the killed worker is replaced: the next page extracts normally
-    report = slow.upload([("ok.html", b"<html><body><article><h1>Ferries</h1><p>The Tindra ferry carries "
+    report = slow.library.upload([("ok.html", b"<html><body><article><h1>Ferries</h1><p>The Tindra ferry carries "
                                       b"340 passengers between the islands every day.</p></article></body></html>")])
     assert report.added == 1
 
@@ -81,7 +81,7 @@ def test_extraction_that_runs_too_long_is_killed_and_the_file_refused(tmp_path, 
 def test_text_over_the_character_limit_is_refused_not_truncated(engine, tmp_path):
     small = Engine(_settings(tmp_path, store_dir=engine.settings.store.store_dir, max_document_chars=5_000))
     with pytest.raises(InputError, match="over the extracted text limit .*6,000 characters; limit 5,000"):
-        small.upload([("long.txt", b"x" * 5_999 + b"\n")])
+        small.library.upload([("long.txt", b"x" * 5_999 + b"\n")])
 
 
 def test_ten_parallel_uploads_of_one_name_give_one_document_and_no_error(engine):
@@ -90,7 +90,7 @@ def test_ten_parallel_uploads_of_one_name_give_one_document_and_no_error(engine)
 
     def one(round_: int) -> None:
         try:
-            engine.upload([("same-name.txt", f"The ferry carries 340 passengers (round {round_}).\n".encode())])
+            engine.library.upload([("same-name.txt", f"The ferry carries 340 passengers (round {round_}).\n".encode())])
         except Exception as exc:  # any error is a failure here
             failures.append(exc)
 
@@ -100,35 +100,35 @@ def test_ten_parallel_uploads_of_one_name_give_one_document_and_no_error(engine)
         [t.join() for t in threads]
     assert failures == []
     assert engine.stats()["documents"] == before + 1
-    assert "round 11" in engine.document("same-name").text
-    assert sorted(p.name for p in engine.uploads_dir.iterdir()) == ["same-name.txt"]
+    assert "round 11" in engine.library.document("same-name").text
+    assert sorted(p.name for p in engine.library.uploads_dir.iterdir()) == ["same-name.txt"]
 
 
 def test_another_stem_with_the_same_id_is_a_conflict_not_a_silent_replacement(engine):
-    engine.upload([("x.html", b"<html><body><p>The harbour opened in 1999 and serves ferries.</p></body></html>")])
+    engine.library.upload([("x.html", b"<html><body><p>The harbour opened in 1999 and serves ferries.</p></body></html>")])
     with pytest.raises(ConflictError, match="already taken by the upload x.html"):
-        engine.upload([("x.md", b"# Other\n\nA different document.\n")])
-    assert engine.document("x").origin == "html"
-    assert engine.upload([("x.html", b"<html><body><p>The harbour opened in 2001.</p></body></html>")]).updated == 1
+        engine.library.upload([("x.md", b"# Other\n\nA different document.\n")])
+    assert engine.library.document("x").origin == "html"
+    assert engine.library.upload([("x.html", b"<html><body><p>The harbour opened in 2001.</p></body></html>")]).updated == 1
 
 
 def test_a_long_name_is_shortened_in_its_stem_keeping_its_type(engine):
-    report = engine.upload([("h" * 146 + ".txt" + "i" * 10 + ".md", b"# Title\n\nMarkdown *body* text here.\n")])
+    report = engine.library.upload([("h" * 146 + ".txt" + "i" * 10 + ".md", b"# Title\n\nMarkdown *body* text here.\n")])
     assert report.added == 1
-    stored = [p.name for p in engine.uploads_dir.iterdir()]
+    stored = [p.name for p in engine.library.uploads_dir.iterdir()]
     assert len(stored) == 1 and stored[0].endswith(".md") and len(stored[0]) <= 150
-    assert engine.document(Path(stored[0]).stem).origin == "markdown"
-    assert engine.upload([("c" * 147 + ".txt", b"Plain text upload.\n")]).added == 1
+    assert engine.library.document(Path(stored[0]).stem).origin == "markdown"
+    assert engine.library.upload([("c" * 147 + ".txt", b"Plain text upload.\n")]).added == 1
 
 
 def test_leftovers_of_killed_or_refused_uploads_are_swept(engine):
-    engine.uploads_dir.mkdir(parents=True, exist_ok=True)
-    (engine.uploads_dir / ".upload-abc123").write_bytes(b"half a file")
-    (engine.uploads_dir / "orphan.txt").write_text("never indexed\n")
-    engine.upload([("kept.txt", b"The ferry is kept.\n")])
-    removed = {p.name for p in engine.sweep_uploads()}
+    engine.library.uploads_dir.mkdir(parents=True, exist_ok=True)
+    (engine.library.uploads_dir / ".upload-abc123").write_bytes(b"half a file")
+    (engine.library.uploads_dir / "orphan.txt").write_text("never indexed\n")
+    engine.library.upload([("kept.txt", b"The ferry is kept.\n")])
+    removed = {p.name for p in engine.library.sweep_uploads()}
     assert removed == {".upload-abc123", "orphan.txt"}
-    assert [p.name for p in engine.uploads_dir.iterdir()] == ["kept.txt"]
+    assert [p.name for p in engine.library.uploads_dir.iterdir()] == ["kept.txt"]
 
 
 # -- over HTTP -------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def test_bodies_are_bounded_while_they_stream(tmp_path, engine):
     assert huge.status_code == 413 and "limit" in huge.json()["detail"]
     upload = client.post("/api/documents", files={"file": ("big.txt", b"word " * 200_000)})
     assert upload.status_code == 413
-    assert not (engine.uploads_dir / "big.txt").exists()
+    assert not (engine.library.uploads_dir / "big.txt").exists()
 
 
 def test_every_response_carries_the_security_headers(tmp_path, engine):
@@ -201,13 +201,13 @@ def test_a_write_held_by_another_process_is_503_with_retry_after(tmp_path, engin
     with store_lock(engine.settings.store.store_dir):  # as another process's ingest would hold it
         reply = client.post("/api/documents", files={"file": ("late.txt", b"Arrived while the index was busy.\n")})
     assert reply.status_code == 503 and reply.headers["retry-after"].isdigit()
-    assert not (engine.uploads_dir / "late.txt").exists()
+    assert not (engine.library.uploads_dir / "late.txt").exists()
     assert client.post("/api/documents", files={"file": ("late.txt", b"Arrived later.\n")}).status_code == 201
 
 
 def test_an_uploads_source_is_relative_to_the_store(engine):
-    engine.upload([("note.txt", b"The ferry note.\n")])
-    assert engine.document("note").source == "uploads/note.txt"
+    engine.library.upload([("note.txt", b"The ferry note.\n")])
+    assert engine.library.document("note").source == "uploads/note.txt"
 
 
 @pytest.mark.parametrize("body", [b"[" * 10_000 + b"]" * 10_000, b'{"question": "\xff\xfe"}'])
@@ -242,8 +242,8 @@ def test_replaced_versions_are_let_go_not_held_open(engine):
         return [link for link in links if link.startswith(store) and link.endswith("(deleted)")]
 
     for round_ in range(3):
-        engine.upload([(f"note{round_}.txt", f"The ferry note number {round_} about passengers.\n".encode())])
+        engine.library.upload([(f"note{round_}.txt", f"The ferry note number {round_} about passengers.\n".encode())])
         engine.ask("How many passengers?")
-        engine.delete(f"note{round_}")
+        engine.library.delete(f"note{round_}")
         engine.ask("How many passengers?")
     assert held() == []

@@ -49,8 +49,8 @@ def test_hostile_corpus(hostile, tmp_path):
     assert "control character" in reasons["new\nline.txt"]  # it would be an id no request can name
     ids = {d.doc_id for d in engine.store.documents()}
     assert {"good", "utf16", "ünïcödé – 新闻", "page", "/".join(f"d{i}" for i in range(60)) + "/deep"} == ids
-    assert engine.document("utf16").text == "Die Zeitung berichtet über Moskau.\n"
-    page = engine.document("page")
+    assert engine.library.document("utf16").text == "Die Zeitung berichtet über Moskau.\n"
+    page = engine.library.document("page")
     assert "owned" not in page.text and "Visible text only." in page.text
-    assert all("secret" not in engine.document(d).text for d in ids)
+    assert all("secret" not in engine.library.document(d).text for d in ids)
     assert not any("root:x" in h.text for h in engine.search("root secret outside", 10))

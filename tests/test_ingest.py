@@ -31,7 +31,7 @@ def test_changed_file_replaces_its_chunks_and_reuses_unchanged_text(corpus, tmp_
     report = engine.ingest([corpus])
     assert (report.updated, report.unchanged) == (1, 1)
     assert 0 < report.embedded < report.chunks and report.reused > 0
-    doc = engine.document("001_fef7cdd3c9f4f1a3")
+    doc = engine.library.document("001_fef7cdd3c9f4f1a3")
     assert doc.text.endswith("about Volodin.\n")
     hits = engine.search("brand new closing sentence", k=1)
     assert hits[0].doc_id == "001_fef7cdd3c9f4f1a3" and "brand new" in hits[0].text
@@ -63,7 +63,7 @@ def test_html_documents_are_ingested_as_visible_text(tmp_path):
                                       "</body></html>")
     engine = _engine(tmp_path / "s")
     engine.ingest([folder])
-    doc = engine.document("page")
+    doc = engine.library.document("page")
     assert doc.title == "Harbour reopens after storm" and "secret" not in doc.text
 
 
@@ -178,18 +178,18 @@ def test_ingesting_the_parent_of_an_ingested_folder_keeps_its_documents_and_thei
     (parent / "bridge.txt").write_text("The Vardo bridge opened in 1999 after six years of work.\n", encoding="utf-8")
     engine = _engine(tmp_path / "s")
     engine.ingest([sub])
-    before = sorted(d.doc_id for d in engine.documents()[1])
+    before = sorted(d.doc_id for d in engine.library.documents()[1])
     assert before == ["000_782ea98495621ebe", "001_fef7cdd3c9f4f1a3"]
 
     report = engine.ingest([parent])
     assert (report.added, report.unchanged, report.documents) == (1, 2, 3)
-    assert sorted(d.doc_id for d in engine.documents()[1]) == ["000_782ea98495621ebe", "001_fef7cdd3c9f4f1a3", "bridge"]
+    assert sorted(d.doc_id for d in engine.library.documents()[1]) == ["000_782ea98495621ebe", "001_fef7cdd3c9f4f1a3", "bridge"]
     assert {h.doc_id for h in engine.search("Qalibaf Khamenei", k=10)} <= set(before)
     assert engine.ingest([parent]).unchanged == 3  # and again: nothing to do
 
     path = sub / "001_fef7cdd3c9f4f1a3.txt"  # a change under the parent updates the document in place
     path.write_text(path.read_text(encoding="utf-8") + "\nA closing sentence about Volodin.\n", encoding="utf-8")
-    assert (engine.ingest([parent]).updated, engine.document("001_fef7cdd3c9f4f1a3").text[-9:]) == (1, "Volodin.\n")
+    assert (engine.ingest([parent]).updated, engine.library.document("001_fef7cdd3c9f4f1a3").text[-9:]) == (1, "Volodin.\n")
     (sub / "000_782ea98495621ebe.txt").unlink()  # and a file deleted under it is removed
     report = engine.ingest([parent])
     assert (report.removed, report.documents) == (1, 2)

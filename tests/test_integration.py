@@ -17,7 +17,7 @@ def _cited(answer) -> str:
 
 
 def _assert_verifies(engine, answer):
-    all_valid, verdicts = engine.verify(answer.to_json())
+    all_valid, verdicts = engine.verifier.verify(answer.to_json())
     assert all_valid, [v.reason for v in verdicts]
 
 
@@ -101,7 +101,7 @@ _questions = st.builds(
 def test_every_citation_verifies_for_any_question(real_engine, question):
     answer = real_engine.ask(question)
     for citation in answer.citations:
-        text = real_engine.document(citation.doc_id).text
+        text = real_engine.library.document(citation.doc_id).text
         assert text[citation.start:citation.end] == citation.quote
         assert f"[{citation.n}]" in answer.answer
     assert answer.abstained == (not answer.citations)

@@ -21,14 +21,14 @@ def blocked_answers(hash_env, monkeypatch, request):
     engine = Engine(Settings())
     engine.ingest([SEEDS])
     release, started = threading.Event(), threading.Semaphore(0)
-    real_ask = engine.ask
+    real_ask = engine.answer
 
     def held_ask(*args, **kwargs):
         started.release()
         release.wait(30)
         return real_ask(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "ask", held_ask)
+    monkeypatch.setattr(engine, "answer", held_ask)
     monkeypatch.setattr(lanes.ANSWERS, "queue", request.node.get_closest_marker("queue").args[0])
     from qa.faces.server import build_app
 

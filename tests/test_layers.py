@@ -9,7 +9,7 @@ from pathlib import Path
 QA = Path(__file__).resolve().parent.parent / "qa"
 # lowest first; a module may import from its own layer and from any layer below it
 LAYERS = [
-    {"errors", "types", "stages", "messages"},
+    {"errors", "types", "requests", "stages", "messages"},  # requests: what every face asks the engine
     {"codec", "settings", "text", "embedding"},  # the codec reads types from JSON: types never import it
     {"store"},
     {"ingest", "retrieval"},

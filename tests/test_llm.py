@@ -54,7 +54,7 @@ def _scripted(store, reply: str, **extra):
 
 
 def _all_verify(engine, answer) -> bool:
-    return engine.verify(answer.to_json())[0]
+    return engine.verifier.verify(answer.to_json())[0]
 
 
 @pytest.mark.slow
@@ -99,7 +99,7 @@ def test_the_short_answer_comes_from_the_llm_answer_s_grounded_citations(seeded,
     assert answer.answerer == "llm" and short is not None and short.text == "two weeks"
     cited = next(c for c in answer.citations if c.n == short.n)
     assert cited.start <= short.start < short.end <= cited.end
-    assert engine.document(short.doc_id).text[short.start:short.end] == short.text
+    assert engine.library.document(short.doc_id).text[short.start:short.end] == short.text
     # the same claim pinned to an extract that does not say it: no short answer from the others
     engine = _scripted(seeded, "He made visitors spend two weeks in quarantine [2].", short_answer_threshold=0.0)
     _jittered(engine, jitter, monkeypatch)

@@ -50,8 +50,8 @@ def test_same_answers_as_the_folder_store(pg_url, tmp_path, corpus):
         a, b = pg.ask(question).to_json(), local.ask(question).to_json()
         assert a["answer"] == b["answer"] and a["citations"] == b["citations"]
         assert [h.chunk_id for h in pg.search(question, 5)] == [h.chunk_id for h in local.search(question, 5)]
-    ok, verdicts = pg.verify(pg.ask(QUESTIONS[0]).to_json())
-    assert ok and verdicts and pg.check() == []
+    ok, verdicts = pg.verifier.verify(pg.ask(QUESTIONS[0]).to_json())
+    assert ok and verdicts and pg.store.check() == []
 
 
 def test_lexical_search_runs_in_the_database_and_ranks_as_the_folder_store(pg_url, tmp_path, corpus):
@@ -111,7 +111,7 @@ def test_incremental_ingest_updates_and_deletes(pg_url, tmp_path, corpus):
     assert report.reused >= 1  # unchanged chunks kept their vectors
     assert engine.search("Zanzibar envoy", 1)[0].doc_id == "001_fef7cdd3c9f4f1a3"
     assert engine.store.document("000_782ea98495621ebe") is None
-    engine.delete("001_fef7cdd3c9f4f1a3")
+    engine.library.delete("001_fef7cdd3c9f4f1a3")
     assert engine.stats()["documents"] == 0 and engine.search("Putin", 5) == []
 
 

@@ -31,7 +31,7 @@ def _open_files() -> int:
 
 def _upload_and_ask(engine: Engine, i: int) -> None:
     text = f"Title: Harbour notice {i}\n\nThe harbour board met on day {i} and approved berth {i} for the ferry."
-    report = engine.upload([(f"notice{i}.txt", text.encode())])
+    report = engine.library.upload([(f"notice{i}.txt", text.encode())])
     assert report.added == 1
     answer = engine.ask(f"What did the harbour board approve on day {i}?")
     assert not answer.abstained and any(c.doc_id == f"notice{i}" for c in answer.citations)

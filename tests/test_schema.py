@@ -53,9 +53,9 @@ def test_search_results_documents_and_lists_have_their_documented_shape(engine):
     results = engine.find("Qalibaf Moscow letter", 3, as_of="2021-03-01").to_json()
     _same_shape(schema.SearchResponse, results)
     _same_shape(schema.SearchResult, results["results"][0])
-    doc = engine.document(results["results"][0]["doc_id"]).to_json()
+    doc = engine.library.document(results["results"][0]["doc_id"]).to_json()
     _same_shape(schema.DocumentOut, doc)
-    total, docs = engine.documents(limit=2)
+    total, docs = engine.library.documents(limit=2)
     _same_shape(schema.DocumentListItem, docs[0].to_json())
 
 

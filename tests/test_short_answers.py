@@ -130,7 +130,7 @@ def test_every_short_answer_is_a_span_of_its_cited_extract(eager):
         if short is None:
             continue
         shown += 1
-        text = eager.document(short.doc_id).text
+        text = eager.library.document(short.doc_id).text
         assert text[short.start:short.end] == short.text
         cited = next(c for c in answer.citations if c.n == short.n)
         assert cited.doc_id == short.doc_id and cited.start <= short.start < short.end <= cited.end

@@ -170,9 +170,9 @@ def test_one_story_is_one_hit_and_folded_citations_verify(dated):
     for citation in folded:  # each copy named holds the quote: it verifies against that copy too
         for other in citation.also_reported_by:
             swapped = {**citation.to_json(), "doc_id": other.doc_id}
-            swapped["start"] = engine.document(other.doc_id).text.index(citation.quote)
+            swapped["start"] = engine.library.document(other.doc_id).text.index(citation.quote)
             swapped["end"] = swapped["start"] + len(citation.quote)
-            assert engine.verify({"citations": [swapped]})[0]
+            assert engine.verifier.verify({"citations": [swapped]})[0]
 
 
 def test_copies_that_differ_stand_side_by_side_in_date_order(dated):
@@ -192,10 +192,10 @@ def test_an_upload_that_copies_a_stored_document_says_so(dated):
     engine, _ = dated
     copy = ARTICLES["wire-a"]
     text = f"Title: {copy[0]}\nOutlet: Other Paper\nDate: 2026-01-06\n\n{copy[3]}\n"
-    report = engine.upload([("reprint.txt", text.encode())])
+    report = engine.library.upload([("reprint.txt", text.encode())])
     assert len(report.duplicates) == 1 and report.duplicates[0][0] == "reprint"
     assert report.to_json()["duplicates"][0]["copy_of"] in ("wire-a", "wire-b")  # the same story either way
-    assert engine.upload([("notes.txt", b"Title: Notes\n\nThe quay needs a new coat of paint.")]).duplicates == []
+    assert engine.library.upload([("notes.txt", b"Title: Notes\n\nThe quay needs a new coat of paint.")]).duplicates == []
 
 
 # -- as_of in every face ---------------------------------------------------------------------------

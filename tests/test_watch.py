@@ -52,7 +52,7 @@ def test_a_burst_of_200_files_an_edit_a_rename_and_a_deletion(watched):
 
     before = len(reports)
     (folder / "burst-007.txt").write_text("Harbour bulletin 7: berth 7 stays closed until June.\n", encoding="utf-8")
-    _until(lambda: "stays closed" in engine.document("burst-007").text)
+    _until(lambda: "stays closed" in engine.library.document("burst-007").text)
     edit = reports[-1]
     assert len(reports) > before and edit.updated == 1 and edit.embedded <= 2  # only that file, not the 200
 
@@ -75,7 +75,7 @@ def test_a_file_rewritten_while_it_is_read_ends_as_its_last_write(watched):
             time.sleep(0.15)
         handle.write("The end.\n")
     final = path.read_text(encoding="utf-8")
-    _until(lambda: "growing" in _ids(engine) and engine.document("growing").text == final)
+    _until(lambda: "growing" in _ids(engine) and engine.library.document("growing").text == final)
 
 
 def test_watching_something_that_is_not_a_folder_is_one_line(tmp_path, cli):

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa import __version__
-from qa.codec import turns_from_json
-from qa.engine import MAX_K, Engine, valid_filters
+from qa.codec import ask_request_from_json, search_request_from_json
+from qa.engine import Engine
 from qa.errors import (
     ConflictError,
     InputError,
@@ -41,7 +41,10 @@ from qa.faces.schema import (
     VerifyResponse,
 )
 from qa.messages import INTERNAL_ERROR, for_client
-from qa.types import Filters, Turn
+from qa.requests import MAX_K, as_of_day
+from qa.requests import AskRequest as Ask
+from qa.requests import SearchRequest as Search
+from qa.types import Filters
 
 # Lengths and dates are the engine's to check (QA_MAX_QUESTION_CHARS, valid dates): one rule for
 # every face, a 422 naming it here. The models only shape the JSON.
@@ -170,38 +173,35 @@ def _question_routes(app: FastAPI, engine: Engine, auth) -> None:
                    date_to: str | None = Query(None, description="YYYY-MM-DD, inclusive."),
                    doc_id: list[str] = Query([], description="Only these documents (repeat the parameter)."),
                    as_of: str | None = Query(None, description="Ask as of this date (YYYY-MM-DD).")) -> dict:
-        filters = Filters.of(outlet, date_from, date_to, doc_id)
-        return await SEARCHES.run(lambda: engine.find(q, k, filters, as_of).to_json())
+        request = Search(q, k, Filters.of(outlet, date_from, date_to, doc_id), as_of_day(as_of))
+        return await SEARCHES.run(lambda: engine.retrieve(request).to_json())
 
     @app.post("/api/search", response_model=SearchResponse, dependencies=[auth])
     async def search_post(body: SearchRequest) -> dict:
-        filters = body.filters.to_filters() if body.filters else None
-        return await SEARCHES.run(lambda: engine.find(body.q, body.k, filters, body.as_of).to_json())
+        request = search_request_from_json(body.model_dump(exclude_none=True))
+        return await SEARCHES.run(lambda: engine.retrieve(request).to_json())
 
     @app.post("/api/ask", response_model=AskResponse, dependencies=[auth],
               responses={200: {"content": {"text/event-stream": {}}}})
     async def ask(body: AskRequest, request: Request):
-        history = turns_from_json([m.model_dump(exclude_none=True) for m in body.history])
-        filters = body.filters.to_filters() if body.filters else None
+        # checked as it is made: a bad date is a 422 here, never an event after a 200
+        asked = ask_request_from_json(body.model_dump(exclude_none=True, exclude={"stream"}))
         if body.stream or "text/event-stream" in request.headers.get("accept", ""):
-            checked_dates(engine, filters, body.as_of)  # a bad date is a 422, not an event after a 200
             ANSWERS.admit()  # then it waits for an answer's turn like the rest, and holds it to its end
-            events = stream_answer(engine, body.question, history, body.k, filters, body.as_of)
-            return StreamingResponse(ANSWERS.stream(events), media_type="text/event-stream",
+            return StreamingResponse(ANSWERS.stream(stream_answer(engine, asked)), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})
-        return await ANSWERS.run(lambda: engine.ask(body.question, history, body.k, filters=filters,
-                                                    as_of=body.as_of).to_json())
+        return await ANSWERS.run(lambda: engine.answer(asked).to_json())
 
     @app.post("/api/verify", response_model=VerifyResponse, dependencies=[auth])
     async def verify(body: VerifyRequest) -> dict:
-        all_valid, verdicts = await SEARCHES.run(engine.verify, {"citations": body.citations})
+        all_valid, verdicts = await SEARCHES.run(engine.verifier.verify, {"citations": body.citations})
         return {"all_valid": all_valid, "citations": [v.to_json() for v in verdicts]}
 
 
 def _document_routes(app: FastAPI, engine: Engine, auth) -> None:
     @app.get("/api/documents", response_model=DocumentList, dependencies=[auth])
     def list_documents(limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0, le=10**9)) -> dict:
-        return documents_json(*engine.documents(limit, offset))
+        return documents_json(*engine.library.documents(limit, offset))
 
     @app.post("/api/documents", response_model=IngestReportOut, status_code=201, dependencies=[auth],
               responses={409: {"description": "id taken by another file"}, 413: {"description": "too large"},
@@ -210,28 +210,20 @@ def _document_routes(app: FastAPI, engine: Engine, auth) -> None:
         """Add documents: answerable when this returns; nothing changes if any file is refused."""
         limit = engine.settings.server.max_upload_bytes
         files = [(f.filename or "", f.file.read(limit + 1)) for f in file]
-        return engine.upload(files).to_json()
+        return engine.library.upload(files).to_json()
 
     @app.delete("/api/documents/{doc_id:path}", response_model=DeleteOut, dependencies=[auth])
     def delete_document(doc_id: str) -> dict:
-        return {"deleted": doc_id, **engine.delete(doc_id).to_json()}
+        return {"deleted": doc_id, **engine.library.delete(doc_id).to_json()}
 
     @app.get("/api/documents/{doc_id:path}", response_model=DocumentOut, dependencies=[auth])
     def document(doc_id: str) -> dict:
-        return engine.document(doc_id).to_json()
+        return engine.library.document(doc_id).to_json()
 
 
-def checked_dates(engine: Engine, filters: Filters | None, as_of: str | None) -> None:
-    """The dates of a streamed answer, checked before its response starts (InputError)."""
-    if as_of is not None:
-        engine.as_of(as_of)
-    valid_filters(filters)
-
-
-def stream_answer(engine: Engine, question: str, history: list[Turn], k: int | None,
-                  filters: Filters | None = None, as_of: str | None = None) -> Iterator[str]:
+def stream_answer(engine: Engine, request: Ask) -> Iterator[str]:
     """Server-sent events: `token` while the answer is written, then `answer` (or `error`)."""
-    for kind, value in engine.ask_streamed(question, history, k, filters, as_of):
+    for kind, value in engine.ask_streamed(request):
         if kind == "token":
             yield _event("token", {"text": value})
         elif kind == "answer":

@@ -31,26 +31,20 @@ AsOfOpt = Annotated[str | None, typer.Option(
     "(default: today, or the newest document's date for an older corpus).")]
 
 
+AskKOpt = Annotated[int | None, typer.Option("-k", "--k", help="Passages read to compose the answer (1-50; "
+                                            "default QA_ANSWER_K).")]
+
+
 def _filters(outlet, since, until, doc):
     from qa.types import Filters
 
     return Filters.of(outlet, since, until, doc)
 
 
-def _item_filters(item: dict, default):
-    """A batch line's own "filters" object (as in ask bodies), else the command line's."""
-    from qa.types import Filters
+def _as_of(value: str | None):
+    from qa.requests import as_of_day
 
-    raw = item.get("filters")
-    return default if raw is None else Filters.from_json(raw)
-
-
-def _item_as_of(item: dict, default: str | None) -> str | None:
-    """A batch line's own "as_of", else the command line's."""
-    value = item.get("as_of", default)
-    if value is not None and not isinstance(value, str):
-        raise InputError("as_of must be a date as YYYY-MM-DD")
-    return value
+    return as_of_day(value)
 
 
 def _settings(store: Path | None, **extra) -> Settings:
@@ -157,28 +151,25 @@ def search(
     as_of: AsOfOpt = None,
 ):
     """Retrieval only: the passages that best match QUERY, one per story."""
+    from qa.codec import search_request_from_json
     from qa.faces.render import results_text
+    from qa.requests import SearchRequest
 
     engine = _engine(store, store_url=store_url)
-    filters = _filters(outlet, since, until, doc)
+    # the command line's request: a batch line's own fields take precedence over its options
+    given = SearchRequest(query or "", k, _filters(outlet, since, until, doc), _as_of(as_of))
     if batch:
-        items = _read_jsonl(batch, "query")
-        for item, item_filters in [(item, _item_filters(item, filters)) for item in items]:
-            _print_json(engine.find(item["query"], item.get("k"), item_filters, _item_as_of(item, as_of)).to_json())
+        requests = [search_request_from_json(item, given) for item in _read_jsonl(batch, "query")]
+        for request in requests:
+            _print_json(engine.retrieve(request).to_json())
         return
     if query is None:
         raise InputError("give a QUERY or --batch FILE.jsonl")
-    results = engine.find(query, k, filters, as_of)
+    results = engine.retrieve(given)
     if as_json:
         _print_json(results.to_json())
     else:
         typer.echo(results_text(results))
-
-
-def _history(item: dict) -> list:
-    from qa.codec import turns_from_json
-
-    return turns_from_json(item.get("history"))
 
 
 @app.command()
@@ -187,21 +178,19 @@ def ask(
     batch: BatchOpt = None, store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
     answerer: Annotated[str | None, typer.Option("--answerer", help="extractive or llm (needs QA_LLM_URL).")] = None,
     outlet: OutletOpt = None, since: SinceOpt = None, until: UntilOpt = None, doc: DocOpt = None,
-    as_of: AsOfOpt = None,
-    k: Annotated[int | None, typer.Option("-k", "--k", help="Passages read to compose the answer (1-50; "
-                                          "default QA_ANSWER_K).")] = None,
+    as_of: AsOfOpt = None, k: AskKOpt = None,
 ):
     """An answer with numbered, cited extracts (an LLM's words stream to the terminal as they come)."""
+    from qa.codec import ask_request_from_json
     from qa.faces.render import answer_text
+    from qa.requests import AskRequest
 
     engine = _engine(store, store_url=store_url, answerer=answerer)
-    filters = _filters(outlet, since, until, doc)
+    given = AskRequest(question or "", (), k, _filters(outlet, since, until, doc), _as_of(as_of))
     if batch:
-        items = _read_jsonl(batch, "question")
-        requests = [(item, _history(item), _item_filters(item, filters), _item_as_of(item, as_of)) for item in items]
-        for item, history, item_filters, item_as_of in requests:
-            _print_json(engine.ask(item["question"], history, item.get("k", k), filters=item_filters,
-                                   as_of=item_as_of).to_json())
+        requests = [ask_request_from_json(item, given) for item in _read_jsonl(batch, "question")]
+        for request in requests:
+            _print_json(engine.answer(request).to_json())
         return
     if question is None:
         raise InputError("give a QUESTION or --batch FILE.jsonl")
@@ -211,7 +200,7 @@ def ask(
         written.append(token)
         _stream_to_terminal(token)
 
-    answer = engine.ask(question, k=k, on_token=None if as_json else stream, filters=filters, as_of=as_of)
+    answer = engine.answer(given, on_token=None if as_json else stream)
     if written:
         typer.echo("\n", err=True)
     if as_json:
@@ -227,13 +216,17 @@ def _stream_to_terminal(token: str) -> None:
 
 
 @app.command()
-def chat(store: StoreOpt = None, store_url: StoreUrlOpt = None, as_of: AsOfOpt = None):
+def chat(store: StoreOpt = None, store_url: StoreUrlOpt = None, as_of: AsOfOpt = None, k: AskKOpt = None,
+         outlet: OutletOpt = None, since: SinceOpt = None, until: UntilOpt = None, doc: DocOpt = None):
     """An interactive chat: follow-up questions use the conversation. Ctrl-D or 'exit' ends it."""
+    from dataclasses import replace
+
     from qa.faces.render import answer_text
+    from qa.requests import AskRequest
     from qa.types import Turn
 
     engine = _engine(store, store_url=store_url)
-    history: list[Turn] = []
+    asked = AskRequest("", (), k, _filters(outlet, since, until, doc), _as_of(as_of))  # each question's options
     typer.echo("Ask about the corpus (Ctrl-D or 'exit' to leave).")
     while True:
         try:
@@ -244,12 +237,13 @@ def chat(store: StoreOpt = None, store_url: StoreUrlOpt = None, as_of: AsOfOpt =
         if question.strip().lower() in {"exit", "quit"}:
             return
         try:
-            answer = engine.ask(question, history, as_of=as_of)
+            answer = engine.answer(replace(asked, question=question))
         except InputError as exc:
             typer.echo(f"error: {exc}", err=True)
             continue
         typer.echo(answer_text(answer))
-        history += [Turn("user", question), Turn("assistant", answer.answer, answer)]
+        turns = (Turn("user", question), Turn("assistant", answer.answer, answer))
+        asked = replace(asked, history=asked.history + turns)
 
 
 @app.command()
@@ -266,7 +260,7 @@ def verify(
         result = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InputError(f"{file} is not JSON ({exc.msg} at line {exc.lineno})") from None
-    all_valid, verdicts = _engine(store, store_url=store_url).verify(result)
+    all_valid, verdicts = _engine(store, store_url=store_url).verifier.verify(result)
     if as_json:
         _print_json({"all_valid": all_valid, "citations": [v.to_json() for v in verdicts]})
     else:
@@ -286,7 +280,7 @@ def show(
     """Print a document with a span marked."""
     from qa.faces.render import marked_document
 
-    doc = _engine(store, store_url=store_url).document(doc_id)
+    doc = _engine(store, store_url=store_url).library.document(doc_id)
     if (start is None) != (end is None) or (start is not None and end is not None
                                             and not 0 <= start <= end <= len(doc.text)):
         raise InputError(f"--start and --end must be given together, with 0 <= start <= end <= {len(doc.text)}")
@@ -306,7 +300,7 @@ def documents(
     """List the documents in the index (id, title, outlet, date, chunks)."""
     from qa.faces.render import documents_json, documents_text
 
-    total, docs = _engine(store, store_url=store_url).documents(limit, offset)
+    total, docs = _engine(store, store_url=store_url).library.documents(limit, offset)
     if as_json:
         _print_json(documents_json(total, docs))
     else:
@@ -319,7 +313,7 @@ def delete(
     store: StoreOpt = None, store_url: StoreUrlOpt = None, as_json: JsonOpt = False,
 ):
     """Remove a document from the index (its file in an ingested folder stays)."""
-    report = _engine(store, store_url=store_url).delete(doc_id)
+    report = _engine(store, store_url=store_url).library.delete(doc_id)
     if as_json:
         _print_json({"deleted": doc_id, **report.to_json()})
     else:
@@ -367,7 +361,7 @@ def serve(
 def check(store: StoreOpt = None, store_url: StoreUrlOpt = None):
     """Check the index in full: files consistent, every document's text matching its recorded hash."""
     engine = _engine(store, store_url=store_url)
-    problems = engine.check()
+    problems = engine.store.check()
     stats = engine.stats()
     for problem in problems:
         typer.echo(f"problem: {problem}", err=True)

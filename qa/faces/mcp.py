@@ -3,22 +3,71 @@ on stdio (`qa mcp`) and over streamable HTTP at /mcp on the web server. Results 
 of docs/design.md, so an assistant can check every citation the way a person would."""
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import logging
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import FastAPI
+from pydantic import Field
 
-from qa import __version__
-from qa.codec import turns_from_json
+from qa import __version__, requests
+from qa.codec import ask_request_from_json, search_request_from_json
 from qa.engine import Engine
 from qa.errors import QAError
 from qa.faces.lanes import ANSWERS, SEARCHES
 from qa.messages import INTERNAL_ERROR, for_client
-from qa.types import Filters
 
 log = logging.getLogger("qa.mcp")
 INSTRUCTIONS = ("Search and question answering over a news corpus. Every citation is an exact extract: "
                 "document_text[start:end] == quote. Use `verify` to check citations and `get_document` "
                 "to read a source.")
+
+
+SEARCH = """Passages of the corpus that best match the query (hybrid dense + BM25), with offsets, one
+per story (near-duplicates folded into also_reported_by). Optional filters: outlet names,
+date_from/date_to (YYYY-MM-DD), doc_ids. as_of (YYYY-MM-DD): the date time words such as
+"this week" are read against (default: today, or the newest document's date)."""
+ASK = """An answer made of cited extracts (or abstained=true when the corpus does not say), with
+short_answer: the few words of cited extract n that answer, when the readings agree enough
+(else null); document_text[start:end] == text, like every citation.
+history: earlier turns as {"role": "user"|"assistant", "content": str}, for follow-ups; an
+assistant turn may carry "result", the ask result it came from.
+as_of (YYYY-MM-DD): the date time words such as "this week" are read against."""
+
+# How each field of a request (qa.requests) is passed to a tool: the filters as four arguments of
+# their own (the tools have always taken them so), the rest by their names, as in a JSON body.
+_ARGUMENTS: dict[str, list[tuple[str, Any, Any, str | None]]] = {
+    "query": [("query", str, inspect.Parameter.empty, None)],
+    "question": [("question", str, inspect.Parameter.empty, None)],
+    "history": [("history", list[dict] | None, None, None)],
+    "k": [("k", int | None, None, None)],
+    "filters": [("outlet", list[str] | None, None, "Only these outlets."),
+                ("date_from", str | None, None, "Only documents dated on/after YYYY-MM-DD (undated ones excluded)."),
+                ("date_to", str | None, None, "Only documents dated on/before YYYY-MM-DD (undated ones excluded)."),
+                ("doc_ids", list[str] | None, None, "Only these documents.")],
+    "as_of": [("as_of", str | None, None, None)],
+}
+_FILTER_ARGUMENTS = {"outlet", "date_from", "date_to", "doc_ids"}
+
+
+def _taking(cls: type, tool: Callable) -> Callable:
+    """`tool(**arguments)` with the arguments of request `cls` as its signature, each described by the
+    request: the MCP SDK makes the tool's input schema from it. A request field without an argument
+    form fails here."""
+    parameters = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[
+                      kind, Field(description=described or requests.doc(cls, f.name))])
+                  for f in dataclasses.fields(cls) for name, kind, default, described in _ARGUMENTS[f.name]]
+    tool.__signature__ = inspect.Signature(parameters, return_annotation=dict)  # type: ignore[attr-defined]
+    return tool
+
+
+def _as_json(arguments: dict) -> dict:
+    """A tool's arguments as the request's JSON (qa.codec): the four filter arguments in "filters"."""
+    filters = {k: v for k, v in arguments.items() if k in _FILTER_ARGUMENTS and v is not None}
+    return {**{k: v for k, v in arguments.items() if k not in _FILTER_ARGUMENTS and v is not None},
+            "filters": filters or None}
 
 
 def build_mcp(engine: Engine):
@@ -40,41 +89,26 @@ def build_mcp(engine: Engine):
             log.exception("MCP tool failed")
             raise ToolError(INTERNAL_ERROR) from None
 
-    @server.tool()
-    async def search(query: str, k: int | None = None, outlet: list[str] | None = None, date_from: str | None = None,
-                     date_to: str | None = None, doc_ids: list[str] | None = None, as_of: str | None = None) -> dict:
-        """Passages of the corpus that best match the query (hybrid dense + BM25), with offsets, one
-        per story (near-duplicates folded into also_reported_by). Optional filters: outlet names,
-        date_from/date_to (YYYY-MM-DD), doc_ids. as_of (YYYY-MM-DD): the date time words such as
-        "this week" are read against (default: today, or the newest document's date)."""
-        filters = Filters.of(outlet, date_from, date_to, doc_ids)
-        return (await run(engine.find, query, k, filters, as_of)).to_json()
+    # the request is read inside run(): a bad date is a tool error with its one line, like any other
+    async def search(**arguments) -> dict:
+        return (await run(lambda: engine.retrieve(search_request_from_json(_as_json(arguments))))).to_json()
 
-    @server.tool()
-    async def ask(question: str, history: list[dict] | None = None, k: int | None = None,
-                  outlet: list[str] | None = None, date_from: str | None = None, date_to: str | None = None,
-                  doc_ids: list[str] | None = None, as_of: str | None = None) -> dict:
-        """An answer made of cited extracts (or abstained=true when the corpus does not say), with
-        short_answer: the few words of cited extract n that answer, when the readings agree enough
-        (else null); document_text[start:end] == text, like every citation.
-        history: earlier turns as {"role": "user"|"assistant", "content": str}, for follow-ups; an
-        assistant turn may carry "result", the ask result it came from.
-        as_of (YYYY-MM-DD): the date time words such as "this week" are read against."""
-        turns = turns_from_json(history)
-        filters = Filters.of(outlet, date_from, date_to, doc_ids)
-        answer = await run(lambda: engine.ask(question, turns, k, filters=filters, as_of=as_of), lane=ANSWERS)
-        return answer.to_json()
+    async def ask(**arguments) -> dict:
+        return (await run(lambda: engine.answer(ask_request_from_json(_as_json(arguments))), lane=ANSWERS)).to_json()
+
+    server.tool(description=SEARCH)(_taking(requests.SearchRequest, search))
+    server.tool(description=ASK)(_taking(requests.AskRequest, ask))
 
     @server.tool()
     async def verify(citations: list[dict]) -> dict:
         """Check citations (each with doc_id, start, end, quote) against the stored source text."""
-        all_valid, verdicts = await run(engine.verify, {"citations": citations})
+        all_valid, verdicts = await run(engine.verifier.verify, {"citations": citations})
         return {"all_valid": all_valid, "citations": [v.to_json() for v in verdicts]}
 
     @server.tool()
     async def get_document(doc_id: str) -> dict:
         """A document's full stored text (what citation offsets point into) and its fields."""
-        return (await run(engine.document, doc_id)).to_json()
+        return (await run(engine.library.document, doc_id)).to_json()
 
     return server
 

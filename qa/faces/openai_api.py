@@ -6,9 +6,10 @@ numbered source list); the structured ask result rides along in `corpus_qa`. Ear
 the history, so follow-ups are understood as in the chat; system messages are ignored (the answer
 is always extracts of the corpus). `"stream": true` sends `chat.completion.chunk` events and then
 `[DONE]`. The API key applies (bearer), and errors come in OpenAI's `{"error": {...}}` shape.
-Only the model `corpus-qa` is served (another name is 404 `model_not_found`, as OpenAI answers);
-other options (temperature, max_tokens, ...) are accepted and named in the reply's
-`ignored_options`; `n` above 1 is refused.
+Only the model `corpus-qa` is served (another name is 404 `model_not_found`, as OpenAI answers).
+The body may carry what an ask body carries (`as_of`, `k`, `filters`: extra_body in the openai
+package), read into the same request as every face's (qa.requests); other options (temperature,
+max_tokens, ...) are accepted and named in the reply's `ignored_options`; `n` above 1 is refused.
 """
 from __future__ import annotations
 
@@ -26,8 +27,10 @@ from qa.engine import Engine
 from qa.faces.access import bearer_ok
 from qa.faces.lanes import ANSWERS
 from qa.faces.render import also_in, citation_where, time_line
+from qa.faces.schema import FiltersIn
 from qa.messages import SOURCES, UNDERSTOOD, for_client  # the first two: left out when a reply comes back as history
-from qa.types import Answer, Turn
+from qa.requests import MAX_K, AskRequest, as_of_day
+from qa.types import Answer, Filters, Turn
 
 MODEL = "corpus-qa"
 
@@ -69,6 +72,15 @@ class ChatRequest(BaseModel):
     n: int = Field(1, ge=1, le=1, description="One choice: the answer is the corpus's, not a sample.")
     as_of: StrictStr | None = Field(None, description="Ask as of this date (YYYY-MM-DD), e.g. extra_body="
                                     "{\"as_of\": \"2025-03-01\"} in the openai package.")
+    k: int | None = Field(None, ge=1, le=MAX_K, description="Passages read to compose the answer "
+                          "(default QA_ANSWER_K).")
+    filters: FiltersIn | None = Field(None, description="Which documents may be used, as in POST /api/ask.")
+
+    def request(self) -> AskRequest:
+        """The question (the last user message), the turns before it, and the options the answer honours."""
+        question, history = conversation(self.messages)
+        filters = Filters.from_json(self.filters.model_dump()) if self.filters else None
+        return AskRequest(question, tuple(history), self.k, filters, as_of_day(self.as_of))
 
     def ignored(self) -> list[str]:
         """The options sent that the answer does not use (names capped: they are echoed)."""
@@ -150,16 +162,14 @@ def add_openai_routes(app: FastAPI, engine: Engine) -> None:
         if body.model != MODEL:
             raise OpenAIError(404, f"The model {body.model[:80]!r} does not exist: this server serves {MODEL!r}",
                               "invalid_request_error", "model_not_found")
-        question, history = conversation(body.messages)
+        asked = body.request()  # checked as it is made: a bad date is a 400, not an event after a 200
         completion = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": MODEL,
                       "ignored_options": body.ignored()}
         if body.stream:
-            if body.as_of is not None:
-                engine.as_of(body.as_of)  # a bad date is a 400, not an event after a 200
             ANSWERS.admit()  # then it waits for an answer's turn like the rest, and holds it to its end
-            return StreamingResponse(ANSWERS.stream(_chunks(engine, question, history, completion, body.as_of)),
+            return StreamingResponse(ANSWERS.stream(_chunks(engine, asked, completion)),
                                      media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        answer = await ANSWERS.run(lambda: engine.ask(question, history, as_of=body.as_of))
+        answer = await ANSWERS.run(lambda: engine.answer(asked))
         return {**completion, "object": "chat.completion",
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": reply_text(answer)},
                              "finish_reason": "stop", "logprobs": None}],
@@ -167,8 +177,7 @@ def add_openai_routes(app: FastAPI, engine: Engine) -> None:
                 "corpus_qa": answer.to_json()}
 
 
-def _chunks(engine: Engine, question: str, history: list[Turn], completion: dict,
-            as_of: str | None = None) -> Iterator[str]:
+def _chunks(engine: Engine, request: AskRequest, completion: dict) -> Iterator[str]:
     """chat.completion.chunk events: the role, the reply's text, a last chunk with finish_reason
     and the ask result, then [DONE]. An error mid-stream is sent as an error event."""
     def chunk(delta: dict, finish: str | None = None, **extra) -> str:
@@ -177,7 +186,7 @@ def _chunks(engine: Engine, question: str, history: list[Turn], completion: dict
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""})
-    for kind, value in engine.ask_streamed(question, history, as_of=as_of):
+    for kind, value in engine.ask_streamed(request):
         if kind == "answer":
             yield chunk({"content": reply_text(value)})
             yield chunk({}, "stop", corpus_qa=value.to_json())

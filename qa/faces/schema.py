@@ -15,11 +15,11 @@ import types
 import typing
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, create_model
 
+from qa import requests
 from qa import types as domain
-from qa.engine import MAX_K
-from qa.types import Filters
+from qa.requests import MAX_K
 
 # A field's description, where the dataclass's own comment is not enough for a reader of /docs.
 _DESCRIPTIONS = {
@@ -110,30 +110,40 @@ class FiltersIn(BaseModel):
     date_to: str | None = Field(None, description="YYYY-MM-DD, inclusive.")
     doc_ids: list[str] = Field(default_factory=list, max_length=200, description="Only these documents.")
 
-    def to_filters(self) -> Filters:
-        return Filters.of(self.outlet, self.date_from, self.date_to, self.doc_ids)
+
+# How each field of a request (qa.requests) travels as JSON: the date as its YYYY-MM-DD text (checked
+# by the request itself, the same one-line 422 on every face), the filters and turns as their objects.
+_REQUEST_WIRE: dict[str, Any] = {
+    "query": (str, dict(validation_alias=AliasChoices("query", "q"), serialization_alias="query")),
+    "question": (str, {}),
+    "history": (list[Message], dict(default_factory=list, max_length=50)),
+    "k": (int | None, dict(ge=1, le=MAX_K)),
+    "filters": (FiltersIn | None, {}),
+    "as_of": (str | None, {}),
+}
 
 
-_AS_OF_IN = Field(None, description="Ask as of this date (YYYY-MM-DD): time words (\"this week\") and recency are "
-                  "read against it. Default: today, or the newest document's date.")
+def request_model(cls: type, name: str, **extra: Any) -> type[BaseModel]:
+    """The pydantic model of a request's JSON body: each of its fields (qa.requests) as
+    _REQUEST_WIRE says it travels, described by the request itself; `extra` fields are the face's
+    own (name=(type, FieldInfo)). A field added to a request without a wire form fails here."""
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        kind, options = _REQUEST_WIRE[f.name]
+        if "default_factory" not in options:
+            options = {**options, "default": ... if f.default is dataclasses.MISSING else None}
+        fields[f.name] = (kind, Field(description=requests.doc(cls, f.name), **options))
+    return create_model(name, __doc__=cls.__doc__, __config__=ConfigDict(populate_by_name=True), **fields, **extra)
 
 
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-    q: str = Field(alias="query", description="What to look for (at most QA_MAX_QUESTION_CHARS characters).")
-    k: int | None = Field(None, ge=1, le=MAX_K, description="Results (default QA_SEARCH_K).")
-    filters: FiltersIn | None = None
-    as_of: str | None = _AS_OF_IN
+class SearchRequest(request_model(requests.SearchRequest, "SearchRequestFields")):  # type: ignore[misc]
+    """A search: the passages that best match `query`, one per story."""
 
 
-class AskRequest(BaseModel):
-    question: str = Field(description="At most QA_MAX_QUESTION_CHARS characters (2,000 by default).")
-    history: list[Message] = Field(default_factory=list, max_length=50)
-    k: int | None = Field(None, ge=1, le=MAX_K, description="Passages read to compose the answer.")
-    stream: bool = Field(False, description="Answer as server-sent events: `token` events while an LLM "
-                                            "writes, then one `answer` event with the final result.")
-    filters: FiltersIn | None = None
-    as_of: str | None = _AS_OF_IN
+class AskRequest(request_model(requests.AskRequest, "AskRequestFields", stream=(bool, Field(  # type: ignore[misc]
+        False, description="Answer as server-sent events: `token` events while an LLM writes, then one `answer` "
+                           "event with the final result.")))):
+    """A question, with the conversation it follows."""
 
 
 class VerifyRequest(BaseModel):

@@ -13,6 +13,7 @@ from qa.errors import NotFoundError, QAError
 from qa.faces.access import Guard
 from qa.faces.api import create_api
 from qa.faces.sessions import runtime_dir
+from qa.library import Library
 from qa.settings import Settings
 
 # The model is CPU-bound and the machine has few cores: four chats run at once and the rest
@@ -25,32 +26,36 @@ QUEUE_SIZE = 64
 log = logging.getLogger("uvicorn.error")
 
 
+class LoggedLibrary(Library):
+    """The documents as a server changes them: a log line for each upload and delete."""
+
+    def upload(self, files):
+        return _logged_change("upload", lambda: super(LoggedLibrary, self).upload(files),
+                              f"{len(files)} file{'s' if len(files) != 1 else ''}")
+
+    def delete(self, doc_id):
+        return _logged_change("delete", lambda: super(LoggedLibrary, self).delete(doc_id), "1 document")
+
+
 class LoggedEngine(Engine):
     """The engine a server runs: a log line for each answer (how long the question was, how long the
     answer took, how many citations it has; never the question's words) and each upload or delete."""
 
-    def ask(self, question, history=None, k=None, on_token=None, filters=None, as_of=None):
-        started = time.perf_counter()
+    library_type = LoggedLibrary
+
+    def answer(self, request, on_token=None):
+        started, length = time.perf_counter(), len(request.question or "")
         try:
-            answer = super().ask(question, history, k, on_token, filters, as_of)
+            answer = super().answer(request, on_token)
         except QAError as exc:
-            log.info("answer: a question of %d characters refused in %.2f s: %s", len(question or ""),
+            log.info("answer: a question of %d characters refused in %.2f s: %s", length,
                      time.perf_counter() - started, str(exc)[:200])
             raise
         n = len(answer.citations)
         said = "the corpus does not say" if answer.abstained else f"{n} citation{'s' if n != 1 else ''}"
         by = f" ({answer.answerer})" if answer.answerer != "extractive" else ""
-        log.info("answer: a question of %d characters, %.2f s, %s%s", len(question or ""),
-                 time.perf_counter() - started, said, by)
+        log.info("answer: a question of %d characters, %.2f s, %s%s", length, time.perf_counter() - started, said, by)
         return answer
-
-    def upload(self, files):
-        report = _logged_change("upload", lambda: super(LoggedEngine, self).upload(files),
-                                f"{len(files)} file{'s' if len(files) != 1 else ''}")
-        return report
-
-    def delete(self, doc_id):
-        return _logged_change("delete", lambda: super(LoggedEngine, self).delete(doc_id), "1 document")
 
 
 def _logged_change(what: str, change, of: str):
@@ -94,7 +99,7 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
                answer_start: int | None = Query(None, ge=0), answer_end: int | None = Query(None, ge=0)):
         answer = (answer_start, answer_end) if answer_start is not None and answer_end is not None else None
         try:
-            doc = engine.document(doc_id)
+            doc = engine.library.document(doc_id)
         except NotFoundError:
             return HTMLResponse(missing_source_page(doc_id), status_code=404)
         return source_page(doc, start, end, answer)
@@ -107,7 +112,7 @@ def build_app(settings: Settings, engine: Engine | None = None, stateless: bool 
     app.add_middleware(Guard, api_key=settings.server.api_key, upload_limit=settings.server.max_upload_bytes,
                        received=received_by(demo, check_set=not stateless), session_hours=settings.server.session_hours,
                        key_tries_per_minute=settings.server.key_tries_per_minute)
-    engine.sweep_uploads()  # what a killed or refused upload left behind
+    engine.library.sweep_uploads()  # what a killed or refused upload left behind
     return app
 
 

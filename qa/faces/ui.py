@@ -27,6 +27,7 @@ from qa.faces.web import (
 )
 from qa.ingest.corpus import SkipFile, read_bytes
 from qa.messages import UNDERSTOOD, for_client
+from qa.requests import AskRequest, SearchRequest, as_of_day
 from qa.retrieval.stories import fold_hits
 from qa.types import Filters, Turn
 
@@ -179,10 +180,14 @@ class Handlers:
         """A generator: an answerer that writes prose shows its words as they arrive, then the
         grounded answer; one that cites extracts shows the answer when it is ready."""
         history, shown, keep = list(history or []), html.escape(message or ""), (gr.update(),) * 4
-        filters = Filters.of(outlets, since, until)
         written = ""
-        for kind, value in self.engine.ask_streamed(message, _turns(conversation), filters=filters,
-                                                    as_of=(as_of or "").strip() or None):
+        try:  # the boxes' values checked as the request is made: a bad date is the answer's line
+            request = AskRequest(message, tuple(_turns(conversation)), None, Filters.of(outlets, since, until),
+                                 as_of_day((as_of or "").strip() or None))
+            events = self.engine.ask_streamed(request)
+        except QAError as exc:
+            events = iter([("error", exc)])
+        for kind, value in events:
             if kind == "token":
                 written += value
                 yield (history + [{"role": "user", "content": shown},
@@ -225,21 +230,21 @@ class Handlers:
         cite = next((c for c in cites or [] if c["n"] == n), None)
         if cite is None:
             return ""
-        doc = self.engine.document(cite["doc_id"])
+        doc = self.engine.library.document(cite["doc_id"])
         return document_html(doc, cite["start"], cite["end"], label=f"citation [{n}]",
                              answer=tuple(cite["answer"]) if cite.get("answer") else None)
 
     def check_quote(self, quote: str, doc_id: str | None) -> str:
         try:
-            found = self.engine.locate_quote(quote or "", doc_id or None)
-            closest = None if found else self.engine.closest_passage(quote, doc_id or None)
+            found = self.engine.verifier.locate_quote(quote or "", doc_id or None)
+            closest = None if found else self.engine.verifier.closest_passage(quote, doc_id or None)
         except QAError as exc:
             return f"<p class='verdict error'>⚠ {html.escape(for_client(str(exc)))}</p>"
-        return location_html(quote, found, self.engine.document(found.doc_id) if found else None, closest)
+        return location_html(quote, found, self.engine.library.document(found.doc_id) if found else None, closest)
 
     def _listed(self):
         try:
-            return self.engine.documents(LISTED_DOCUMENTS)
+            return self.engine.library.documents(LISTED_DOCUMENTS)
         except QAError:
             return 0, []
 
@@ -293,7 +298,7 @@ class Handlers:
         name = _md_escape(path.name)
         try:  # Gradio's copy, opened once and never through a link
             data = read_bytes(path, self.engine.settings.server.max_upload_bytes)
-            report = self.engine.upload([(path.name, data)])
+            report = self.engine.library.upload([(path.name, data)])
         except SkipFile as skip:
             return f"⚠ {name}: not added: {_md_escape(str(skip))}"
         except QAError as exc:  # the reason alone: the line names the file already
@@ -310,7 +315,7 @@ class Handlers:
         if not doc_id:
             return ""
         try:
-            return document_html(self.engine.document(doc_id), None, None)
+            return document_html(self.engine.library.document(doc_id), None, None)
         except QAError as exc:
             return f"<p class='verdict error'>⚠ {html.escape(for_client(str(exc)))}</p>"
 
@@ -318,20 +323,27 @@ class Handlers:
         if not doc_id:
             return "Choose a document first.", ""
         try:
-            report = self.engine.delete(doc_id)
+            report = self.engine.library.delete(doc_id)
         except QAError as exc:
             return f"⚠ {_md_escape(for_client(str(exc)))}", ""
         return f"Deleted {_md_escape(doc_id)}; {report.documents} documents left.", ""
 
-    def search(self, query: str, k: int | None = None, as_of: str | None = None) -> dict:
+    def search(self, query: str, k: int | None = None, as_of: str | None = None, outlet: list[str] | None = None,
+               date_from: str | None = None, date_to: str | None = None, doc_ids: list[str] | None = None) -> dict:
         """Retrieval only: the passages that best match the query, one per story (k: QA_SEARCH_K)."""
-        return self.engine.find(query, int(k) if k else None, as_of=as_of or None).to_json()
+        request = SearchRequest(query, int(k) if k else None, Filters.of(outlet, date_from, date_to, doc_ids),
+                                as_of_day(as_of or None))
+        return self.engine.retrieve(request).to_json()
 
-    def ask(self, question: str, history: list[dict] | None = None, as_of: str | None = None) -> dict:
+    def ask(self, question: str, history: list[dict] | None = None, as_of: str | None = None, k: int | None = None,
+            outlet: list[str] | None = None, date_from: str | None = None, date_to: str | None = None,
+            doc_ids: list[str] | None = None) -> dict:
         """An answer with cited extracts; history is [{"role": ..., "content": ..., "result": ...}]."""
         turns = turns_from_json([{**m, "content": _text(m.get("content"))} if isinstance(m, dict) else m
                                  for m in history or []])
-        return self.engine.ask(question, turns, as_of=as_of or None).to_json()
+        request = AskRequest(question, tuple(turns), int(k) if k else None,
+                             Filters.of(outlet, date_from, date_to, doc_ids), as_of_day(as_of or None))
+        return self.engine.answer(request).to_json()
 
 
 def ask_delete(doc_id: str | None):

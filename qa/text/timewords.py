@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from qa import messages
 from qa.text.nlp import parse_question
 
 RECENT_DAYS = 30  # "recently", "latest": the last month
@@ -96,29 +95,6 @@ def iso_day(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
-
-
-# The dates a user may give (as_of, date filters): the time code reaches at most years from them
-# (a window's grace days, recency's span, "the past ten years") and must stay inside the calendar.
-FIRST_DAY, LAST_DAY = date(100, 1, 1), date(9899, 12, 31)
-
-
-def parse_as_of(value) -> date:
-    """A user's `as_of`: YYYY-MM-DD from FIRST_DAY to LAST_DAY (ValueError otherwise)."""
-    return parse_day(value, "as_of")
-
-
-def parse_day(value, name: str) -> date:
-    """A date a user gives, named `name` in the one-line ValueError when it is not YYYY-MM-DD or
-    is outside FIRST_DAY..LAST_DAY."""
-    text = value.strip() if isinstance(value, str) else ""
-    try:
-        day = date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
-    except ValueError:
-        day = None
-    if day is None or not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(messages.bad_date(name, FIRST_DAY.isoformat(), LAST_DAY.isoformat(), value))
-    return day
 
 
 def shifted(day: date, days: float) -> date:
