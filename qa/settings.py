@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,19 +24,34 @@ from pydantic_settings import (
 from qa.embedding import DEFAULT_EMBEDDING
 from qa.errors import InputError
 
-# Hand rules of the extractive answerer, each switchable so that each can be measured on its own.
+
+class Rule(StrEnum):
+    """A hand rule of the extractive answerer, each switchable so that each can be measured on its
+    own (bench/results/rules.md); QA_ANSWER_RULES names them by their values."""
+
+    KINDS = "kinds"
+    SPEAKER = "speaker"
+    COMPLETE = "complete"
+    CONTEXT = "context"
+    QUOTES = "quotes"
+    EXTRAS = "extras"
+    NOT_PROSE = "not_prose"
+    TYPED = "typed"
+    NAMED = "named"
+
+
 ANSWER_RULES = {
-    "kinds": "a when / how-many / what-is-the-name question abstains unless its extract has a date, number or name",
-    "speaker": "a what-did-X-say question's extract quotes X or names X as its speaker",
-    "complete": "an extract lacking the asked-for kind takes in the next sentence when that one has it",
-    "context": "an extract that points back (it, he, this) takes in the sentence before, and the next one that does",
-    "quotes": "a quotation takes in the sentence introducing its speaker, and an introduction its quotation",
-    "extras": "more sentences join the answer above a share of the best sentence's score",
-    "not_prose": "menus, bylines and title-case headlines are never cited",
-    "typed": "a who / where / which-X question abstains unless its extract names an entity of the asked-for type",
-    "named": "a question that names someone or something is answered only from documents that mention them",
+    Rule.KINDS: "a when / how-many / what-is-the-name question abstains unless its extract has a date, number or name",
+    Rule.SPEAKER: "a what-did-X-say question's extract quotes X or names X as its speaker",
+    Rule.COMPLETE: "an extract lacking the asked-for kind takes in the next sentence when that one has it",
+    Rule.CONTEXT: "an extract that points back (it, he, this) takes in the sentence before, and the next one that does",
+    Rule.QUOTES: "a quotation takes in the sentence introducing its speaker, and an introduction its quotation",
+    Rule.EXTRAS: "more sentences join the answer above a share of the best sentence's score",
+    Rule.NOT_PROSE: "menus, bylines and title-case headlines are never cited",
+    Rule.TYPED: "a who / where / which-X question abstains unless its extract names an entity of the asked-for type",
+    Rule.NAMED: "a question that names someone or something is answered only from documents that mention them",
 }
-DEFAULT_RULES = [rule for rule in ANSWER_RULES if rule != "typed"]  # "typed": measured, not on by default
+DEFAULT_RULES = frozenset(Rule) - {Rule.TYPED}  # "typed": measured, not on by default
 
 
 def _settings_file() -> Path:
@@ -196,7 +212,8 @@ class AnswerSettings(_Group):
         True, description="Abstain when a when/how-many/what-did-X-say question's best sentence has no date, "
         "number or quotation (it is then about the same things but cannot be the answer).")
     answer_rules: str = Field(
-        ",".join(DEFAULT_RULES), description="The hand rules an extractive answer applies (comma-separated; "
+        ",".join(r for r in Rule if r in DEFAULT_RULES),
+        description="The hand rules an extractive answer applies (comma-separated; "
         "bench/results/rules.md measures each on the dev splits): "
         + "; ".join(f"{k}: {v}" for k, v in ANSWER_RULES.items()))
     answer_type_weight: float = Field(
@@ -224,8 +241,8 @@ class AnswerSettings(_Group):
         return ",".join(rules)
 
     @property
-    def rules(self) -> frozenset[str]:
-        return frozenset(self.answer_rules.split(",")) - {""}
+    def rules(self) -> frozenset[Rule]:
+        return frozenset(Rule(r) for r in self.answer_rules.split(",") if r)
 
 
 class LlmSettings(_Group):

@@ -58,10 +58,11 @@ def test_only_a_sentence_over_the_relevance_floor_leads():
     """One relevant sentence about something else (an added document's) no longer lets a sentence
     under the floor, which the reader favours, answer: the relevant one leads, or nothing does."""
     from qa.answering.extractive import ExtractiveAnswerer, Tuning
+    from qa.settings import Settings
     from qa.types import PassageSentence
 
-    tuning = Tuning(threshold=0.4, max_sentences=3, reader_weight=0.3, reader_threshold=0.0, reader_sentences=8,
-                    require_types=False)
+    tuning = Tuning.from_settings(Settings(abstain_threshold=0.4, max_answer_sentences=3, reader_weight=0.3,
+                                           reader_threshold=0.0, reader_sentences=8, answer_type_check=False))
     answerer = ExtractiveAnswerer(None, tuning)
     under = PassageSentence("seed", 0, 10, "Some attribute the failure of this trip to etiquette.", 1, 0,
                             relevance=0.38, answer_prob=0.45, score=0.40)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from qa import messages
 from qa.answering.base import ground, passage_docs
 from qa.retrieval.relevance import RelevanceScorer, passage_sentences, scored
-from qa.settings import DEFAULT_RULES, Settings
+from qa.settings import DEFAULT_RULES, Rule, Settings
 from qa.store.base import DocFields, DocumentTexts, StoreReader
 from qa.text.lexical import terms
 from qa.text.nlp import entities, parse_question
@@ -46,8 +46,8 @@ _LOWER_OK = {"a", "an", "the", "of", "and", "or", "for", "to", "in", "on", "at",
 
 @dataclass(frozen=True)
 class Tuning:
-    """The answering knobs that were tuned, in one place: made from Settings (benches included,
-    whose defaults and reasons live there), never by patching names."""
+    """The answering knobs that were tuned, in one place, made from Settings only (benches
+    included, whose defaults and reasons live there): no knob has a default of its own here."""
 
     threshold: float  # abstain below this relevance of the best sentence
     max_sentences: int
@@ -55,12 +55,11 @@ class Tuning:
     reader_threshold: float
     reader_sentences: int
     require_types: bool
-    rules: frozenset[str] = frozenset(DEFAULT_RULES)  # the hand rules applied (Settings.answer_rules)
-    extra_ratio: float = EXTRA_RATIO
-    type_weight: float = 1.0  # a sentence without an entity of the expected type keeps this share of its score
-    typed_sentences: int = 6  # the best sentences whose entities are read for that
-    reader_skip_margin: float = 1.0  # relevance alone decides when the best leads the next by this much
-    term_weights: str = "english"  # how a question's words are weighed in relevance (Settings.term_weights)
+    rules: frozenset[Rule]  # the hand rules applied (Settings.answer_rules)
+    type_weight: float  # a sentence without an entity of the expected type keeps this share of its score
+    typed_sentences: int  # the best sentences whose entities are read for that
+    reader_skip_margin: float  # relevance alone decides when the best leads the next by this much
+    term_weights: str  # how a question's words are weighed in relevance (Settings.term_weights)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tuning:
@@ -89,14 +88,14 @@ class ExtractiveAnswerer:
         """The answer from sentences already scored (`scored_sentences`): an LLM answerer that
         falls back does not score them twice."""
         texts = DocumentTexts(self.store)
-        chosen = self._select(_naming(question, ranked, texts) if "named" in self.tuning.rules else ranked)
+        chosen = self._select(_naming(question, ranked, texts) if Rule.NAMED in self.tuning.rules else ranked)
         leading = self._answering(chosen, question, texts) if chosen else None
         if leading is None:  # nothing is about the question, or nothing answers of the kind asked for
             return Answer(question.asked, True, (), passages=tuple(passages), condensed_question=question.condensed,
                           abstention=_missing(question) if chosen else messages.ABSTENTION, scored=tuple(ranked))
         first, lead = leading
         rest = chosen[:first] + chosen[first + 1:]
-        if "quotes" in self.tuning.rules:
+        if Rule.QUOTES in self.tuning.rules:
             rest = [_with_speaker(s, texts) for s in rest]
         chosen = _without_overlaps([lead] + rest)
         composed = self._compose(question, chosen, passages)
@@ -106,11 +105,11 @@ class ExtractiveAnswerer:
         """The first extract must carry the answer and read as a whole: completed by the next
         sentence when it lacks the asked-for kind, with the sentences it leans on, with its speaker."""
         rules = self.tuning.rules
-        if "complete" in rules:
+        if Rule.COMPLETE in rules:
             sentence = self._complete(sentence, question, texts)
-        if "context" in rules:
+        if Rule.CONTEXT in rules:
             sentence = _continued(_antecedent(sentence, texts), texts)
-        return _with_speaker(sentence, texts) if "quotes" in rules else sentence
+        return _with_speaker(sentence, texts) if Rule.QUOTES in rules else sentence
 
     def _answering(self, chosen: list[PassageSentence], question: Question,
                    texts: DocumentTexts) -> tuple[int, PassageSentence] | None:
@@ -130,7 +129,7 @@ class ExtractiveAnswerer:
     def scored_sentences(self, question: Question, passages: list[Hit]) -> list[PassageSentence]:
         """The passages' sentences, best first: relevance (scored once, by the reranker when it ran),
         then the reader's judgement of the most relevant ones."""
-        sentences = _unique_claims(self._passage_sentences(question, passages), "not_prose" in self.tuning.rules)
+        sentences = _unique_claims(self._passage_sentences(question, passages), Rule.NOT_PROSE in self.tuning.rules)
         timely = _time_weights(question, passages, self.tuning.threshold)  # relevance stays: only the order feels time
         relevant = [replace(s, relevance=s.base, answer_prob=None) for s in sentences]
         ranked = sorted((replace(s, score=s.base * timely(s)) for s in relevant), key=_order)
@@ -175,8 +174,8 @@ class ExtractiveAnswerer:
         if relevant[0].answer_prob is not None and relevant[0].answer_prob < tuning.reader_threshold:
             return []  # about the same things, but nothing here answers
         best, chosen = relevant[0].score, [relevant[0]]  # the others may complete it, as before
-        for sentence in ranked if "extras" in tuning.rules else []:
-            if len(chosen) >= tuning.max_sentences or sentence.score < tuning.extra_ratio * best:
+        for sentence in ranked if Rule.EXTRAS in tuning.rules else []:
+            if len(chosen) >= tuning.max_sentences or sentence.score < EXTRA_RATIO * best:
                 break
             if sentence not in chosen and not any(_redundant(sentence, c) for c in chosen):
                 chosen.append(sentence)
@@ -428,7 +427,7 @@ def answers_kind(question: str, text: str, before: str = "") -> bool:
 
 
 def fits_question(question: Question, text: str, before: str = "",
-                  rules: frozenset[str] = frozenset(DEFAULT_RULES)) -> bool:
+                  rules: frozenset[Rule] = DEFAULT_RULES) -> bool:
     """Can text (the best extract, with its speaker) be an answer of the kind the question asks
     for? Only kinds that can be checked are: an entity of the expected type (a date for "when",
     a number for "how many", a name for "what is the name of") that the question does not
@@ -436,15 +435,15 @@ def fits_question(question: Question, text: str, before: str = "",
     pronoun's antecedent, a quotation's speaker, is usually there)."""
     kind = question.kind
     asked = question.names
-    if "kinds" in rules and kind in REQUIRED_TYPES - {"statement"} and not has_expected(question, text):
+    if Rule.KINDS in rules and kind in REQUIRED_TYPES - {"statement"} and not has_expected(question, text):
         return False
-    if "typed" in rules and kind == "name" and not has_expected(question, text):
+    if Rule.TYPED in rules and kind == "name" and not has_expected(question, text):
         return False  # asked who / where / which official, and the extract names none
-    if "kinds" in rules and question.wants_name and not has_expected(question, text):
+    if Rule.KINDS in rules and question.wants_name and not has_expected(question, text):
         return False  # "what is the name of ..." with no name in the extract
-    if "speaker" in rules and kind == "statement" and not _SPEECH.search(text):
+    if Rule.SPEAKER in rules and kind == "statement" and not _SPEECH.search(text):
         return False
-    if ("speaker" in rules and kind == "statement" and asked
+    if (Rule.SPEAKER in rules and kind == "statement" and asked
             and not any(_mentions(text, n) or _mentions(before, n) for n in asked)):
         return False  # a quotation, but of someone else (the sentence before may name the speaker: "he said")
     return True
