@@ -1,4 +1,4 @@
-"""The wire shapes of every face, made from the domain values of qa/types.py.
+"""The wire shapes of every face, made from the domain values of qa/types.py and qa/requests.py.
 
 A value whose JSON is its fields (a citation, a short answer, a segment, a document) gets its
 pydantic model from its dataclass (`wire_model`): a field added to the dataclass is in the REST
@@ -6,7 +6,8 @@ schema the same moment. A value whose JSON adds or renames fields (a search hit,
 its dataclass's model with those changes spelled out here, once. `tests/test_schema.py` checks that
 every `to_json()` holds exactly the fields of its model, so the two cannot drift apart.
 REST (FastAPI's response models and /docs), MCP and the chat all return `to_json()`; this module
-is where their shapes are written down.
+is where their shapes are written down. The other way, a request's body is its request's fields
+(`request_model`, from qa.requests), each as `_REQUEST_WIRE` says it travels.
 """
 from __future__ import annotations
 
