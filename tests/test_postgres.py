@@ -184,7 +184,7 @@ def test_readers_never_see_half_an_ingest_and_ingests_do_not_interleave(pg_url, 
         reader = _engine(pg_url, tmp_path)
         assert reader.stats() == before
         assert reader.store.document("copy") is None and reader.store.document("000_782ea98495621ebe") is not None
-        assert {d.doc_id for d in reader.documents(50)[1]} == {"000_782ea98495621ebe", "001_fef7cdd3c9f4f1a3"}
+        assert {d.doc_id for d in reader.library.documents(50)[1]} == {"000_782ea98495621ebe", "001_fef7cdd3c9f4f1a3"}
         with pytest.raises(StoreLockedError):
             _engine(pg_url, tmp_path).ingest([corpus])
     finally:
