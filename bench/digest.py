@@ -52,7 +52,7 @@ def run(engine: Engine, quiz_weeks: list[tuple[str, list[dict]]]) -> tuple[list[
         answer_s.append(time.perf_counter() - started)
         window = digest.time or {}
         in_window = all(c.date and window.get("from", "") <= c.date <= window.get("to", "") for c in digest.citations)
-        verified, _ = engine.verify(digest.to_json())
+        verified, _ = engine.verifier.verify(digest.to_json())
         quotes = normalize(" ".join(c.quote for c in digest.citations))
         answers = [[normalize(a) for a in q["answer_text"] if normalize(a)] for q in questions]
         answers = [a for a in answers if a]

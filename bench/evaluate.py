@@ -230,7 +230,7 @@ def evaluate_config(engine: Engine, questions: list[Question], hidden: set[str] 
                    f1=token_f1(_answer_prose(answer), q.answer),
                    abstained=float(answer.abstained))
         for c in answer.citations:
-            text = texts.setdefault(c.doc_id, engine.document(c.doc_id).text)
+            text = texts.setdefault(c.doc_id, engine.library.document(c.doc_id).text)
             scores.add(citation_valid=float(text[c.start:c.end] == c.quote))
     result = scores.mean()
     result.setdefault("citation_valid", 1.0)
