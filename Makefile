@@ -50,9 +50,10 @@ browser:
 	  || echo "warning: could not install chromium; browser tests will be skipped"
 
 # Lint and types first (pyproject.toml [tool.ruff] and [tool.mypy]): seconds, and a mistake they
-# catch fails before the 15-minute suite starts.
+# catch fails before the 15-minute suite starts. ruff reads the product, its benches and its tests
+# with the same settings; mypy the product.
 lint: $(STAMP)
-	$(BIN)/ruff check qa
+	$(BIN)/ruff check qa bench tests
 	$(BIN)/mypy
 
 test: $(STAMP) browser lint

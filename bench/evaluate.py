@@ -16,8 +16,8 @@ from pathlib import Path
 
 from qa.engine import Engine
 from qa.settings import Settings
-from qa.types import Filters
 from qa.text.lexical import squad_words
+from qa.types import Filters
 
 SPLIT_SEED = 13
 DEV_SHARE = 0.2  # and test 0.2, train 0.6, by article (split_documents)
@@ -206,7 +206,8 @@ def build_store(dataset: Dataset, work_dir: Path, base: Settings) -> Settings:
         path = corpus / f"{doc_id}.txt"
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
-    name = f"store-{base.embedding.embedding_model}" + ("" if base.embedding.sentence_vectors == "pooled" else f"-{base.embedding.sentence_vectors}")
+    vectors = base.embedding.sentence_vectors
+    name = f"store-{base.embedding.embedding_model}" + ("" if vectors == "pooled" else f"-{vectors}")
     settings = base.updated(**{"store_dir": work_dir / dataset.name / name})
     Engine(settings).ingest([corpus])
     return settings

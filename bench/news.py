@@ -113,7 +113,8 @@ def funnel_table(outcomes: dict) -> str:
     """Per question kind, all articles: how many questions reach each stage."""
     lines = ["| kind | questions | stating document read | stating sentence among the reader's candidates | "
              "answer in the cited extracts | in the first extract |", "|---|---|---|---|---|---|"]
-    kinds = sorted({r["kind"] for r in outcomes.values()}, key=lambda k: -sum(r["kind"] == k for r in outcomes.values()))
+    kinds = sorted({r["kind"] for r in outcomes.values()},
+                   key=lambda k: -sum(r["kind"] == k for r in outcomes.values()))
     for kind in kinds + ["all"]:
         rows = [r for r in outcomes.values() if kind == "all" or r["kind"] == kind]
         n = len(rows)
@@ -303,7 +304,8 @@ def main(argv: list[str] | None = None) -> None:
         args.save.write_text(json.dumps(result["outcomes"], indent=0))
     if args.against:
         before = json.loads(args.against.read_text(encoding="utf-8"))
-        text += f"\nPaired against `{args.against.name}` (same questions, same store):\n\n" + paired(result["outcomes"], before)
+        text += (f"\nPaired against `{args.against.name}` (same questions, same store):\n\n"
+                 + paired(result["outcomes"], before))
     out = args.out or (ROOT / "bench" / "results" / "news.md" if args.split == "dev" and not args.limit else None)
     if out:
         out.write_text(text)

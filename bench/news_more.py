@@ -21,8 +21,9 @@ Two additions, each a flag of bench.train_reader / bench.train_span:
   "Officials in Ohio said how many people died?". It is asked against *another outlet's* copy
   of the same story: a sentence of another result of the same question, from another web
   site, stating the entity and sharing >= SAME_STORY content words (and 30% of them) with the
-  source sentence, NEAR of them near the entity (a word-overlap match between the articles of one question's results, standing in for the
-  story folding of qa/retrieval/stories.py, which needs embeddings) is the positive; that
+  source sentence, NEAR of them near the entity (a word-overlap match between the articles of one
+  question's results, standing in for the story folding of qa/retrieval/stories.py, which needs
+  embeddings) is the positive; that
   article's sentences sharing most words with the synthetic question without the entity are
   the negatives. The source sentence itself is never a positive (it would teach the reader
   to match words, not to read).
@@ -118,7 +119,8 @@ def all_article_pairs(train: list[dict], articles: Articles, dev_articles: set[s
         pool += own[:3]
         answer, evidence = q["answer_text"][0], q.get("evidence") or ""
         shipped_clean = [s for s in own if news_positive(q["question"], evidence, answer, s)][:2]
-        shipped_own = [evidence[s.start:s.end] for s in split_sentences(evidence) if _whole(answer, evidence[s.start:s.end])][:1]
+        shipped_own = [evidence[s.start:s.end] for s in split_sentences(evidence)
+                       if _whole(answer, evidence[s.start:s.end])][:1]
         taken = set(shipped_clean) | set(shipped_own)
         week = [d for d in dict.fromkeys(by_week[q["week"]]) if d not in q["results"] and d in articles.texts]
         new = []

@@ -29,7 +29,8 @@ def outcomes(engine: Engine, questions) -> list[tuple[int, int]]:
         answer = engine.ask(q.question)
         gold = normalize(q.answer)
         cited = [normalize(c.quote) for c in answer.citations]
-        out.append((int(bool(cited) and gold in cited[0]), int(any(gold in c for c in cited) or gold in " ".join(cited))))
+        out.append((int(bool(cited) and gold in cited[0]),
+                    int(any(gold in c for c in cited) or gold in " ".join(cited))))
     return out
 
 
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> None:
         first = results[args.readers[0]]
         for r, rows in results.items():
             line = (f"{name} dev ({len(dev)} questions) {r}: first citation {sum(x for x, _ in rows) / len(rows):.3f} "
-                    f"({sum(x for x, _ in rows)}), cited extracts {sum(y for _, y in rows) / len(rows):.3f} ({sum(y for _, y in rows)})")
+                    f"({sum(x for x, _ in rows)}), cited extracts {sum(y for _, y in rows) / len(rows):.3f} "
+                    f"({sum(y for _, y in rows)})")
             if r != args.readers[0]:
                 m, lo, hi = paired([x for x, _ in first], [x for x, _ in rows])
                 line += f"; first citation vs {args.readers[0]}: {m:+.3f} [{lo:+.3f}, {hi:+.3f}]"

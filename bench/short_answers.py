@@ -102,7 +102,8 @@ def sets(names: list[str], limit: int | None, work: Path, heldout_work: Path) ->
 
         articles, questions = heldout.load()
         engine, _ = heldout.open_store(articles, heldout_work, base)
-        out["held-out 2022"] = (engine.settings, [(q["question"], [q["answer"]]) for q in questions if q["answer"]][:limit])
+        asked = [(q["question"], [q["answer"]]) for q in questions if q["answer"]][:limit]
+        out["held-out 2022"] = (engine.settings, asked)
     return out
 
 
@@ -134,8 +135,8 @@ def report(results: dict, chosen: float | None, timing: tuple[float, float, floa
     lines = [f"# Short answers\n\nCommand: `{command}`. Right = token F1 ≥ 0.5 against a gold answer; EM and F1 are "
              "over all the set's questions (a question without a short answer shown scores 0). Precision among the "
              "shown with its 95% interval (Wilson).\n",
-             f"Threshold chosen on news dev for precision ≥ {TARGET_PRECISION} among at least {MIN_SHOWN} short answers "
-             f"shown: **{chosen if chosen is not None else 'none reaches it'}**.\n"]
+             f"Threshold chosen on news dev for precision ≥ {TARGET_PRECISION} among at least {MIN_SHOWN} short "
+             f"answers shown: **{chosen if chosen is not None else 'none reaches it'}**.\n"]
     if timing:
         lines.append(f"Cost (news dev, asked alternately with short answers off and on, same store): median "
                      f"{timing[0]:.0f} ms off, {timing[1]:.0f} ms on; median per-question difference "

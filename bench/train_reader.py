@@ -118,7 +118,8 @@ def news_pairs(rng: random.Random, per_question: int = 4) -> tuple[list[tuple[st
         answer, evidence = q["answer_text"][0], q.get("evidence") or ""
         raw = [s for s in sentences if _whole(answer, s)]
         clean = [s for s in raw if news_positive(q["question"], evidence, answer, s)][:2]
-        own = [evidence[s.start:s.end] for s in split_sentences(evidence) if _whole(answer, evidence[s.start:s.end])][:1]
+        own = [evidence[s.start:s.end] for s in split_sentences(evidence)
+               if _whole(answer, evidence[s.start:s.end])][:1]
         noise["raw_positives"] += len(raw)
         noise["clean_positives"] += len(clean)
         noise["evidence_positives"] += len(own)
@@ -184,7 +185,8 @@ def fit(model, examples: list, loss_of, epochs: int, batch: int, lr: float, chec
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     steps = epochs * ((len(examples) + batch - 1) // batch)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
     model.train()
     order_rng = random.Random(SEED)
     started = time.perf_counter()
@@ -207,8 +209,10 @@ def fit(model, examples: list, loss_of, epochs: int, batch: int, lr: float, chec
             total += float(loss.detach()) * len(rows)
             if step % 50 == 0:
                 print(f"step {step}/{steps} ({time.perf_counter() - started:.0f} s)", flush=True)
-        print(f"epoch {epoch + 1}: loss {total / len(examples):.4f} ({time.perf_counter() - started:.0f} s)", flush=True)
-    if checkpoint and resume < steps:  # the finished weights: a rerun skips to the export, another run may start from them
+        print(f"epoch {epoch + 1}: loss {total / len(examples):.4f} ({time.perf_counter() - started:.0f} s)",
+              flush=True)
+    # the finished weights: a rerun skips to the export, another run may start from them
+    if checkpoint and resume < steps:
         _save_checkpoint(checkpoint, steps, model, optimizer, schedule)
     model.eval()
     return model
@@ -273,7 +277,9 @@ def export(model, tokenizer, target: Path, outputs: tuple[str, ...] = ("logits",
     axes = {n: {0: "batch", 1: "sequence"} for n in names}
     with torch.no_grad():
         torch.onnx.export(Scores(model), tuple(sample[n] for n in names), str(fp32), input_names=names,
-                          output_names=list(outputs), dynamic_axes={**axes, **{n: {0: "batch"} if n == "logits" else {0: "batch", 1: "sequence"} for n in outputs}},
+                          output_names=list(outputs),
+                          dynamic_axes={**axes, **{n: {0: "batch"} if n == "logits" else {0: "batch", 1: "sequence"}
+                                                   for n in outputs}},
                           opset_version=17, dynamo=False)
     quantize_dynamic(str(fp32), str(target), per_channel=True, weight_type=QuantType.QInt8)
     fp32.unlink()
@@ -290,7 +296,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoint", type=Path, default=ROOT / "bench" / ".cache" / "reader-checkpoint",
                         help="resumable state, every 200 steps (delete it to start over)")
     parser.add_argument("--all-articles", action="store_true", help="with --news: every clean positive of each "
-                        "train question among its results and its quiz week's other train articles (bench/news_more.py)")
+                        "train question among its results and its quiz week's other train articles "
+                        "(bench/news_more.py)")
     parser.add_argument("--synthetic", action="store_true", help="with --news: synthetic wh-questions from the train "
                         "articles' sentences, asked against another outlet's copy of the story (bench/news_more.py)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (default: all cores)")

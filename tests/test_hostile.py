@@ -105,15 +105,17 @@ def test_ten_parallel_uploads_of_one_name_give_one_document_and_no_error(engine)
 
 
 def test_another_stem_with_the_same_id_is_a_conflict_not_a_silent_replacement(engine):
-    engine.library.upload([("x.html", b"<html><body><p>The harbour opened in 1999 and serves ferries.</p></body></html>")])
+    library = engine.library
+    library.upload([("x.html", b"<html><body><p>The harbour opened in 1999 and serves ferries.</p></body></html>")])
     with pytest.raises(ConflictError, match="already taken by the upload x.html"):
-        engine.library.upload([("x.md", b"# Other\n\nA different document.\n")])
-    assert engine.library.document("x").origin == "html"
-    assert engine.library.upload([("x.html", b"<html><body><p>The harbour opened in 2001.</p></body></html>")]).updated == 1
+        library.upload([("x.md", b"# Other\n\nA different document.\n")])
+    assert library.document("x").origin == "html"
+    assert library.upload([("x.html", b"<html><body><p>The harbour opened in 2001.</p></body></html>")]).updated == 1
 
 
 def test_a_long_name_is_shortened_in_its_stem_keeping_its_type(engine):
-    report = engine.library.upload([("h" * 146 + ".txt" + "i" * 10 + ".md", b"# Title\n\nMarkdown *body* text here.\n")])
+    name = "h" * 146 + ".txt" + "i" * 10 + ".md"
+    report = engine.library.upload([(name, b"# Title\n\nMarkdown *body* text here.\n")])
     assert report.added == 1
     stored = [p.name for p in engine.library.uploads_dir.iterdir()]
     assert len(stored) == 1 and stored[0].endswith(".md") and len(stored[0]) <= 150

@@ -183,13 +183,15 @@ def test_ingesting_the_parent_of_an_ingested_folder_keeps_its_documents_and_thei
 
     report = engine.ingest([parent])
     assert (report.added, report.unchanged, report.documents) == (1, 2, 3)
-    assert sorted(d.doc_id for d in engine.library.documents()[1]) == ["000_782ea98495621ebe", "001_fef7cdd3c9f4f1a3", "bridge"]
+    assert sorted(d.doc_id for d in engine.library.documents()[1]) == [
+        "000_782ea98495621ebe", "001_fef7cdd3c9f4f1a3", "bridge"]
     assert {h.doc_id for h in engine.search("Qalibaf Khamenei", k=10)} <= set(before)
     assert engine.ingest([parent]).unchanged == 3  # and again: nothing to do
 
     path = sub / "001_fef7cdd3c9f4f1a3.txt"  # a change under the parent updates the document in place
     path.write_text(path.read_text(encoding="utf-8") + "\nA closing sentence about Volodin.\n", encoding="utf-8")
-    assert (engine.ingest([parent]).updated, engine.library.document("001_fef7cdd3c9f4f1a3").text[-9:]) == (1, "Volodin.\n")
+    assert engine.ingest([parent]).updated == 1
+    assert engine.library.document("001_fef7cdd3c9f4f1a3").text[-9:] == "Volodin.\n"
     (sub / "000_782ea98495621ebe.txt").unlink()  # and a file deleted under it is removed
     report = engine.ingest([parent])
     assert (report.removed, report.documents) == (1, 2)

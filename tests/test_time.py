@@ -195,7 +195,8 @@ def test_an_upload_that_copies_a_stored_document_says_so(dated):
     report = engine.library.upload([("reprint.txt", text.encode())])
     assert len(report.duplicates) == 1 and report.duplicates[0][0] == "reprint"
     assert report.to_json()["duplicates"][0]["copy_of"] in ("wire-a", "wire-b")  # the same story either way
-    assert engine.library.upload([("notes.txt", b"Title: Notes\n\nThe quay needs a new coat of paint.")]).duplicates == []
+    notes = engine.library.upload([("notes.txt", b"Title: Notes\n\nThe quay needs a new coat of paint.")])
+    assert notes.duplicates == []
 
 
 # -- as_of in every face ---------------------------------------------------------------------------
