@@ -38,7 +38,15 @@ from qa.retrieval.timeprior import TimePrior, median_date
 from qa.settings import RetrievalSettings, Settings
 from qa.stages import stage
 from qa.store import StoreBackend, StoreReader, open_backend
-from qa.text.condense import Exchange, condensed_from, context_of, exchanges, names_someone_unnamed, no_question_content
+from qa.text.condense import (
+    Exchange,
+    condensed_from,
+    context_of,
+    conversation_documents,
+    exchanges,
+    names_someone_unnamed,
+    no_question_content,
+)
 from qa.text.questions import understand
 from qa.text.timewords import RECENT_DAYS, absolute, iso_day, read_time
 from qa.types import Answer, Filters, Hit, PassageSentence, Results, Turn
@@ -205,7 +213,8 @@ class Engine:
             context = context_of(asked, condensed, earlier)
             reading = f"{condensed} {context}" if context else condensed
             # "…, according to X?": X's documents only, and X is not what is searched for
-            reading, wanted = with_named_outlet(reading, request.filters, loaded.store)
+            reading, wanted = with_named_outlet(reading, _within_conversation(request.filters, context, earlier),
+                                                loaded.store)
             prior = self._prior(condensed, request.as_of, loaded)
             understood = replace(understand(asked, reading, self._embed_query(reading), wanted), prior=prior)
         k = request.k or self.settings.retrieval.answer_k
@@ -354,6 +363,17 @@ def _condensed(asked: str, earlier: list[Exchange], read, answerer: Answerer) ->
 def _folded(hits: list[Hit], store: StoreReader, k: int, fold: bool, copies_only: bool = False) -> list[Hit]:
     """One hit per story (qa.retrieval.stories), unless folding is off."""
     return fold_hits(hits, store, k, copies_only) if fold else hits[:k]
+
+
+def _within_conversation(filters: Filters | None, context: str | None, earlier: list[Exchange]) -> Filters | None:
+    """An unresolved follow-up (read with the previous question) is answered from the documents the
+    conversation cited, when their ids are known and no documents were asked for: a reference
+    nothing could resolve is to what was being discussed, so documents added to the corpus about
+    something else never answer it (bench/results/growth.md)."""
+    docs = conversation_documents(earlier) if context else ()
+    if not docs or (filters is not None and filters.doc_ids):
+        return filters
+    return replace(filters or Filters(), doc_ids=docs)
 
 
 def answer_events(ask: Callable[[Callable[[str], None]], Answer]):

@@ -194,6 +194,31 @@ def test_an_unresolved_follow_up_is_read_with_the_previous_question_and_says_so(
     assert not any("read with" in w for w in alone.warnings) and searched[-1] == "Where does Putin live?"
 
 
+def test_an_unresolved_follow_up_is_answered_from_the_documents_the_conversation_cited(tmp_path):
+    """A reference nothing could resolve is to what was being discussed: it is searched within the
+    documents the conversation's answers cited (an article added to the folder about something
+    else never answers it); a question that stands alone searches everything."""
+    from conftest import SEEDS
+    from qa.engine import Engine
+    from qa.settings import Settings
+
+    engine = Engine(Settings(store_dir=tmp_path / "store", embedding_model="hash", short_answers=False))
+    engine.ingest([SEEDS])
+    first = engine.ask("Did Putin agree to meet Qalibaf?")
+    cited = {c.doc_id for c in first.citations}
+    history = [Turn("user", first.question), Turn("assistant", first.answer, first)]
+    searched = []
+    search = engine._current().retriever.search
+    engine._current().retriever.search = lambda q, v, k, filters=None, **kw: (
+        searched.append(filters) or search(q, v, k, filters=filters, **kw))
+    follow = engine.ask("What did the council say about it?", history=history)
+    assert any("read with the previous question" in w for w in follow.warnings)
+    assert searched[-1] is not None and set(searched[-1].doc_ids) == cited
+    assert {c.doc_id for c in follow.citations} <= cited
+    engine.ask("What did the council say about Putin?", history=history)  # stands alone
+    assert searched[-1] is None or not searched[-1].doc_ids
+
+
 def test_odd_histories_get_an_answer_read_alone_or_with_the_last_question_and_say_so(tmp_path):
     """A first question that names someone only by a pronoun says it was read alone; fifty
     unrelated turns, assistant turns without a result and a pronoun nothing earlier can fill are

@@ -59,6 +59,7 @@ class Exchange:
     short_answer: str | None
     extract: str  # the first cited extract, or the answer's plain text
     others: tuple[str, ...] = ()  # the other cited extracts, in order
+    docs: tuple[str, ...] = ()  # the documents its answer cited (none known for an answer given as text only)
 
 
 def exchanges(history: list[Turn], read=None) -> list[Exchange]:
@@ -74,7 +75,8 @@ def exchanges(history: list[Turn], read=None) -> list[Exchange]:
         question = understood if understood and understood.strip() else _resolved(turn.content, found, read)
         short = result.short_answer.text if result and result.short_answer else None
         quotes = [c.quote for c in result.citations] if result else []  # none: an abstention names nobody
-        found.append(Exchange(question, short, quotes[0] if quotes else "", tuple(quotes[1:])))
+        docs = tuple(dict.fromkeys(c.doc_id for c in result.citations if c.doc_id)) if result else ()
+        found.append(Exchange(question, short, quotes[0] if quotes else "", tuple(quotes[1:]), docs))
     return found
 
 
@@ -113,6 +115,12 @@ def context_of(question: str, condensed: str, earlier: list[Exchange]) -> str | 
     if condensed != question or not earlier or not leans_on_conversation(question):
         return None
     return earlier[-1].question
+
+
+def conversation_documents(earlier: list[Exchange]) -> tuple[str, ...]:
+    """The documents the conversation's answers cited, latest first: what an unresolved follow-up
+    can be about (a "he" nothing in the conversation names is not someone in another story)."""
+    return tuple(dict.fromkeys(d for exchange in reversed(earlier) for d in exchange.docs))
 
 
 def names_someone_unnamed(question: str) -> bool:
