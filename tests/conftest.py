@@ -30,6 +30,26 @@ def hash_env(monkeypatch, tmp_path: Path) -> Path:
     return store
 
 
+def engine_over(folder: Path, texts: dict[str, str]):
+    """An engine over `texts` written as one file each (`<name>.txt`) into `folder` and ingested;
+    settings from the environment (with hash_env: the tiny embedder, a store in tmp_path)."""
+    from qa.engine import Engine
+    from qa.settings import Settings
+
+    folder.mkdir()
+    for name, text in texts.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    engine = Engine(Settings())
+    engine.ingest([folder])
+    return engine
+
+
+def dated_articles(articles: dict[str, tuple[str, str, str, str]]) -> dict[str, str]:
+    """(title, outlet, date, text) per name, as article files with their header lines."""
+    return {name: f"Title: {title}\nOutlet: {outlet}\nDate: {day}\n\n{text}\n"
+            for name, (title, outlet, day, text) in articles.items()}
+
+
 class CliResult:
     def __init__(self, code: int, out: str, err: str):
         self.code, self.out, self.err = code, out, err

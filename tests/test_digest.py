@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
+from conftest import dated_articles, engine_over
 from qa.engine import Engine
 from qa.retrieval.digest import digest_request
-from qa.settings import Settings
 from qa.text.timewords import read_time
 
 WIRE = ("A winter storm closed every ferry route on the islands on Tuesday. The coast guard said the storm "
@@ -28,13 +28,7 @@ ARTICLES = {
 
 @pytest.fixture
 def engine(hash_env, tmp_path) -> Engine:
-    folder = tmp_path / "news"
-    folder.mkdir()
-    for doc_id, (title, outlet, day, text) in ARTICLES.items():
-        (folder / f"{doc_id}.txt").write_text(f"Title: {title}\nOutlet: {outlet}\nDate: {day}\n\n{text}\n")
-    engine = Engine(Settings())
-    engine.ingest([folder])
-    return engine
+    return engine_over(tmp_path / "news", dated_articles(ARTICLES))
 
 
 def test_what_happened_this_week_is_the_weeks_stories_most_reported_first(engine):

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import engine_over
 from qa.engine import Engine
 from qa.settings import load_settings
 
@@ -34,13 +35,7 @@ ARTICLES = {
 
 @pytest.fixture
 def engine(hash_env, tmp_path):
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    for name, text in ARTICLES.items():
-        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
-    engine = Engine(load_settings())
-    engine.ingest([folder])
-    return engine
+    return engine_over(tmp_path / "articles", ARTICLES)
 
 
 def _first_quote(engine, question: str) -> str:

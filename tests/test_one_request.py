@@ -10,9 +10,9 @@ from datetime import date
 
 import pytest
 
+from conftest import dated_articles, engine_over
 from qa.engine import Engine
 from qa.requests import AskRequest, SearchRequest
-from qa.settings import Settings
 from qa.types import Filters
 
 ARTICLES = {
@@ -41,12 +41,7 @@ def faces(hash_env, tmp_path, monkeypatch, cli):
     from qa.faces.server import build_app
 
     monkeypatch.setenv("QA_SEARCH_K", str(SEARCH_K))
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for doc_id, (title, outlet, day, text) in ARTICLES.items():
-        (corpus / f"{doc_id}.txt").write_text(f"Title: {title}\nOutlet: {outlet}\nDate: {day}\n\n{text}\n")
-    engine = Engine(Settings())
-    engine.ingest([corpus])
+    engine = engine_over(tmp_path / "corpus", dated_articles(ARTICLES))
     with TestClient(build_app(engine.settings, engine)) as client:
         yield engine, client, cli
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.engine import Engine
-from qa.settings import load_settings
+from conftest import engine_over
 
 ARTICLES = {
     "fares": "Title: Ferry fares\n\nThe harbour board met on Monday to discuss the ferry timetable for the "
@@ -18,13 +17,7 @@ ARTICLES = {
 
 @pytest.fixture
 def engine(hash_env, tmp_path):
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    for name, text in ARTICLES.items():
-        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
-    engine = Engine(load_settings())
-    engine.ingest([folder])
-    return engine
+    return engine_over(tmp_path / "articles", ARTICLES)
 
 
 def test_a_quote_whose_speaker_answers_leads_with_its_introduction(engine):
