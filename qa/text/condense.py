@@ -166,8 +166,9 @@ _WHEN_ELSE = re.compile(r"^\s*(?:and|what\s+about|how\s+about)\s+(?P<prep>in|on|
 def _ellipsis(question: str, last: Exchange) -> str | None:
     """"And what about Biden?": the previous question with its entity of the same kind replaced;
     "And in 2014?": its date (or place) replaced, or added when it named none."""
-    if _WHEN_ELSE.match(question):
-        return _other_circumstance(question, last)
+    when = _WHEN_ELSE.match(question)
+    if when:
+        return _other_circumstance(when, question, last)
     match = _ABOUT.match(question)
     if not match:
         return None
@@ -193,12 +194,10 @@ def _ellipsis(question: str, last: Exchange) -> str | None:
     return before + new + last.question[replaced.end:]
 
 
-def _other_circumstance(question: str, last: Exchange) -> str | None:
+def _other_circumstance(match: re.Match, question: str, last: Exchange) -> str | None:
     """"And in 2014?" after "How many viewers did the 2025 Oscars draw?" -> "... the 2014 Oscars
     ...": the new date, place or time takes the place of the previous question's of its kind, or is
     added at its end ("How many viewers did the Oscars draw in 2014?")."""
-    match = _WHEN_ELSE.match(question)
-    assert match is not None
     found = [e for e in parse_question(question).entities if e.start >= match.start("x")]
     if not found or not last.question.strip():
         return None
@@ -261,12 +260,17 @@ def _question_noun(parsed: Parsed) -> int | None:
     return at
 
 
+def _auxiliary(tokens) -> int | None:
+    """Where a question's auxiliary stands among its first words ("Why *did* ...", "*Has* the ...")."""
+    return next((i for i, t in enumerate(tokens[:6]) if t.text.lower() in _AUX), None)
+
+
 def _subject(parsed: Parsed):
     """The name a question is about, as its grammatical subject: the first name after the
     auxiliary ("Why didn't *Putin* agree to meet Qalibaf?", "Has *the Kremlin* commented ...?"),
     before the main verb; None for a question whose question word is the subject ("Who sent it?")."""
     tokens = parsed.tokens
-    aux = next((i for i, t in enumerate(tokens[:6]) if t.text.lower() in _AUX), None)
+    aux = _auxiliary(tokens)
     if aux is None or (aux > 0 and tokens[0].text.lower() not in _WH_WORDS):
         return None
     verb = next((t.start for t in tokens[aux + 1:] if t.tag.startswith("VB")), None)
@@ -295,6 +299,7 @@ def _pronouns(question: str, earlier: list[Exchange], read=None) -> str | None:
     replacements: list[tuple[int, int, str]] = []
     used: list[str] = []
     used_tables: list[dict] = []
+    contrast = bool(re.search(r"\binstead\b", question, re.I))
     for token in parsed.tokens:
         word = token.text.lower()
         table, labels = _pronoun_table(word)
@@ -311,8 +316,7 @@ def _pronouns(question: str, earlier: list[Exchange], read=None) -> str | None:
         # "Did Qalibaf meet him?": him is not Qalibaf
         # two pronouns of one question point at two things ("Where did he publish it?")
         taken = {e.text for e in own} | {u for u, t in zip(used, used_tables) if t is not table}
-        referent = _referent(word, labels, earlier, exclude=taken, read=read,
-                             contrast=bool(re.search(r"\binstead\b", question, re.I)))
+        referent = _referent(word, labels, earlier, exclude=taken, read=read, contrast=contrast)
         if referent is None:
             continue
         referent = re.sub(r"['’]s$", "", referent)  # spaCy's name may keep its possessive: "Qalibaf's"
@@ -368,8 +372,8 @@ def _bearers(text: str, title: str) -> list[str]:
             continue
         if e.text.lower().startswith(title + " "):
             names.append(e.text)
-        elif re.search(rf"\b{re.escape(title)}\s+$", text[max(0, e.start - len(title) - 2):e.start], re.I):
-            names.append(f"{text[e.start - len(title) - 1:e.start - 1]} {e.text}")
+        elif written := re.search(rf"\b({re.escape(title)})\s+$", text[:e.start], re.I):
+            names.append(f"{written.group(1)} {e.text}")
     return names
 
 
@@ -377,7 +381,7 @@ def _plural_before(parsed: Parsed, at: int) -> bool:
     """A plural noun of the question's own clause comes before `at` (after its question phrase:
     "How many stores did they close?" does not count the stores)."""
     tokens = parsed.tokens
-    aux = next((i for i, t in enumerate(tokens[:6]) if t.text.lower() in _AUX), 0)
+    aux = _auxiliary(tokens) or 0
     return any(t.tag in ("NNS", "NNPS") for t in tokens[aux + 1:] if t.start < at)
 
 
