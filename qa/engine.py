@@ -30,7 +30,7 @@ from qa.requests import MAX_K, AskRequest, SearchRequest, as_of_day, valid_text
 from qa.retrieval import timeprior
 from qa.retrieval.digest import Digest, DigestRequest, digest_request, narrowed
 from qa.retrieval.outlets import with_named_outlet
-from qa.retrieval.relevance import RelevanceScorer
+from qa.retrieval.relevance import RelevanceScorer, support_within
 from qa.retrieval.rerank import SentenceReranker
 from qa.retrieval.retrieve import Retriever
 from qa.retrieval.stories import fold_hits
@@ -207,7 +207,7 @@ class Engine:
         with stage("understand"):
             read = loaded.spans.choose if loaded.spans else None
             earlier = exchanges(history, read)  # the conversation as data, read once
-            condensed = _condensed(asked, earlier, read, loaded.answerer)
+            condensed = _condensed(asked, earlier, read, loaded)
             # an unresolved follow-up ("Why not?" nothing could be put in place of) is searched and
             # read together with the question it follows; the question shown stays the user's
             context = context_of(asked, condensed, earlier)
@@ -346,10 +346,11 @@ def _digest(asked: str, request: DigestRequest, day: date, filters: Filters | No
     return replace(answer, as_of=day.isoformat(), time=request.window.to_json())
 
 
-def _condensed(asked: str, earlier: list[Exchange], read, answerer: Answerer) -> str:
+def _condensed(asked: str, earlier: list[Exchange], read, loaded: _Loaded) -> str:
     """The follow-up made self-contained: by the LLM when one answers (its rewrite checked:
-    qa.answering.llm.condensed_by_llm), else, or when the check fails, by the rules."""
-    client = getattr(answerer, "client", None)
+    qa.answering.llm.condensed_by_llm), else, or when the check fails, by the rules, a pronoun
+    going to the referent the conversation's documents speak of as the follow-up asks."""
+    client = getattr(loaded.answerer, "client", None)
     if client is not None and earlier:
         from qa.answering.llm import condensed_by_llm
 
@@ -357,7 +358,7 @@ def _condensed(asked: str, earlier: list[Exchange], read, answerer: Answerer) ->
         rewrite = condensed_by_llm(client, asked, pairs)
         if rewrite:
             return rewrite
-    return condensed_from(asked, earlier, read)
+    return condensed_from(asked, earlier, read, support_within(loaded.store, conversation_documents(earlier)))
 
 
 def _folded(hits: list[Hit], store: StoreReader, k: int, fold: bool, copies_only: bool = False) -> list[Hit]:

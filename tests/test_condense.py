@@ -236,3 +236,29 @@ def test_odd_histories_get_an_answer_read_alone_or_with_the_last_question_and_sa
     answer = engine.ask("Why did she leave?", history=noise)
     assert answer.condensed_question == "Why did she leave?"  # nobody earlier: nothing put in her place
     assert any(w.startswith("read with the previous question") for w in answer.warnings)
+
+
+def test_a_pronoun_goes_to_the_referent_the_conversations_documents_speak_of_as_asked(tmp_path):
+    """After "Who is handling Judge Olsen's cases?" (answered: Judge Lind), "her trial" is Olsen's:
+    the cited article says "Olsen's trial", never Lind's. With nothing said either way ("his
+    pension"), the answer to the who question keeps the pronoun, as the rules prefer."""
+    from qa.engine import Engine
+    from qa.settings import Settings
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "court.txt").write_text(
+        "Judge Maria Olsen of the Harbor County court was suspended on Monday after her arrest. "
+        "Her cases are being handled by Judge Peter Lind, the court said. "
+        "Olsen's trial is set to begin on June 3, according to her lawyer. "
+        "The court did not say how long the suspension would last.\n", encoding="utf-8")
+    (folder / "port.txt").write_text("The harbor authority opened a new ferry terminal on Friday.\n", encoding="utf-8")
+    engine = Engine(Settings(store_dir=tmp_path / "store", embedding_model="hash", short_answers=False))
+    engine.ingest([folder])
+    first = engine.ask("Who is handling Judge Maria Olsen's cases after her arrest?")
+    assert "Peter Lind" in first.citations[0].quote
+    history = [Turn("user", first.question), Turn("assistant", first.answer, first)]
+    assert engine.ask("When does her trial begin?", history=history).condensed_question \
+        == "When does Maria Olsen's trial begin?"
+    assert engine.ask("How large is his pension?", history=history).condensed_question \
+        == "How large is Peter Lind's pension?"

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from qa.store.base import StoreReader
+from qa.store.base import DocumentTexts, StoreReader
 from qa.text.lexical import reference_weights, terms, warm_word_weights
 from qa.types import Hit, PassageSentence
 
@@ -58,3 +58,29 @@ def coverage(weights: dict[str, float], text_terms: set[str]) -> float:
     """Share of the question's term weight (IDF) that a text contains."""
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in text_terms) / total if total else 0.0
+
+
+def support_within(store: StoreReader, doc_ids: tuple[str, ...]):
+    """`support(referent, rest)`: how much of what a follow-up asks (`rest`, its words without the
+    pronoun) one sentence of the given documents says together with `referent` (its rarest word):
+    which of a pronoun's possible referents the conversation's own documents speak of in the way
+    the follow-up asks ("When is her hearing?": Dugan's hearing, not her substitute's)."""
+    texts = DocumentTexts(store)
+    read: list[set[str]] = []
+
+    def sentence_terms() -> list[set[str]]:
+        if not read and doc_ids:  # read once, and only when a pronoun has a choice to make
+            spans = [(d, 0, len(texts(d))) for d in doc_ids]
+            read.extend(set(terms(texts(s.doc_id)[s.start:s.end])) for found in store.sentences_in(spans)
+                        for s in found)
+        return read
+
+    def support(referent: str, rest: str) -> float:
+        named = reference_weights(referent)
+        if not named:
+            return 0.0
+        rarest = max(named, key=named.__getitem__)
+        asked = {t: w for t, w in reference_weights(rest).items() if t not in named}
+        return max((coverage(asked, found) for found in sentence_terms() if rarest in found), default=0.0)
+
+    return support

@@ -98,9 +98,28 @@ def condense(question: str, history: list[Turn], read=None) -> str:
     return condensed_from(question, exchanges(history, read), read)
 
 
-def condensed_from(question: str, earlier: list[Exchange], read=None) -> str:
-    """`condense` over the conversation already read as exchanges (`exchanges`)."""
-    return _resolved(question, earlier, read)
+def condensed_from(question: str, earlier: list[Exchange], read=None, support=None) -> str:
+    """`condense` over the conversation already read as exchanges (`exchanges`). `support(referent,
+    rest)` (optional: qa.retrieval.relevance.support_within over the conversation's documents) says
+    how much of what the follow-up asks its documents say of a possible referent: a pronoun goes to
+    the referent they clearly speak of that way, when it is not the one the rules prefer."""
+    return _resolved(question, earlier, _remembered(read), support)
+
+
+def _remembered(read):
+    """`read` answering each (question, text, spans) once: the rules and the referents offered
+    beside them may ask the span reader the same thing."""
+    if read is None:
+        return None
+    readings: dict = {}
+
+    def remembered(question: str, text: str, spans):
+        key = (question, text, tuple(spans) if spans is not None else None)
+        if key not in readings:
+            readings[key] = read(question, text, spans)
+        return readings[key]
+
+    return remembered
 
 
 _LEANING = re.compile(r"\b(?:he|him|his|she|her|hers|it|its|they|them|their|this|that|these|those|there|then|"
@@ -152,11 +171,12 @@ def no_question_content(question: str, known_term) -> bool:
     return not any(known_term(t) for t in terms(question))
 
 
-def _resolved(question: str, earlier: list[Exchange], read=None) -> str:
+def _resolved(question: str, earlier: list[Exchange], read=None, support=None) -> str:
     if not earlier:
         return question
     last = earlier[-1]
-    return (_ellipsis(question, last) or _bare(question, last) or _pronouns(question, earlier, read)) or question
+    return (_ellipsis(question, last) or _bare(question, last) or _pronouns(question, earlier, read, support)) \
+        or question
 
 
 _WHEN_ELSE = re.compile(r"^\s*(?:and|what\s+about|how\s+about)\s+(?P<prep>in|on|at|during|for|since|by|before|"
@@ -292,8 +312,9 @@ def _after_question_phrase(parsed: Parsed, text: str) -> str | None:
     return None
 
 
-def _pronouns(question: str, earlier: list[Exchange], read=None) -> str | None:
-    """Each pronoun resolved in place when one referent is clear."""
+def _pronouns(question: str, earlier: list[Exchange], read=None, support=None) -> str | None:
+    """Each pronoun resolved in place when one referent is clear; with `support` (see
+    `condensed_from`), the one the conversation's documents speak of as the follow-up asks."""
     parsed = parse_question(question)
     own = parsed.entities
     replacements: list[tuple[int, int, str]] = []
@@ -319,6 +340,9 @@ def _pronouns(question: str, earlier: list[Exchange], read=None) -> str | None:
         referent = _referent(word, labels, earlier, exclude=taken, read=read, contrast=contrast)
         if referent is None:
             continue
+        if support is not None and not contrast:
+            rest = question[:token.start] + question[token.start + len(token.text):]
+            referent = _best_supported(referent, _alternatives(word, labels, earlier, taken, read), rest, support)
         referent = re.sub(r"['’]s$", "", referent)  # spaCy's name may keep its possessive: "Qalibaf's"
         if word == "her":  # "her role" is possessive; "ask her" is not
             after = question[token.start + len(token.text):].lstrip()
@@ -459,6 +483,42 @@ def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclu
     return in_answer[0] if in_answer else None
 
 
+# How much more of the follow-up's words another referent must find said with it than the preferred
+# one does before it is taken instead: a clear difference (a third of them), not a word's weight.
+SUPPORT_MARGIN = 0.34
+
+
+def _best_supported(preferred: str, options: list[str], rest: str, support) -> str:
+    """The preferred referent, unless another the conversation offers is said together with what the
+    follow-up asks (`rest`) clearly more often in the conversation's documents: "When is her
+    preliminary hearing?" after a question naming Dugan and one about her substitute is Dugan's."""
+    others = [o for o in options if o != preferred and o not in preferred and preferred not in o]
+    if not others:
+        return preferred
+    best = max(others, key=lambda o: support(o, rest))
+    return best if support(best, rest) >= support(preferred, rest) + SUPPORT_MARGIN else preferred
+
+
+def _alternatives(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclude: set[str],
+                  read=None) -> list[str]:
+    """Every referent the conversation offers a pronoun: the answer to the last question (a
+    person asked for by "who", a thing by "which X"), the names of the pronoun's kind in the last
+    three questions, and for "it" the thing the last question asked about."""
+    last = earlier[-1]
+    asked = parse_question(last.question)
+    found: list[str | None] = []
+    if labels == PEOPLE_LABELS and _asks_who(asked, last.question):
+        found.append(_answer_person(last, asked, read))
+    if word in THING or word in GROUP:
+        found.append(_answer_thing(last, asked, read, plural=word in GROUP))
+    for exchange in reversed(earlier[-3:]):
+        found += [e.text for e in parse_question(exchange.question).entities if e.label in labels]
+    if word in THING:  # "it" may be any name or thing the last question held ("the 2025 Oscars")
+        found += [_with_article(e, last.question) for e in asked.entities if e.label not in _AMOUNTS]
+        found += _noun_phrases(asked, last.question, _PHRASE_TAGS + ("CD",), ("NN", "NNS", "NNP", "NNPS"))
+    return [re.sub(r"['’]s$", "", f) for f in dict.fromkeys(found) if f and f not in exclude]
+
+
 def _with_article(entity, question: str) -> str:
     """The name as the question wrote it: "the UK", not "UK"."""
     return question[entity.start - 4:entity.end] if question[:entity.start].lower().endswith("the ") else entity.text
@@ -539,20 +599,28 @@ def _text(reading: tuple[str, float] | None) -> str | None:
 
 def _thing(asked: Parsed, text: str) -> str | None:
     """What "it" points at: the last noun phrase of the last question that is not a name."""
-    tokens, phrase = asked.tokens, None
+    phrases = _noun_phrases(asked, text)
+    return phrases[-1] if phrases else None
+
+
+def _noun_phrases(asked: Parsed, text: str, inside: tuple[str, ...] = _PHRASE_TAGS,
+                  heads: tuple[str, ...] = ("NN", "NNS")) -> list[str]:
+    """The question's phrases from a determiner to a noun ("the long-awaited minerals deal"): words
+    tagged `inside` up to a last one tagged `heads`."""
+    tokens, phrases = asked.tokens, []
     i = 0
     while i < len(tokens):
         if tokens[i].tag in ("DT", "PRP$") and i + 1 < len(tokens):
             j = i + 1
-            while j < len(tokens) and (tokens[j].tag in _PHRASE_TAGS or tokens[j].tag == "RB" and j + 1 < len(tokens)
+            while j < len(tokens) and (tokens[j].tag in inside or tokens[j].tag == "RB" and j + 1 < len(tokens)
                                        and tokens[j + 1].tag == "HYPH"):  # "long-awaited"
                 j += 1
-            if j > i + 1 and tokens[j - 1].tag in ("NN", "NNS"):
-                phrase = text[tokens[i].start:tokens[j - 1].start + len(tokens[j - 1].text)]
+            if j > i + 1 and tokens[j - 1].tag in heads:
+                phrases.append(text[tokens[i].start:tokens[j - 1].start + len(tokens[j - 1].text)])
             i = j
         else:
             i += 1
-    return phrase
+    return phrases
 
 
 def _place(earlier: list[Exchange], read=None) -> str | None:
