@@ -30,6 +30,9 @@ ARTICLES = {
     "harbour": "Title: Harbour works\n\nThe harbour board approved the dredging plan on a narrow vote. "
                "Engineers will deepen the main channel by two metres over the coming summer.\n\nThey "
                "expect the first large ships to berth there next spring.",
+    "final": "Title: Chess final\n\nNobody in Nordic chess has an answer for Anna Berg at the moment.\n\n"
+             "The 23-year-old Norwegian won her second straight Oslo Open title on Sunday, beating Tom Hale in "
+             "a one-sided final.\n\nThe next Oslo Open starts in May.",
 }
 
 
@@ -127,6 +130,15 @@ def test_an_extract_naming_the_answer_only_by_role_takes_in_the_sentence_that_na
     """Asked who, "…sent his deputy…" is cited with the next sentence, which names her."""
     quote = _first_quote(engine, "Who did Okafor send instead to the ceremony at the terminal?")
     assert "sent his deputy" in quote and "Ingrid Solberg" in quote
+
+
+def test_an_extract_naming_the_answer_only_by_a_description_takes_in_the_one_before_that_names_them(engine):
+    """Asked who won, "The 23-year-old Norwegian won …" is cited with the paragraph before, which
+    names her; the loser it names (Tom Hale) is not who the question asks for."""
+    quote = _first_quote(engine, "Who won the Oslo Open title on Sunday?")
+    assert quote.startswith("Nobody in Nordic chess has an answer for Anna Berg") and "The 23-year-old" in quote
+    # asked when, "The next Oslo Open" is no description of a date: it stands alone
+    assert _first_quote(engine, "When does the next Oslo Open start?").startswith("The next Oslo Open")
 
 
 def test_a_quote_attributed_by_a_pronoun_comes_with_the_sentence_naming_its_speaker(engine):

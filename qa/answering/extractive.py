@@ -154,6 +154,7 @@ class ExtractiveAnswerer:
         entities([s.text for s in best])  # read together: a third cheaper than one by one
         texts = DocumentTexts(self.store)
         return [s if has_expected(question, s.text) or _speaker_answers(question, s, texts)
+                or _described_answer(question, s, texts)
                 else replace(s, score=s.score * self.tuning.type_weight) for s in best]
 
     def _passage_sentences(self, question: Question, passages: list[Hit]) -> list[list[PassageSentence]]:
@@ -190,6 +191,11 @@ class ExtractiveAnswerer:
             return _with_next(sentence, texts, lambda text: bool(_SPEECH.search(text)))
         if not question.expects:
             return sentence
+        if _described_subject(question, sentence.text):
+            # "The 23-year-old Italian cruised to the title.": who it was, the sentence before says
+            # (often the paragraph before: a news paragraph is often one sentence)
+            sentence = _with_previous(sentence, texts, lambda text: has_expected(question, text)
+                                      and not _FIELD_LINE.match(text), paragraphs=True)
         by_role = "PERSON" in question.expects and _ROLE_REFERENCE.search(sentence.text)
         if has_expected(question, sentence.text) and not by_role:
             return sentence
@@ -267,14 +273,7 @@ def _antecedent(sentence: PassageSentence, texts: DocumentTexts) -> PassageSente
     """The sentence with the one before it when it opens by pointing back to that one."""
     if not _BACK_REFERENCE.match(sentence.text):
         return sentence
-    text = texts(sentence.doc_id)
-    before = split_sentences(text, max(0, sentence.start - 1000), sentence.start)
-    if not before or _PARAGRAPH_BREAK.search(text, before[-1].end, sentence.start):
-        return sentence
-    prev = before[-1]
-    if prev.end - prev.start > CONTINUATION_CHARS:
-        return sentence
-    return replace(sentence, start=prev.start, text=text[prev.start:sentence.end])
+    return _with_previous(sentence, texts, lambda _text: True)
 
 
 def _continued(sentence: PassageSentence, texts: DocumentTexts) -> PassageSentence:
@@ -315,6 +314,20 @@ def _speaker_answers(question: Question, sentence: PassageSentence, texts: Docum
     return spoken.text != sentence.text and has_expected(question, spoken.text)
 
 
+def _described_answer(question: Question, sentence: PassageSentence, texts: DocumentTexts) -> bool:
+    """A sentence naming the answer only by description, whose neighbour names it ("Qalibaf
+    delivered the letter to his Russian counterpart." then "... Vyacheslav Volodin ..."; "The
+    23-year-old Italian won." after "... Jannik Sinner ..."): it is cited with that neighbour
+    (`ExtractiveAnswerer._complete`), so it answers as well as a sentence naming the answer."""
+    def named(text: str) -> bool:
+        return has_expected(question, text) and not _FIELD_LINE.match(text)
+
+    if "PERSON" in question.expects and _ROLE_REFERENCE.search(sentence.text):
+        return _with_next(sentence, texts, named) is not sentence
+    return _described_subject(question, sentence.text) and \
+        _with_previous(sentence, texts, named, paragraphs=True) is not sentence
+
+
 _PRONOUN_SPEAKER = re.compile(r"[,”\"’]\s*(?:he|she|they)\s+(?:said|says|added|told|wrote|tweeted|insisted|stressed)\b",
                               re.I)
 
@@ -322,6 +335,42 @@ _PRONOUN_SPEAKER = re.compile(r"[,”\"’]\s*(?:he|she|they)\s+(?:said|says|add
 def _unnamed_speaker(quote: str) -> bool:
     """A quotation attributed only by a pronoun (“…,” he said), or not attributed at all."""
     return bool(_PRONOUN_SPEAKER.search(quote)) or not _SPEECH.search(quote.split("”")[-1] if "”" in quote else "")
+
+
+_FIELD_LINE = re.compile(r"\s*[A-Z][\w-]*(?: [\w-]+)?:\s")  # "Date: 2025-01-26", a header line, is no sentence
+
+
+def _described_subject(question: Question, text: str) -> bool:
+    """The sentence's subject names the asked-for kind only by a description ("The 23-year-old
+    Italian", "The company", "The Orlando resident"): it opens with "the" and holds no answer of
+    that kind before its verb. News names someone once, then describes them."""
+    if not question.expects or not text.startswith("The "):
+        return False
+    tokens = parse_question(text[:200]).tokens
+    verb = next((i for i, t in enumerate(tokens) if i and (t.tag.startswith("VB") or t.tag in ("MD", ","))), None)
+    if verb is None or answer_entities(question, text[:tokens[verb].start]):
+        return False
+    subject = tokens[1:verb]
+    # a description of the kind asked for: "the company" asked which company, a nationality asked who
+    kinds = {label for t in subject for label in HEAD_TYPES.get(t.text.lower(), ())}
+    nationality = "PERSON" in question.expects and any(
+        e.label == "NORP" for e in entities([text[:tokens[verb].start]])[0])
+    return bool(kinds & question.expects) or nationality
+
+
+def _with_previous(sentence: PassageSentence, texts: DocumentTexts, wanted,
+                   paragraphs: bool = False) -> PassageSentence:
+    """The sentence joined with the one before it in its paragraph (or the last of the paragraph
+    before, with `paragraphs`) when `wanted(that one's text)` and it is short enough to be read
+    as the same thought."""
+    text = texts(sentence.doc_id)
+    before = split_sentences(text, max(0, sentence.start - 1000), sentence.start)
+    if not before or (not paragraphs and _PARAGRAPH_BREAK.search(text, before[-1].end, sentence.start)):
+        return sentence
+    prev = before[-1]
+    if prev.end - prev.start > CONTINUATION_CHARS or not wanted(text[prev.start:prev.end]):
+        return sentence
+    return replace(sentence, start=prev.start, text=text[prev.start:sentence.end])
 
 
 def _with_next(sentence: PassageSentence, texts: DocumentTexts, wanted) -> PassageSentence:
