@@ -346,6 +346,9 @@ def _digest(asked: str, request: DigestRequest, day: date, filters: Filters | No
     return replace(answer, as_of=day.isoformat(), time=request.window.to_json())
 
 
+SUPPORT_DOCUMENTS = 9  # three answers' cited documents
+
+
 def _condensed(asked: str, earlier: list[Exchange], read, loaded: _Loaded) -> str:
     """The follow-up made self-contained: by the LLM when one answers (its rewrite checked:
     qa.answering.llm.condensed_by_llm), else, or when the check fails, by the rules, a pronoun
@@ -358,7 +361,9 @@ def _condensed(asked: str, earlier: list[Exchange], read, loaded: _Loaded) -> st
         rewrite = condensed_by_llm(client, asked, pairs)
         if rewrite:
             return rewrite
-    return condensed_from(asked, earlier, read, support_within(loaded.store, conversation_documents(earlier)))
+    # the documents of the latest answers (a long conversation's first ones are not what "her" is about)
+    documents = conversation_documents(earlier)[:SUPPORT_DOCUMENTS]
+    return condensed_from(asked, earlier, read, support_within(loaded.store, documents))
 
 
 def _folded(hits: list[Hit], store: StoreReader, k: int, fold: bool, copies_only: bool = False) -> list[Hit]:
