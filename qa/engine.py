@@ -30,7 +30,7 @@ from qa.requests import MAX_K, AskRequest, SearchRequest, as_of_day, valid_text
 from qa.retrieval import timeprior
 from qa.retrieval.digest import Digest, DigestRequest, digest_request, narrowed
 from qa.retrieval.outlets import with_named_outlet
-from qa.retrieval.relevance import RelevanceScorer, support_within
+from qa.retrieval.relevance import RelevanceScorer, quoted_documents, support_within
 from qa.retrieval.rerank import SentenceReranker
 from qa.retrieval.retrieve import Retriever
 from qa.retrieval.stories import fold_hits
@@ -346,9 +346,6 @@ def _digest(asked: str, request: DigestRequest, day: date, filters: Filters | No
     return replace(answer, as_of=day.isoformat(), time=request.window.to_json())
 
 
-SUPPORT_DOCUMENTS = 9  # three answers' cited documents
-
-
 def _condensed(asked: str, earlier: list[Exchange], read, loaded: _Loaded) -> str:
     """The follow-up made self-contained: by the LLM when one answers (its rewrite checked:
     qa.answering.llm.condensed_by_llm), else, or when the check fails, by the rules, a pronoun
@@ -361,8 +358,12 @@ def _condensed(asked: str, earlier: list[Exchange], read, loaded: _Loaded) -> st
         rewrite = condensed_by_llm(client, asked, pairs)
         if rewrite:
             return rewrite
-    # the documents of the latest answers (a long conversation's first ones are not what "her" is about)
-    documents = conversation_documents(earlier)[:SUPPORT_DOCUMENTS]
+    recent = earlier[-3:]  # the last answers' documents: a long conversation's first ones are not what "her" is about
+
+    def documents() -> tuple[str, ...]:  # answers known only by their text (/v1): found by their quotes
+        return conversation_documents(recent) or quoted_documents(
+            loaded.store, [x for e in recent for x in (e.extract, *e.others) if x])
+
     return condensed_from(asked, earlier, read, support_within(loaded.store, documents))
 
 

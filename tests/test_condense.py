@@ -262,3 +262,18 @@ def test_a_pronoun_goes_to_the_referent_the_conversations_documents_speak_of_as_
         == "When does Maria Olsen's trial begin?"
     assert engine.ask("How large is his pension?", history=history).condensed_question \
         == "How large is Peter Lind's pension?"
+    # an answer known only by its text (an OpenAI client's history): its quotes find its documents
+    as_text = [Turn("user", first.question), Turn("assistant", first.answer)]
+    assert engine.ask("When does her trial begin?", history=as_text).condensed_question \
+        == "When does Maria Olsen's trial begin?"
+
+
+def test_it_is_never_given_a_person_however_much_the_documents_say_of_them():
+    """"Who signed it?" after a question naming Trump and a deal: whatever the documents say of
+    Trump and signing, "it" is the deal (a person is "he" or "she")."""
+    from qa.text.condense import Exchange, condensed_from
+
+    earlier = [Exchange("What did Trump say about the trade agreement?", None, "Trump praised the deal. [1]")]
+    understood = condensed_from("Who signed it and when?", earlier,
+                                support=lambda referent, rest: float(referent == "Trump"))
+    assert understood == "Who signed the trade agreement and when?"

@@ -31,8 +31,11 @@ ARTICLES = {
                "Engineers will deepen the main channel by two metres over the coming summer.\n\nThey "
                "expect the first large ships to berth there next spring.",
     "final": "Title: Chess final\n\nNobody in Nordic chess has an answer for Anna Berg at the moment.\n\n"
-             "The 23-year-old Norwegian won her second straight Oslo Open title on Sunday, beating Tom Hale in "
-             "a one-sided final.\n\nThe next Oslo Open starts in May.",
+             "The 23-year-old Norwegian won her second straight Oslo Open title on Sunday in a one-sided "
+             "final.\n\nThe next Oslo Open starts in May.",
+    "rival": "Title: Chess talk\n\nTom Hale said who won the Oslo Open title on Sunday did not matter to him.",
+    "ratings": "Title: Ratings\n\nThe network sold 40 advertising slots for the drama in 2024.\n\nThe season "
+               "finale drew 12 million viewers on Sunday night.",
 }
 
 
@@ -134,9 +137,11 @@ def test_an_extract_naming_the_answer_only_by_role_takes_in_the_sentence_that_na
 
 def test_an_extract_naming_the_answer_only_by_a_description_takes_in_the_one_before_that_names_them(engine):
     """Asked who won, "The 23-year-old Norwegian won …" is cited with the paragraph before, which
-    names her; the loser it names (Tom Hale) is not who the question asks for."""
+    names her, and leads: it names the winner as well as a sentence naming someone else (Tom Hale)."""
     quote = _first_quote(engine, "Who won the Oslo Open title on Sunday?")
     assert quote.startswith("Nobody in Nordic chess has an answer for Anna Berg") and "The 23-year-old" in quote
+    # a number or a date is never named by description: the sentence that states it stands alone
+    assert _first_quote(engine, "How many viewers did the season finale draw?").startswith("The season finale")
     # asked when, "The next Oslo Open" is no description of a date: it stands alone
     assert _first_quote(engine, "When does the next Oslo Open start?").startswith("The next Oslo Open")
 

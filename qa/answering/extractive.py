@@ -153,8 +153,9 @@ class ExtractiveAnswerer:
             return best
         entities([s.text for s in best])  # read together: a third cheaper than one by one
         texts = DocumentTexts(self.store)
+        described = Rule.COMPLETE in self.tuning.rules  # such a sentence is cited with its neighbour
         return [s if has_expected(question, s.text) or _speaker_answers(question, s, texts)
-                or _described_answer(question, s, texts)
+                or (described and _described_answer(question, s, texts))
                 else replace(s, score=s.score * self.tuning.type_weight) for s in best]
 
     def _passage_sentences(self, question: Question, passages: list[Hit]) -> list[list[PassageSentence]]:
@@ -185,17 +186,19 @@ class ExtractiveAnswerer:
     def _complete(self, sentence: PassageSentence, question: Question, texts: DocumentTexts) -> PassageSentence:
         """Extend a sentence that lacks what the question asks for (a name, a date, a number)
         by the next sentence of its paragraph when that one has it: 'X delivered the letter
-        to his counterpart. ... the meeting with <name> ...'."""
+        to his counterpart. ... the meeting with <name> ...'; one whose subject only describes
+        the answer ('The 23-year-old Italian won ...') by the sentence before that names it, the
+        one place an extract crosses a paragraph break."""
         if question.kind == "statement" and not _SPEECH.search(sentence.text):
             # "Lind toured the harbour." then "“We will pay for it,” he said.": what he said comes along
             return _with_next(sentence, texts, lambda text: bool(_SPEECH.search(text)))
         if not question.expects:
             return sentence
-        if _described_subject(question, sentence.text):
+        kinds = _described_kinds(question, sentence.text)
+        if kinds:
             # "The 23-year-old Italian cruised to the title.": who it was, the sentence before says
             # (often the paragraph before: a news paragraph is often one sentence)
-            sentence = _with_previous(sentence, texts, lambda text: has_expected(question, text)
-                                      and not _FIELD_LINE.match(text), paragraphs=True)
+            sentence = _with_previous(sentence, texts, _names_of_kind(question, kinds), paragraphs=True)
         by_role = "PERSON" in question.expects and _ROLE_REFERENCE.search(sentence.text)
         if has_expected(question, sentence.text) and not by_role:
             return sentence
@@ -214,7 +217,9 @@ class ExtractiveAnswerer:
                 n = len(citations) + 1
                 citations.append(Citation(n, doc_id, doc.title, doc.source, doc.outlet, doc.date,
                                           sentence.start, sentence.end, sentence.text, sentence.score))
-                parts.append(Part(sentence.text, (n,)))
+                # shown as one paragraph: an extract taking in the paragraph before must not read
+                # back (qa.codec.answer_from_prose) as two, the first without its marker
+                parts.append(Part(_PARAGRAPH_BREAK.sub(" ", sentence.text), (n,)))
             attribution: str | None
             if doc_id in dated and doc.date:
                 attribution = f"On {_day(doc.date)}, {doc.outlet or f'“{doc.title}”'} reported"
@@ -319,13 +324,11 @@ def _described_answer(question: Question, sentence: PassageSentence, texts: Docu
     delivered the letter to his Russian counterpart." then "... Vyacheslav Volodin ..."; "The
     23-year-old Italian won." after "... Jannik Sinner ..."): it is cited with that neighbour
     (`ExtractiveAnswerer._complete`), so it answers as well as a sentence naming the answer."""
-    def named(text: str) -> bool:
-        return has_expected(question, text) and not _FIELD_LINE.match(text)
-
-    if "PERSON" in question.expects and _ROLE_REFERENCE.search(sentence.text):
-        return _with_next(sentence, texts, named) is not sentence
-    return _described_subject(question, sentence.text) and \
-        _with_previous(sentence, texts, named, paragraphs=True) is not sentence
+    kinds = _described_kinds(question, sentence.text)
+    if kinds and _with_previous(sentence, texts, _names_of_kind(question, kinds), paragraphs=True) is not sentence:
+        return True
+    return "PERSON" in question.expects and bool(_ROLE_REFERENCE.search(sentence.text)) \
+        and _with_next(sentence, texts, _names_of_kind(question, frozenset({"PERSON"}))) is not sentence
 
 
 _PRONOUN_SPEAKER = re.compile(r"[,”\"’]\s*(?:he|she|they)\s+(?:said|says|added|told|wrote|tweeted|insisted|stressed)\b",
@@ -340,22 +343,42 @@ def _unnamed_speaker(quote: str) -> bool:
 _FIELD_LINE = re.compile(r"\s*[A-Z][\w-]*(?: [\w-]+)?:\s")  # "Date: 2025-01-26", a header line, is no sentence
 
 
-def _described_subject(question: Question, text: str) -> bool:
-    """The sentence's subject names the asked-for kind only by a description ("The 23-year-old
-    Italian", "The company", "The Orlando resident"): it opens with "the" and holds no answer of
-    that kind before its verb. News names someone once, then describes them."""
-    if not question.expects or not text.startswith("The "):
-        return False
+# what a news sentence may name by description ("the company", "the 23-year-old Italian"); a date or
+# an amount is not described that way ("The season finale drew 12 million viewers" answers how many)
+_NAMED_KINDS = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
+
+
+def _described_kinds(question: Question, text: str) -> frozenset[str]:
+    """The asked-for kinds the sentence's subject names only by a description: it opens with
+    "the", its head noun is one of those kinds ("The company" asked which company; "The
+    23-year-old Italian", a nationality, asked who) and nothing of them is named before its verb
+    ("The winner, Jannik Sinner, said" names him). News names someone once, then describes them."""
+    wanted = question.expects & _NAMED_KINDS
+    if not wanted or not text.startswith("The "):
+        return frozenset()
     tokens = parse_question(text[:200]).tokens
-    verb = next((i for i, t in enumerate(tokens) if i and (t.tag.startswith("VB") or t.tag in ("MD", ","))), None)
+    verb = next((i for i, t in enumerate(tokens) if i and (t.tag.startswith("VB") or t.tag == "MD")), None)
     if verb is None or answer_entities(question, text[:tokens[verb].start]):
-        return False
-    subject = tokens[1:verb]
-    # a description of the kind asked for: "the company" asked which company, a nationality asked who
-    kinds = {label for t in subject for label in HEAD_TYPES.get(t.text.lower(), ())}
-    nationality = "PERSON" in question.expects and any(
-        e.label == "NORP" for e in entities([text[:tokens[verb].start]])[0])
-    return bool(kinds & question.expects) or nationality
+        return frozenset()
+    clause = next((i for i, t in enumerate(tokens[:verb]) if t.tag == ","), verb)  # "The Italian, who …"
+    head = next((t for t in reversed(tokens[1:clause]) if t.tag in ("NN", "NNS", "NNP", "NNPS")), None)
+    if head is None:
+        return frozenset()
+    kinds = HEAD_TYPES.get(head.text.lower(), frozenset()) & wanted
+    if "PERSON" in wanted and any(e.label == "NORP" and e.start <= head.start < e.end
+                                  for e in parse_question(text[:200]).entities):
+        kinds |= {"PERSON"}
+    return frozenset(kinds)
+
+
+def _names_of_kind(question: Question, kinds: frozenset[str]):
+    """Whether a neighbouring sentence names an answer of one of `kinds`: a claim of the text,
+    not a header line, a byline or a headline."""
+    def names(text: str) -> bool:
+        return _is_claim(text) and not _FIELD_LINE.match(text) \
+            and any(e.label in kinds for e in answer_entities(question, text))
+
+    return names
 
 
 def _with_previous(sentence: PassageSentence, texts: DocumentTexts, wanted,

@@ -7,6 +7,7 @@ relevance, the abstention threshold it is held to, and the order of the sentence
 question's own documents stay put as unrelated documents are added (bench/results/growth.md)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -60,27 +61,51 @@ def coverage(weights: dict[str, float], text_terms: set[str]) -> float:
     return sum(w for t, w in weights.items() if t in text_terms) / total if total else 0.0
 
 
-def support_within(store: StoreReader, doc_ids: tuple[str, ...]):
-    """`support(referent, rest)`: how much of what a follow-up asks (`rest`, its words without the
-    pronoun) one sentence of the given documents says together with `referent` (its rarest word):
-    which of a pronoun's possible referents the conversation's own documents speak of in the way
-    the follow-up asks ("When is her hearing?": Dugan's hearing, not her substitute's)."""
+SUPPORT_CHARS = 20_000  # of each document: a news article whole, not a book
+
+
+def support_within(store: StoreReader, documents: Callable[[], Sequence[str]]) -> Callable[[str, str], float]:
+    """`support(referent, rest)`: the largest share of what a follow-up asks (`rest`, its words
+    without the pronoun; English-rarity weights) that one sentence of the `documents()` (the
+    conversation's, read once and only when a pronoun has a choice to make) holds together with
+    the referent (its rarest or its last word: a person is named in full once, then by surname).
+    0 when `rest` has fewer than two words of its own: one word ("How old is he?") is found with
+    any name."""
     texts = DocumentTexts(store)
-    read: list[set[str]] = []
+    terms_of: list[set[str]] | None = None
 
     def sentence_terms() -> list[set[str]]:
-        if not read and doc_ids:  # read once, and only when a pronoun has a choice to make
-            spans = [(d, 0, len(texts(d))) for d in doc_ids]
-            read.extend(set(terms(texts(s.doc_id)[s.start:s.end])) for found in store.sentences_in(spans)
-                        for s in found)
-        return read
+        nonlocal terms_of
+        if terms_of is None:
+            spans = [(d, 0, min(len(texts(d)), SUPPORT_CHARS)) for d in documents()]
+            terms_of = [set(terms(texts(s.doc_id)[s.start:s.end])) for found in store.sentences_in(spans)
+                        for s in found]
+        return terms_of
 
     def support(referent: str, rest: str) -> float:
         named = reference_weights(referent)
-        if not named:
-            return 0.0
-        rarest = max(named, key=named.__getitem__)
         asked = {t: w for t, w in reference_weights(rest).items() if t not in named}
-        return max((coverage(asked, found) for found in sentence_terms() if rarest in found), default=0.0)
+        if not named or len(asked) < 2:
+            return 0.0
+        marks = {max(named, key=named.__getitem__), list(named)[-1]}
+        return max((coverage(asked, found) for found in sentence_terms() if marks & found), default=0.0)
 
     return support
+
+
+def quoted_documents(store: StoreReader, quotes: Sequence[str], per_quote: int = 3) -> tuple[str, ...]:
+    """The documents that hold these quotes word for word (an earlier answer known only by its
+    text, as an OpenAI client hands it back): each quote looked up by its words, then checked."""
+    found: dict[str, None] = {}
+    texts = DocumentTexts(store)
+    for quote in quotes:
+        probe = quote.strip()[:300]
+        if not probe:
+            continue
+        ids = [i for i, _ in store.lexical_search(probe, per_quote)]
+        words = " ".join(probe.split())  # as shown, a quote's line breaks may be spaces
+        for chunk in store.chunks(ids).values():
+            if chunk.doc_id not in found and words in " ".join(texts(chunk.doc_id).split()):
+                found[chunk.doc_id] = None
+                break
+    return tuple(found)

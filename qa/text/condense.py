@@ -321,6 +321,8 @@ def _pronouns(question: str, earlier: list[Exchange], read=None, support=None) -
     used: list[str] = []
     used_tables: list[dict] = []
     contrast = bool(re.search(r"\binstead\b", question, re.I))
+    # "Who is Abdollahian?" then "he" is Abdollahian, whatever the documents say of others
+    weigh = support is not None and not _about_one(parse_question(earlier[-1].question), earlier[-1].question)
     for token in parsed.tokens:
         word = token.text.lower()
         table, labels = _pronoun_table(word)
@@ -340,7 +342,7 @@ def _pronouns(question: str, earlier: list[Exchange], read=None, support=None) -
         referent = _referent(word, labels, earlier, exclude=taken, read=read, contrast=contrast)
         if referent is None:
             continue
-        if support is not None and not contrast:
+        if weigh and not contrast:
             rest = question[:token.start] + question[token.start + len(token.text):]
             referent = _best_supported(referent, _alternatives(word, labels, earlier, taken, read), rest, support)
         referent = re.sub(r"['’]s$", "", referent)  # spaCy's name may keep its possessive: "Qalibaf's"
@@ -483,15 +485,17 @@ def _referent(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclu
     return in_answer[0] if in_answer else None
 
 
-# How much more of the follow-up's words another referent must find said with it than the preferred
-# one does before it is taken instead: a clear difference (a third of them), not a word's weight.
+# How much more of the follow-up's own words (two at least: see support_within) one sentence must say
+# with another referent than any says with the preferred one before it is taken instead: a third of
+# their weight, a clear difference.
 SUPPORT_MARGIN = 0.34
 
 
 def _best_supported(preferred: str, options: list[str], rest: str, support) -> str:
-    """The preferred referent, unless another the conversation offers is said together with what the
-    follow-up asks (`rest`) clearly more often in the conversation's documents: "When is her
-    preliminary hearing?" after a question naming Dugan and one about her substitute is Dugan's."""
+    """The preferred referent, unless a sentence of the conversation's documents says another the
+    conversation offers together with clearly more of what the follow-up asks (`rest`) than any
+    says with it: "When is her preliminary hearing?" after a question naming Dugan and one about her
+    substitute is Dugan's."""
     others = [o for o in options if o != preferred and o not in preferred and preferred not in o]
     if not others:
         return preferred
@@ -513,10 +517,12 @@ def _alternatives(word: str, labels: tuple[str, ...], earlier: list[Exchange], e
         found.append(_answer_thing(last, asked, read, plural=word in GROUP))
     for exchange in reversed(earlier[-3:]):
         found += [e.text for e in parse_question(exchange.question).entities if e.label in labels]
-    if word in THING:  # "it" may be any name or thing the last question held ("the 2025 Oscars")
-        found += [_with_article(e, last.question) for e in asked.entities if e.label not in _AMOUNTS]
+    if word in THING:  # "it" may be any thing, place or group the last question held ("the 2025 Oscars")
+        found += [_with_article(e, last.question) for e in asked.entities
+                  if e.label in THING_LABELS + PLACE_LABELS + GROUP_LABELS]
         found += _noun_phrases(asked, last.question, _PHRASE_TAGS + ("CD",), ("NN", "NNS", "NNP", "NNPS"))
-    return [re.sub(r"['’]s$", "", f) for f in dict.fromkeys(found) if f and f not in exclude]
+    plain = (re.sub(r"['’]s$", "", f) for f in found if f)
+    return [f for f in dict.fromkeys(plain) if f not in exclude]
 
 
 def _with_article(entity, question: str) -> str:
