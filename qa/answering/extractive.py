@@ -356,7 +356,8 @@ def _described_kinds(question: Question, text: str) -> frozenset[str]:
     wanted = question.expects & _NAMED_KINDS
     if not wanted or not text.startswith("The ") or not _may_describe(text, wanted):
         return frozenset()
-    tokens = parse_question(text[:200]).tokens
+    parsed = parse_question(text[:200])
+    tokens = parsed.tokens
     verb = next((i for i, t in enumerate(tokens) if i and (t.tag.startswith("VB") or t.tag == "MD")), None)
     if verb is None or answer_entities(question, text[:tokens[verb].start]):
         return frozenset()
@@ -366,7 +367,7 @@ def _described_kinds(question: Question, text: str) -> frozenset[str]:
         return frozenset()
     kinds = HEAD_TYPES.get(head.text.lower(), frozenset()) & wanted
     if "PERSON" in wanted and any(e.label == "NORP" and e.start <= head.start < e.end
-                                  for e in parse_question(text[:200]).entities):
+                                  for e in parsed.entities):
         kinds |= {"PERSON"}
     return frozenset(kinds)
 

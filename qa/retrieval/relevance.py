@@ -98,6 +98,7 @@ def quoted_documents(store: StoreReader, quotes: Sequence[str], per_quote: int =
     text, as an OpenAI client hands it back): each quote looked up by its words, then checked."""
     found: dict[str, None] = {}
     texts = DocumentTexts(store)
+    spaced: dict[str, str] = {}  # each document's words one space apart, made once
     for quote in quotes:
         probe = quote.strip()[:300]
         if not probe:
@@ -105,7 +106,9 @@ def quoted_documents(store: StoreReader, quotes: Sequence[str], per_quote: int =
         ids = [i for i, _ in store.lexical_search(probe, per_quote)]
         words = " ".join(probe.split())  # as shown, a quote's line breaks may be spaces
         for chunk in store.chunks(ids).values():
-            if chunk.doc_id not in found and words in " ".join(texts(chunk.doc_id).split()):
+            if chunk.doc_id not in spaced:
+                spaced[chunk.doc_id] = " ".join(texts(chunk.doc_id).split())
+            if chunk.doc_id not in found and words in spaced[chunk.doc_id]:
                 found[chunk.doc_id] = None
                 break
     return tuple(found)

@@ -342,10 +342,10 @@ def _pronouns(question: str, earlier: list[Exchange], read=None, support=None) -
         referent = _referent(word, labels, earlier, exclude=taken, read=read, contrast=contrast)
         if referent is None:
             continue
+        referent = _without_possessive(referent)
         if weigh and not contrast:
             rest = question[:token.start] + question[token.start + len(token.text):]
             referent = _best_supported(referent, _alternatives(word, labels, earlier, taken, read), rest, support)
-        referent = re.sub(r"['’]s$", "", referent)  # spaCy's name may keep its possessive: "Qalibaf's"
         if word == "her":  # "her role" is possessive; "ask her" is not
             after = question[token.start + len(token.text):].lstrip()
             form = "possessive" if after[:1].isalpha() and not after.lower().startswith(("and ", "or ")) else "object"
@@ -496,11 +496,11 @@ def _best_supported(preferred: str, options: list[str], rest: str, support) -> s
     conversation offers together with clearly more of what the follow-up asks (`rest`) than any
     says with it: "When is her preliminary hearing?" after a question naming Dugan and one about her
     substitute is Dugan's."""
-    others = [o for o in options if o != preferred and o not in preferred and preferred not in o]
-    if not others:
+    scores = {o: support(o, rest) for o in options if o not in preferred and preferred not in o}
+    if not scores:
         return preferred
-    best = max(others, key=lambda o: support(o, rest))
-    return best if support(best, rest) >= support(preferred, rest) + SUPPORT_MARGIN else preferred
+    best = max(scores, key=scores.__getitem__)
+    return best if scores[best] >= support(preferred, rest) + SUPPORT_MARGIN else preferred
 
 
 def _alternatives(word: str, labels: tuple[str, ...], earlier: list[Exchange], exclude: set[str],
@@ -521,8 +521,13 @@ def _alternatives(word: str, labels: tuple[str, ...], earlier: list[Exchange], e
         found += [_with_article(e, last.question) for e in asked.entities
                   if e.label in THING_LABELS + PLACE_LABELS + GROUP_LABELS]
         found += _noun_phrases(asked, last.question, _PHRASE_TAGS + ("CD",), ("NN", "NNS", "NNP", "NNPS"))
-    plain = (re.sub(r"['’]s$", "", f) for f in found if f)
+    plain = (_without_possessive(f) for f in found if f)
     return [f for f in dict.fromkeys(plain) if f not in exclude]
+
+
+def _without_possessive(name: str) -> str:
+    """spaCy's name may keep its possessive: "Qalibaf's" is Qalibaf."""
+    return re.sub(r"['’]s$", "", name)
 
 
 def _with_article(entity, question: str) -> str:
