@@ -198,6 +198,28 @@ def sweep_types(engine: Engine, questions: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sweep_span(engine: Engine, questions: list[dict]) -> str:
+    """Choosing how many of the best sentences the span reader checks, and its weight, by replay:
+    each question's sentences are scored once without the check, the span reader reads the best 8
+    (questions that ask for a thing), and the first is replayed per depth and weight (`--sweep-span`)."""
+    from qa.answering.span import SpanReader, asks_for_a_thing
+
+    spans, replay = SpanReader(), []
+    unchecked = Engine(engine.settings.updated(span_check_sentences=0), engine.embedder)
+    for q in questions:
+        ranked = unchecked.sentences(q["question"])
+        best = ranked[:8] if ranked and ranked[0].answer_prob is not None and asks_for_a_thing(q["question"]) else []
+        chances = spans.holds_answer(q["question"], [s.text for s in best]) if best else []
+        replay.append([(s.score, c, _contains(q["answers"], [s.text])) for s, c in zip(best, chances)]
+                      or [(0.0, 0.0, bool(ranked) and _contains(q["answers"], [ranked[0].text]))])
+    lines = ["| sentences checked | weight | first sentence holds the answer |", "|---|---|---|"]
+    for depth in (1, 2, 4, 8):
+        for weight in (0.1, 0.2, 0.3, 0.4, 0.5):
+            right = sum(max(c[:depth], key=lambda x: x[0] + weight * x[1])[2] for c in replay)
+            lines.append(f"| {depth} | {weight} | {right / len(replay):.3f} ({right}/{len(replay)}) |")
+    return "\n".join(lines) + "\n"
+
+
 READ_DEPTHS = (8, 16, 24)
 WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
@@ -271,6 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "qa-news")
     parser.add_argument("--sweep", action="store_true", help="only the abstention signals per threshold")
     parser.add_argument("--sweep-types", action="store_true", help="only the answer-type weight, replayed")
+    parser.add_argument("--sweep-span", action="store_true", help="only the span check's depth and weight, replayed")
     parser.add_argument("--save", type=Path, default=None, help="each question's outcomes, as JSON")
     parser.add_argument("--funnel", action="store_true", help="also where each question is lost, per question kind")
     parser.add_argument("--against", type=Path, default=None,
@@ -283,8 +306,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings(store_dir=folder / "store")
     engine = Engine(settings)
     ingested = engine.ingest([folder / "corpus"])
-    if args.sweep_types:
-        text = sweep_types(engine, questions)
+    if args.sweep_types or args.sweep_span:
+        text = (sweep_types if args.sweep_types else sweep_span)(engine, questions)
         if args.out:
             args.out.write_text(text)
         print(text)

@@ -5,7 +5,9 @@ reader against the first. Same store, same settings, same questions; only QA_REA
 
     .venv/bin/python -m bench.reader_compare --readers news-reader bench/.cache/cand/reader-news-int8.onnx
 
-A reader is a QA_READER value: a shipped reader's name or a candidate model file's path.
+A reader is a QA_READER value: a shipped reader's name or a candidate model file's path, with
+settings after commas to compare ways of reading with one reader
+(`news-reader news-reader,span_check_sentences=0`).
 """
 from __future__ import annotations
 
@@ -43,6 +45,12 @@ def paired(a: list[int], b: list[int]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def _variant(settings: Settings, reader: str) -> Settings:
+    """`name[,setting=value,...]`: the reader and any settings changed with it."""
+    name, *changes = reader.split(",")
+    return settings.updated(reader=name, **dict(c.split("=", 1) for c in changes))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--readers", nargs="+", required=True, help="QA_READER values; the first is the reference")
@@ -57,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         dataset = load_dataset(DATA, name)
         dev, _ = split(dataset)
         settings = build_store(dataset, args.work, base)
-        results = {r: outcomes(Engine(settings.updated(reader=r), embedder), dev) for r in args.readers}
+        results = {r: outcomes(Engine(_variant(settings, r), embedder), dev) for r in args.readers}
         saved[name] = results
         first = results[args.readers[0]]
         for r, rows in results.items():

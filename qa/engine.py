@@ -66,11 +66,13 @@ class _Loaded:
     median: date | None = None  # the documents' median date: what an undated one is weighed as
 
 
-def make_answerer(settings: Settings, store: StoreReader,
-                  reader: SentenceReader | None) -> tuple[Answerer, ExtractiveAnswerer]:
+def make_answerer(settings: Settings, store: StoreReader, reader: SentenceReader | None,
+                  spans: SpanReader | None = None) -> tuple[Answerer, ExtractiveAnswerer]:
     """The answerer the settings name (QA_ANSWERER), and the extractive one under it, reading
-    with `reader` (loaded once per process: qa.engine.Models)."""
-    extractive = ExtractiveAnswerer(store, Tuning.from_settings(settings), reader)
+    with `reader` and checking its best sentences with `spans` (both loaded once per process:
+    qa.engine.Models)."""
+    extractive = ExtractiveAnswerer(store, Tuning.from_settings(settings), reader,
+                                    spans if settings.reader.span_check_sentences else None)
     if settings.answer.answerer == "llm":
         from qa.answering.llm import LlmAnswerer, LlmClient
 
@@ -102,7 +104,8 @@ class Models:
         with self._lock:
             if self._readers is None:
                 reader = self.settings.reader
-                self._readers = load_reader(reader.reader), load_span_reader(reader.short_answers)
+                self._readers = load_reader(reader.reader), load_span_reader(
+                    reader.short_answers or (reader.reader != "none" and reader.span_check_sentences > 0))
             return self._readers
 
 
@@ -136,7 +139,8 @@ class _Versions:
         reranker = SentenceReranker(RelevanceScorer(store, r.term_weights)) if r.rerank_candidates else None
         retriever = Retriever(store, r.rrf_k, r.dense_weight, r.bm25_weight, reranker, r.rerank_candidates)
         reader, spans = self.models.readers()
-        return _Loaded(store, retriever, *make_answerer(self.settings, store, reader), spans,
+        short = spans if self.settings.reader.short_answers else None
+        return _Loaded(store, retriever, *make_answerer(self.settings, store, reader, spans), short,
                        iso_day(store.newest_date()),
                        median_date([d.date for d in store.documents()]) if timeprior.UNDATED_AS == "median" else None)
 

@@ -179,9 +179,10 @@ class ReaderSettings(_Group):
         0.3, ge=0.0, le=1.0, description="Share of the reader's probability in a sentence's score "
         "(the rest is relevance); chosen on news dev with XQuAD/COVID-QA dev no worse (bench/results/news.md).")
     reader_sentences: int = Field(
-        16, ge=1, le=50, description="The most relevant sentences of an answer's passages that the reader reads "
-        "(bench/results/reader-window.md: on news dev 16 puts the answer inside the cited extracts for 213 of "
-        "375 questions against 204 at 8, for 1.20x the CPU per answer; XQuAD/COVID-QA dev first citation unchanged).")
+        12, ge=1, le=50, description="The most relevant sentences of an answer's passages that the reader reads "
+        "(bench/results/reader-window.md: 16 put the answer inside the cited extracts for 213 of 375 news dev "
+        "questions against 204 at 8; with the span check of the best 4, 12 do as well as 16 did without it, for "
+        "the CPU 16 cost: bench/results/span-check.md).")
     reader_skip_margin: float = Field(
         1.0, ge=0.0, le=1.0, description="The reader is skipped when relevance alone is decisive: the best sentence "
         "leads the next by at least this much of its score (1: always read, the default). At 0.04 (chosen on half "
@@ -191,6 +192,14 @@ class ReaderSettings(_Group):
         0.0, ge=0.0, le=1.0, description="Below this reader probability for the best sentence, the answer "
         "abstains. 0 (off): on the dev splits it trades answers for abstentions, and on our news seed questions "
         "it abstained on answerable questions as often as it caught unanswerable ones.")
+    span_check_sentences: int = Field(
+        4, ge=0, le=16, description="The best sentences, after the reader, that the span reader also reads: its "
+        "chance that the sentence holds an answer (1 - P(no answer)) is added to their score, span_check_weight "
+        "times (0: off), for questions that ask for a thing (not why or how). Chosen on news dev "
+        "(bench/results/span-check.md): the first extract holds the answer for 0.445 of the questions against 0.408.")
+    span_check_weight: float = Field(
+        0.3, ge=0.0, le=1.0, description="How much the span reader's judgement adds to a sentence's score "
+        "(span_check_sentences).")
     short_answers: bool = Field(
         True, description="Give an answer its short answer when the question asks for a thing: the words of a cited "
         "extract that answer (qa/models/span-int8.onnx, trained by bench/train_span.py).")

@@ -116,19 +116,25 @@ def test_the_answer_to_a_who_question_is_read_from_its_result():
     assert condense("What is his position?", history) == "What is Vyacheslav Volodin's position?"
 
 
-def test_the_person_who_answered_is_the_readers_likeliest_across_the_cited_extracts():
-    """A "who" answer without a short answer whose extracts name different new people: the span
-    reader's likeliest reading over all of them, not the first extract's one name."""
+def test_the_person_who_answered_is_read_in_the_lead_else_the_likeliest_elsewhere():
+    """A "who" answer without a short answer whose extracts name different new people: the person
+    the span reader reads in the first extract that names any (the answer leads with it), even when
+    it is surer of someone in a later one; when it reads no one there, its likeliest elsewhere."""
     result = {"condensed_question": "Who was Harry's co-claimant?", "short_answer": None,
               "citations": [{"quote": "Harry settled his claim against Rupert Murdoch's group."},
                             {"quote": "Harry and his co-claimant Tom Watson said in a statement."}]}
     history = [Turn("user", "Who was Harry's co-claimant?"), Turn("assistant", "shown", answer_from_json(result))]
 
-    def read(question, text, spans):  # a reader sure of the co-claimant, unsure of the other
+    def unsure_of_the_lead(question, text, spans):
         found = [text[a:b] for a, b in spans or []]
         return ("Tom Watson", 0.9) if "Tom Watson" in found else (found[0], 0.2) if found else None
 
-    assert condense("What was his background?", history, read) == "What was Tom Watson's background?"
+    def no_one_in_the_lead(question, text, spans):
+        found = [text[a:b] for a, b in spans or []]
+        return ("Tom Watson", 0.3) if "Tom Watson" in found else None
+
+    assert condense("What was his background?", history, unsure_of_the_lead) == "What was Rupert Murdoch's background?"
+    assert condense("What was his background?", history, no_one_in_the_lead) == "What was Tom Watson's background?"
     assert condense("What was his background?", history) == "What was Rupert Murdoch's background?"  # no reader
 
 

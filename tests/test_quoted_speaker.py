@@ -27,3 +27,18 @@ def test_a_quote_whose_speaker_answers_leads_with_its_introduction(engine):
     assert not answer.abstained
     first = answer.citations[0].quote
     assert first.startswith("Pia Holm, the spokeswoman") and "fare rise" in first
+
+
+def test_what_did_x_say_is_answered_by_x_not_by_another_name_of_the_question():
+    """"What did Zarif say about Qalibaf's trip?" asks for Zarif's words: an adviser of Qalibaf's
+    is not him, though the question names Qalibaf too."""
+    from qa.answering.extractive import fits_question
+    from qa.text.questions import understand
+
+    asked = "What did Zarif say about Qalibaf's trip?"
+    question = understand(asked, asked, None)
+    assert fits_question(question, "Zarif said the trip was a mistake.")
+    assert fits_question(question, "“It was a mistake,” he said.", before="Zarif spoke on Monday.")
+    assert not fits_question(question, "According to an adviser to Qalibaf, the trip was a success.")
+    asked = "What did the ministry say about the trip?"  # no name before the verb: any quotation may be it
+    assert fits_question(understand(asked, asked, None), "“It went well,” an official said.")

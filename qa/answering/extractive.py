@@ -6,12 +6,13 @@ from dataclasses import dataclass, replace
 
 from qa import messages
 from qa.answering.base import ground, passage_docs
+from qa.answering.span import asks_for_a_thing
 from qa.retrieval.relevance import RelevanceScorer, passage_sentences, scored
 from qa.settings import DEFAULT_RULES, Rule, Settings
 from qa.store.base import DocFields, DocumentTexts, StoreReader
 from qa.text.lexical import terms
 from qa.text.nlp import entities, parse_question
-from qa.text.questions import HEAD_TYPES, NAME_LABELS, describe, understand
+from qa.text.questions import HEAD_TYPES, NAME_LABELS, STATEMENT_QUESTION, describe, understand
 from qa.text.sentences import split_sentences
 from qa.text.timewords import iso_day
 from qa.types import Answer, Citation, Hit, Part, PassageSentence, Question, Segment
@@ -59,6 +60,8 @@ class Tuning:
     type_weight: float  # a sentence without an entity of the expected type keeps this share of its score
     typed_sentences: int  # the best sentences whose entities are read for that
     reader_skip_margin: float  # relevance alone decides when the best leads the next by this much
+    span_check_sentences: int  # the best sentences the span reader also reads (0: none)
+    span_check_weight: float  # how much its chance that one holds an answer adds to their score
     term_weights: str  # how a question's words are weighed in relevance (Settings.term_weights)
 
     @classmethod
@@ -67,7 +70,8 @@ class Tuning:
         return cls(answer.abstain_threshold, answer.max_answer_sentences, reader.reader_weight,
                    reader.reader_threshold, reader.reader_sentences, answer.answer_type_check, answer.rules,
                    type_weight=answer.answer_type_weight, typed_sentences=answer.typed_sentences,
-                   reader_skip_margin=reader.reader_skip_margin, term_weights=settings.retrieval.term_weights)
+                   reader_skip_margin=reader.reader_skip_margin, term_weights=settings.retrieval.term_weights,
+                   span_check_sentences=reader.span_check_sentences, span_check_weight=reader.span_check_weight)
 
 
 class ExtractiveAnswerer:
@@ -75,11 +79,12 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, store: StoreReader, tuning: Tuning, reader=None):
+    def __init__(self, store: StoreReader, tuning: Tuning, reader=None, spans=None):
         self.store = store
         self.tuning = tuning
         self.scorer = RelevanceScorer(store, tuning.term_weights)
         self.reader = reader
+        self.spans = spans  # the span reader, when it checks the best sentences (span_check_sentences)
 
     def answer(self, question: Question, passages: list[Hit], on_token=None) -> Answer:
         return self.answer_from(question, passages, self.scored_sentences(question, passages))
@@ -142,8 +147,24 @@ class ExtractiveAnswerer:
             top = sorted([replace(s, answer_prob=p, score=(weight * p + (1 - weight) * s.relevance) * timely(s))
                           for s, p in zip(top, probs)] + top[len(probs):], key=_order)
         typed = self.tuning.typed_sentences
-        top = self._weigh_types(question, top[:typed]) + top[typed:]
-        return sorted(top, key=_order) + ranked[self.tuning.reader_sentences:]
+        top = sorted(self._weigh_types(question, top[:typed]) + top[typed:], key=_order)
+        return self._span_checked(question, top) + ranked[self.tuning.reader_sentences:]
+
+    def _span_checked(self, question: Question, top: list[PassageSentence]) -> list[PassageSentence]:
+        """The best few sentences read again by the span reader: its chance that a sentence holds an
+        answer is added to their score. The sentence reader judges a sentence as a whole and often
+        prefers a general one about the same event; the span reader must find the words that answer."""
+        count, weight = self.tuning.span_check_sentences, self.tuning.span_check_weight
+        if self.spans is None or not count or not top or top[0].answer_prob is None:  # the reader did not read
+            return top
+        if not asks_for_a_thing(question.condensed):  # why, how: the answer is an explanation, not a span
+            return top
+        best, texts = top[:count], DocumentTexts(self.store)
+        # each read as it would be cited if it led: with its speaker, the sentence it leans on, the
+        # sentence before that names what it describes
+        chances = self.spans.holds_answer(question.condensed, [self._as_lead(s, question, texts).text for s in best])
+        best = [replace(s, score=s.score + weight * c) for s, c in zip(best, chances)]
+        return sorted(best, key=_order) + top[count:]
 
     def _weigh_types(self, question: Question, best: list[PassageSentence]) -> list[PassageSentence]:
         """A sentence that holds no entity of the type the question asks for (no date for "when",
@@ -526,9 +547,17 @@ def fits_question(question: Question, text: str, before: str = "",
     if Rule.SPEAKER in rules and kind == "statement" and not _SPEECH.search(text):
         return False
     if (Rule.SPEAKER in rules and kind == "statement" and asked
-            and not any(_mentions(text, n) or _mentions(before, n) for n in asked)):
+            and not any(_mentions(text, n) or _mentions(before, n) for n in _speakers(question))):
         return False  # a quotation, but of someone else (the sentence before may name the speaker: "he said")
     return True
+
+
+def _speakers(question: Question) -> tuple[str, ...]:
+    """Who a "what did X say" question asks about: the names before its speech verb ("What did Zarif
+    say about Qalibaf's trip?": Zarif, not Qalibaf), else all of its names."""
+    opening = STATEMENT_QUESTION.match(question.condensed)
+    speakers = tuple(n for n in question.names if opening and n in opening.group(0))
+    return speakers or question.names
 
 
 def _mentions(text: str, name: str) -> bool:

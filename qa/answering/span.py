@@ -92,6 +92,17 @@ class SpanReader(PairModel):
         return readings
 
 
+    def holds_answer(self, question: str, texts: list[str]) -> list[float]:
+        """For each text, the chance that some words of it answer the question: 1 - P(no answer).
+        A second reader of the best sentences, trained on spans rather than whole sentences, so it
+        checks that the sentence says the thing asked for, not only that it is about it."""
+        encodings = self.tokenizer.encode_batch([(question, t) for t in texts])
+        chances = []
+        for outputs in self.pool.map(self.run, encodings):
+            starts, ends = (_log_softmax(o.reshape(-1)) for o in outputs)
+            chances.append(1.0 - float(np.exp(starts[0] + ends[0])))
+        return chances
+
     def choose(self, question: str, text: str, spans: list[tuple[int, int]] | None) -> tuple[str, float] | None:
         """The words of `text` that answer `question` (among `spans` when given) with the reader's
         probability, or None: a follow-up's referent is the likeliest of several extracts' readings."""

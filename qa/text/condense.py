@@ -579,10 +579,11 @@ def _answer_person(last: Exchange, asked: Parsed, read=None) -> str | None:
     if len(names) <= 1 or read is None:  # without a reader: the one new person of the first that names any
         first = next((found for found in new if found), [])
         return first[0].text if len({e.text for e in first}) == 1 else None
-    # several people across the extracts: the reader's likeliest ("Who was Harry's co-claimant?":
-    # the first extract names Murdoch, the third "his co-claimant Tom Watson")
+    # several people across the extracts: the one the span reader reads in the first extract that
+    # names any (the answer leads with it), else its likeliest in the others ("Who was Harry's
+    # co-claimant?": the first extract names Murdoch, the third "his co-claimant Tom Watson")
     readings = [read(last.question, x, [(e.start, e.end) for e in found]) for x, found in zip(extracts, new) if found]
-    best = max((r for r in readings if r), key=lambda r: r[1], default=None)
+    best = readings[0] or max((r for r in readings if r), key=lambda r: r[1], default=None)
     return best[0] if best else None
 
 
