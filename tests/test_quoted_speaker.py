@@ -40,5 +40,7 @@ def test_what_did_x_say_is_answered_by_x_not_by_another_name_of_the_question():
     assert fits_question(question, "Zarif said the trip was a mistake.")
     assert fits_question(question, "“It was a mistake,” he said.", before="Zarif spoke on Monday.")
     assert not fits_question(question, "According to an adviser to Qalibaf, the trip was a success.")
-    asked = "What did the ministry say about the trip?"  # no name before the verb: any quotation may be it
+    asked = "What did the ministry say about Qalibaf's trip?"  # no name before the verb: any quotation may be it
     assert fits_question(understand(asked, asked, None), "“It went well,” an official said.")
+    asked = "What did Indiana's governor say about India?"  # a name inside another is not it
+    assert not fits_question(understand(asked, asked, None), "India's minister said the talks went well.")

@@ -83,3 +83,31 @@ def _question():
     from qa.text.questions import understand
 
     return understand(HOW_LONG, HOW_LONG, None)
+
+
+def test_why_and_how_questions_are_not_checked():
+    general, stating = _sentence(GENERAL, 0.60, 1), _sentence(STATING, 0.50, 2)
+    spans = _Spans("two weeks")
+    for asked in ("Why does Putin meet visitors only after a quarantine?", "How does Putin meet his officials?"):
+        from qa.text.questions import understand
+
+        assert _answerer(spans)._span_checked(understand(asked, asked, None), [general, stating])[0] is general
+    assert spans.read == []
+
+
+def test_the_span_reader_is_loaded_for_the_check_even_without_short_answers(hash_env, tmp_path):
+    """Short answers off, the check on: the span reader checks sentences but gives no short
+    answer (nor a follow-up's referent); both off, or the check's weight 0: it is not loaded."""
+    from conftest import engine_over
+
+    store = engine_over(tmp_path / "articles", {"a": "Putin meets visitors after two weeks in quarantine."})
+
+    def loaded(**changes):
+        engine = type(store)(Settings(**changes))
+        return engine.models.readers()[1] is not None, engine._current().spans is not None, \
+            engine._current().extractive.spans is not None
+
+    assert loaded(short_answers=False) == (True, False, True)
+    assert loaded(short_answers=False, span_check_sentences=0) == (False, False, False)
+    assert loaded(short_answers=False, span_check_weight=0.0) == (False, False, False)
+    assert loaded() == (True, True, True)

@@ -537,7 +537,6 @@ def fits_question(question: Question, text: str, before: str = "",
     already hold, and what the named person said. `before` is the text just before it (a
     pronoun's antecedent, a quotation's speaker, is usually there)."""
     kind = question.kind
-    asked = question.names
     if Rule.KINDS in rules and kind in REQUIRED_TYPES - {"statement"} and not has_expected(question, text):
         return False
     if Rule.TYPED in rules and kind == "name" and not has_expected(question, text):
@@ -546,18 +545,20 @@ def fits_question(question: Question, text: str, before: str = "",
         return False  # "what is the name of ..." with no name in the extract
     if Rule.SPEAKER in rules and kind == "statement" and not _SPEECH.search(text):
         return False
-    if (Rule.SPEAKER in rules and kind == "statement" and asked
-            and not any(_mentions(text, n) or _mentions(before, n) for n in _speakers(question))):
+    speakers = _speakers(question) if Rule.SPEAKER in rules and kind == "statement" else ()
+    if speakers and not any(_mentions(text, n) or _mentions(before, n) for n in speakers):
         return False  # a quotation, but of someone else (the sentence before may name the speaker: "he said")
     return True
 
 
 def _speakers(question: Question) -> tuple[str, ...]:
     """Who a "what did X say" question asks about: the names before its speech verb ("What did Zarif
-    say about Qalibaf's trip?": Zarif, not Qalibaf), else all of its names."""
+    say about Qalibaf's trip?": Zarif, not Qalibaf); none when no name is there ("What did the
+    ministry say about Qalibaf's trip?": any speaker's words may answer)."""
     opening = STATEMENT_QUESTION.match(question.condensed)
-    speakers = tuple(n for n in question.names if opening and n in opening.group(0))
-    return speakers or question.names
+    if opening is None:
+        return question.names
+    return tuple(n for n in question.names if re.search(rf"\b{re.escape(n)}\b", opening.group(0)))
 
 
 def _mentions(text: str, name: str) -> bool:

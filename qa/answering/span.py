@@ -65,7 +65,7 @@ class SpanReader(PairModel):
         path = MODELS / "span-int8.onnx"
         if not path.exists():
             raise QAError(f"the span model {path} is missing; build it: python -m bench.train_span "
-                          "(or set QA_SHORT_ANSWERS=false)")
+                          "(or set QA_SHORT_ANSWERS=false and QA_SPAN_CHECK_SENTENCES=0)")
         # longest_first: a question too long to leave room for the extract is cut rather than refused.
         # One thread per run and the extracts side by side: on these short inputs that is about
         # twice as fast as one run after another on two threads (15-23 vs 11 ms for three).
