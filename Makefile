@@ -64,7 +64,8 @@ test: $(STAMP) browser lint
 # (Debian's qemu-user, -cpu Haswell: no AVX-512, no VNNI): ONNX Runtime picks its kernels by the
 # CPU it finds and has no setting that caps them, and their last digits differ. A few minutes.
 ISA_TESTS := tests/test_llm.py::test_the_short_answer_comes_from_the_llm_answer_s_grounded_citations \
-	tests/test_short_answers.py tests/test_extracts.py::test_the_reader_prefers_the_sentence_that_answers_and_scores_each_on_its_own
+	tests/test_short_answers.py tests/test_extracts.py::test_the_reader_prefers_the_sentence_that_answers_and_scores_each_on_its_own \
+	tests/test_span_check.py::test_the_shipped_span_reader_tells_the_stating_sentence_from_the_general_one
 ISA_SELECTION := not browser and not every_face and not every_short_answer
 test-avx2: $(STAMP)
 	@command -v qemu-x86_64 >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user >/dev/null)
