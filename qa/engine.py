@@ -71,8 +71,8 @@ def make_answerer(settings: Settings, store: StoreReader, reader: SentenceReader
     """The answerer the settings name (QA_ANSWERER), and the extractive one under it, reading
     with `reader` and checking its best sentences with `spans` (both loaded once per process:
     qa.engine.Models)."""
-    checks = settings.reader.span_check_sentences and settings.reader.span_check_weight
-    extractive = ExtractiveAnswerer(store, Tuning.from_settings(settings), reader, spans if checks else None)
+    extractive = ExtractiveAnswerer(store, Tuning.from_settings(settings), reader,
+                                    spans if settings.reader.span_checks else None)
     if settings.answer.answerer == "llm":
         from qa.answering.llm import LlmAnswerer, LlmClient
 
@@ -104,8 +104,7 @@ class Models:
         with self._lock:
             if self._readers is None:
                 reader = self.settings.reader
-                checks = reader.reader != "none" and reader.span_check_sentences > 0 and reader.span_check_weight > 0
-                self._readers = load_reader(reader.reader), load_span_reader(reader.short_answers or checks)
+                self._readers = load_reader(reader.reader), load_span_reader(reader.short_answers or reader.span_checks)
             return self._readers
 
 

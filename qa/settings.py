@@ -212,6 +212,12 @@ class ReaderSettings(_Group):
         "23 at precision 0.913; 0.85 showed 34 at 0.824 once the span check changed the extracts: "
         "bench/results/span-check.md, bench/results/short-answers.md).")
 
+    @property
+    def span_checks(self) -> bool:
+        """Whether the span reader checks the sentence reader's best sentences (it has none to check
+        without the sentence reader, and adds nothing at weight 0)."""
+        return self.reader != "none" and self.span_check_sentences > 0 and self.span_check_weight > 0
+
 
 class AnswerSettings(_Group):
     """How an extractive answer is chosen and when it abstains."""

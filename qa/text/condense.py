@@ -581,9 +581,10 @@ def _answer_person(last: Exchange, asked: Parsed, read=None) -> str | None:
         return first[0].text if len({e.text for e in first}) == 1 else None
     # several people across the extracts: the one the span reader reads in the first extract that
     # names any (the answer leads with it), else its likeliest in the others ("Who was Harry's
-    # co-claimant?": the first extract names Murdoch, the third "his co-claimant Tom Watson")
-    readings = [read(last.question, x, [(e.start, e.end) for e in found]) for x, found in zip(extracts, new) if found]
-    best = readings[0] or max((r for r in readings if r), key=lambda r: r[1], default=None)
+    # co-claimant?": the first extract names Murdoch, the third "his co-claimant Tom Watson"); the
+    # others are read only when the first gives no one
+    readings = (read(last.question, x, [(e.start, e.end) for e in found]) for x, found in zip(extracts, new) if found)
+    best = next(readings) or max((r for r in readings if r), key=lambda r: r[1], default=None)
     return best[0] if best else None
 
 
